@@ -1,0 +1,513 @@
+"""The operations the CLI offers, as functions over values: load -> plan -> execute -> record.
+
+Each function wires stages together and owns the warehouse connection for its duration; the
+stages themselves (project, dag, planner, executor, state) stay independent of each other.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from . import __version__, materialize, state, warehouse
+from . import dag as dag_mod
+from . import project as project_mod
+from .dag import DAG
+from .errors import UsageError
+from .executor import Outcome, Reporter, execute, utcnow
+from .partitions import parse_point
+from .planner import Plan, Request, validate
+from .planner import plan as make_plan
+from .project import Project
+from .state import EMPTY, Snapshot
+
+
+@dataclass(frozen=True)
+class Workspace:
+    project: Project
+    dag: DAG
+
+    @property
+    def warehouse(self) -> Path:
+        return self.project.settings.warehouse
+
+
+def open_workspace(root: Path | str = ".", warehouse_path: Path | str | None = None) -> Workspace:
+    project = project_mod.load(Path(root), warehouse_path)
+    return Workspace(project, dag_mod.build(project))
+
+
+def now() -> datetime:
+    """The current time in UTC; ORCHESTRATOR_NOW pins it (to reproduce a plan "as of" a time)."""
+    pinned = os.environ.get("ORCHESTRATOR_NOW")
+    if pinned:
+        try:
+            return parse_point(pinned)
+        except ValueError as exc:
+            raise UsageError(f"ORCHESTRATOR_NOW: {exc}") from None
+    return utcnow()
+
+
+def who() -> str:
+    return os.environ.get("ORCHESTRATOR_USER") or getpass.getuser()
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the user asked for: which models, and how."""
+
+    selectors: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    vars: Mapping[str, str] | None = None
+    full_refresh: bool = False
+    backfill: tuple[datetime, datetime] | None = None
+
+
+def request_for(ws: Workspace, selection: Selection, at: datetime | None = None) -> Request:
+    chosen = dag_mod.select(ws.dag, selection.selectors, selection.exclude)
+    if not chosen:
+        raise UsageError("the selection matches no model (every match was excluded)")
+    variables = dict(ws.project.settings.vars)
+    variables.update(selection.vars or {})
+    return Request(
+        selected=frozenset(chosen),
+        now=at or now(),
+        vars=variables,
+        full_refresh=selection.full_refresh,
+        backfill=selection.backfill,
+    )
+
+
+def read_snapshot(ws: Workspace) -> Snapshot:
+    if not ws.warehouse.exists():
+        return EMPTY
+    con = warehouse.connect(ws.warehouse, read_only=True)
+    try:
+        return state.snapshot(con)
+    finally:
+        con.close()
+
+
+def plan(ws: Workspace, selection: Selection, at: datetime | None = None) -> Plan:
+    """What `run`/`backfill` would do, reading the warehouse but writing nothing."""
+    return make_plan(ws.dag, read_snapshot(ws), request_for(ws, selection, at))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: int
+    plan: Plan
+    outcomes: tuple[Outcome, ...]
+    seconds: float
+    abandoned: tuple[int, ...] = ()
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def status(self) -> str:
+        return "failed" if self.count("failed") else "success"
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.count("failed") else 0
+
+
+def run(
+    ws: Workspace,
+    selection: Selection,
+    *,
+    command: str,
+    arguments: Sequence[str] = (),
+    threads: int | None = None,
+    reporter: Reporter | None = None,
+    at: datetime | None = None,
+) -> RunResult:
+    """Plan against the warehouse's state and execute, recording the run in the warehouse."""
+    request = request_for(ws, selection, at)
+    validate(ws.dag, request)
+    clock = time.monotonic()
+    con = warehouse.connect(ws.warehouse)
+    try:
+        state.ensure(con)
+        abandoned = state.abandon_running(con, utcnow())
+        snapshot = state.snapshot(con)
+        the_plan = make_plan(ws.dag, snapshot, request)
+        run_id = state.start_run(
+            con,
+            command=command,
+            arguments=" ".join(arguments),
+            variables=request.vars,
+            who=who(),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            started=utcnow(),
+            tool_version=__version__,
+        )
+        if reporter:
+            reporter.started(the_plan, run_id)
+        try:
+            _sync_catalog(ws, con)
+            workers = threads or ws.project.settings.threads or os.cpu_count() or 1
+            outcomes = execute(
+                the_plan,
+                ws.dag,
+                con,
+                snapshot,
+                run_id=run_id,
+                variables=request.vars,
+                threads=workers,
+                reporter=reporter,
+                default_schema=ws.project.settings.default_schema,
+            )
+        except BaseException as exc:
+            state.finish_run(
+                con,
+                run_id,
+                status="failed",
+                finished=utcnow(),
+                counts={},
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            raise
+        result = RunResult(
+            run_id, the_plan, tuple(outcomes), time.monotonic() - clock, tuple(abandoned)
+        )
+        state.finish_run(
+            con,
+            run_id,
+            status=result.status,
+            finished=utcnow(),
+            counts={
+                "tasks": len(outcomes),
+                "succeeded": result.count("success"),
+                "failed": result.count("failed"),
+                "skipped": result.count("skipped"),
+            },
+        )
+        return result
+    finally:
+        con.close()
+
+
+def _sync_catalog(ws: Workspace, con) -> None:
+    """The models table mirrors the project; declared file sources are views over their files."""
+    rows = []
+    for name in ws.dag.order:
+        m = ws.dag.models[name]
+        rows.append(
+            [
+                name,
+                str(m.kind),
+                m.owner,
+                list(m.tags),
+                m.version,
+                list(ws.dag.upstream[name]),
+                list(ws.dag.sources[name]),
+                m.partition_by,
+                str(m.grain) if m.partitioned else None,
+                m.start,
+                m.end,
+                m.relpath,
+            ]
+        )
+    con.execute("BEGIN")
+    try:
+        state.replace_models(con, rows, utcnow())
+        for source in ws.project.sources.values():
+            if source.path and source.format:
+                schema = source.name.split(".")[0]
+                con.execute(materialize.create_schema(schema))
+                path = Path(source.path)
+                absolute = path if path.is_absolute() else ws.project.root / path
+                con.execute(
+                    materialize.source_view(
+                        source.name, str(absolute), source.format, source.options
+                    )
+                )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def init_warehouse(ws: Workspace) -> None:
+    con = warehouse.connect(ws.warehouse)
+    try:
+        state.ensure(con)
+    finally:
+        con.close()
+
+
+def query(ws_warehouse: Path, sql: str) -> tuple[list[str], list[tuple]]:
+    """Run a read-only query against the warehouse: (column names, rows)."""
+    con = warehouse.connect(ws_warehouse, read_only=True)
+    try:
+        cursor = con.execute(sql)
+        columns = [d[0] for d in cursor.description] if cursor.description else []
+        return columns, cursor.fetchall() if cursor.description else []
+    finally:
+        con.close()
+
+
+# -- read-only views of the state -----------------------------------------------------------------
+
+
+def status(
+    ws: Workspace, selectors: Sequence[str] = (), *, partitions: bool = False
+) -> tuple[list[str], list[tuple]]:
+    """Per model (or per partition): what is built, what `run` would still do, what failed."""
+    from collections import Counter, defaultdict
+    from dataclasses import replace
+
+    names = ws.dag.ordered(dag_mod.select(ws.dag, selectors))
+    rows_by_model: dict[str, list[tuple]] = defaultdict(list)
+    snapshot = EMPTY
+    if ws.warehouse.exists():
+        con = warehouse.connect(ws.warehouse, read_only=True)
+        try:
+            snapshot = state.snapshot(con)
+            if state.has_state(con):
+                for row in state.partition_rows(con):
+                    rows_by_model[row[0]].append(row)
+        finally:
+            con.close()
+    request = replace(request_for(ws, Selection()), strict_vars=False)
+    pending = make_plan(ws.dag, snapshot, request)
+    todo: dict[str, dict[str, str]] = defaultdict(dict)
+    for t in pending.tasks:
+        todo[t.model][t.key] = str(t.reason)
+    for h in pending.held:
+        todo[h.model][h.key] = f"held: {h.reason}"
+    if partitions:
+        columns = [
+            "model",
+            "partition",
+            "status",
+            "built_run",
+            "rows",
+            "built_at",
+            "pending",
+            "error",
+        ]
+        out = []
+        for name in names:
+            seen = set()
+            for model, key, status_, built_run, count, built_at, _, error in rows_by_model[name]:
+                seen.add(key)
+                out.append(
+                    (
+                        model,
+                        key,
+                        status_,
+                        built_run,
+                        count,
+                        built_at,
+                        todo[name].get(key, ""),
+                        error,
+                    )
+                )
+            for key, reason in sorted(todo[name].items()):
+                if key not in seen:
+                    out.append((name, key, "", None, None, None, reason, None))
+        return columns, out
+    columns = ["model", "kind", "owner", "built", "rows", "last_built", "state"]
+    out = []
+    for name in names:
+        model = ws.dag.models[name]
+        built = snapshot.built.get(name, {}) if name in snapshot.relations else {}
+        unsuccessful = [r for r in rows_by_model[name] if r[2] != "success"]
+        failed = sorted(r[1] for r in unsuccessful)
+        reasons = Counter(
+            v.split(":")[0] if v.startswith("held") else v for v in todo[name].values()
+        )
+        parts = [f"{n} {reason}" for reason, n in reasons.most_common()]
+        if failed:
+            parts.append(
+                f"last attempt {'/'.join(sorted({r[2] for r in unsuccessful}))}: "
+                f"{', '.join(failed[:3])}{' ...' if len(failed) > 3 else ''}"
+            )
+        state_text = "; ".join(parts) if parts else ("up to date" if built else "not built")
+        runs_ = [b.run for b in built.values()]
+        rows_total = (
+            sum(b.rows or 0 for b in built.values()) if built and model.kind != "view" else None
+        )
+        count = f"{len(built)}" if model.partitioned else ("yes" if built else "no")
+        out.append(
+            (
+                name,
+                str(model.kind),
+                model.owner,
+                count,
+                rows_total,
+                max(runs_) if runs_ else None,
+                state_text,
+            )
+        )
+    return columns, out
+
+
+def list_runs(path: Path, limit: int) -> tuple[list[str], list[tuple]]:
+    con = warehouse.connect(path, read_only=True)
+    try:
+        if not state.has_state(con):
+            return ["run_id"], []
+        rows = state.runs(con, limit)
+    finally:
+        con.close()
+    columns = [
+        "run_id",
+        "command",
+        "status",
+        "started",
+        "seconds",
+        "tasks",
+        "ok",
+        "failed",
+        "skipped",
+        "who",
+    ]
+    out = []
+    for run_id, command, status_, started, finished, tasks, ok, failed, skipped, by in rows:
+        seconds = round((finished - started).total_seconds(), 2) if finished else None
+        out.append((run_id, command, status_, started, seconds, tasks, ok, failed, skipped, by))
+    return columns, out
+
+
+def show_run(path: Path, run_id: int) -> tuple[str, list[str], list[tuple]]:
+    con = warehouse.connect(path, read_only=True)
+    try:
+        row = state.run_row(con, run_id) if state.has_state(con) else None
+        if row is None:
+            raise UsageError(f"no run with id {run_id} in {path}")
+        tasks = state.run_tasks(con, run_id)
+    finally:
+        con.close()
+    rid, command, arguments, status_, started, finished, by, host, variables, error = row
+    header = (
+        f"run {rid}: {status_}  `orchestrator {arguments or command}`  by {by}@{host}  "
+        f"started {started:%Y-%m-%d %H:%M:%S}"
+        + (f"  vars {variables}" if variables and variables != "{}" else "")
+        + (f"\nerror: {error}" if error else "")
+    )
+    columns = ["model", "partition", "attempt", "status", "reason", "rows", "seconds", "error"]
+    return (
+        header,
+        columns,
+        [tuple(r[:6]) + (round(r[6], 3) if r[6] is not None else None, r[7]) for r in tasks],
+    )
+
+
+def describe_dag(ws: Workspace, selectors: Sequence[str], fmt: str) -> str:
+    import json
+
+    names = ws.dag.ordered(dag_mod.select(ws.dag, selectors))
+    sources = ws.project.sources
+    if fmt == "json":
+        return json.dumps(
+            {
+                "models": [
+                    {
+                        "name": n,
+                        "kind": str(ws.dag.models[n].kind),
+                        "path": ws.dag.models[n].relpath,
+                        "upstream": list(ws.dag.upstream[n]),
+                        "sources": list(ws.dag.sources[n]),
+                        "files": list(ws.dag.models[n].files),
+                    }
+                    for n in names
+                ],
+                "sources": [
+                    {
+                        "name": s,
+                        "declared": s in sources,
+                        "path": sources[s].path if s in sources else None,
+                    }
+                    for s in sorted({x for n in names for x in ws.dag.sources[n]})
+                ],
+            },
+            indent=2,
+        )
+    if fmt == "dot":
+        lines = ["digraph orchestrator {", "  rankdir=LR;"]
+        for n in names:
+            lines.append(f'  "{n}" [shape=box];')
+            for up in ws.dag.upstream[n]:
+                lines.append(f'  "{up}" -> "{n}";')
+            for src in ws.dag.sources[n]:
+                lines.append(f'  "{src}" [shape=ellipse]; "{src}" -> "{n}";')
+        lines.append("}")
+        return "\n".join(lines)
+    lines = []
+    for n in names:
+        m = ws.dag.models[n]
+        detail = f"{m.kind}" + (f", {m.grain} by {m.partition_by}" if m.partitioned else "")
+        lines.append(f"{n}  ({detail})  {m.relpath}")
+        for up in ws.dag.upstream[n]:
+            lines.append(f"    <- {up}")
+        for src in ws.dag.sources[n]:
+            how = (
+                f"file source {sources[src].path}"
+                if src in sources and sources[src].path
+                else ("declared source" if src in sources else "external, not declared")
+            )
+            lines.append(f"    <- {src}  ({how})")
+        for f in m.files:
+            lines.append(f"    <- file {f}")
+    external = sorted({x for n in names for x in ws.dag.sources[n]})
+    lines.append(
+        f"{len(names)} models, {len(external)} external sources"
+        + (f": {', '.join(external)}" if external else "")
+    )
+    return "\n".join(lines)
+
+
+_INIT_TOML = """\
+# orchestrator project settings (every key is optional)
+warehouse = "warehouse.duckdb"   # the DuckDB file, relative to this folder
+default_schema = "main"          # schema of models placed directly under models/
+# threads = 4                    # worker threads (default: the core count)
+
+# [vars]                         # defaults for {{ var('name') }}; --var name=value overrides
+# region = "eu"
+
+# [sources."raw.orders"]         # an external source; with `path`, a view over its files
+# path = "data/orders/*.csv"
+"""
+
+_INIT_MODEL = """\
+-- kind: table
+-- owner: analytics
+select 1 as id, 'hello' as greeting
+"""
+
+
+def init_project(root: Path, warehouse_path: Path | None = None) -> list[Path]:
+    """Create what is missing of a project skeleton, then the warehouse and its state schema."""
+    root.mkdir(parents=True, exist_ok=True)
+    created: list[Path] = []
+    config = root / project_mod.CONFIG_FILE
+    if not config.exists():
+        config.write_text(_INIT_TOML, encoding="utf-8")
+        created.append(config)
+    for folder in (root / "models", root / "checks"):
+        if not folder.exists():
+            folder.mkdir()
+            created.append(folder)
+    models = list((root / "models").rglob("*.sql"))
+    if not models:
+        example = root / "models" / "staging" / "hello.sql"
+        example.parent.mkdir(parents=True, exist_ok=True)
+        example.write_text(_INIT_MODEL, encoding="utf-8")
+        created.append(example)
+    ws = open_workspace(root, warehouse_path)
+    if not ws.warehouse.exists():
+        created.append(ws.warehouse)
+    init_warehouse(ws)
+    return created

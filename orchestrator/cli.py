@@ -1,0 +1,356 @@
+"""The `orchestrator` command: parse arguments, call the API, print. No logic lives here.
+
+Exit codes: 0 success, 1 a task failed, 2 a usage or project error (nothing was run).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import OrchestratorError, UsageError
+
+_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class _Group(click.Group):
+    """Turns our errors into one line on stderr and the documented exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except OrchestratorError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not _VAR_NAME.match(name):
+            raise UsageError(f"--var expects NAME=VALUE with NAME an identifier, got {item!r}")
+        parsed[name] = value
+    return parsed
+
+
+def _workspace(ctx):
+    from .api import open_workspace
+
+    return open_workspace(ctx.obj["project"], ctx.obj["warehouse"])
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="orchestrator")
+@click.option(
+    "--project",
+    "-C",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Project directory (holds models/ and orchestrator.toml).",
+)
+@click.option(
+    "--warehouse",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Warehouse file, overriding orchestrator.toml.",
+)
+@click.pass_context
+def cli(ctx, project: Path, warehouse: Path | None):
+    """A SQL-native data orchestrator that lives inside the warehouse.
+
+    Models are plain SQL files under models/<schema>/<name>.sql; dependencies are read from the
+    SQL. Run state lives in the warehouse's `orchestrator` schema.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["project"] = project
+    ctx.obj["warehouse"] = warehouse
+
+
+_selectors = click.argument("selectors", nargs=-1)
+_exclude = click.option(
+    "--exclude",
+    "-x",
+    multiple=True,
+    metavar="SELECTOR",
+    help="Leave out models matching SELECTOR (repeatable).",
+)
+_vars = click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A run parameter for {{ var('NAME') }} (repeatable).",
+)
+_threads = click.option(
+    "--threads",
+    "-t",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker threads (default: threads in config, else the core count).",
+)
+
+
+def _selection(selectors, exclude, variables, **kwargs):
+    from .api import Selection
+
+    return Selection(tuple(selectors), tuple(exclude), _parse_vars(variables), **kwargs)
+
+
+@cli.command()
+@_selectors
+@_exclude
+@_vars
+@click.option("--full-refresh", is_flag=True, help="Plan a rebuild from scratch.")
+@click.option("--verbose", "-v", is_flag=True, help="List every partition.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.pass_context
+def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
+    """Show what `run` would do and why, writing nothing.
+
+    SELECTORS: name, schema.name, schema.*, +name (with upstream), name+ (with downstream),
+    tag:x, owner:x, schema:x, kind:x. None means every model.
+    """
+    from . import api
+    from .report import format_plan
+
+    ws = _workspace(ctx)
+    the_plan = api.plan(ws, _selection(selectors, exclude, variables, full_refresh=full_refresh))
+    if as_json:
+        click.echo(json.dumps(_plan_json(the_plan), indent=2))
+    else:
+        click.echo("\n".join(format_plan(the_plan, ws.dag, verbose=verbose)))
+
+
+def _plan_json(the_plan) -> dict:
+    return {
+        "as_of": the_plan.request.now.isoformat(),
+        "tasks": [
+            {
+                "id": t.id,
+                "model": t.model,
+                "partition": t.key,
+                "reason": str(t.reason),
+                "action": str(t.action),
+                "after": list(t.deps),
+            }
+            for t in the_plan.tasks
+        ],
+        "held": [
+            {"model": h.model, "partition": h.key, "status": h.status, "reason": h.reason}
+            for h in the_plan.held
+        ],
+    }
+
+
+def _execute(ctx, selection, command: str, threads: int | None, dry_run: bool):
+    from . import api
+    from .report import ConsoleReporter, format_plan, format_result
+
+    ws = _workspace(ctx)
+    if dry_run:
+        click.echo("\n".join(format_plan(api.plan(ws, selection), ws.dag)))
+        return
+    result = api.run(
+        ws,
+        selection,
+        command=command,
+        arguments=sys.argv[1:],
+        threads=threads,
+        reporter=ConsoleReporter(),
+    )
+    if result.abandoned:
+        click.echo(
+            f"note: marked earlier run(s) {', '.join(map(str, result.abandoned))} "
+            "abandoned (their process is gone)",
+            err=True,
+        )
+    click.echo("\n".join(format_result(result, ws.dag)))
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@_selectors
+@_exclude
+@_vars
+@_threads
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Drop and rebuild the selected models from scratch (swapped in when complete).",
+)
+@click.option("--dry-run", is_flag=True, help="Only show the plan.")
+@click.pass_context
+def run(ctx, selectors, exclude, variables, threads, full_refresh, dry_run):
+    """Build missing and stale partitions, tables and views of the selected models."""
+    selection = _selection(selectors, exclude, variables, full_refresh=full_refresh)
+    _execute(ctx, selection, "run", threads, dry_run)
+
+
+@cli.command()
+@click.argument("selectors", nargs=-1, required=True)
+@click.option("--start", required=True, metavar="DATE", help="First point of the range.")
+@click.option(
+    "--end",
+    required=True,
+    metavar="DATE",
+    help="End of the range, exclusive (half-open like every window).",
+)
+@_exclude
+@_vars
+@_threads
+@click.option("--dry-run", is_flag=True, help="Only show the plan.")
+@click.pass_context
+def backfill(ctx, selectors, start, end, exclude, variables, threads, dry_run):
+    """Rebuild the partitions of [START, END) for the selected models, and what depends on them.
+
+    Idempotent: backfilling the same range twice leaves the same data.
+    """
+    from .partitions import parse_point
+
+    try:
+        first, last = parse_point(start), parse_point(end)
+    except ValueError as exc:
+        raise UsageError(f"backfill: {exc}") from None
+    if last <= first:
+        raise UsageError(
+            f"backfill: --end {end} must be after --start {start} (the range is [start, end))"
+        )
+    selection = _selection(selectors, exclude, variables, backfill=(first, last))
+    _execute(ctx, selection, "backfill", threads, dry_run)
+
+
+@cli.command()
+@_selectors
+@click.option("--partitions", "-p", is_flag=True, help="One line per partition.")
+@click.pass_context
+def status(ctx, selectors, partitions):
+    """The state of every model (or the selected ones): built, pending, failed."""
+    from . import api
+    from .report import format_table
+
+    ws = _workspace(ctx)
+    columns, rows = api.status(ws, selectors, partitions=partitions)
+    click.echo("\n".join(format_table(columns, rows)))
+
+
+@cli.command()
+@click.argument("run_id", type=int, required=False)
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=20, show_default=True)
+@click.pass_context
+def runs(ctx, run_id, limit):
+    """Recent runs, or the tasks of one run."""
+    from . import api
+    from .report import format_table
+
+    ws_settings = _settings(ctx)
+    if run_id is None:
+        columns, rows = api.list_runs(ws_settings.warehouse, limit)
+    else:
+        header, columns, rows = api.show_run(ws_settings.warehouse, run_id)
+        click.echo(header)
+    click.echo("\n".join(format_table(columns, rows)))
+
+
+def _settings(ctx):
+    from .project import load_settings
+
+    settings, _ = load_settings(Path(ctx.obj["project"]), ctx.obj["warehouse"])
+    return settings
+
+
+@cli.command()
+@_selectors
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "dot"]), default="text", show_default=True
+)
+@click.pass_context
+def dag(ctx, selectors, fmt):
+    """The models in dependency order, with what each reads (models and external sources)."""
+    from . import api
+
+    ws = _workspace(ctx)
+    click.echo(api.describe_dag(ws, selectors, fmt))
+
+
+@cli.command()
+@click.argument("query")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Rows to print at most (table format).",
+)
+@click.pass_context
+def sql(ctx, query, fmt, limit):
+    """Run a read-only SQL query against the warehouse, e.g. over the orchestrator.* tables."""
+    import csv
+    import io
+
+    from . import api
+    from .report import format_table
+
+    columns, rows = api.query(_settings(ctx).warehouse, query)
+    if fmt == "json":
+        click.echo(
+            json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str, indent=2)
+        )
+    elif fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        click.echo(out.getvalue(), nl=False)
+    elif columns:
+        click.echo("\n".join(format_table(columns, rows, limit=limit)))
+
+
+@cli.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def init(ctx, directory):
+    """Create a project skeleton (orchestrator.toml, models/, checks/) and its warehouse state."""
+    from . import api
+
+    root = directory or Path(ctx.obj["project"])
+    created = api.init_project(root, ctx.obj["warehouse"])
+    for path in created:
+        click.echo(f"created {path}")
+    click.echo(
+        f"ready: add models under {root / 'models'}/<schema>/<name>.sql, then `orchestrator run`"
+    )
+
+
+def main() -> None:
+    """Entry point: click's multi-line usage errors become one line, like every other error."""
+    try:
+        code = cli.main(prog_name="orchestrator", standalone_mode=False)
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "orchestrator"
+        click.echo(f"error: {exc.format_message()} (see: {where} --help)", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

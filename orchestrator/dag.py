@@ -1,0 +1,206 @@
+"""The model graph: edges from parsed references, topological order, cycles, and selectors.
+
+An unqualified reference resolves to a model in the referencing model's schema, then in the default
+schema. A reference that matches no model is an external source. Nothing here runs anything.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import graphlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from .errors import CycleError, ProjectError, UsageError, suggest
+from .project import Model, Project
+
+
+@dataclass(frozen=True)
+class DAG:
+    """Models with their resolved upstream models and external sources, in topological order."""
+
+    models: Mapping[str, Model]
+    upstream: Mapping[str, tuple[str, ...]]
+    downstream: Mapping[str, tuple[str, ...]]
+    sources: Mapping[str, tuple[str, ...]]
+    order: tuple[str, ...]
+
+    def ancestors(self, names: Iterable[str]) -> set[str]:
+        return _walk(names, self.upstream)
+
+    def descendants(self, names: Iterable[str]) -> set[str]:
+        return _walk(names, self.downstream)
+
+    def ordered(self, names: Iterable[str]) -> list[str]:
+        wanted = set(names)
+        return [name for name in self.order if name in wanted]
+
+    @property
+    def external(self) -> list[str]:
+        return sorted({s for refs in self.sources.values() for s in refs})
+
+
+def _walk(start: Iterable[str], edges: Mapping[str, tuple[str, ...]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(start)
+    while stack:
+        for nxt in edges.get(stack.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def resolve(reference: str, model: Model, project: Project) -> str | None:
+    """The model a table reference names, or None when it names something external."""
+    parts = reference.split(".")
+    models = project.models
+    if len(parts) == 1:
+        for schema in (model.schema, project.settings.default_schema):
+            candidate = f"{schema}.{parts[0]}"
+            if candidate in models:
+                return candidate
+        return None
+    if len(parts) == 3:
+        # catalog.schema.table: ours only when the catalog is the warehouse's own
+        if parts[0] != project.settings.warehouse.stem.lower():
+            return None
+        parts = parts[1:]
+    candidate = ".".join(parts)
+    return candidate if candidate in models else None
+
+
+def build(project: Project) -> DAG:
+    """Resolve every model's references into edges and order them; a cycle is a CycleError."""
+    upstream: dict[str, tuple[str, ...]] = {}
+    sources: dict[str, tuple[str, ...]] = {}
+    for name, model in project.models.items():
+        deps: dict[str, None] = {}
+        external: dict[str, None] = {}
+        for ref in model.tables:
+            target = resolve(ref, model, project)
+            if target is None:
+                external[_qualify_external(ref, project)] = None
+            else:
+                deps[target] = None
+        for extra in model.depends_on:
+            target = resolve(extra.lower(), model, project)
+            if target is None:
+                raise ProjectError(
+                    f"depends_on: no model named '{extra}'{suggest(extra, project.models)}",
+                    model.relpath,
+                    model.header_lines.get("depends_on"),
+                )
+            deps[target] = None
+        if name in deps:
+            raise CycleError([name, name], {name: model.relpath})
+        upstream[name] = tuple(sorted(deps))
+        sources[name] = tuple(sorted(external))
+    sorter = graphlib.TopologicalSorter(upstream)
+    try:
+        order = tuple(sorter.static_order())
+    except graphlib.CycleError as exc:
+        cycle = list(exc.args[1])  # each node feeds the next
+        raise CycleError(cycle, {n: project.models[n].relpath for n in cycle}) from None
+    downstream: dict[str, list[str]] = {name: [] for name in project.models}
+    for name, deps in upstream.items():
+        for dep in deps:
+            downstream[dep].append(name)
+    return DAG(
+        models=project.models,
+        upstream=MappingProxyType(upstream),
+        downstream=MappingProxyType({k: tuple(sorted(v)) for k, v in downstream.items()}),
+        sources=MappingProxyType(sources),
+        order=order,
+    )
+
+
+def _qualify_external(ref: str, project: Project) -> str:
+    if "." in ref:
+        return ref
+    return f"{project.settings.default_schema}.{ref}"
+
+
+# -- selectors ------------------------------------------------------------------------------------
+
+
+def select(dag: DAG, selectors: Iterable[str], exclude: Iterable[str] = ()) -> set[str]:
+    """Models matched by any selector, minus those matched by any exclusion. No selector: all.
+
+    `name` / `schema.name` / `schema.*` (globs), `+sel` (with upstream), `sel+` (with downstream),
+    `tag:x`, `owner:x`, `schema:x`, `kind:x`. A selector that matches nothing is a UsageError.
+    """
+    chosen: set[str] = set()
+    selectors = [s for s in selectors if s.strip()]
+    if not selectors:
+        chosen = set(dag.models)
+    for selector in selectors:
+        chosen |= _select_one(dag, selector.strip())
+    for selector in exclude:
+        chosen -= _select_one(dag, selector.strip())
+    return chosen
+
+
+def _select_one(dag: DAG, selector: str) -> set[str]:
+    with_up = selector.startswith("+")
+    with_down = selector.endswith("+")
+    core = selector[1 if with_up else 0 : len(selector) - (1 if with_down else 0)]
+    if not core:
+        raise UsageError(f"empty selector '{selector}'")
+    matched = _match(dag, core)
+    result = set(matched)
+    if with_up:
+        result |= dag.ancestors(matched)
+    if with_down:
+        result |= dag.descendants(matched)
+    return result
+
+
+def _match(dag: DAG, core: str) -> set[str]:
+    models = dag.models
+    if ":" in core:
+        method, _, value = core.partition(":")
+        tests = {
+            "tag": lambda m: value in m.tags,
+            "owner": lambda m: m.owner == value,
+            "schema": lambda m: m.schema == value.lower(),
+            "kind": lambda m: m.kind == value.lower(),
+        }
+        if method not in tests:
+            raise UsageError(
+                f"unknown selector method '{method}:'{suggest(method, tests)}; "
+                f"use one of: {', '.join(f'{t}:' for t in tests)}"
+            )
+        found = {n for n, m in models.items() if tests[method](m)}
+        if not found:
+            known = sorted(_values_of(method, models.values()))
+            hint = suggest(value, known) or (f" (known: {', '.join(known)})" if known else "")
+            raise UsageError(f"selector '{core}' matches no model{hint}")
+        return found
+    name = core.lower()
+    if any(ch in name for ch in "*?["):
+        found = {n for n in models if fnmatch.fnmatchcase(n, name)}
+        found |= {n for n, m in models.items() if fnmatch.fnmatchcase(m.table, name)}
+    elif "." in name:
+        found = {name} if name in models else set()
+    else:
+        found = {n for n, m in models.items() if m.table == name}
+    if not found:
+        candidates = list(models) + [m.table for m in models.values()]
+        raise UsageError(f"no model matches '{core}'{suggest(name, candidates)}")
+    return found
+
+
+def _values_of(method: str, models: Iterable[Model]) -> set[str]:
+    values: set[str] = set()
+    for m in models:
+        if method == "tag":
+            values.update(m.tags)
+        elif method == "owner" and m.owner:
+            values.add(m.owner)
+        elif method == "schema":
+            values.add(m.schema)
+        elif method == "kind":
+            values.add(m.kind)
+    return values

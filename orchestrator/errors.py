@@ -1,0 +1,72 @@
+"""The exception hierarchy, and how each error reads to a user.
+
+Every error the tool raises on purpose is an `OrchestratorError`. The CLI prints its `str()` as one
+line and exits with its `exit_code`: 2 for usage and project errors (nothing was run), 1 for task
+failures. Messages name the culprit: the file and line, the model, the value.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class OrchestratorError(Exception):
+    """Root of every error the tool raises on purpose."""
+
+    exit_code = 2
+
+
+class UsageError(OrchestratorError):
+    """A bad flag, value or selector on the command line."""
+
+
+class ProjectError(OrchestratorError):
+    """Something wrong in the project files: config, a model header, model SQL, the DAG."""
+
+    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None):
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.detail = message
+        where = ""
+        if self.path:
+            where = f"{self.path}:{line}: " if line else f"{self.path}: "
+        super().__init__(f"{where}{message}")
+
+
+class CycleError(ProjectError):
+    """The models' dependencies form a cycle; `cycle` lists it, first node repeated at the end."""
+
+    def __init__(self, cycle: list[str], files: dict[str, str]):
+        self.cycle = cycle
+        path = " -> ".join(cycle)
+        where = ", ".join(
+            f"{name} ({files[name]})" for name in dict.fromkeys(cycle) if name in files
+        )
+        super().__init__(f"dependency cycle: {path}; models involved: {where}")
+
+
+class WarehouseError(OrchestratorError):
+    """The warehouse file cannot be opened or its state schema is unusable."""
+
+
+class TaskError(OrchestratorError):
+    """A task failed while running. `transient` errors may be retried; the rest fail at once."""
+
+    exit_code = 1
+    transient = False
+
+
+class WindowError(TaskError):
+    """A partition task's query returned rows outside the partition's window."""
+
+
+class DuplicateKeyError(TaskError):
+    """A MERGE source holds the same unique key twice, which would make the result arbitrary."""
+
+
+def suggest(value: str, choices: Iterable[str], limit: int = 3) -> str:
+    """' (did you mean: a, b?)' for the closest choices, or '' when nothing is close."""
+    close = difflib.get_close_matches(value, list(choices), n=limit, cutoff=0.6)
+    return f" (did you mean: {', '.join(close)}?)" if close else ""

@@ -1,0 +1,433 @@
+"""Running a Plan: workers, dependency order, skip-on-failure, one transaction per publish.
+
+Each task renders its SQL, then in one transaction writes the data, audits it, and records the
+state row that describes it; any error rolls the whole task back, so the warehouse holds the data
+from before the task or after it, never between. A failed task marks everything downstream of it
+`skipped`; the independent rest goes on. Writes to one table are serialised (DuckDB's optimistic
+concurrency would make two writers of one table conflict); different tables build in parallel on
+their own cursors.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from . import materialize, sql, state
+from .dag import DAG
+from .errors import OrchestratorError, WindowError
+from .partitions import WHOLE, Window
+from .planner import Action, Plan, Task, input_markers, used_vars
+from .state import Built, Publication, Snapshot, TaskRecord
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class Outcome:
+    """How one task (or one held task) ended."""
+
+    model: str
+    key: str
+    status: str  # success | failed | skipped
+    reason: str
+    rows: int | None = None
+    seconds: float = 0.0
+    error: str | None = None
+    task: Task | None = None
+    window: Window | None = None
+
+    def __post_init__(self):
+        if self.window is None and self.task is not None:
+            self.window = self.task.window
+
+
+class Reporter:
+    """Receives progress; the CLI prints it. The default reports nothing."""
+
+    def started(self, plan: Plan, run_id: int) -> None: ...
+
+    def finished_task(self, outcome: Outcome) -> None: ...
+
+
+@dataclass
+class _Live:
+    """The executor's view of what is published, updated as tasks commit."""
+
+    built: dict[str, dict[str, Built]]
+    relations: dict[str, str]
+    shadows: dict[str, dict[str, Publication]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def execute(
+    plan: Plan,
+    dag: DAG,
+    con,
+    snapshot: Snapshot,
+    *,
+    run_id: int,
+    variables: Mapping[str, str],
+    threads: int,
+    reporter: Reporter | None = None,
+    now: Callable[[], datetime] = utcnow,
+    default_schema: str = "main",
+) -> list[Outcome]:
+    """Run every task of `plan` against the open warehouse connection `con`."""
+    reporter = reporter or Reporter()
+    live = _Live(
+        built={m: dict(parts) for m, parts in snapshot.built.items()},
+        relations=dict(snapshot.relations),
+    )
+    outcomes: list[Outcome] = []
+    _prepare(plan, dag, con)
+    outcomes.extend(_record_held(plan, con, run_id, now))
+    for outcome in outcomes:
+        reporter.finished_task(outcome)
+
+    by_id = {t.id: t for t in plan.tasks}
+    waiting_on = {t.id: set(t.deps) for t in plan.tasks}
+    dependents: dict[int, list[int]] = {t.id: [] for t in plan.tasks}
+    for t in plan.tasks:
+        for d in t.deps:
+            dependents[d].append(t.id)
+    ready = sorted(t.id for t in plan.tasks if not t.deps)
+    busy: set[str] = set()
+    running: dict[Future, Task] = {}
+    local = threading.local()
+
+    def cursor():
+        if not hasattr(local, "cursor"):
+            local.cursor = con.cursor()
+        return local.cursor
+
+    def work(task: Task) -> Outcome:
+        runner = _TaskRunner(task, dag, cursor(), live, run_id, variables, now, default_schema)
+        return runner.run()
+
+    def skip_downstream(failed: Task, why: str) -> None:
+        stack = list(dependents[failed.id])
+        skipped: list[Task] = []
+        while stack:
+            tid = stack.pop()
+            if tid not in waiting_on:
+                continue
+            del waiting_on[tid]
+            skipped.append(by_id[tid])
+            stack.extend(dependents[tid])
+        if not skipped:
+            return
+        at = now()
+        records = [
+            TaskRecord(
+                run_id,
+                t.id,
+                t.model,
+                t.key,
+                _start(t),
+                _end(t),
+                1,
+                "skipped",
+                f"upstream failed: {why}",
+                at,
+                at,
+                version=dag.models[t.model].version,
+            )
+            for t in sorted(skipped, key=lambda t: t.id)
+        ]
+        _record_unpublished(con, records)
+        for t, r in zip(sorted(skipped, key=lambda t: t.id), records, strict=True):
+            outcome = Outcome(t.model, t.key, "skipped", r.reason, task=t)
+            outcomes.append(outcome)
+            reporter.finished_task(outcome)
+
+    with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="task") as pool:
+        while ready or running:
+            for tid in list(ready):
+                if len(running) >= threads:
+                    break
+                task = by_id[tid]
+                if task.model in busy:
+                    continue
+                ready.remove(tid)
+                busy.add(task.model)
+                running[pool.submit(work, task)] = task
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                task = running.pop(future)
+                busy.discard(task.model)
+                outcome = future.result()
+                outcomes.append(outcome)
+                reporter.finished_task(outcome)
+                waiting_on.pop(task.id, None)
+                if outcome.status == "success":
+                    for nxt in dependents[task.id]:
+                        if nxt in waiting_on:
+                            waiting_on[nxt].discard(task.id)
+                            if not waiting_on[nxt]:
+                                ready.append(nxt)
+                    ready.sort()
+                else:
+                    skip_downstream(task, f"{task.model}[{task.key}]")
+    _cleanup_shadows(plan, dag, con, outcomes)
+    return outcomes
+
+
+def _start(task: Task) -> datetime | None:
+    return task.window.start if task.window else None
+
+
+def _end(task: Task) -> datetime | None:
+    return task.window.end if task.window else None
+
+
+def _prepare(plan: Plan, dag: DAG, con) -> None:
+    """Schemas for the models about to be written; no leftover shadow of an earlier refresh."""
+    models = {t.model for t in plan.tasks}
+    for schema in sorted({dag.models[m].schema for m in models}):
+        con.execute(materialize.create_schema(schema))
+    for m in sorted({t.model for t in plan.tasks if t.action is Action.SHADOW}):
+        con.execute(materialize.drop_shadow(dag.models[m]))
+
+
+def _cleanup_shadows(plan: Plan, dag: DAG, con, outcomes: list[Outcome]) -> None:
+    published = {
+        o.model
+        for o in outcomes
+        if o.task and o.task.action is Action.SWAP and o.status == "success"
+    }
+    for m in sorted({t.model for t in plan.tasks if t.action is Action.SHADOW} - published):
+        con.execute(materialize.drop_shadow(dag.models[m]))
+
+
+def _record_held(plan: Plan, con, run_id: int, now) -> list[Outcome]:
+    if not plan.held:
+        return []
+    at = now()
+    records = [
+        TaskRecord(
+            run_id,
+            -1,
+            h.model,
+            h.key,
+            h.window.start if h.window else None,
+            h.window.end if h.window else None,
+            1,
+            h.status,
+            h.reason,
+            at,
+            at,
+        )
+        for h in plan.held
+    ]
+    _record_unpublished(con, records)
+    return [Outcome(h.model, h.key, h.status, h.reason, window=h.window) for h in plan.held]
+
+
+def _record_unpublished(con, records: list[TaskRecord]) -> None:
+    con.execute("BEGIN")
+    try:
+        state.insert_task_runs(con, records)
+        state.mark_partitions(con, records)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    message = text[0] if text else type(exc).__name__
+    if isinstance(exc, OrchestratorError):
+        return message
+    return f"{type(exc).__name__}: {message}"
+
+
+class _TaskRunner:
+    """Runs one task on one cursor: render, write + audit + record in one transaction."""
+
+    def __init__(
+        self,
+        task: Task,
+        dag: DAG,
+        cur,
+        live: _Live,
+        run_id: int,
+        variables: Mapping[str, str],
+        now,
+        default_schema: str,
+    ):
+        self.task = task
+        self.model = dag.models[task.model]
+        self.dag = dag
+        self.cur = cur
+        self.live = live
+        self.run_id = run_id
+        self.variables = used_vars(self.model, variables)
+        self.now = now
+        self.dag_default_schema = default_schema
+
+    def run(self) -> Outcome:
+        task = self.task
+        started = self.now()
+        try:
+            rows = self._publish(started)
+        except Exception as exc:  # recorded, reported, and the run goes on with the rest
+            self._rollback()
+            finished = self.now()
+            error = first_line(exc)
+            record = self._record("failed", started, finished, None, error)
+            _record_unpublished(self.cur, [record])
+            return Outcome(
+                task.model,
+                task.key,
+                "failed",
+                str(task.reason),
+                None,
+                (finished - started).total_seconds(),
+                error,
+                task,
+            )
+        finished = self.now()
+        return Outcome(
+            task.model,
+            task.key,
+            "success",
+            str(task.reason),
+            rows,
+            (finished - started).total_seconds(),
+            None,
+            task,
+        )
+
+    def _record(
+        self,
+        status: str,
+        started: datetime,
+        finished: datetime,
+        rows: int | None,
+        error: str | None = None,
+    ) -> TaskRecord:
+        t = self.task
+        return TaskRecord(
+            self.run_id,
+            t.id,
+            t.model,
+            t.key,
+            _start(t),
+            _end(t),
+            1,
+            status,
+            str(t.reason),
+            started,
+            finished,
+            rows,
+            self.model.version,
+            error,
+        )
+
+    def _rollback(self) -> None:
+        try:
+            self.cur.execute("ROLLBACK")
+        except Exception:  # no transaction was open
+            pass
+
+    def _publish(self, started: datetime) -> int | None:
+        if self.task.action is Action.SWAP:
+            return self._swap(started)
+        task, model = self.task, self.model
+        rendered = sql.render(
+            model.template, model.window_literals(task.window), self.variables, path=model.relpath
+        )
+        with self.live.lock:
+            existing = self.live.relations.get(model.name)
+            shadow_exists = model.name in self.live.shadows
+        into_shadow = task.action is Action.SHADOW
+        self.cur.execute(materialize.search_path(model.schema, self.dag_default_schema))
+        write = materialize.build(
+            model,
+            rendered,
+            task.window,
+            existing,
+            into_shadow=into_shadow,
+            shadow_exists=shadow_exists,
+        )
+        self.cur.execute("BEGIN")
+        rows = self._apply(write)
+        finished = self.now()
+        with self.live.lock:
+            inputs = input_markers(self.dag, self.live.built, model.name, task.window)
+        publication = Publication(
+            model.name,
+            task.key,
+            _start(task),
+            _end(task),
+            model.version,
+            model.layout,
+            inputs,
+            self.variables,
+            self.run_id,
+            rows,
+            finished,
+        )
+        state.insert_task_runs(self.cur, [self._record("success", started, finished, rows)])
+        if not into_shadow:
+            state.publish_partitions(self.cur, [publication])
+        self.cur.execute("COMMIT")
+        with self.live.lock:
+            if into_shadow:
+                self.live.shadows.setdefault(model.name, {})[task.key] = publication
+            else:
+                self.live.built.setdefault(model.name, {})[task.key] = publication.built()
+                self.live.relations[model.name] = "view" if model.kind == "view" else "table"
+        return rows
+
+    def _apply(self, write: materialize.Write) -> int | None:
+        counts: list[int | None] = []
+        for statement in write.statements:
+            counts.append(self._count(statement))
+        if write.audit:
+            row = self.cur.execute(write.audit).fetchone()
+            problem = write.judge(row, counts[-1] or 0) if write.judge else None
+            if problem:
+                raise WindowError(f"{self.model.name}[{self.task.key}]: {problem}")
+        for statement in write.finish:
+            counts.append(self._count(statement))
+        return counts[write.count_statement] if write.count_statement is not None else None
+
+    def _count(self, statement: str) -> int | None:
+        row = self.cur.execute(statement).fetchone()
+        return row[0] if row and isinstance(row[0], int) else None
+
+    def _swap(self, started: datetime) -> int | None:
+        model = self.model
+        with self.live.lock:
+            existing = self.live.relations.get(model.name)
+            shadow = dict(self.live.shadows.get(model.name, {}))
+        self.cur.execute("BEGIN")
+        if shadow:
+            self._apply(materialize.swap(model, existing))
+        elif existing:
+            self.cur.execute(f"DROP {existing.upper()} IF EXISTS {model.relation}")
+        finished = self.now()
+        rows = sum(p.rows or 0 for p in shadow.values())
+        state.insert_task_runs(self.cur, [self._record("success", started, finished, rows)])
+        state.forget_partitions(self.cur, model.name)
+        state.publish_partitions(self.cur, list(shadow.values()))
+        self.cur.execute("COMMIT")
+        with self.live.lock:
+            self.live.built[model.name] = {k: p.built() for k, p in shadow.items()}
+            if shadow:
+                self.live.relations[model.name] = "table"
+            else:
+                self.live.relations.pop(model.name, None)
+            self.live.shadows.pop(model.name, None)
+        return rows
+
+
+__all__ = ["execute", "Outcome", "Reporter", "WHOLE"]

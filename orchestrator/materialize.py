@@ -1,0 +1,204 @@
+"""The SQL each kind of model emits: view, table, partition overwrite, merge, shadow swap.
+
+Nothing here executes anything. A `Write` is one publish, run inside one transaction by the
+executor: `statements`, then the `audit` query, whose row `judge` turns into an error message
+when the write must not be published (rows outside the window, NULL or duplicate merge keys),
+then `finish`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from .partitions import Window
+from .project import Kind, Model
+
+STAGE = "__orchestrator_stage"
+
+
+@dataclass(frozen=True)
+class Write:
+    statements: tuple[str, ...]
+    audit: str | None = None
+    # (audit row, count returned by the last statement) -> why not to publish, or None
+    judge: Callable[[tuple, int], str | None] | None = None
+    finish: tuple[str, ...] = ()
+    # index into statements + finish of the statement whose count is the number of rows written
+    count_statement: int | None = None
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def shadow_relation(model: Model) -> str:
+    return f"{quote(model.schema)}.{quote(model.table + '__refresh')}"
+
+
+def _wrap(sql: str) -> str:
+    # the newline before ')' keeps a trailing `-- comment` in the model from swallowing it
+    return f"(\n{sql.strip().rstrip(';').rstrip()}\n)"
+
+
+def _drop_other_kind(model: Model, existing: str | None, wanted: str) -> tuple[str, ...]:
+    if existing is None or existing == wanted:
+        return ()
+    return (f"DROP {existing.upper()} IF EXISTS {model.relation}",)
+
+
+def search_path(schema: str, default_schema: str) -> str:
+    """Unqualified names resolve as the DAG resolved them: the model's schema, then the default."""
+    path = ",".join(quote(s) for s in dict.fromkeys([schema, default_schema]))
+    return "SET search_path = '" + path.replace("'", "''") + "'"
+
+
+def create_schema(schema: str) -> str:
+    return f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}"
+
+
+def build(
+    model: Model,
+    sql: str,
+    window: Window | None,
+    existing: str | None,
+    *,
+    into_shadow: bool = False,
+    shadow_exists: bool = False,
+) -> Write:
+    """The write that publishes `sql` as (part of) `model`. `existing` is the relation type now in
+    the warehouse under the model's name ('table', 'view' or None)."""
+    if model.kind is Kind.VIEW:
+        return Write(
+            _drop_other_kind(model, existing, "view")
+            + (f"CREATE OR REPLACE VIEW {model.relation} AS {_wrap(sql)}",)
+        )
+    if model.kind is Kind.TABLE:
+        return Write(
+            _drop_other_kind(model, existing, "table")
+            + (f"CREATE OR REPLACE TABLE {model.relation} AS SELECT * FROM {_wrap(sql)}",),
+            count_statement=-1,
+        )
+    assert window is not None, "an incremental model is written one window at a time"
+    target = shadow_relation(model) if into_shadow else model.relation
+    target_exists = shadow_exists if into_shadow else existing == "table"
+    if model.unique_key:
+        return _merge(model, sql, window, target, target_exists)
+    return _overwrite(model, sql, window, target, target_exists)
+
+
+def _in_window(model: Model, window: Window) -> str:
+    column = quote(model.partition_by or "")
+    return f"{column} >= {window.literal(window.start)} AND {column} < {window.literal(window.end)}"
+
+
+def _outside_message(model: Model, window: Window, outside: int) -> str:
+    return (
+        f"{outside} row(s) with {model.partition_by} outside partition {window.key} "
+        f"[{window.start:%Y-%m-%d %H:%M}, {window.end:%Y-%m-%d %H:%M}); filter the query on "
+        f"{{{{ start }}}} and {{{{ end }}}}. Nothing was written"
+    )
+
+
+def _overwrite(model: Model, sql: str, window: Window, target: str, exists: bool) -> Write:
+    """Replace exactly the window: delete it, insert the query, then prove every inserted row
+    landed inside the window (rows in the window after the insert == rows inserted)."""
+    if exists:
+        statements: tuple[str, ...] = (
+            f"DELETE FROM {target} WHERE {_in_window(model, window)}",
+            f"INSERT INTO {target} BY NAME SELECT * FROM {_wrap(sql)}",
+        )
+    else:
+        statements = (f"CREATE TABLE {target} AS SELECT * FROM {_wrap(sql)}",)
+
+    def judge(row: tuple, written: int) -> str | None:
+        outside = written - row[0]
+        return _outside_message(model, window, outside) if outside else None
+
+    return Write(
+        statements,
+        count_statement=-1,
+        audit=f"SELECT count(*) FROM {target} WHERE {_in_window(model, window)}",
+        judge=judge,
+    )
+
+
+def _merge(model: Model, sql: str, window: Window, target: str, exists: bool) -> Write:
+    """Upsert the window's rows by `unique_key`. The query is staged first so it can be audited
+    (window, NULL keys, duplicate keys) before it touches the target."""
+    keys = [quote(k) for k in model.unique_key]
+    key_tuple = f"({', '.join(keys)})" if len(keys) > 1 else keys[0]
+    null_keys = " OR ".join(f"{k} IS NULL" for k in keys)
+    stage = quote(STAGE)
+    on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+    if exists:
+        write = (
+            f"MERGE INTO {target} AS t USING {stage} AS s ON {on} "
+            "WHEN MATCHED THEN UPDATE BY NAME WHEN NOT MATCHED THEN INSERT BY NAME"
+        )
+    else:
+        write = f"CREATE TABLE {target} AS SELECT * FROM {stage}"
+
+    def judge(row: tuple, written: int) -> str | None:
+        outside, nulls, duplicates = row
+        if outside:
+            return _outside_message(model, window, outside)
+        if nulls:
+            return (
+                f"{nulls} row(s) in partition {window.key} have a NULL in unique_key "
+                f"({', '.join(model.unique_key)}). Nothing was written"
+            )
+        if duplicates:
+            return (
+                f"partition {window.key} has {duplicates} duplicate unique_key "
+                f"({', '.join(model.unique_key)}) value(s); a MERGE would pick one at random. "
+                "Nothing was written"
+            )
+        return None
+
+    return Write(
+        (f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM {_wrap(sql)}",),
+        count_statement=1,
+        audit=(
+            f"SELECT count(*) FILTER (WHERE NOT ({_in_window(model, window)}) "
+            f"OR {quote(model.partition_by or '')} IS NULL), "
+            f"count(*) FILTER (WHERE {null_keys}), "
+            f"count(*) - count(DISTINCT {key_tuple}) FROM {stage}"
+        ),
+        judge=judge,
+        finish=(write, f"DROP TABLE {stage}"),
+    )
+
+
+def drop_shadow(model: Model) -> str:
+    return f"DROP TABLE IF EXISTS {shadow_relation(model)}"
+
+
+def swap(model: Model, existing: str | None) -> Write:
+    """Publish the shadow table under the model's name. Views bind names late, so a view over the
+    model sees the new table as soon as this commits."""
+    drop = (f"DROP {existing.upper()} IF EXISTS {model.relation}",) if existing else ()
+    return Write(drop + (f"ALTER TABLE {shadow_relation(model)} RENAME TO {quote(model.table)}",))
+
+
+_READERS = {"csv": "read_csv", "parquet": "read_parquet", "json": "read_json"}
+
+
+def source_view(name: str, path: str, fmt: str, options: Mapping[str, object]) -> str:
+    """A declared file source as a view, so models read it by name like any table. `path` is
+    absolute: the view must work whatever the reader's working directory."""
+    schema, table = name.split(".")
+    args = [literal(path)] + [f"{key} = {literal(value)}" for key, value in options.items()]
+    return (
+        f"CREATE OR REPLACE VIEW {quote(schema)}.{quote(table)} AS "
+        f"SELECT * FROM {_READERS[fmt]}({', '.join(args)})"
+    )
+
+
+def literal(value: object) -> str:
+    """A Python scalar as a DuckDB literal."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"

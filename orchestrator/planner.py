@@ -1,0 +1,431 @@
+"""Deciding what runs and why: a pure function of the DAG, a state snapshot and a request.
+
+Every task carries its reason: `missing`, `stale: model changed`, `stale: vars changed`,
+`stale: upstream rebuilt`, `requested` (backfill) or `full refresh`. A task that cannot run because
+an input it needs is not built (and nothing in the plan builds it) is *held*, with the reason, and
+so is everything downstream of it: the planner never lets a model read an incomplete input.
+
+Staleness is computed, not guessed: each published partition records, per upstream model, how many
+upstream partitions it read and the latest run that built any of them (`Marker`). When that marker
+differs from the upstream's current one, the upstream was rebuilt since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from .dag import DAG
+from .errors import UsageError
+from .partitions import WHOLE, Window, floor, window_for_key, windows
+from .project import Kind, Model
+from .state import Snapshot
+
+Marker = tuple[int, int]
+"""(number of upstream partitions read, latest run that built one of them)."""
+
+
+class Reason(StrEnum):
+    MISSING = "missing"
+    MODEL_CHANGED = "stale: model changed"
+    VARS_CHANGED = "stale: vars changed"
+    UPSTREAM_REBUILT = "stale: upstream rebuilt"
+    REQUESTED = "requested"
+    FULL_REFRESH = "full refresh"
+
+
+class Action(StrEnum):
+    BUILD = "build"  # write the partition, table or view in place
+    SHADOW = "shadow"  # full refresh of an incremental model: write into its shadow table
+    SWAP = "swap"  # publish the shadow table in place of the model's table, in one transaction
+
+
+@dataclass(frozen=True)
+class Request:
+    selected: frozenset[str]
+    now: datetime
+    vars: Mapping[str, str] = field(default_factory=dict)
+    full_refresh: bool = False
+    backfill: tuple[datetime, datetime] | None = None
+    strict_vars: bool = True  # a missing var is an error (off for status, which only looks)
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    id: int
+    model: str
+    window: Window | None
+    reason: Reason
+    action: Action = Action.BUILD
+    deps: tuple[int, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return self.window.key if self.window else WHOLE
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A task that will not run in this plan, and why."""
+
+    model: str
+    window: Window | None
+    status: str
+    reason: str
+
+    @property
+    def key(self) -> str:
+        return self.window.key if self.window else WHOLE
+
+
+@dataclass(frozen=True)
+class Plan:
+    tasks: tuple[Task, ...]
+    held: tuple[Held, ...]
+    models: tuple[str, ...]
+    request: Request
+
+    @property
+    def empty(self) -> bool:
+        return not self.tasks and not self.held
+
+
+# -- windows and markers --------------------------------------------------------------------------
+
+
+def expected_windows(model: Model, now: datetime) -> list[Window]:
+    """The partitions `run` keeps built: from `start` up to the last complete period (or `end`)."""
+    if model.start is None:
+        return []
+    stop = floor(now, model.grain)
+    if model.end is not None:
+        stop = min(stop, model.end)
+    return list(windows(model.start, stop, model.grain)) if model.start < stop else []
+
+
+def in_bounds(model: Model, window: Window) -> bool:
+    if model.start is not None and window.start < model.start:
+        return False
+    return not (model.end is not None and window.end > model.end)
+
+
+def overlapping_keys(
+    upstream: Model, window: Window | None, built: Mapping[str, object]
+) -> list[str]:
+    """Keys of the upstream's partitions that a downstream window reads (all, for the whole)."""
+    if not upstream.partitioned:
+        return [WHOLE]
+    if window is None:
+        return sorted(built)
+    if window.grain == upstream.grain:
+        return [window.key]
+    return [w.key for w in windows(window.start, window.end, upstream.grain)]
+
+
+def marker(dag: DAG, built: Mapping[str, Mapping], name: str, window: Window | None) -> Marker:
+    """The current marker of upstream `name` as read by a downstream `window`. A view is
+    transparent: its marker folds in those of its own upstreams, since it stores no data."""
+    model = dag.models[name]
+    parts = built.get(name, {})
+    count, latest = 0, 0
+    for key in overlapping_keys(model, window, parts):
+        b = parts.get(key)
+        if b is not None:
+            count += 1
+            latest = max(latest, b.run)
+    if model.kind is Kind.VIEW:
+        for up in dag.upstream[name]:
+            n, r = marker(dag, built, up, window)
+            count += n
+            latest = max(latest, r)
+    return count, latest
+
+
+def input_markers(
+    dag: DAG, built: Mapping[str, Mapping], name: str, window: Window | None
+) -> dict[str, Marker]:
+    """What a build of (`name`, `window`) reads now: recorded with the build."""
+    return {up: marker(dag, built, up, window) for up in dag.upstream[name]}
+
+
+def used_vars(model: Model, variables: Mapping[str, str]) -> dict[str, str]:
+    return {v: variables[v] for v in model.vars if v in variables}
+
+
+# -- planning -------------------------------------------------------------------------------------
+
+
+def check_vars(dag: DAG, names: list[str], variables: Mapping[str, str]) -> None:
+    for name in names:
+        for var in dag.models[name].vars:
+            if var not in variables:
+                raise UsageError(
+                    f"{name} uses var('{var}'): pass --var {var}=VALUE "
+                    "(or set it under [vars] in orchestrator.toml)"
+                )
+
+
+def _scope(dag: DAG, request: Request) -> tuple[list[str], set[str]]:
+    """(models the request may touch in order, those only because they are downstream)."""
+    if request.backfill is not None:
+        affected = dag.descendants(request.selected) - request.selected
+        return dag.ordered(request.selected | affected), affected
+    return dag.ordered(request.selected), set()
+
+
+def validate(dag: DAG, request: Request) -> None:
+    """Errors in the request itself, found before anything is opened or written."""
+    if request.strict_vars:
+        check_vars(dag, _scope(dag, request)[0], request.vars)
+
+
+def plan(dag: DAG, snapshot: Snapshot, request: Request) -> Plan:
+    """The tasks that bring the selected models up to date (or carry out a backfill / refresh)."""
+    validate(dag, request)
+    builder = _Builder(dag, snapshot, request)
+    names, affected = _scope(dag, request)
+    for name in names:
+        builder.plan_model(name, downstream_only=name in affected)
+    return Plan(tuple(builder.tasks), tuple(builder.held), tuple(names), request)
+
+
+class _Builder:
+    def __init__(self, dag: DAG, snapshot: Snapshot, request: Request):
+        self.dag = dag
+        self.snapshot = snapshot
+        self.request = request
+        self.tasks: list[Task] = []
+        self.held: list[Held] = []
+        # per model: window key -> the task whose completion publishes that key's data
+        self.publishers: dict[str, dict[str, Task]] = {}
+        self.holds: dict[str, dict[str, Held]] = {}
+        self._expected_cache: dict[str, list[Window]] = {}
+        self._expected_key_cache: dict[str, dict[str, Window]] = {}
+
+    # which windows to consider, and why each one runs
+    def plan_model(self, name: str, downstream_only: bool) -> None:
+        model = self.dag.models[name]
+        request = self.request
+        exists = name in self.snapshot.relations
+        built = self.snapshot.built.get(name, {}) if exists else {}
+        if downstream_only:
+            candidates = self._affected_windows(model, built)
+        elif request.backfill is not None:
+            candidates = self._backfill_windows(model)
+        else:
+            candidates = self._run_windows(model, built)
+        relayout = model.partitioned and exists and self._layout_changed(model, built)
+        shadow = (
+            model.partitioned
+            and exists
+            and (
+                relayout
+                or (request.full_refresh and request.backfill is None and not downstream_only)
+            )
+        )
+        if relayout:
+            # the table's shape changed (kind, partition column, grain or key): rebuilding it
+            # window by window would mix layouts, so rebuild it whole and swap it in
+            candidates = self._expected(model) if model.start else []
+            if not candidates:
+                self._hold(
+                    name,
+                    None,
+                    "its table layout changed and it has no 'start' to "
+                    "rebuild from: run backfill over the range it should hold",
+                )
+                return
+        decided: list[tuple[Window | None, Reason, str | None]] = []
+        for window in candidates:
+            key = window.key if window else WHOLE
+            if relayout:
+                reason: Reason | None = Reason.MODEL_CHANGED
+            elif downstream_only:
+                reason = Reason.UPSTREAM_REBUILT if key in built else Reason.MISSING
+            elif request.backfill is not None:
+                reason = Reason.REQUESTED
+            elif request.full_refresh:
+                reason = Reason.FULL_REFRESH
+            else:
+                reason = self._staleness(model, window, built.get(key))
+            if reason is not None:
+                decided.append((window, reason, self._blocked(model, window)))
+        if shadow:
+            self._plan_shadow(model, decided)
+            return
+        for window, reason, hold in decided:
+            if hold is not None:
+                self._hold(name, window, hold)
+                continue
+            task = self._add(name, window, reason, Action.BUILD, self._deps(model, window))
+            self.publishers.setdefault(name, {})[task.key] = task
+
+    def _plan_shadow(self, model: Model, decided: list) -> None:
+        """Rebuild the whole table into a shadow and swap it in: all windows or none, so readers
+        keep the old table until the new one is complete."""
+        holds = [hold for _, _, hold in decided if hold is not None]
+        if holds:
+            for window, _, hold in decided:
+                self._hold(
+                    model.name, window, hold or f"the rebuild of the table waits: {holds[0]}"
+                )
+            return
+        tasks = [
+            self._add(model.name, window, reason, Action.SHADOW, self._deps(model, window))
+            for window, reason, _ in decided
+        ]
+        if tasks:
+            swap = self._add(
+                model.name, None, tasks[0].reason, Action.SWAP, tuple(t.id for t in tasks)
+            )
+            self.publishers[model.name] = {t.key: swap for t in tasks}
+
+    def _layout_changed(self, model: Model, built: Mapping) -> bool:
+        if self.snapshot.relations.get(model.name) != "table" or not built:
+            return True  # a view, or a table this tool has no record of building
+        return any(b.layout != model.layout for b in built.values())
+
+    def _run_windows(self, model: Model, built: Mapping) -> list[Window | None]:
+        if not model.partitioned:
+            return [None]
+        expected = self._expected(model)
+        if model.start is None:
+            # only backfill creates partitions of such a model; run keeps the existing ones fresh
+            return [window_for_key(k, model.grain) for k in sorted(built) if k != WHOLE]
+        return expected
+
+    def _backfill_windows(self, model: Model) -> list[Window | None]:
+        if not model.partitioned:
+            return [None]
+        start, end = self.request.backfill  # type: ignore[misc]
+        # a period still in progress is never built: it would count as built once complete
+        return [
+            w
+            for w in windows(start, end, model.grain)
+            if in_bounds(model, w) and w.end <= self.request.now
+        ]
+
+    def _affected_windows(self, model: Model, built: Mapping) -> list[Window | None]:
+        """Windows of a model downstream of a backfill that read something the plan rebuilds."""
+        rebuilt = [up for up in self.dag.upstream[model.name] if self._touched(up, None)]
+        if not rebuilt or model.kind is Kind.VIEW:
+            return []  # a view reads its inputs when queried: nothing to rebuild
+        if not model.partitioned:
+            return [None]
+        start, end = self.request.backfill  # type: ignore[misc]
+        candidates = {w.key: w for w in self._expected(model)}
+        candidates.update((k, window_for_key(k, model.grain)) for k in built if k != WHOLE)
+        candidates.update(
+            (w.key, w) for w in windows(start, end, model.grain) if w.end <= self.request.now
+        )
+        return [
+            w
+            for _, w in sorted(candidates.items())
+            if in_bounds(model, w) and any(self._touched(up, w) for up in rebuilt)
+        ]
+
+    def _touched(self, name: str, window: Window | None) -> bool:
+        """Does the plan rebuild data that (`name`, `window`) exposes? Views pass it through."""
+        model = self.dag.models[name]
+        planned = self.publishers.get(name, {})
+        if planned:
+            if window is None or not model.partitioned:
+                return True
+            if any(k in planned for k in overlapping_keys(model, window, planned)):
+                return True
+        if model.kind is Kind.VIEW:
+            return any(self._touched(up, window) for up in self.dag.upstream[name])
+        return False
+
+    def _staleness(self, model: Model, window: Window | None, built) -> Reason | None:
+        if built is None:
+            return Reason.MISSING
+        if built.version != model.version:
+            return Reason.MODEL_CHANGED
+        if dict(built.vars) != used_vars(model, self.request.vars):
+            return Reason.VARS_CHANGED
+        if model.kind is Kind.VIEW:
+            return None  # views store no data: what they read is always current
+        for up in self.dag.upstream[model.name]:
+            if self._touched(up, window):
+                return Reason.UPSTREAM_REBUILT
+            if built.inputs.get(up) != marker(self.dag, self.snapshot.built, up, window):
+                return Reason.UPSTREAM_REBUILT
+        return None
+
+    def _blocked(self, model: Model, window: Window | None) -> str | None:
+        """Why (model, window) cannot run now, or None: an input it needs is held, or is neither
+        built nor built by this plan."""
+        for up in self.dag.upstream[model.name]:
+            reason = self._missing_input(up, window, model.name)
+            if reason:
+                return reason
+        return None
+
+    def _missing_input(self, name: str, window: Window | None, reader: str) -> str | None:
+        model = self.dag.models[name]
+        holds = self.holds.get(name, {})
+        planned = self.publishers.get(name, {})
+        built = self.snapshot.built.get(name, {}) if name in self.snapshot.relations else {}
+        if model.partitioned:
+            expected = self._expected_keys(model)
+            keys = [k for k in overlapping_keys(model, window, expected) if k in expected]
+        else:
+            keys = [WHOLE]
+        for key in keys:
+            if key in holds:
+                return f"upstream {name}[{key}] is held: {holds[key].reason}"
+            if key not in planned and key not in built:
+                return f"upstream {name}[{key}] is not built (select +{reader} to build it too)"
+        if model.kind is Kind.VIEW:
+            for up in self.dag.upstream[name]:
+                reason = self._missing_input(up, window, reader)
+                if reason:
+                    return reason
+        return None
+
+    def _expected(self, model: Model) -> list[Window]:
+        if model.name not in self._expected_cache:
+            self._expected_cache[model.name] = expected_windows(model, self.request.now)
+        return self._expected_cache[model.name]
+
+    def _expected_keys(self, model: Model) -> dict[str, Window]:
+        if model.name not in self._expected_key_cache:
+            self._expected_key_cache[model.name] = {w.key: w for w in self._expected(model)}
+        return self._expected_key_cache[model.name]
+
+    def _deps(self, model: Model, window: Window | None) -> tuple[int, ...]:
+        deps: dict[int, None] = {}
+        for up in self.dag.upstream[model.name]:
+            self._collect_deps(up, window, deps)
+        return tuple(deps)
+
+    def _collect_deps(self, name: str, window: Window | None, into: dict[int, None]) -> None:
+        planned = self.publishers.get(name, {})
+        if planned:
+            for key in overlapping_keys(self.dag.models[name], window, planned):
+                task = planned.get(key)
+                if task is not None:
+                    into[task.id] = None
+        if self.dag.models[name].kind is Kind.VIEW:
+            for up in self.dag.upstream[name]:
+                self._collect_deps(up, window, into)
+
+    def _add(
+        self,
+        name: str,
+        window: Window | None,
+        reason: Reason,
+        action: Action,
+        deps: tuple[int, ...],
+    ) -> Task:
+        task = Task(len(self.tasks), name, window, reason, action, deps)
+        self.tasks.append(task)
+        return task
+
+    def _hold(self, name: str, window: Window | None, reason: str) -> None:
+        held = Held(name, window, "skipped", reason)
+        self.held.append(held)
+        self.holds.setdefault(name, {})[held.key] = held

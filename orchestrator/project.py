@@ -1,0 +1,450 @@
+"""The project on disk: `orchestrator.toml`, model files and their headers, as frozen values.
+
+A model is `models/<schema>/<name>.sql` (deeper folders allowed, the first folder is the schema)
+named `<schema>.<name>`. Its optional header is the leading `-- key: value` comment lines. Nothing
+here touches the warehouse; parsing the SQL itself is `sql.analyze`'s job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from types import MappingProxyType
+
+from . import sql
+from .errors import ProjectError, suggest
+from .partitions import Grain, Window, parse_boundary
+
+CONFIG_FILE = "orchestrator.toml"
+STATE_SCHEMA = "orchestrator"
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HEADER_LINE = re.compile(r"^--\s*(?P<key>[a-z][a-z_]*(?: [a-z]+)?)\s*:(?P<value>.*)$")
+
+
+class Kind(StrEnum):
+    VIEW = "view"
+    TABLE = "table"
+    INCREMENTAL = "incremental"
+
+
+@dataclass(frozen=True)
+class Source:
+    """An external relation models read. With `path` it is a set of files the orchestrator
+    exposes as a view named `name`; without, a table something else loads into the warehouse."""
+
+    name: str
+    path: str | None = None
+    format: str | None = None
+    options: Mapping[str, object] = field(default_factory=dict)
+    owner: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    warehouse: Path
+    default_schema: str = "main"
+    threads: int | None = None
+    vars: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_FILE
+
+
+@dataclass(frozen=True)
+class Model:
+    """One model file: its header settings and what parsing its SQL found."""
+
+    name: str
+    schema: str
+    table: str
+    path: Path
+    relpath: str
+    template: str
+    kind: Kind = Kind.TABLE
+    partition_by: str | None = None
+    grain: Grain = Grain.DAY
+    start: datetime | None = None
+    end: datetime | None = None
+    unique_key: tuple[str, ...] = ()
+    owner: str | None = None
+    tags: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    header_lines: Mapping[str, int] = field(default_factory=dict)
+    tables: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    vars: tuple[str, ...] = ()
+    version: str = ""
+
+    @property
+    def partitioned(self) -> bool:
+        return self.kind is Kind.INCREMENTAL
+
+    @property
+    def layout(self) -> str:
+        """The settings that fix the table's physical shape; a change means rebuilding it whole."""
+        return "|".join(
+            [
+                self.kind,
+                self.partition_by or "",
+                self.grain if self.partitioned else "",
+                ",".join(self.unique_key),
+            ]
+        )
+
+    @property
+    def relation(self) -> str:
+        """The quoted relation name to use in SQL."""
+        return f'"{self.schema}"."{self.table}"'
+
+    def window_literals(self, window: Window | None) -> dict[str, str]:
+        if window is None:
+            return {"start": "NULL", "end": "NULL"}
+        return {"start": window.literal(window.start), "end": window.literal(window.end)}
+
+
+@dataclass(frozen=True)
+class Project:
+    settings: Settings
+    models: Mapping[str, Model]
+    sources: Mapping[str, Source]
+
+    @property
+    def root(self) -> Path:
+        return self.settings.root
+
+
+# -- settings -------------------------------------------------------------------------------------
+
+_SETTINGS_KEYS = {"warehouse", "default_schema", "threads", "vars", "sources"}
+_SOURCE_KEYS = {"path", "format", "options", "owner", "description"}
+_SOURCE_FORMATS = {"csv", "parquet", "json"}
+
+
+def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Settings, dict]:
+    """Read `orchestrator.toml` (optional) into Settings; return the raw table too."""
+    root = root.resolve()
+    config_path = root / CONFIG_FILE
+    raw: dict = {}
+    if config_path.exists():
+        try:
+            raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ProjectError(f"invalid TOML: {exc}", config_path) from None
+        except UnicodeDecodeError:
+            raise ProjectError("not UTF-8 text", config_path) from None
+    unknown = sorted(set(raw) - _SETTINGS_KEYS)
+    if unknown:
+        raise ProjectError(
+            f"unknown setting '{unknown[0]}'{suggest(unknown[0], _SETTINGS_KEYS)}; "
+            f"accepted: {', '.join(sorted(_SETTINGS_KEYS))}",
+            config_path,
+        )
+    schema = raw.get("default_schema", "main")
+    if not isinstance(schema, str) or not _IDENT.match(schema):
+        raise ProjectError(f"default_schema must be an identifier, got {schema!r}", config_path)
+    threads = raw.get("threads")
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise ProjectError(f"threads must be a positive integer, got {threads!r}", config_path)
+    variables = raw.get("vars", {})
+    if not isinstance(variables, dict):
+        raise ProjectError("[vars] must be a table of name = value", config_path)
+    location = (
+        warehouse
+        or os.environ.get("ORCHESTRATOR_WAREHOUSE")
+        or raw.get("warehouse", "warehouse.duckdb")
+    )
+    if not isinstance(location, str | Path) or not str(location):
+        raise ProjectError(f"warehouse must be a file path, got {location!r}", config_path)
+    path = Path(location)
+    settings = Settings(
+        root=root,
+        warehouse=path if path.is_absolute() else root / path,
+        default_schema=schema.lower(),
+        threads=threads,
+        vars=MappingProxyType({str(k): str(v) for k, v in variables.items()}),
+    )
+    return settings, raw
+
+
+def _load_sources(raw: dict, config_path: Path) -> dict[str, Source]:
+    tables = raw.get("sources", {})
+    if not isinstance(tables, dict):
+        raise ProjectError('[sources] must be tables like [sources."raw.orders"]', config_path)
+    sources: dict[str, Source] = {}
+    for name, spec in tables.items():
+        parts = name.lower().split(".")
+        if len(parts) != 2 or not all(_IDENT.match(p) for p in parts):
+            raise ProjectError(
+                f"source name '{name}' must be schema.table, e.g. [sources.\"raw.orders\"]",
+                config_path,
+            )
+        if not isinstance(spec, dict):
+            raise ProjectError(f"source '{name}' must be a table of settings", config_path)
+        unknown = sorted(set(spec) - _SOURCE_KEYS)
+        if unknown:
+            raise ProjectError(
+                f"source '{name}': unknown setting '{unknown[0]}'"
+                f"{suggest(unknown[0], _SOURCE_KEYS)}; accepted: {', '.join(sorted(_SOURCE_KEYS))}",
+                config_path,
+            )
+        fmt = spec.get("format")
+        path = spec.get("path")
+        if path is not None and fmt is None:
+            fmt = _format_from_path(path)
+        if path is not None and fmt is None:
+            raise ProjectError(
+                f"source '{name}': cannot tell the format of {path!r}; set format = one of "
+                f"{', '.join(sorted(_SOURCE_FORMATS))}",
+                config_path,
+            )
+        if fmt is not None and fmt not in _SOURCE_FORMATS:
+            raise ProjectError(
+                f"source '{name}': format must be one of {', '.join(sorted(_SOURCE_FORMATS))}, "
+                f"got {fmt!r}",
+                config_path,
+            )
+        options = spec.get("options", {})
+        if not isinstance(options, dict) or not all(
+            _IDENT.match(k) and isinstance(v, str | int | float | bool) for k, v in options.items()
+        ):
+            raise ProjectError(
+                f"source '{name}': options must be a table of reader options, e.g. "
+                "options = { union_by_name = true, delim = ';' }",
+                config_path,
+            )
+        if options and path is None:
+            raise ProjectError(
+                f"source '{name}': options apply to file sources (set path)", config_path
+            )
+        sources[name.lower()] = Source(
+            name=name.lower(),
+            path=path,
+            format=fmt,
+            options=MappingProxyType(dict(options)),
+            owner=spec.get("owner"),
+            description=spec.get("description"),
+        )
+    return sources
+
+
+def _format_from_path(path: str) -> str | None:
+    for fmt in _SOURCE_FORMATS:
+        if path.endswith(f".{fmt}") or path.endswith(f".{fmt}.gz"):
+            return fmt
+    if path.endswith(".jsonl") or path.endswith(".ndjson"):
+        return "json"
+    return None
+
+
+# -- models ---------------------------------------------------------------------------------------
+
+
+def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
+    """Read the whole project: settings, sources and every model (headers parsed, SQL analysed)."""
+    settings, raw = load_settings(Path(root), warehouse)
+    sources = _load_sources(raw, settings.config_path)
+    models: dict[str, Model] = {}
+    models_dir = settings.root / "models"
+    paths = sorted(models_dir.rglob("*.sql")) if models_dir.is_dir() else []
+    for path in paths:
+        rel = path.relative_to(settings.root)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        model = load_model(path, settings)
+        if model.name in models:
+            raise ProjectError(
+                f"model {model.name} is defined twice: {models[model.name].relpath} and {rel}",
+                rel,
+            )
+        if model.name in sources:
+            raise ProjectError(
+                f"model {model.name} has the name of a declared source in {CONFIG_FILE}", rel
+            )
+        models[model.name] = model
+    return Project(settings, MappingProxyType(models), MappingProxyType(sources))
+
+
+def model_name(path: Path, settings: Settings) -> tuple[str, str]:
+    """(schema, table) for a model file: the first folder under models/ is the schema."""
+    rel = path.relative_to(settings.root / "models")
+    schema = rel.parts[0] if len(rel.parts) > 1 else settings.default_schema
+    return schema.lower(), path.stem.lower()
+
+
+def load_model(path: Path, settings: Settings) -> Model:
+    relpath = str(path.relative_to(settings.root))
+    schema, table = model_name(path, settings)
+    for part, what in ((schema, "folder"), (table, "file name")):
+        if not _IDENT.match(part):
+            raise ProjectError(
+                f"{what} '{part}' is not a SQL identifier (letters, digits, _): rename it", relpath
+            )
+    if schema == STATE_SCHEMA:
+        raise ProjectError(
+            f"the schema '{STATE_SCHEMA}' is reserved for run state; use another folder", relpath
+        )
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ProjectError("file is not UTF-8 text", relpath, line) from None
+    header, lines = parse_header(text, relpath)
+    model = Model(
+        name=f"{schema}.{table}",
+        schema=schema,
+        table=table,
+        path=path,
+        relpath=relpath,
+        template=text,
+        header_lines=MappingProxyType(lines),
+        **header,
+    )
+    probe = Window.containing(datetime(2000, 1, 1), model.grain)
+    analysis = sql.analyze(text, relpath, model.window_literals(probe))
+    version = hashlib.sha256(f"{analysis.sql_hash}|{model.layout}".encode()).hexdigest()[:12]
+    return _replace(
+        model,
+        tables=analysis.tables,
+        files=analysis.files,
+        vars=analysis.vars,
+        version=version,
+    )
+
+
+def _replace(model: Model, **changes) -> Model:
+    from dataclasses import replace
+
+    return replace(model, **changes)
+
+
+# -- the header -----------------------------------------------------------------------------------
+
+
+def _one_of(choices: list[str]):
+    def parse(value: str) -> str:
+        if value not in choices:
+            raise ValueError(
+                f"'{value}' is not one of: {', '.join(choices)}{suggest(value, choices)}"
+            )
+        return value
+
+    return parse
+
+
+def _identifier(value: str) -> str:
+    if not _IDENT.match(value):
+        raise ValueError(f"'{value}' is not a column name (letters, digits, _)")
+    return value.lower()
+
+
+def _identifiers(value: str) -> tuple[str, ...]:
+    items = tuple(_identifier(v.strip()) for v in value.split(",") if v.strip())
+    if not items:
+        raise ValueError("expected one or more column names separated by commas")
+    return items
+
+
+def _names(value: str) -> tuple[str, ...]:
+    items = tuple(v.strip() for v in value.split(",") if v.strip())
+    bad = [v for v in items if not re.match(r"^[\w.:-]+$", v)]
+    if bad or not items:
+        raise ValueError(f"'{value}' is not a comma-separated list of names")
+    return items
+
+
+def _text(value: str) -> str:
+    if not value:
+        raise ValueError("expected a value")
+    return value
+
+
+HEADER_KEYS: dict[str, object] = {
+    "kind": _one_of([k.value for k in Kind]),
+    "partition_by": _identifier,
+    "grain": _one_of([g.value for g in Grain]),
+    "start": _text,
+    "end": _text,
+    "unique_key": _identifiers,
+    "owner": _text,
+    "tags": _names,
+    "depends_on": _names,
+}
+
+
+def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
+    """Parse the leading `-- key: value` lines into Model fields, and the line of each key."""
+    values: dict[str, object] = {}
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("--"):
+            break
+        match = _HEADER_LINE.match(stripped)
+        if not match:
+            continue
+        key, value = match["key"], match["value"].strip()
+        if key not in HEADER_KEYS:
+            raise ProjectError(
+                f"unknown header key '{key}'{suggest(key, HEADER_KEYS)}; "
+                f"accepted keys: {', '.join(HEADER_KEYS)}",
+                relpath,
+                number,
+            )
+        if key in values:
+            raise ProjectError(
+                f"header key '{key}' given twice (first on line {lines[key]})", relpath, number
+            )
+        try:
+            values[key] = HEADER_KEYS[key](value)  # type: ignore[operator]
+        except ValueError as exc:
+            raise ProjectError(f"bad value for '{key}': {exc}", relpath, number) from None
+        lines[key] = number
+    return _validate_header(values, lines, relpath), lines
+
+
+def _validate_header(values: dict, lines: dict[str, int], relpath: str) -> dict:
+    fields: dict[str, object] = {}
+    kind = Kind(values.get("kind", Kind.TABLE))
+    fields["kind"] = kind
+    grain = Grain(values.get("grain", Grain.DAY))
+    fields["grain"] = grain
+    partition_only = ["partition_by", "grain", "start", "end", "unique_key"]
+    if kind is not Kind.INCREMENTAL:
+        for key in partition_only:
+            if key in values:
+                raise ProjectError(
+                    f"'{key}' only applies to incremental models (this one is kind: {kind}); "
+                    "add 'kind: incremental'",
+                    relpath,
+                    lines[key],
+                )
+    elif "partition_by" not in values:
+        raise ProjectError(
+            "an incremental model needs 'partition_by: <column>' (the column its windows cover)",
+            relpath,
+            lines.get("kind"),
+        )
+    for key in ("start", "end"):
+        if key in values:
+            try:
+                fields[key] = parse_boundary(str(values[key]), grain)
+            except ValueError as exc:
+                raise ProjectError(f"bad value for '{key}': {exc}", relpath, lines[key]) from None
+    if "start" in fields and "end" in fields and fields["end"] <= fields["start"]:  # type: ignore[operator]
+        raise ProjectError("'end' must be after 'start'", relpath, lines["end"])
+    for key in ("partition_by", "unique_key", "owner", "tags", "depends_on"):
+        if key in values:
+            fields[key] = values[key]
+    return fields

@@ -1,0 +1,228 @@
+"""How plans, runs, status and query results read on a terminal: short summaries, not logs.
+
+Pure formatting (values in, lines out), plus the reporter that shows progress during a run.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TextIO
+
+from .dag import DAG
+from .executor import Outcome, Reporter
+from .partitions import describe
+from .planner import Action, Plan, Task
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _unit(model_partitioned: bool, n: int) -> str:
+    return _count(n, "partition") if model_partitioned else "whole"
+
+
+def format_plan(plan: Plan, dag: DAG, *, verbose: bool = False) -> list[str]:
+    lines: list[str] = []
+    models_with_work = {t.model for t in plan.tasks} | {h.model for h in plan.held}
+    as_of = f"{plan.request.now:%Y-%m-%d %H:%M} UTC"
+    if plan.tasks:
+        lines.append(
+            f"plan: {_count(len(plan.tasks), 'task')} over "
+            f"{_count(len({t.model for t in plan.tasks}), 'model')} (as of {as_of})"
+        )
+    else:
+        lines.append(f"plan: nothing to do (as of {as_of})")
+    width = max((len(m) for m in models_with_work), default=0)
+    for model in dag.ordered({t.model for t in plan.tasks}):
+        tasks = [t for t in plan.tasks if t.model == model]
+        groups: dict[tuple[str, str], list[Task]] = defaultdict(list)
+        for t in tasks:
+            groups[(str(t.reason), t.action)].append(t)
+        partitioned = dag.models[model].partitioned
+        for (reason, action), group in groups.items():
+            if action == Action.SWAP:
+                what = "then swap in the rebuilt table"
+                lines.append(f"  {model:<{width}}  {what}")
+                continue
+            windows = [t.window for t in group if t.window]
+            shadow = " into a new table" if action == Action.SHADOW else ""
+            detail = describe(windows) if windows else ""
+            lines.append(
+                f"  {model:<{width}}  {_unit(partitioned, len(group)):<16} "
+                f"{reason}{shadow}  {detail}".rstrip()
+            )
+            if verbose and windows:
+                lines.extend(f"      {w.key}" for w in windows)
+    if plan.held:
+        lines.append(f"held: {_count(len(plan.held), 'task')} will not run")
+        lines.extend(_held_lines(plan, width, verbose))
+    idle = [m for m in plan.models if m not in models_with_work]
+    if idle:
+        lines.append(f"up to date: {_names(idle)}")
+    return lines
+
+
+def _held_lines(plan: Plan, width: int, verbose: bool) -> list[str]:
+    by_reason: dict[tuple[str, str], list] = defaultdict(list)
+    for h in plan.held:
+        by_reason[(h.model, h.reason)].append(h)
+    lines = []
+    for (model, reason), group in by_reason.items():
+        windows = [h.window for h in group if h.window]
+        where = f"[{describe(windows)}]" if windows else ""
+        lines.append(f"  {model}{where}: {reason}")
+    return lines if verbose or len(lines) <= 20 else lines[:20] + [f"  ... {len(lines) - 20} more"]
+
+
+def _names(names: Sequence[str], limit: int = 8) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+class ConsoleReporter(Reporter):
+    """Progress while tasks run: a live counter on a terminal, a line every few seconds in logs."""
+
+    def __init__(self, stream: TextIO | None = None, interval: float = 5.0):
+        self.stream = stream or sys.stderr
+        self.interval = interval
+        self.total = 0
+        self.done = 0
+        self.failed = 0
+        self.last = time.monotonic()
+        self.tty = self.stream.isatty()
+
+    def started(self, plan: Plan, run_id: int) -> None:
+        self.total = len(plan.tasks) + len(plan.held)
+        if plan.tasks:
+            print(
+                f"run {run_id}: {_count(len(plan.tasks), 'task')} over "
+                f"{_count(len({t.model for t in plan.tasks}), 'model')}",
+                file=self.stream,
+            )
+
+    def finished_task(self, outcome: Outcome) -> None:
+        self.done += 1
+        self.failed += outcome.status == "failed"
+        if self.total < 20:
+            return
+        now = time.monotonic()
+        failed = f", {self.failed} failed" if self.failed else ""
+        if self.tty:
+            end = "\n" if self.done == self.total else ""
+            print(
+                f"\r  {self.done}/{self.total} tasks{failed}  {outcome.model}[{outcome.key}]\033[K",
+                end=end,
+                file=self.stream,
+                flush=True,
+            )
+        elif now - self.last >= self.interval or self.done == self.total:
+            self.last = now
+            pct = 100 * self.done // max(self.total, 1)
+            print(
+                f"  progress: {self.done}/{self.total} tasks ({pct}%){failed}",
+                file=self.stream,
+                flush=True,
+            )
+
+
+def format_result(result, dag: DAG) -> list[str]:
+    """The end-of-run summary: one line per model, then every failure and skip, then totals."""
+    lines: list[str] = []
+    by_model: dict[str, list[Outcome]] = defaultdict(list)
+    for o in result.outcomes:
+        by_model[o.model].append(o)
+    width = max((len(m) for m in by_model), default=0)
+    for model in dag.ordered(by_model):
+        outcomes = by_model[model]
+        ok = [
+            o for o in outcomes if o.status == "success" and o.task and o.task.action != Action.SWAP
+        ]
+        parts = []
+        partitioned = dag.models[model].partitioned
+        if ok:
+            windows = sorted(o.task.window for o in ok if o.task and o.task.window)
+            rows = sum(o.rows or 0 for o in ok)
+            built = _count(len(ok), "partition") if partitioned else "built"
+            span = f" {describe(windows)}" if windows else ""
+            row_text = f", {_count(rows, 'row')}" if dag.models[model].kind != "view" else ""
+            parts.append(f"{built}{span}{row_text}")
+        for status in ("failed", "skipped"):
+            n = sum(1 for o in outcomes if o.status == status)
+            if n:
+                parts.append(f"{n} {status}")
+        mark = "x" if any(o.status == "failed" for o in outcomes) else ("-" if not ok else "ok")
+        lines.append(f"  {mark:<2} {model:<{width}}  {'; '.join(parts)}")
+    lines.extend(_problem_lines(result))
+    counts = [f"{result.count('success')} succeeded"]
+    for status in ("failed", "skipped"):
+        if result.count(status):
+            counts.append(f"{result.count(status)} {status}")
+    if not result.outcomes:
+        lines.append(f"run {result.run_id}: nothing to do, everything is up to date")
+    else:
+        lines.append(
+            f"run {result.run_id} {result.status} in {result.seconds:.1f}s: {', '.join(counts)}"
+        )
+    return lines
+
+
+def _problem_lines(result, limit: int = 12) -> list[str]:
+    """Failures and skips, one line per model and cause, windows folded into ranges."""
+    groups: dict[tuple[str, str, str], list[Outcome]] = defaultdict(list)
+    for o in result.outcomes:
+        if o.status != "success":
+            groups[(o.status, o.model, o.error or o.reason)].append(o)
+    lines = []
+    for (status, model, detail), group in list(groups.items())[:limit]:
+        windows = sorted(o.window for o in group if o.window)
+        where = f"[{describe(windows)}]" if windows else f"[{group[0].key}]"
+        lines.append(f"  {status}: {model}{where}: {detail}")
+    if len(groups) > limit:
+        lines.append(f"  ... {len(groups) - limit} more (see: orchestrator runs {result.run_id})")
+    return lines
+
+
+def format_table(
+    columns: Sequence[str], rows: Iterable[Sequence], limit: int | None = None
+) -> list[str]:
+    """Rows as aligned text columns; numbers right-aligned."""
+    rows = list(rows)
+    shown = rows[:limit] if limit else rows
+    cells = [[_cell(v) for v in row] for row in shown]
+    widths = [len(c) for c in columns]
+    for row in cells:
+        widths = [max(w, len(v)) for w, v in zip(widths, row, strict=False)]
+    numeric = [
+        all(isinstance(r[i], int | float) or r[i] is None for r in shown) and shown != []
+        for i in range(len(columns))
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        out = [
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=False)
+        ]
+        return "  ".join(out).rstrip()
+
+    lines = [line(list(columns)), line(["-" * w for w in widths])]
+    lines.extend(line(r) for r in cells)
+    if limit and len(rows) > limit:
+        lines.append(f"... {len(rows) - limit} more rows")
+    return lines
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".")
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(v) for v in value)
+    return str(value)

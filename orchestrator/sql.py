@@ -1,0 +1,210 @@
+"""Jinja rendering, sqlglot parsing, dependency extraction and normalised-SQL hashing.
+
+A model body is a Jinja template of one DuckDB SELECT. It is rendered with the partition window
+(`{{ start }}`, `{{ end }}`) and run parameters (`{{ var('name') }}`), each rendered as a SQL
+literal, so a value can never change the shape of the query. Templates that use only those simple
+forms skip Jinja entirely (compiling a template costs about as much as parsing the SQL).
+
+>>> render("select * from t where d >= {{ start }} and r = {{ var('r') }}",
+...        {"start": "DATE '2024-01-01'", "end": "DATE '2024-01-02'"}, {"r": "o'k"})
+"select * from t where d >= DATE '2024-01-01' and r = 'o''k'"
+>>> analyze("with a as (select * from raw.orders) select * from a, stg.x", "m.sql").tables
+('raw.orders', 'stg.x')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .errors import ProjectError, UsageError
+
+_SIMPLE_EXPR = re.compile(
+    r"\{\{-?\s*(?:(?P<name>start|end)|var\(\s*(?P<q>['\"])(?P<var>[^'\"]*)(?P=q)\s*\))\s*-?\}\}"
+)
+_JINJA_MARKERS = ("{{", "{%", "{#")
+
+
+def quote_literal(value: str) -> str:
+    """`value` as a DuckDB string literal. Doubling quotes is all DuckDB needs: standard strings
+    have no backslash escapes, so nothing inside the quotes can end the literal."""
+    if "\x00" in value:
+        raise UsageError("a --var value may not contain a NUL character")
+    return "'" + value.replace("'", "''") + "'"
+
+
+class MissingVar(UsageError):
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"missing --var {name}=VALUE (the model uses {{{{ var('{name}') }}}})")
+
+
+def render(
+    text: str,
+    window_literals: Mapping[str, str],
+    variables: Mapping[str, str] | Callable[[str], str],
+    *,
+    path: str = "<model>",
+) -> str:
+    """Render a model template. `window_literals` holds SQL literals for `start` and `end`;
+    `variables` maps var names to raw values (quoted here) or is a function giving the literal."""
+
+    def var(name: str) -> str:
+        if callable(variables):
+            return variables(name)
+        if name not in variables:
+            raise MissingVar(name)
+        return quote_literal(str(variables[name]))
+
+    if "{" not in text:
+        return text
+
+    def simple(match: re.Match[str]) -> str:
+        if match["name"]:
+            return window_literals[match["name"]]
+        return var(match["var"])
+
+    fast = _SIMPLE_EXPR.sub(simple, text)
+    if not any(marker in _SIMPLE_EXPR.sub("", text) for marker in _JINJA_MARKERS):
+        return fast
+    return _render_jinja(text, window_literals, var, path)
+
+
+def _render_jinja(text: str, window_literals: Mapping[str, str], var, path: str) -> str:
+    import jinja2  # imported lazily: most models never need it
+
+    try:
+        template = _compile(text)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ProjectError(f"template error: {exc.message}", path, exc.lineno) from None
+    try:
+        return template.render(start=window_literals["start"], end=window_literals["end"], var=var)
+    except jinja2.UndefinedError as exc:
+        raise ProjectError(f"template error: {exc.message}", path) from None
+
+
+@lru_cache(maxsize=4096)
+def _compile(text: str):
+    import jinja2
+
+    env = jinja2.Environment(
+        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
+    )
+    return env.from_string(text)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What parsing a model tells us: the relations and files it reads, the vars it uses, and a
+    hash of its normalised SQL (comments, whitespace and keyword case do not change it)."""
+
+    tables: tuple[str, ...]
+    files: tuple[str, ...]
+    vars: tuple[str, ...]
+    sql_hash: str
+
+
+def analyze(text: str, path: str, window_literals: Mapping[str, str] | None = None) -> Analysis:
+    """Parse a model template and extract what it reads. Raises ProjectError naming the file and
+    line for template errors, syntax errors, and anything that is not exactly one SELECT."""
+    literals = window_literals or {"start": "DATE '0001-01-01'", "end": "DATE '0001-01-02'"}
+    used: list[str] = []
+
+    def placeholder(name: str) -> str:
+        used.append(name)
+        return quote_literal(f"<var:{name}>")
+
+    rendered = render(text, literals, placeholder, path=path)
+    statement, tokens = parse(rendered, path)
+    tables, files = references(statement)
+    return Analysis(tables, files, tuple(dict.fromkeys(used)), _hash_tokens(tokens))
+
+
+def _dialect():
+    from sqlglot.dialects.dialect import Dialect
+
+    return Dialect.get_or_raise("duckdb")
+
+
+def parse(sql: str, path: str):
+    """Parse exactly one query; return (expression, tokens)."""
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, TokenError
+
+    dialect = _dialect()
+    try:
+        tokens = dialect.tokenize(sql)
+        statements = [s for s in dialect.parser().parse(tokens, sql) if s is not None]
+    except ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        near = first.get("highlight") or ""
+        detail = first.get("description") or str(exc)
+        col = first.get("col")
+        where = f" (column {col}, near '{near}')" if near else ""
+        raise ProjectError(f"SQL syntax error: {detail}{where}", path, first.get("line")) from None
+    except TokenError as exc:
+        raise ProjectError(f"SQL syntax error: {exc}", path) from None
+    if not statements:
+        raise ProjectError("no SQL: a model must be one SELECT query", path)
+    if len(statements) > 1:
+        raise ProjectError(
+            f"found {len(statements)} statements: a model must be exactly one SELECT query", path
+        )
+    statement = statements[0]
+    if not isinstance(statement, exp.Query):
+        kind = statement.key.upper()
+        raise ProjectError(
+            f"a model must be one SELECT query, not a {kind} statement "
+            "(the orchestrator writes the table itself)",
+            path,
+            _first_line(tokens),
+        )
+    return statement, tokens
+
+
+def _first_line(tokens) -> int | None:
+    return tokens[0].line if tokens else None
+
+
+def _looks_like_path(name: str) -> bool:
+    return any(ch in name for ch in "/\\*") or "." in name
+
+
+def references(statement) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(relations read, files read) by a query. CTE names, table functions and write targets are
+    not relations; `FROM 'file.csv'` and `read_csv('f')` are files."""
+    from sqlglot import exp
+    from sqlglot.optimizer.scope import traverse_scope
+
+    tables: dict[str, None] = {}
+    files: dict[str, None] = {}
+    for scope in traverse_scope(statement):
+        for table in scope.tables:
+            ident = table.this
+            if not isinstance(ident, exp.Identifier):
+                for literal in ident.find_all(exp.Literal):
+                    if literal.is_string:
+                        files[literal.this] = None
+                continue
+            if not table.db and table.name in scope.cte_sources:
+                continue
+            if ident.quoted and not table.db and _looks_like_path(table.name):
+                files[table.name] = None
+                continue
+            parts = [p for p in (table.catalog, table.db, table.name) if p]
+            tables[".".join(parts).lower()] = None
+    return tuple(tables), tuple(files)
+
+
+def _hash_tokens(tokens) -> str:
+    from sqlglot.tokens import TokenType
+
+    keep_case = {TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.RAW_STRING}
+    digest = hashlib.sha256()
+    for token in tokens:
+        text = token.text if token.token_type in keep_case else token.text.lower()
+        digest.update(f"{token.token_type.name}\x1f{text}\x1e".encode())
+    return digest.hexdigest()

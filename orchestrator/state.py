@@ -1,0 +1,431 @@
+"""The `orchestrator` schema: its DDL and migrations, the snapshot the planner reads, and the rows
+the executor writes. No other module names a state table.
+
+The state tables are a public interface (see the README): users query them with plain SQL.
+Timestamps are UTC. A partition's key is `all` for models that are not partitioned.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+from .partitions import WHOLE
+
+SCHEMA = "orchestrator"
+SCHEMA_VERSION = 1
+
+DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {SCHEMA};
+CREATE TABLE IF NOT EXISTS {SCHEMA}.meta (key VARCHAR, value VARCHAR);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.runs (
+    run_id BIGINT,
+    command VARCHAR,
+    arguments VARCHAR,
+    vars JSON,
+    who VARCHAR,
+    host VARCHAR,
+    pid INTEGER,
+    started TIMESTAMP,
+    finished TIMESTAMP,
+    status VARCHAR,
+    tasks INTEGER,
+    succeeded INTEGER,
+    failed INTEGER,
+    skipped INTEGER,
+    error VARCHAR,
+    tool_version VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.task_runs (
+    run_id BIGINT,
+    task_id INTEGER,
+    model VARCHAR,
+    partition_key VARCHAR,
+    partition_start TIMESTAMP,
+    partition_end TIMESTAMP,
+    attempt INTEGER,
+    status VARCHAR,
+    reason VARCHAR,
+    started TIMESTAMP,
+    finished TIMESTAMP,
+    rows_written BIGINT,
+    model_version VARCHAR,
+    error VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.partitions (
+    model VARCHAR,
+    partition_key VARCHAR,
+    partition_start TIMESTAMP,
+    partition_end TIMESTAMP,
+    status VARCHAR,
+    model_version VARCHAR,
+    layout VARCHAR,
+    inputs JSON,
+    vars JSON,
+    built_run BIGINT,
+    rows BIGINT,
+    built_at TIMESTAMP,
+    last_run BIGINT,
+    last_attempt_at TIMESTAMP,
+    error VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.models (
+    name VARCHAR,
+    kind VARCHAR,
+    owner VARCHAR,
+    tags VARCHAR[],
+    version VARCHAR,
+    upstream VARCHAR[],
+    sources VARCHAR[],
+    partition_by VARCHAR,
+    grain VARCHAR,
+    first_partition TIMESTAMP,
+    end_partition TIMESTAMP,
+    path VARCHAR,
+    updated_at TIMESTAMP
+);
+"""
+
+
+# -- the snapshot the planner reads ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """The published build of one partition (or of a whole table or view)."""
+
+    key: str
+    version: str
+    run: int
+    layout: str = ""
+    inputs: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    vars: Mapping[str, str] = field(default_factory=dict)
+    rows: int | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the warehouse holds: built partitions per model, and which relations exist."""
+
+    built: Mapping[str, Mapping[str, Built]] = field(default_factory=dict)
+    relations: Mapping[str, str] = field(default_factory=dict)  # name -> 'table' or 'view'
+
+    def get(self, model: str, key: str = WHOLE) -> Built | None:
+        return self.built.get(model, {}).get(key)
+
+
+EMPTY = Snapshot()
+
+
+def has_state(con) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [SCHEMA, "partitions"],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def snapshot(con) -> Snapshot:
+    """Read the published builds and the existing relations in one pass each."""
+    relations = {
+        f"{schema}.{name}".lower(): "view" if kind == "VIEW" else "table"
+        for schema, name, kind in con.execute(
+            "SELECT table_schema, table_name, table_type FROM information_schema.tables "
+            "WHERE table_catalog = current_database()"
+        ).fetchall()
+    }
+    if f"{SCHEMA}.partitions" not in relations:
+        return Snapshot(relations=MappingProxyType(relations))
+    built: dict[str, dict[str, Built]] = {}
+    rows = con.execute(
+        f"SELECT model, partition_key, model_version, layout, built_run, inputs, vars, rows "
+        f"FROM {SCHEMA}.partitions WHERE built_run IS NOT NULL"
+    ).fetchall()
+    for model, key, version, layout, run, inputs, variables, count in rows:
+        built.setdefault(model, {})[key] = Built(
+            key=key,
+            version=version,
+            run=run,
+            layout=layout or "",
+            inputs=decode_inputs(inputs),
+            vars=MappingProxyType(json.loads(variables)) if variables else MappingProxyType({}),
+            rows=count,
+        )
+    return Snapshot(built=MappingProxyType(built), relations=MappingProxyType(relations))
+
+
+def encode_inputs(inputs: Mapping[str, tuple[int, int]]) -> str:
+    return json.dumps(
+        [{"model": m, "partitions": n, "run": r} for m, (n, r) in sorted(inputs.items())]
+    )
+
+
+def decode_inputs(text: str | None) -> Mapping[str, tuple[int, int]]:
+    if not text:
+        return MappingProxyType({})
+    return MappingProxyType({i["model"]: (i["partitions"], i["run"]) for i in json.loads(text)})
+
+
+# -- writes ---------------------------------------------------------------------------------------
+
+
+def ensure(con) -> None:
+    """Create the state schema if it is missing and record its version."""
+    for statement in DDL.split(";"):
+        if statement.strip():
+            con.execute(statement)
+    if not con.execute(f"SELECT 1 FROM {SCHEMA}.meta WHERE key = 'schema_version'").fetchone():
+        con.execute(
+            f"INSERT INTO {SCHEMA}.meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+        )
+
+
+def abandon_running(con, now: datetime) -> list[int]:
+    """Runs still marked running were cut off (one writer at a time): mark them abandoned."""
+    ids = [
+        r[0]
+        for r in con.execute(
+            f"SELECT run_id FROM {SCHEMA}.runs WHERE status = 'running' ORDER BY run_id"
+        ).fetchall()
+    ]
+    if ids:
+        con.execute(
+            f"UPDATE {SCHEMA}.runs SET status = 'abandoned', finished = coalesce(finished, ?) "
+            "WHERE status = 'running'",
+            [now],
+        )
+    return ids
+
+
+def start_run(
+    con,
+    *,
+    command: str,
+    arguments: str,
+    variables: Mapping[str, str],
+    who: str,
+    host: str,
+    pid: int,
+    started: datetime,
+    tool_version: str,
+) -> int:
+    run_id = con.execute(f"SELECT coalesce(max(run_id), 0) + 1 FROM {SCHEMA}.runs").fetchone()[0]
+    con.execute(
+        f"INSERT INTO {SCHEMA}.runs (run_id, command, arguments, vars, who, host, pid, started, "
+        "status, tool_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+        [
+            run_id,
+            command,
+            arguments,
+            json.dumps(dict(variables)),
+            who,
+            host,
+            pid,
+            started,
+            tool_version,
+        ],
+    )
+    return run_id
+
+
+def finish_run(
+    con,
+    run_id: int,
+    *,
+    status: str,
+    finished: datetime,
+    counts: Mapping[str, int],
+    error: str | None = None,
+) -> None:
+    con.execute(
+        f"UPDATE {SCHEMA}.runs SET status = ?, finished = ?, tasks = ?, succeeded = ?, "
+        "failed = ?, skipped = ?, error = ? WHERE run_id = ?",
+        [
+            status,
+            finished,
+            counts.get("tasks", 0),
+            counts.get("succeeded", 0),
+            counts.get("failed", 0),
+            counts.get("skipped", 0),
+            error,
+            run_id,
+        ],
+    )
+
+
+def replace_models(con, rows: Sequence[Sequence], now: datetime) -> None:
+    """The models table mirrors the project as of the latest writing command."""
+    con.execute(f"DELETE FROM {SCHEMA}.models")
+    if rows:
+        con.executemany(
+            f"INSERT INTO {SCHEMA}.models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [list(r) + [now] for r in rows],
+        )
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """One attempt of one task, as it goes into task_runs."""
+
+    run_id: int
+    task_id: int
+    model: str
+    key: str
+    start: datetime | None
+    end: datetime | None
+    attempt: int
+    status: str
+    reason: str
+    started: datetime
+    finished: datetime
+    rows: int | None = None
+    version: str = ""
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A partition (or whole table/view) as published: what the partitions table remembers."""
+
+    model: str
+    key: str
+    start: datetime | None
+    end: datetime | None
+    version: str
+    layout: str
+    inputs: Mapping[str, tuple[int, int]]
+    vars: Mapping[str, str]
+    run_id: int
+    rows: int | None
+    built_at: datetime
+
+    def built(self) -> Built:
+        return Built(
+            self.key,
+            self.version,
+            self.run_id,
+            self.layout,
+            MappingProxyType(dict(self.inputs)),
+            MappingProxyType(dict(self.vars)),
+            self.rows,
+        )
+
+
+def insert_task_runs(con, records: Sequence[TaskRecord]) -> None:
+    con.executemany(
+        f"INSERT INTO {SCHEMA}.task_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                r.run_id,
+                r.task_id,
+                r.model,
+                r.key,
+                r.start,
+                r.end,
+                r.attempt,
+                r.status,
+                r.reason,
+                r.started,
+                r.finished,
+                r.rows,
+                r.version,
+                r.error,
+            ]
+            for r in records
+        ],
+    )
+
+
+def publish_partitions(con, publications: Sequence[Publication]) -> None:
+    """Within the publishing transaction: replace the partitions' rows by their new builds."""
+    by_model: dict[str, list[str]] = {}
+    for p in publications:
+        by_model.setdefault(p.model, []).append(p.key)
+    for model, keys in by_model.items():
+        con.execute(
+            f"DELETE FROM {SCHEMA}.partitions WHERE model = ? AND list_contains(?, partition_key)",
+            [model, keys],
+        )
+    con.executemany(
+        f"INSERT INTO {SCHEMA}.partitions VALUES "
+        "(?, ?, ?, ?, 'success', ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        [
+            [
+                p.model,
+                p.key,
+                p.start,
+                p.end,
+                p.version,
+                p.layout,
+                encode_inputs(p.inputs),
+                json.dumps(dict(p.vars)),
+                p.run_id,
+                p.rows,
+                p.built_at,
+                p.run_id,
+                p.built_at,
+            ]
+            for p in publications
+        ],
+    )
+
+
+def mark_partitions(con, records: Sequence[TaskRecord]) -> None:
+    """Attempts that published nothing (failed, skipped...): the published build stays as it was;
+    only the partition's latest status changes."""
+    for r in records:
+        updated = con.execute(
+            f"UPDATE {SCHEMA}.partitions SET status = ?, last_run = ?, last_attempt_at = ?, "
+            "error = ? WHERE model = ? AND partition_key = ? RETURNING 1",
+            [r.status, r.run_id, r.finished, r.error, r.model, r.key],
+        ).fetchall()
+        if not updated:
+            con.execute(
+                f"INSERT INTO {SCHEMA}.partitions (model, partition_key, partition_start, "
+                "partition_end, status, last_run, last_attempt_at, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [r.model, r.key, r.start, r.end, r.status, r.run_id, r.finished, r.error],
+            )
+
+
+def forget_partitions(con, model: str) -> None:
+    """A full refresh replaces the whole table: its old partition rows go with it."""
+    con.execute(f"DELETE FROM {SCHEMA}.partitions WHERE model = ?", [model])
+
+
+# -- reads for the CLI ----------------------------------------------------------------------------
+
+
+def runs(con, limit: int) -> list[tuple]:
+    return con.execute(
+        f"SELECT run_id, command, status, started, finished, tasks, succeeded, failed, skipped, "
+        f"who FROM {SCHEMA}.runs ORDER BY run_id DESC LIMIT ?",
+        [limit],
+    ).fetchall()
+
+
+def run_tasks(con, run_id: int) -> list[tuple]:
+    return con.execute(
+        f"SELECT model, partition_key, attempt, status, reason, rows_written, "
+        f"epoch(finished - started), error FROM {SCHEMA}.task_runs WHERE run_id = ? "
+        "ORDER BY task_id, attempt",
+        [run_id],
+    ).fetchall()
+
+
+def run_row(con, run_id: int) -> tuple | None:
+    return con.execute(
+        f"SELECT run_id, command, arguments, status, started, finished, who, host, vars, error "
+        f"FROM {SCHEMA}.runs WHERE run_id = ?",
+        [run_id],
+    ).fetchone()
+
+
+def partition_rows(con) -> list[tuple]:
+    return con.execute(
+        f"SELECT model, partition_key, status, built_run, rows, built_at, last_run, error "
+        f"FROM {SCHEMA}.partitions ORDER BY model, partition_key"
+    ).fetchall()

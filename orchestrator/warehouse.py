@@ -1,0 +1,41 @@
+"""Opening the warehouse file, with errors a user can act on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import WarehouseError
+
+
+def connect(path: Path, *, read_only: bool = False):
+    """A DuckDB connection to the warehouse at `path`. Read-only connections never create it."""
+    import duckdb
+
+    if read_only and not path.exists():
+        raise WarehouseError(f"no warehouse at {path} yet: `orchestrator run` creates it")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        message = str(exc)
+        if "lock" in message.lower():
+            raise WarehouseError(
+                f"the warehouse {path} is in use by another process: {_holder(message)}"
+            ) from None
+        raise WarehouseError(f"cannot open the warehouse {path}: {_first(message)}") from None
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open the warehouse {path}: {_first(str(exc))}") from None
+
+
+def _first(message: str) -> str:
+    lines = message.strip().splitlines()
+    return lines[0] if lines else message
+
+
+def _holder(message: str) -> str:
+    # DuckDB says e.g. "... Conflicting lock is held in /usr/bin/python3 (PID 1234) by user x."
+    marker = "Conflicting lock is held in"
+    if marker in message:
+        return "lock held by" + message.split(marker, 1)[1].split("See also")[0].strip().rstrip(".")
+    return _first(message)

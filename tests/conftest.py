@@ -1,0 +1,113 @@
+"""Shared helpers: write a project into tmp_path, run the real CLI, read the real warehouse."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+NOW = datetime(2024, 1, 10, 12, 0)
+
+
+class ProjectDir:
+    """A project folder on disk with helpers to write models and query its warehouse."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.warehouse = root / "warehouse.duckdb"
+
+    def write(self, relpath: str, text: str) -> Path:
+        path = self.root / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    def model(self, name: str, text: str) -> Path:
+        schema, _, table = name.rpartition(".")
+        return self.write(f"models/{schema}/{table}.sql" if schema else f"models/{table}.sql", text)
+
+    def query(self, sql: str, params=None) -> list[tuple]:
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+    def scalar(self, sql: str, params=None):
+        return self.query(sql, params)[0][0]
+
+    def seed(self, sql: str) -> None:
+        """Load source data with plain DuckDB, as an external loader would."""
+        con = duckdb.connect(str(self.warehouse))
+        try:
+            con.execute(sql)
+        finally:
+            con.close()
+
+    def cli(
+        self,
+        *args: str,
+        env: dict | None = None,
+        now: datetime | str | None = NOW,
+        check: bool = False,
+    ) -> subprocess.CompletedProcess:
+        full_env = dict(os.environ)
+        full_env.pop("ORCHESTRATOR_WAREHOUSE", None)
+        if now is not None:
+            full_env["ORCHESTRATOR_NOW"] = now if isinstance(now, str) else now.isoformat()
+        full_env.update(env or {})
+        result = subprocess.run(
+            [sys.executable, "-m", "orchestrator", "--project", str(self.root), *args],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            timeout=300,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def api_run(self, *selectors: str, at: datetime = NOW, threads: int = 2, **selection):
+        from orchestrator import api
+
+        ws = api.open_workspace(self.root)
+        return api.run(
+            ws, api.Selection(tuple(selectors), **selection), command="test", at=at, threads=threads
+        )
+
+    def api_plan(self, *selectors: str, at: datetime = NOW, **selection):
+        from orchestrator import api
+
+        ws = api.open_workspace(self.root)
+        return api.plan(ws, api.Selection(tuple(selectors), **selection), at=at)
+
+    def files(self) -> dict[str, bytes]:
+        """Every file under the project, for 'nothing was written' assertions."""
+        return {
+            str(p.relative_to(self.root)): p.read_bytes()
+            for p in sorted(self.root.rglob("*"))
+            if p.is_file()
+        }
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> ProjectDir:
+    return ProjectDir(tmp_path)
+
+
+DAILY_SOURCE = """
+create schema if not exists raw;
+create or replace table raw.events as
+select (i % 7) + 1 as user_id,
+       (date '2024-01-01' + cast(i // 5 as integer)) as event_date,
+       i as amount
+from range(0, 45) t(i);
+"""
+"""45 events over 2024-01-01..2024-01-09, 5 a day."""

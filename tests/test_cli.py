@@ -1,0 +1,188 @@
+"""The real CLI in subprocesses: exit codes, one-line errors, nothing written on bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import DAILY_SOURCE
+
+FACT = """
+-- kind: incremental
+-- partition_by: event_date
+-- start: 2024-01-01
+select user_id, event_date, amount from raw.events
+where event_date >= {{ start }} and event_date < {{ end }}
+"""
+
+
+@pytest.fixture
+def seeded(project):
+    project.seed(DAILY_SOURCE)
+    project.model("marts.fact", FACT)
+    project.model("marts.total", "-- tags: report\nselect sum(amount) as total from marts.fact")
+    return project
+
+
+def test_run_then_nothing_to_do(seeded):
+    first = seeded.cli("run")
+    assert first.returncode == 0, first.stderr
+    assert "marts.fact" in first.stdout and "9 partitions" in first.stdout
+    assert "run 1 success" in first.stdout
+    second = seeded.cli("run")
+    assert second.returncode == 0
+    assert "nothing to do" in second.stdout
+    assert len(second.stdout.splitlines()) == 1
+
+
+def test_plan_writes_nothing_and_explains(seeded):
+    before = seeded.files()
+    out = seeded.cli("plan")
+    assert out.returncode == 0
+    assert "marts.fact" in out.stdout and "missing" in out.stdout
+    assert "2024-01-01..2024-01-09" in out.stdout
+    assert seeded.files() == before
+    plan = json.loads(seeded.cli("plan", "--json").stdout)
+    assert {t["reason"] for t in plan["tasks"]} == {"missing"}
+    assert len(plan["tasks"]) == 10
+
+
+def test_failure_exit_code_is_1(seeded):
+    seeded.model(
+        "marts.fact", FACT.replace("amount from", "amount, error('x' || event_date) as boom from")
+    )
+    out = seeded.cli("run")
+    assert out.returncode == 1
+    assert "failed" in out.stdout and "skipped" in out.stdout
+
+
+def test_backfill_is_idempotent_and_reports(seeded):
+    seeded.cli("run", check=True)
+    before = seeded.query("select * from marts.fact order by all")
+    for _ in range(2):
+        out = seeded.cli("backfill", "marts.fact", "--start", "2024-01-03", "--end", "2024-01-06")
+        assert out.returncode == 0, out.stderr
+        assert "3 partitions 2024-01-03..2024-01-05" in out.stdout
+    assert seeded.query("select * from marts.fact order by all") == before
+    tasks = seeded.query(
+        "select run_id, count(*) from orchestrator.task_runs group by 1 order by 1"
+    )
+    assert tasks == [(1, 10), (2, 4), (3, 4)]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "marts.fcat"], "no model matches 'marts.fcat' (did you mean: marts.fact"),
+        (["run", "tag:reprot"], "did you mean: report"),
+        (
+            ["backfill", "fact", "--start", "2024-01-05", "--end", "2024-01-01"],
+            "--end 2024-01-01 must be after --start 2024-01-05",
+        ),
+        (
+            ["backfill", "fact", "--start", "yesterday", "--end", "2024-01-01"],
+            "'yesterday' is not a date",
+        ),
+        (["run", "--var", "no_equals"], "--var expects NAME=VALUE"),
+        (["run", "--var", "bad name=1"], "--var expects NAME=VALUE"),
+        (["run", "--threads", "0"], "Invalid value for '--threads'"),
+        (["run", "--no-such-flag"], "No such option '--no-such-flag'"),
+        (["runs", "99"], "no run with id 99"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line_and_write_nothing(seeded, args, message):
+    if args[0] == "runs":
+        seeded.cli("run", check=True)
+    before = seeded.files()
+    out = seeded.cli(*args)
+    assert out.returncode == 2, out
+    assert message in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert out.stdout == ""
+    assert seeded.files() == before
+
+
+@pytest.mark.parametrize(
+    ("relpath", "text", "message"),
+    [
+        ("models/marts/bad.sql", "select a,\n  from where", "models/marts/bad.sql:"),
+        ("models/marts/bad.sql", "-- kind: tabel\nselect 1", "models/marts/bad.sql:1: bad value"),
+        ("models/marts/bad.sql", "drop table marts.fact", "not a DROP statement"),
+        ("models/marts/cyc.sql", "select * from marts.cyc2", "dependency cycle"),
+    ],
+)
+def test_project_errors_exit_2_and_nothing_runs(seeded, relpath, text, message):
+    seeded.cli("run", check=True)
+    if "cyc" in relpath:
+        seeded.write("models/marts/cyc2.sql", "select * from marts.cyc")
+    seeded.write(relpath, text)
+    before = seeded.files()
+    for command in (["run"], ["plan"], ["dag"]):
+        out = seeded.cli(*command)
+        assert out.returncode == 2
+        assert message in out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1
+    assert seeded.files() == before
+
+
+def test_missing_var_is_a_usage_error(project):
+    project.model("s.r", "select {{ var('region') }} as region")
+    out = project.cli("run")
+    assert out.returncode == 2
+    assert "s.r uses var('region'): pass --var region=VALUE" in out.stderr
+    assert not project.warehouse.exists()
+    ok = project.cli("run", "--var", "region=eu'; drop table x; --")
+    assert ok.returncode == 0
+    assert project.query("select region from s.r") == [("eu'; drop table x; --",)]
+    assert project.query("select vars from orchestrator.runs where status = 'success'") == [
+        ('{"region": "eu\'; drop table x; --"}',)
+    ]
+
+
+def test_sql_is_read_only(seeded):
+    seeded.cli("run", check=True)
+    out = seeded.cli(
+        "sql", "select model, count(*) as n from orchestrator.partitions group by 1 order by 1"
+    )
+    assert out.returncode == 0
+    assert "marts.fact" in out.stdout and "9" in out.stdout
+    denied = seeded.cli("sql", "drop table marts.fact")
+    assert denied.returncode != 0
+    assert seeded.scalar("select count(*) from marts.fact") == 45
+    as_json = json.loads(seeded.cli("sql", "select 1 as a", "--format", "json").stdout)
+    assert as_json == [{"a": 1}]
+
+
+def test_status_runs_and_dag(seeded):
+    seeded.cli("run", check=True)
+    status = seeded.cli("status")
+    assert "marts.fact" in status.stdout and "up to date" in status.stdout
+    runs = seeded.cli("runs")
+    assert runs.returncode == 0 and "success" in runs.stdout
+    one = seeded.cli("runs", "1")
+    assert "marts.fact" in one.stdout and "2024-01-05" in one.stdout
+    dag = seeded.cli("dag")
+    assert "marts.total" in dag.stdout and "<- marts.fact" in dag.stdout
+    assert "raw.events  (external, not declared)" in dag.stdout
+    dot = seeded.cli("dag", "--format", "dot")
+    assert '"marts.fact" -> "marts.total"' in dot.stdout
+
+
+def test_status_before_any_run(project):
+    project.model("s.t", "select 1 as x")
+    out = project.cli("status")
+    assert out.returncode == 0
+    assert "s.t" in out.stdout and "1 missing" in out.stdout
+    assert not project.warehouse.exists()
+
+
+def test_init_creates_a_runnable_project(tmp_path):
+    from conftest import ProjectDir
+
+    project = ProjectDir(tmp_path / "new")
+    out = project.cli("init", str(project.root))
+    assert out.returncode == 0, out.stderr
+    assert (project.root / "orchestrator.toml").exists()
+    assert (project.root / "models" / "staging" / "hello.sql").exists()
+    assert project.cli("run").returncode == 0
+    assert project.query("select greeting from staging.hello") == [("hello",)]

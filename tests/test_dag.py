@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import pytest
+
+from orchestrator import dag as dag_mod
+from orchestrator import project as project_mod
+from orchestrator.errors import CycleError, ProjectError, UsageError
+
+
+def build(project):
+    return dag_mod.build(project_mod.load(project.root))
+
+
+def test_resolution_same_schema_then_default_then_external(project):
+    project.model("main.shared", "select 1 as id")
+    project.model("staging.orders", "select * from raw.orders")
+    project.model("staging.items", "select * from orders join shared using (id)")
+    project.model("marts.f", "select * from staging.items, unknown_t, other.thing")
+    d = build(project)
+    assert d.upstream["staging.items"] == ("main.shared", "staging.orders")
+    assert d.upstream["marts.f"] == ("staging.items",)
+    assert d.sources["marts.f"] == ("main.unknown_t", "other.thing")
+    assert d.sources["staging.orders"] == ("raw.orders",)
+    assert (
+        d.order.index("staging.orders") < d.order.index("staging.items") < d.order.index("marts.f")
+    )
+
+
+def test_cycle_reports_the_path_in_data_flow_order(project):
+    project.model("s.a", "select * from s.c")
+    project.model("s.b", "select * from s.a")
+    project.model("s.c", "select * from s.b")
+    project.model("s.d", "select 1")
+    with pytest.raises(CycleError) as info:
+        build(project)
+    cycle = info.value.cycle
+    assert cycle[0] == cycle[-1] and set(cycle) == {"s.a", "s.b", "s.c"}
+    # each node feeds the next one
+    d_edges = {("s.c", "s.a"), ("s.a", "s.b"), ("s.b", "s.c")}
+    assert all((cycle[i], cycle[i + 1]) in d_edges for i in range(len(cycle) - 1))
+    assert "models/s/a.sql" in str(info.value)
+
+
+def test_self_reference_is_a_cycle(project):
+    project.model("s.a", "select * from s.a")
+    with pytest.raises(CycleError, match="s.a -> s.a"):
+        build(project)
+
+
+def test_depends_on_adds_edges_and_unknown_names_fail(project):
+    project.model("s.a", "select 1")
+    project.model("s.b", "-- depends_on: s.a\nselect 2")
+    assert build(project).upstream["s.b"] == ("s.a",)
+    project.model("s.c", "-- depends_on: s.aa\nselect 3")
+    with pytest.raises(ProjectError, match=r"models/s/c.sql:1: depends_on: no model named 's.aa'"):
+        build(project)
+
+
+@pytest.fixture
+def chain(project):
+    project.model("staging.a", "-- tags: nightly\n-- owner: ann\nselect 1 as x")
+    project.model("staging.b", "select * from staging.a")
+    project.model("marts.c", "-- owner: bob\nselect * from staging.b")
+    project.model("marts.d", "select * from marts.c")
+    project.model("marts.lonely", "-- tags: nightly\nselect 2 as y")
+    return build(project)
+
+
+@pytest.mark.parametrize(
+    ("selectors", "expected"),
+    [
+        ([], {"staging.a", "staging.b", "marts.c", "marts.d", "marts.lonely"}),
+        (["c"], {"marts.c"}),
+        (["marts.c"], {"marts.c"}),
+        (["+marts.c"], {"staging.a", "staging.b", "marts.c"}),
+        (["b+"], {"staging.b", "marts.c", "marts.d"}),
+        (["+b+"], {"staging.a", "staging.b", "marts.c", "marts.d"}),
+        (["tag:nightly"], {"staging.a", "marts.lonely"}),
+        (["owner:bob+"], {"marts.c", "marts.d"}),
+        (["staging.*"], {"staging.a", "staging.b"}),
+        (["schema:marts"], {"marts.c", "marts.d", "marts.lonely"}),
+        (["a", "lonely"], {"staging.a", "marts.lonely"}),
+    ],
+)
+def test_selectors(chain, selectors, expected):
+    assert dag_mod.select(chain, selectors) == expected
+
+
+def test_exclude(chain):
+    assert dag_mod.select(chain, ["staging.a+"], exclude=["marts.d"]) == {
+        "staging.a",
+        "staging.b",
+        "marts.c",
+    }
+
+
+@pytest.mark.parametrize(
+    ("selector", "message"),
+    [
+        ("marts.cc", "no model matches 'marts.cc' (did you mean: marts.c"),
+        ("lonley", "did you mean: lonely"),
+        ("tag:nighty", "matches no model (did you mean: nightly?)"),
+        ("colour:red", "unknown selector method 'colour:'"),
+        ("+", "empty selector"),
+    ],
+)
+def test_unknown_selectors_suggest(chain, selector, message):
+    with pytest.raises(UsageError) as info:
+        dag_mod.select(chain, [selector])
+    assert message in str(info.value)

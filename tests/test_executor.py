@@ -1,0 +1,280 @@
+"""Running plans against real DuckDB files: idempotence, the window guard, merges, failure
+isolation, threads, full refresh. The warehouse is a file in tmp_path in every test."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from conftest import DAILY_SOURCE
+
+FACT = """
+-- kind: incremental
+-- partition_by: event_date
+-- start: 2024-01-01
+select user_id, event_date, amount
+from raw.events
+where event_date >= {{ start }} and event_date < {{ end }}
+"""
+
+DAILY_AGG = """
+-- kind: incremental
+-- partition_by: event_date
+-- start: 2024-01-01
+select event_date, count(*) as n, sum(amount) as total
+from marts.fact
+where event_date >= {{ start }} and event_date < {{ end }}
+group by all
+"""
+
+
+def failing_on(day: str) -> str:
+    """FACT, except that building the partition of `day` raises an error inside DuckDB."""
+    return FACT.replace(
+        "where event_date >= {{ start }}",
+        f"where case when event_date = date '{day}' then error('boom ' || event_date) "
+        "else true end and event_date >= {{ start }}",
+    )
+
+
+@pytest.fixture
+def events(project):
+    project.seed(DAILY_SOURCE)
+    project.model("marts.fact", FACT)
+    project.model("marts.daily", DAILY_AGG)
+    project.model("marts.summary", "select count(*) as days, sum(total) as total from marts.daily")
+    return project
+
+
+def dump(project, table: str) -> list[tuple]:
+    return project.query(f"select * from {table} order by all")
+
+
+def test_run_builds_everything_and_records_state(events):
+    result = events.api_run()
+    assert result.exit_code == 0
+    # NOW is 2024-01-10 12:00: days 01..09 are complete
+    assert events.scalar("select count(*) from marts.fact") == 45
+    assert events.scalar("select count(*) from marts.daily") == 9
+    assert events.query("select * from marts.summary") == [(9, sum(range(45)))]
+    parts = events.query(
+        "select model, count(*), min(partition_key), max(partition_key), bool_and(status = "
+        "'success') from orchestrator.partitions group by model order by model"
+    )
+    assert parts == [
+        ("marts.daily", 9, "2024-01-01", "2024-01-09", True),
+        ("marts.fact", 9, "2024-01-01", "2024-01-09", True),
+        ("marts.summary", 1, "all", "all", True),
+    ]
+    run = events.query("select run_id, command, status, tasks, succeeded from orchestrator.runs")
+    assert run == [(1, "test", "success", 19, 19)]
+    inputs = events.scalar(
+        "select inputs from orchestrator.partitions where model = 'marts.daily' "
+        "and partition_key = '2024-01-03'"
+    )
+    assert '"model": "marts.fact"' in inputs and '"run": 1' in inputs
+
+
+def test_second_run_does_nothing(events):
+    events.api_run()
+    before = dump(events, "orchestrator.partitions")
+    result = events.api_run()
+    assert result.outcomes == ()
+    assert dump(events, "orchestrator.partitions") == before
+
+
+def test_backfill_twice_gives_identical_tables_and_no_duplicates(events):
+    events.api_run()
+    original = {t: dump(events, t) for t in ("marts.fact", "marts.daily", "marts.summary")}
+    backfill = (datetime(2024, 1, 2), datetime(2024, 1, 6))
+    first = events.api_run("fact", backfill=backfill)
+    assert first.count("success") == 4 + 4 + 1
+    second = events.api_run("fact", backfill=backfill)
+    assert second.count("success") == 9
+    for table, rows in original.items():
+        assert dump(events, table) == rows
+    assert (
+        events.scalar(
+            "select count(*) - count(distinct (user_id, event_date, amount)) from marts.fact"
+        )
+        == 0
+    )
+
+
+def test_rows_outside_the_window_fail_the_partition_and_write_nothing(events):
+    events.api_run()
+    before = dump(events, "marts.fact")
+    events.model("marts.fact", FACT.replace("and event_date < {{ end }}", ""))
+    result = events.api_run("marts.fact")
+    failed = [o for o in result.outcomes if o.status == "failed"]
+    assert len(failed) == 8  # every day but the last reads later days too
+    assert "outside partition 2024-01-01" in next(o.error for o in failed if o.key == "2024-01-01")
+    assert "Nothing was written" in failed[0].error
+    assert result.exit_code == 1
+    assert dump(events, "marts.fact") == before
+    status = events.query(
+        "select status, count(*) from orchestrator.partitions where model = 'marts.fact' "
+        "group by 1 order by 1"
+    )
+    assert status == [("failed", 8), ("success", 1)]
+
+
+def test_failure_skips_downstream_and_the_independent_rest_goes_on(events):
+    events.model("other.independent", "select 42 as answer")
+    events.model("marts.fact", failing_on("2024-01-05"))
+    result = events.api_run()
+    status = {(o.model, o.key): o.status for o in result.outcomes}
+    assert status[("marts.fact", "2024-01-05")] == "failed"
+    assert status[("marts.daily", "2024-01-05")] == "skipped"
+    assert status[("marts.summary", "all")] == "skipped"
+    assert status[("marts.daily", "2024-01-04")] == "success"
+    assert status[("other.independent", "all")] == "success"
+    skipped = events.query(
+        "select reason from orchestrator.task_runs where model = 'marts.summary'"
+    )
+    assert skipped == [("upstream failed: marts.fact[2024-01-05]",)]
+    assert not events.query("select 1 from information_schema.tables where table_name = 'summary'")
+
+
+def test_merge_upserts_by_key_and_is_idempotent(project):
+    project.seed("""
+        create schema raw;
+        create table raw.customers as
+        select * from (values (1, 'ann', timestamp '2024-01-01 10:00'),
+                              (2, 'bob', timestamp '2024-01-01 11:00'),
+                              (1, 'ann v2', timestamp '2024-01-02 09:00')) t(id, name, updated_at)
+    """)
+    project.model(
+        "dim.customers",
+        """
+        -- kind: incremental
+        -- partition_by: updated_at
+        -- start: 2024-01-01
+        -- unique_key: id
+        select id, name, updated_at from raw.customers
+        where updated_at >= {{ start }} and updated_at < {{ end }}
+    """,
+    )
+    assert project.api_run().exit_code == 0
+    rows = project.query("select id, name from dim.customers order by id")
+    assert rows == [(1, "ann v2"), (2, "bob")]
+    project.api_run(backfill=(datetime(2024, 1, 1), datetime(2024, 1, 3)))
+    assert project.query("select id, name from dim.customers order by id") == rows
+
+
+def test_merge_refuses_duplicate_and_null_keys(project):
+    project.seed(
+        "create schema raw; create table raw.k as select * from (values "
+        "(1, date '2024-01-01'), (1, date '2024-01-01'), (null, date '2024-01-02')) t(id, d)"
+    )
+    project.model(
+        "s.m",
+        """
+        -- kind: incremental
+        -- partition_by: d
+        -- start: 2024-01-01
+        -- end: 2024-01-03
+        -- unique_key: id
+        select id, d from raw.k where d >= {{ start }} and d < {{ end }}
+    """,
+    )
+    result = project.api_run()
+    errors = {o.key: o.error for o in result.outcomes}
+    assert "duplicate unique_key" in errors["2024-01-01"]
+    assert "NULL in unique_key" in errors["2024-01-02"]
+    assert not project.query("select 1 from information_schema.tables where table_name = 'm'")
+
+
+def test_threads_build_a_wide_dag_concurrently(project):
+    project.seed("create schema raw; create table raw.n as select range as i from range(200000)")
+    for i in range(12):
+        project.model(
+            f"wide.m{i:02d}", f"select i % {i + 2} as k, sum(i) as s from raw.n group by 1"
+        )
+    project.model(
+        "wide.all",
+        " union all ".join(f"select {i} as m, sum(s) as s from wide.m{i:02d}" for i in range(12)),
+    )
+    result = project.api_run(threads=4)
+    assert result.count("success") == 13
+    # at least two tasks overlapped in time: the work really ran on several workers
+    overlaps = project.scalar("""
+        select count(*) from orchestrator.task_runs a join orchestrator.task_runs b
+        on a.task_id < b.task_id and a.started < b.finished and b.started < a.finished
+    """)
+    assert overlaps > 0
+    last = project.query("select started from orchestrator.task_runs where model = 'wide.all'")
+    first_max = project.scalar(
+        "select max(finished) from orchestrator.task_runs where model <> 'wide.all'"
+    )
+    assert last[0][0] >= first_max  # the join waited for all twelve
+
+
+def test_failed_table_rebuild_keeps_the_last_good_table(project):
+    project.model("s.t", "select 1 as x")
+    project.api_run()
+    project.model("s.t", "select error('boom') as x")
+    result = project.api_run()
+    assert result.exit_code == 1
+    assert project.query("select * from s.t") == [(1,)]
+    assert project.scalar("select status from orchestrator.partitions") == "failed"
+    assert project.scalar("select built_run from orchestrator.partitions") == 1
+
+
+def test_full_refresh_swaps_in_a_complete_table_or_keeps_the_old_one(events):
+    events.api_run()
+    before = dump(events, "marts.fact")
+    # a refresh where one day fails: the published table is untouched, no shadow left behind
+    events.model("marts.fact", failing_on("2024-01-07"))
+    result = events.api_run("marts.fact", full_refresh=True)
+    assert result.exit_code == 1
+    assert {o.status for o in result.outcomes if o.key == "2024-01-07"} == {"failed"}
+    assert dump(events, "marts.fact") == before
+    assert not events.query(
+        "select 1 from information_schema.tables where table_name like '%refresh%'"
+    )
+    # a refresh that succeeds: new content, state rows replaced
+    events.model("marts.fact", FACT.replace("amount", "amount * 10 as amount"))
+    result = events.api_run("marts.fact+", full_refresh=True)
+    assert result.exit_code == 0
+    assert events.scalar("select sum(amount) from marts.fact") == 10 * sum(range(45))
+    assert events.scalar("select sum(total) from marts.daily") == 10 * sum(range(45))
+    assert (
+        events.scalar(
+            "select count(*) from orchestrator.partitions where model = "
+            "'marts.fact' and built_run = 3"
+        )
+        == 9
+    )
+
+
+def test_kind_change_replaces_the_relation(project):
+    project.model("s.x", "select 1 as a")
+    project.api_run()
+    project.model("s.x", "-- kind: view\nselect 2 as a")
+    assert project.api_run().exit_code == 0
+    assert project.query(
+        "select table_type from information_schema.tables where table_name = 'x'"
+    ) == [("VIEW",)]
+    project.model(
+        "s.x",
+        """
+        -- kind: incremental
+        -- partition_by: d
+        -- start: 2024-01-08
+        select date '2024-01-08' + range::int as d from range(2)
+        where d >= {{ start }} and d < {{ end }}
+    """,
+    )
+    assert project.api_run().exit_code == 0
+    assert project.scalar("select count(*) from s.x") == 2
+
+
+def test_unqualified_names_resolve_like_the_dag(project):
+    project.model("main.base", "select 1 as v")
+    project.model("marts.base", "select 2 as v")
+    project.model("marts.reader", "select v from base")  # same schema wins
+    project.model("other.reader", "select v from base")  # falls back to the default schema
+    project.api_run()
+    assert project.query("select v from marts.reader") == [(2,)]
+    assert project.query("select v from other.reader") == [(1,)]

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from orchestrator import project as project_mod
+from orchestrator.errors import ProjectError
+from orchestrator.partitions import Grain
+from orchestrator.project import Kind
+
+
+def test_bare_models_folder_needs_no_config(project):
+    project.model("staging.a", "select 1 as x")
+    project.write("models/top.sql", "select 2 as y")
+    project.write("models/marts/finance/deep.sql", "select 3 as z")
+    p = project_mod.load(project.root)
+    assert set(p.models) == {"staging.a", "main.top", "marts.deep"}
+    assert p.settings.warehouse == project.root / "warehouse.duckdb"
+    assert p.models["staging.a"].kind is Kind.TABLE
+
+
+def test_header_fields(project):
+    project.model(
+        "marts.f",
+        """
+        -- kind: incremental
+        -- partition_by: event_date
+        -- grain: month
+        -- start: 2024-01
+        -- end: 2025-01
+        -- unique_key: id, region
+        -- owner: finance
+        -- tags: daily, finance
+        -- Free text comments are fine.
+        select 1 as id, 'eu' as region, date '2024-01-01' as event_date
+    """,
+    )
+    m = project_mod.load(project.root).models["marts.f"]
+    assert m.kind is Kind.INCREMENTAL
+    assert m.grain is Grain.MONTH
+    assert (m.start, m.end) == (datetime(2024, 1, 1), datetime(2025, 1, 1))
+    assert m.unique_key == ("id", "region")
+    assert m.tags == ("daily", "finance")
+    assert m.owner == "finance"
+
+
+@pytest.mark.parametrize(
+    ("header", "line", "message"),
+    [
+        (
+            "-- kind: tabel",
+            1,
+            "'tabel' is not one of: view, table, incremental (did you mean: table?)",
+        ),
+        ("-- knd: table", 1, "unknown header key 'knd' (did you mean: kind"),
+        ("-- kind: incremental\n-- partition_by: d\n-- grain: week", 3, "'week' is not one of"),
+        (
+            "-- kind: incremental\n-- partition_by: d\n-- start: 2024-01-05\n-- grain: month",
+            3,
+            "not the start of a month",
+        ),
+        ("-- kind: incremental", 1, "needs 'partition_by"),
+        ("-- kind: table\n-- partition_by: d", 2, "only applies to incremental"),
+        ("-- kind: incremental\n-- partition_by: bad-col", 2, "not a column name"),
+        ("-- kind: table\n-- kind: view", 2, "given twice"),
+        (
+            "-- kind: incremental\n-- partition_by: d\n-- start: 2024-02-01\n-- end: 2024-01-01",
+            4,
+            "'end' must be after 'start'",
+        ),
+        ("-- kind: incremental\n-- partition_by: d\n-- start: soon", 3, "is not a date"),
+    ],
+)
+def test_bad_headers_name_file_line_and_accepted_values(project, header, line, message):
+    project.write("models/s/m.sql", header + "\nselect 1 as d\n")
+    with pytest.raises(ProjectError) as info:
+        project_mod.load(project.root)
+    assert info.value.path == "models/s/m.sql"
+    assert info.value.line == line
+    assert message in str(info.value)
+
+
+def test_non_utf8_file_is_an_error_with_line(project):
+    path = project.root / "models" / "s" / "m.sql"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"select 1\n-- caf\xe9\n")
+    with pytest.raises(ProjectError, match=r"models/s/m.sql:2: file is not UTF-8"):
+        project_mod.load(project.root)
+
+
+@pytest.mark.parametrize(
+    ("relpath", "message"),
+    [
+        ("models/s/bad-name.sql", "not a SQL identifier"),
+        ("models/orchestrator/m.sql", "reserved"),
+    ],
+)
+def test_bad_model_names(project, relpath, message):
+    project.write(relpath, "select 1")
+    with pytest.raises(ProjectError, match=message):
+        project_mod.load(project.root)
+
+
+def test_two_files_one_name(project):
+    project.write("models/s/m.sql", "select 1")
+    project.write("models/s/sub/m.sql", "select 2")
+    with pytest.raises(ProjectError, match="defined twice"):
+        project_mod.load(project.root)
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("threads = 0", "threads must be a positive integer"),
+        ("wharehouse = 'x.duckdb'", "unknown setting 'wharehouse' (did you mean: warehouse?)"),
+        ("threads = ", "invalid TOML"),
+        ("[sources.orders]\npath = 'x.csv'", "must be schema.table"),
+        ("[sources.'raw.x']\npath = 'x.txt'", "cannot tell the format"),
+        ("[sources.'raw.x']\npath = 'x.txt'\nformat = 'xml'", "format must be one of"),
+        ("[sources.'raw.x']\npaht = 'x.csv'", "unknown setting 'paht'"),
+        ("default_schema = 'a b'", "default_schema must be an identifier"),
+    ],
+)
+def test_bad_config(project, toml, message):
+    project.write("orchestrator.toml", toml)
+    with pytest.raises(ProjectError, match="orchestrator.toml") as info:
+        project_mod.load(project.root)
+    assert message in str(info.value)
+
+
+def test_version_ignores_comments_but_not_data_settings(project):
+    path = project.model("s.m", "select 1 as d")
+    v1 = project_mod.load(project.root).models["s.m"].version
+    path.write_text("-- owner: someone\n-- a comment\nSELECT 1   AS d -- trailing\n")
+    assert project_mod.load(project.root).models["s.m"].version == v1
+    path.write_text("-- kind: view\nselect 1 as d")
+    assert project_mod.load(project.root).models["s.m"].version != v1

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import pytest
+
+from orchestrator import sql
+from orchestrator.errors import ProjectError, UsageError
+
+
+def refs(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    analysis = sql.analyze(text, "m.sql")
+    return analysis.tables, analysis.files
+
+
+@pytest.mark.parametrize(
+    ("query", "tables"),
+    [
+        ("select * from a join b.c using (id)", {"a", "b.c"}),
+        ("with x as (select * from raw.orders) select * from x", {"raw.orders"}),
+        # a CTE named like the table it reads: the inner name is the real table
+        ("with orders as (select * from orders) select * from orders", {"orders"}),
+        (
+            "select * from a where id in (select id from s.b where exists (select 1 from c))",
+            {"a", "s.b", "c"},
+        ),
+        ("select * from a union all select * from b except select * from c", {"a", "b", "c"}),
+        ("select * from (select * from (select * from deep.t) q) r", {"deep.t"}),
+        ("select *, (select max(x) from scalar_src) from a", {"a", "scalar_src"}),
+        ("select * from a, lateral (select * from b where b.id = a.id) l", {"a", "b"}),
+        (
+            "with a as (select 1), b as (select * from a join real_t using (x)) select * from b",
+            {"real_t"},
+        ),
+        ("select * from generate_series(1, 3) g, unnest([1, 2]) u", set()),
+        ("select * from Mixed.CASE_Name", {"mixed.case_name"}),
+        ("select * from cat.sch.tbl", {"cat.sch.tbl"}),
+        ("from a select x", {"a"}),
+        ("select * from a pivot (sum(v) for k in ('x', 'y'))", {"a"}),
+    ],
+)
+def test_references(query, tables):
+    assert set(refs(query)[0]) == tables
+
+
+def test_table_functions_and_file_paths_are_files_not_tables():
+    tables, files = refs(
+        "select * from read_csv('data/a.csv') a join 'data/b.parquet' b using (id) "
+        "join read_parquet(['x.parquet', 'y.parquet']) c using (id) join real_t using (id)"
+    )
+    assert tables == ("real_t",)
+    assert set(files) == {"data/a.csv", "data/b.parquet", "x.parquet", "y.parquet"}
+
+
+def test_jinja_window_and_vars_render_as_literals_and_are_recorded():
+    a = sql.analyze(
+        "select * from t where d >= {{ start }} and d < {{ end }} and r = {{ var('region') }}",
+        "m.sql",
+    )
+    assert a.tables == ("t",)
+    assert a.vars == ("region",)
+
+
+def test_full_jinja_is_supported_and_sees_vars():
+    text = "select * from {% if var('x') %}a{% endif %} where d >= {{ start }}"
+    out = sql.render(text, {"start": "DATE '2024-01-01'", "end": "DATE '2024-01-02'"}, {"x": "1"})
+    assert out == "select * from a where d >= DATE '2024-01-01'"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["x'; drop table t; --", "'", "''", "a\\'b", "\\", "it's; DELETE FROM t", "$$x$$", "\n;--"],
+)
+def test_var_values_cannot_escape_their_literal(value):
+    import duckdb
+
+    rendered = sql.render(
+        "select {{ var('v') }} as v", {"start": "NULL", "end": "NULL"}, {"v": value}
+    )
+    con = duckdb.connect()
+    assert con.execute(rendered).fetchall() == [(value,)]
+    # and the parser sees exactly one statement
+    assert sql.parse(rendered, "m.sql")[0].key == "select"
+
+
+def test_missing_var_names_it():
+    with pytest.raises(UsageError, match=r"--var region=VALUE"):
+        sql.render("select {{ var('region') }}", {"start": "NULL", "end": "NULL"}, {})
+
+
+def test_hash_ignores_comments_whitespace_and_keyword_case():
+    a = sql.analyze("select a, b\nfrom t -- note\nwhere x = 'Hi'", "m.sql").sql_hash
+    b = sql.analyze(
+        "-- header\nSELECT   a,b FROM t\n\n/* block */ WHERE x = 'Hi'", "m.sql"
+    ).sql_hash
+    c = sql.analyze("select a, b from t where x = 'hi'", "m.sql").sql_hash
+    assert a == b
+    assert a != c  # string literals keep their case
+
+
+def test_hash_tells_start_from_end():
+    a = sql.analyze("select * from t where d >= {{ start }}", "m.sql").sql_hash
+    b = sql.analyze("select * from t where d >= {{ end }}", "m.sql").sql_hash
+    assert a != b
+
+
+def test_syntax_error_names_file_and_line():
+    with pytest.raises(ProjectError) as info:
+        sql.analyze("-- kind: table\nselect a,\n  b from t where\n  x = = 1", "models/s/m.sql")
+    assert info.value.path == "models/s/m.sql"
+    assert info.value.line == 4
+    assert "syntax error" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "create table x as select 1",
+        "insert into t select 1",
+        "delete from t",
+        "drop table t",
+        "update t set a = 1",
+        "select 1; select 2",
+        "attach 'x.db'",
+    ],
+)
+def test_only_one_select_is_a_model(text):
+    with pytest.raises(ProjectError, match="one SELECT"):
+        sql.analyze(text, "m.sql")
+
+
+def test_empty_model_is_an_error():
+    with pytest.raises(ProjectError, match="no SQL"):
+        sql.analyze("-- kind: table\n\n", "m.sql")
+
+
+def test_template_syntax_error_names_line():
+    with pytest.raises(ProjectError) as info:
+        sql.analyze("select 1\nfrom t\nwhere {% if %}", "m.sql")
+    assert info.value.line == 3
