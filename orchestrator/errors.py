@@ -62,6 +62,10 @@ class WindowError(TaskError):
     """A partition task's query returned rows outside the partition's window."""
 
 
+class SchemaChangeError(TaskError):
+    """An incremental model's output changed a column's type: older partitions hold the old one."""
+
+
 class DuplicateKeyError(TaskError):
     """A MERGE source holds the same unique key twice, which would make the result arbitrary."""
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from . import materialize, sql, state
 from .dag import DAG
-from .errors import OrchestratorError, WindowError
+from .errors import OrchestratorError, SchemaChangeError, WindowError
 from .partitions import WHOLE, Window
 from .planner import Action, Plan, Task, input_markers, used_vars
 from .state import Built, Publication, Snapshot, TaskRecord
@@ -62,6 +62,7 @@ class _Live:
     built: dict[str, dict[str, Built]]
     relations: dict[str, str]
     shadows: dict[str, dict[str, Publication]] = field(default_factory=dict)
+    columns_checked: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -358,6 +359,8 @@ class _TaskRunner:
             shadow_exists=shadow_exists,
         )
         self.cur.execute("BEGIN")
+        if model.partitioned and existing == "table" and not into_shadow:
+            self._follow_columns(rendered)
         rows = self._apply(write)
         finished = self.now()
         with self.live.lock:
@@ -384,8 +387,27 @@ class _TaskRunner:
                 self.live.shadows.setdefault(model.name, {})[task.key] = publication
             else:
                 self.live.built.setdefault(model.name, {})[task.key] = publication.built()
+                # the columns were checked in this transaction, which committed
+                self.live.columns_checked.add(model.name)
                 self.live.relations[model.name] = "view" if model.kind == "view" else "table"
         return rows
+
+    def _follow_columns(self, rendered: str) -> None:
+        """Once per model and run (until a write commits): add new query columns to the table,
+        refuse changed types."""
+        model = self.model
+        with self.live.lock:
+            if model.name in self.live.columns_checked:
+                return
+        described = self.cur.execute(materialize.describe_query(rendered)).fetchall()
+        new = [(r[0], r[1]) for r in described]
+        query, params = materialize.describe_relation(model.schema, model.table)
+        old = self.cur.execute(query, params).fetchall()
+        statements, refusal = materialize.evolve(model, model.relation, new, old)
+        if refusal:
+            raise SchemaChangeError(f"{model.name}: {refusal}")
+        for statement in statements:
+            self.cur.execute(statement)
 
     def _apply(self, write: materialize.Write) -> int | None:
         counts: list[int | None] = []

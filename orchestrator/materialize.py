@@ -57,6 +57,10 @@ def create_schema(schema: str) -> str:
     return f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}"
 
 
+def target_of(model: Model, into_shadow: bool) -> str:
+    return shadow_relation(model) if into_shadow else model.relation
+
+
 def build(
     model: Model,
     sql: str,
@@ -80,7 +84,7 @@ def build(
             count_statement=-1,
         )
     assert window is not None, "an incremental model is written one window at a time"
-    target = shadow_relation(model) if into_shadow else model.relation
+    target = target_of(model, into_shadow)
     target_exists = shadow_exists if into_shadow else existing == "table"
     if model.unique_key:
         return _merge(model, sql, window, target, target_exists)
@@ -168,6 +172,40 @@ def _merge(model: Model, sql: str, window: Window, target: str, exists: bool) ->
         judge=judge,
         finish=(write, f"DROP TABLE {stage}"),
     )
+
+
+def describe_query(sql: str) -> str:
+    """Binds the query without running it: its output columns and types."""
+    return f"DESCRIBE SELECT * FROM {_wrap(sql)}"
+
+
+def describe_relation(schema: str, table: str) -> tuple[str, list]:
+    return (
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, table],
+    )
+
+
+def evolve(
+    model: Model, target: str, new: list[tuple[str, str]], old: list[tuple[str, str]]
+) -> tuple[list[str], str | None]:
+    """How an existing incremental table follows its query's columns: added columns are added
+    (NULL in older partitions); a changed type is refused, since older partitions hold the old
+    type. Returns (ALTER statements, refusal or None)."""
+    existing = {name.lower(): kind for name, kind in old}
+    changed = [
+        f"{name} {existing[name.lower()]} -> {kind}"
+        for name, kind in new
+        if name.lower() in existing and existing[name.lower()] != kind
+    ]
+    if changed:
+        return [], (
+            f"column type changed ({'; '.join(changed)}): older partitions hold the old type. "
+            f"Rebuild the table: orchestrator run --full-refresh {model.name}"
+        )
+    added = [(n, k) for n, k in new if n.lower() not in existing]
+    return [f"ALTER TABLE {target} ADD COLUMN {quote(n)} {k}" for n, k in added], None
 
 
 def drop_shadow(model: Model) -> str:

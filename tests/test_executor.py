@@ -278,3 +278,62 @@ def test_unqualified_names_resolve_like_the_dag(project):
     project.api_run()
     assert project.query("select v from marts.reader") == [(2,)]
     assert project.query("select v from other.reader") == [(1,)]
+
+
+def test_sql_change_rebuilds_the_model_and_what_reads_it(events):
+    events.model("other.t", "select 1 as x")
+    events.api_run()
+    events.model("marts.daily", DAILY_AGG.replace("count(*) as n", "count(*) as n, 1 as v2"))
+    result = events.api_run()
+    rebuilt = {(o.model, str(o.task.reason)) for o in result.outcomes}
+    assert rebuilt == {
+        ("marts.daily", "stale: model changed"),
+        ("marts.summary", "stale: upstream rebuilt"),
+    }
+    assert events.scalar("select count(*) from marts.daily where v2 = 1") == 9
+
+
+def test_upstream_rebuilt_by_another_run_makes_downstream_stale(events):
+    events.api_run()
+    events.api_run("marts.fact", full_refresh=True)  # rebuilds fact only
+    plan = events.api_plan()
+    assert {(t.model, str(t.reason)) for t in plan.tasks} == {
+        ("marts.daily", "stale: upstream rebuilt"),
+        ("marts.summary", "stale: upstream rebuilt"),
+    }
+    assert len(plan.tasks) == 10
+    events.api_run()
+    assert events.api_plan().tasks == ()
+
+
+def test_new_period_builds_only_the_new_partition(events):
+    events.api_run()
+    later = datetime(2024, 1, 11, 0, 5)  # 2024-01-10 is now complete (no events that day)
+    result = events.api_run(at=later)
+    assert sorted((o.model, o.key) for o in result.outcomes) == [
+        ("marts.daily", "2024-01-10"),
+        ("marts.fact", "2024-01-10"),
+        ("marts.summary", "all"),
+    ]
+    assert (
+        events.scalar(
+            "select rows from orchestrator.partitions where model = 'marts.fact' and "
+            "partition_key = '2024-01-10'"
+        )
+        == 0
+    )
+
+
+def test_added_column_is_added_and_a_changed_type_is_refused(events):
+    events.api_run()
+    events.model("marts.fact", FACT.replace("amount", "amount, 'x' as note"))
+    assert events.api_run("marts.fact").exit_code == 0
+    assert events.query("select count(*), count(note) from marts.fact") == [(45, 45)]
+    before = dump(events, "marts.fact")
+    events.model("marts.fact", FACT.replace("amount", "amount::varchar as amount"))
+    result = events.api_run("marts.fact")
+    assert result.exit_code == 1
+    error = result.outcomes[0].error
+    assert "amount INTEGER -> VARCHAR" in error or "amount BIGINT -> VARCHAR" in error
+    assert "orchestrator run --full-refresh marts.fact" in error
+    assert dump(events, "marts.fact") == before
