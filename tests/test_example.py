@@ -1,11 +1,10 @@
-"""The embedded daily revenue example, end to end through the CLI, on a copy of the repo's project."""
+"""The embedded daily revenue example, end to end through the CLI, on a copy of the project."""
 
 from __future__ import annotations
 
 import shutil
 
 import pytest
-
 from conftest import REPO, ProjectDir
 
 
