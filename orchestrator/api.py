@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from . import __version__, materialize, state, warehouse
+from . import __version__, freshness, materialize, state, warehouse
 from . import dag as dag_mod
 from . import project as project_mod
 from .dag import DAG
@@ -70,9 +70,12 @@ class Selection:
 
 
 def request_for(ws: Workspace, selection: Selection, at: datetime | None = None) -> Request:
+    if not ws.dag.models:
+        raise UsageError(f"no models: add SQL files under {ws.project.root / 'models'}/")
     chosen = dag_mod.select(ws.dag, selection.selectors, selection.exclude)
     if not chosen:
         raise UsageError("the selection matches no model (every match was excluded)")
+    excluded = dag_mod.select(ws.dag, selection.exclude) if selection.exclude else set()
     variables = dict(ws.project.settings.vars)
     variables.update(selection.vars or {})
     return Request(
@@ -81,6 +84,7 @@ def request_for(ws: Workspace, selection: Selection, at: datetime | None = None)
         vars=variables,
         full_refresh=selection.full_refresh,
         backfill=selection.backfill,
+        excluded=frozenset(excluded),
     )
 
 
@@ -197,40 +201,43 @@ def run(
 
 
 def _sync_catalog(ws: Workspace, con) -> None:
-    """The models table mirrors the project; declared file sources are views over their files."""
-    rows = []
-    for name in ws.dag.order:
-        m = ws.dag.models[name]
-        rows.append(
-            [
-                name,
-                str(m.kind),
-                m.owner,
-                list(m.tags),
-                m.version,
-                list(ws.dag.upstream[name]),
-                list(ws.dag.sources[name]),
-                m.partition_by,
-                str(m.grain) if m.partitioned else None,
-                m.start,
-                m.end,
-                m.relpath,
-            ]
-        )
+    """The models table mirrors the project; declared file sources are views over their files.
+    Both are rewritten only when they changed, so a run with nothing to do changes nothing."""
+    rows = [
+        [
+            name,
+            str(m.kind),
+            m.owner,
+            list(m.tags),
+            m.version,
+            list(ws.dag.upstream[name]),
+            list(ws.dag.sources[name]),
+            m.partition_by,
+            str(m.grain) if m.partitioned else None,
+            m.start,
+            m.end,
+            m.relpath,
+        ]
+        for name in ws.dag.order
+        for m in [ws.dag.models[name]]
+    ]
+    views = {}
+    for source in ws.project.sources.values():
+        if source.path and source.format:
+            pattern = freshness.glob_pattern(ws.project.root, source.path)
+            if freshness.matching_files(pattern):  # no file yet: its readers wait
+                views[source.name] = materialize.source_view(
+                    source.name, pattern, source.format, source.options
+                )
     con.execute("BEGIN")
     try:
         state.replace_models(con, rows, utcnow())
-        for source in ws.project.sources.values():
-            if source.path and source.format:
-                schema = source.name.split(".")[0]
-                con.execute(materialize.create_schema(schema))
-                path = Path(source.path)
-                absolute = path if path.is_absolute() else ws.project.root / path
-                con.execute(
-                    materialize.source_view(
-                        source.name, str(absolute), source.format, source.options
-                    )
-                )
+        known = state.source_views(con)
+        for name, statement in views.items():
+            if known.get(name) != statement or name not in state.relations(con):
+                con.execute(materialize.create_schema(name.split(".")[0]))
+                con.execute(statement)
+                state.remember_source_view(con, name, statement)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -247,11 +254,19 @@ def init_warehouse(ws: Workspace) -> None:
 
 def query(ws_warehouse: Path, sql: str) -> tuple[list[str], list[tuple]]:
     """Run a read-only query against the warehouse: (column names, rows)."""
+    import duckdb
+
     con = warehouse.connect(ws_warehouse, read_only=True)
     try:
         cursor = con.execute(sql)
         columns = [d[0] for d in cursor.description] if cursor.description else []
         return columns, cursor.fetchall() if cursor.description else []
+    except duckdb.Error as exc:
+        lines = str(exc).strip().splitlines()
+        message = lines[0] if lines else type(exc).__name__
+        if "read-only" in message:
+            message = "the sql command is read-only: " + message
+        raise UsageError(f"query failed: {message}") from None
     finally:
         con.close()
 

@@ -141,8 +141,13 @@ def execute(
             )
             for t in sorted(skipped, key=lambda t: t.id)
         ]
-        _record_unpublished(con, records)
-        for t, r in zip(sorted(skipped, key=lambda t: t.id), records, strict=True):
+        ordered = sorted(skipped, key=lambda t: t.id)
+        _record_unpublished(
+            con,
+            records,
+            [r for t, r in zip(ordered, records, strict=True) if t.action is not Action.SWAP],
+        )
+        for t, r in zip(ordered, records, strict=True):
             outcome = Outcome(t.model, t.key, "skipped", r.reason, task=t)
             outcomes.append(outcome)
             reporter.finished_task(outcome)
@@ -230,11 +235,14 @@ def _record_held(plan: Plan, con, run_id: int, now) -> list[Outcome]:
     return [Outcome(h.model, h.key, h.status, h.reason, window=h.window) for h in plan.held]
 
 
-def _record_unpublished(con, records: list[TaskRecord]) -> None:
+def _record_unpublished(
+    con, records: list[TaskRecord], partitions: list[TaskRecord] | None = None
+) -> None:
+    """Attempts that published nothing; `partitions` (default: all) also get their status."""
     con.execute("BEGIN")
     try:
         state.insert_task_runs(con, records)
-        state.mark_partitions(con, records)
+        state.mark_partitions(con, records if partitions is None else partitions)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -283,7 +291,9 @@ class _TaskRunner:
             finished = self.now()
             error = first_line(exc)
             record = self._record("failed", started, finished, None, error)
-            _record_unpublished(self.cur, [record])
+            # a swap publishes no partition of its own: only its task row is recorded
+            partition = [] if task.action is Action.SWAP else [record]
+            _record_unpublished(self.cur, [record], partition)
             return Outcome(
                 task.model,
                 task.key,
@@ -405,7 +415,7 @@ class _TaskRunner:
         old = self.cur.execute(query, params).fetchall()
         statements, refusal = materialize.evolve(model, model.relation, new, old)
         if refusal:
-            raise SchemaChangeError(f"{model.name}: {refusal}")
+            raise SchemaChangeError(refusal)
         for statement in statements:
             self.cur.execute(statement)
 
@@ -417,7 +427,7 @@ class _TaskRunner:
             row = self.cur.execute(write.audit).fetchone()
             problem = write.judge(row, counts[-1] or 0) if write.judge else None
             if problem:
-                raise WindowError(f"{self.model.name}[{self.task.key}]: {problem}")
+                raise WindowError(problem)
         for statement in write.finish:
             counts.append(self._count(statement))
         return counts[write.count_statement] if write.count_statement is not None else None

@@ -50,6 +50,7 @@ class Request:
     full_refresh: bool = False
     backfill: tuple[datetime, datetime] | None = None
     strict_vars: bool = True  # a missing var is an error (off for status, which only looks)
+    excluded: frozenset[str] = frozenset()  # never touched, not even downstream of a backfill
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +171,7 @@ def check_vars(dag: DAG, names: list[str], variables: Mapping[str, str]) -> None
 def _scope(dag: DAG, request: Request) -> tuple[list[str], set[str]]:
     """(models the request may touch in order, those only because they are downstream)."""
     if request.backfill is not None:
-        affected = dag.descendants(request.selected) - request.selected
+        affected = dag.descendants(request.selected) - request.selected - request.excluded
         return dag.ordered(request.selected | affected), affected
     return dag.ordered(request.selected), set()
 
@@ -181,21 +182,42 @@ def validate(dag: DAG, request: Request) -> None:
         check_vars(dag, _scope(dag, request)[0], request.vars)
 
 
-def plan(dag: DAG, snapshot: Snapshot, request: Request) -> Plan:
-    """The tasks that bring the selected models up to date (or carry out a backfill / refresh)."""
+def plan(
+    dag: DAG,
+    snapshot: Snapshot,
+    request: Request,
+    gates: Mapping[tuple[str, str], Gate] | None = None,
+) -> Plan:
+    """The tasks that bring the selected models up to date (or carry out a backfill / refresh).
+
+    `gates` holds what the caller found about inputs outside the warehouse's models (sources not
+    arrived, stale or drifted), per (model, partition key): those tasks are held with that status,
+    and so is everything downstream of them."""
     validate(dag, request)
-    builder = _Builder(dag, snapshot, request)
+    builder = _Builder(dag, snapshot, request, gates or {})
     names, affected = _scope(dag, request)
     for name in names:
         builder.plan_model(name, downstream_only=name in affected)
     return Plan(tuple(builder.tasks), tuple(builder.held), tuple(names), request)
 
 
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """Why a task may not run yet: `waiting` (its input has not arrived) or `blocked` (its input
+    is stale or drifted, someone must act), or `skipped` (an input it needs is not built)."""
+
+    status: str
+    reason: str
+
+
 class _Builder:
-    def __init__(self, dag: DAG, snapshot: Snapshot, request: Request):
+    def __init__(
+        self, dag: DAG, snapshot: Snapshot, request: Request, gates: Mapping[tuple[str, str], Gate]
+    ):
         self.dag = dag
         self.snapshot = snapshot
         self.request = request
+        self.gates = gates
         self.tasks: list[Task] = []
         self.held: list[Held] = []
         # per model: window key -> the task whose completion publishes that key's data
@@ -204,12 +226,15 @@ class _Builder:
         self._expected_cache: dict[str, list[Window]] = {}
         self._expected_key_cache: dict[str, dict[str, Window]] = {}
 
+    def _built(self, name: str) -> Mapping:
+        return self.snapshot.built.get(name, {}) if name in self.snapshot.relations else {}
+
     # which windows to consider, and why each one runs
     def plan_model(self, name: str, downstream_only: bool) -> None:
         model = self.dag.models[name]
         request = self.request
         exists = name in self.snapshot.relations
-        built = self.snapshot.built.get(name, {}) if exists else {}
+        built = self._built(name)
         if downstream_only:
             candidates = self._affected_windows(model, built)
         elif request.backfill is not None:
@@ -217,30 +242,44 @@ class _Builder:
         else:
             candidates = self._run_windows(model, built)
         relayout = model.partitioned and exists and self._layout_changed(model, built)
+        rewrite = (
+            model.partitioned
+            and exists
+            and not relayout
+            and not downstream_only
+            and request.backfill is None
+            and any(b.version != model.version for b in built.values())
+        )
         shadow = (
             model.partitioned
             and exists
             and (
                 relayout
+                or rewrite
                 or (request.full_refresh and request.backfill is None and not downstream_only)
             )
         )
-        if relayout:
-            # the table's shape changed (kind, partition column, grain or key): rebuilding it
-            # window by window would mix layouts, so rebuild it whole and swap it in
-            candidates = self._expected(model) if model.start else []
+        if relayout or rewrite:
+            # the table's shape or its SQL changed: rebuilding window by window would leave
+            # readers a mix of old and new (and a changed column type cannot be mixed at all),
+            # so rebuild every partition into a new table and swap it in when complete
+            candidates = self._run_windows(model, built)
             if not candidates:
                 self._hold(
                     name,
                     None,
-                    "its table layout changed and it has no 'start' to "
-                    "rebuild from: run backfill over the range it should hold",
+                    Gate(
+                        "skipped",
+                        "it must be rebuilt whole (its SQL or layout "
+                        "changed) and has nothing to rebuild from: "
+                        "backfill its range",
+                    ),
                 )
                 return
-        decided: list[tuple[Window | None, Reason, str | None]] = []
+        decided: list[tuple[Window | None, Reason, Gate | None]] = []
         for window in candidates:
             key = window.key if window else WHOLE
-            if relayout:
+            if relayout or rewrite:
                 reason: Reason | None = Reason.MODEL_CHANGED
             elif downstream_only:
                 reason = Reason.UPSTREAM_REBUILT if key in built else Reason.MISSING
@@ -267,9 +306,16 @@ class _Builder:
         keep the old table until the new one is complete."""
         holds = [hold for _, _, hold in decided if hold is not None]
         if holds:
+            first = holds[0]
             for window, _, hold in decided:
                 self._hold(
-                    model.name, window, hold or f"the rebuild of the table waits: {holds[0]}"
+                    model.name,
+                    window,
+                    hold
+                    or Gate(
+                        first.status,
+                        f"the table is rebuilt whole and another partition waits: {first.reason}",
+                    ),
                 )
             return
         tasks = [
@@ -290,11 +336,10 @@ class _Builder:
     def _run_windows(self, model: Model, built: Mapping) -> list[Window | None]:
         if not model.partitioned:
             return [None]
-        expected = self._expected(model)
         if model.start is None:
             # only backfill creates partitions of such a model; run keeps the existing ones fresh
             return [window_for_key(k, model.grain) for k in sorted(built) if k != WHOLE]
-        return expected
+        return self._expected(model)
 
     def _backfill_windows(self, model: Model) -> list[Window | None]:
         if not model.partitioned:
@@ -344,7 +389,8 @@ class _Builder:
             return Reason.MISSING
         if built.version != model.version:
             return Reason.MODEL_CHANGED
-        if dict(built.vars) != used_vars(model, self.request.vars):
+        known = {v: built.vars.get(v) for v in model.vars if v in self.request.vars}
+        if known != used_vars(model, self.request.vars):
             return Reason.VARS_CHANGED
         if model.kind is Kind.VIEW:
             return None  # views store no data: what they read is always current
@@ -355,35 +401,59 @@ class _Builder:
                 return Reason.UPSTREAM_REBUILT
         return None
 
-    def _blocked(self, model: Model, window: Window | None) -> str | None:
-        """Why (model, window) cannot run now, or None: an input it needs is held, or is neither
-        built nor built by this plan."""
+    def _blocked(self, model: Model, window: Window | None) -> Gate | None:
+        """Why (model, window) cannot run now, or None: a gate from outside (a source), an input
+        that is held, or an input neither built nor built by this plan."""
+        gate = self.gates.get((model.name, window.key if window else WHOLE))
+        if gate is not None:
+            return gate
         for up in self.dag.upstream[model.name]:
-            reason = self._missing_input(up, window, model.name)
-            if reason:
-                return reason
+            hold = self._missing_input(up, window, model.name)
+            if hold:
+                return hold
         return None
 
-    def _missing_input(self, name: str, window: Window | None, reader: str) -> str | None:
+    def _required_keys(self, model: Model, window: Window | None) -> list[str]:
+        """The partitions of upstream `model` that a downstream window needs built: every
+        overlapping one inside the upstream's bounds, finished or not (a day waits for its
+        month); for a whole-table reader, all it should have."""
+        if not model.partitioned:
+            return [WHOLE]
+        if window is None:
+            return sorted(
+                set(self._expected_keys(model)) | {k for k in self._built(model.name) if k != WHOLE}
+            )
+        if window.grain == model.grain:
+            return [window.key] if in_bounds(model, window) else []
+        return [
+            w.key for w in windows(window.start, window.end, model.grain) if in_bounds(model, w)
+        ]
+
+    def _missing_input(self, name: str, window: Window | None, reader: str) -> Gate | None:
         model = self.dag.models[name]
         holds = self.holds.get(name, {})
         planned = self.publishers.get(name, {})
-        built = self.snapshot.built.get(name, {}) if name in self.snapshot.relations else {}
-        if model.partitioned:
-            expected = self._expected_keys(model)
-            keys = [k for k in overlapping_keys(model, window, expected) if k in expected]
-        else:
-            keys = [WHOLE]
+        built = self._built(name)
+        keys = self._required_keys(model, window)
+        if model.partitioned and window is None and not keys:
+            return Gate("skipped", f"upstream {name} has no partitions built yet")
         for key in keys:
             if key in holds:
-                return f"upstream {name}[{key}] is held: {holds[key].reason}"
+                held = holds[key]
+                status = "skipped" if held.status == "skipped" else held.status
+                return Gate(status, f"upstream {name}[{key}] is {held.status}: {held.reason}")
             if key not in planned and key not in built:
-                return f"upstream {name}[{key}] is not built (select +{reader} to build it too)"
+                return Gate(
+                    "skipped",
+                    f"upstream {name}[{key}] is not built (select +{reader} to build it too)",
+                )
+        if not keys and name not in self.snapshot.relations and not planned:
+            return Gate("skipped", f"upstream {name} is not built")
         if model.kind is Kind.VIEW:
             for up in self.dag.upstream[name]:
-                reason = self._missing_input(up, window, reader)
-                if reason:
-                    return reason
+                hold = self._missing_input(up, window, reader)
+                if hold:
+                    return hold
         return None
 
     def _expected(self, model: Model) -> list[Window]:
@@ -405,10 +475,16 @@ class _Builder:
     def _collect_deps(self, name: str, window: Window | None, into: dict[int, None]) -> None:
         planned = self.publishers.get(name, {})
         if planned:
-            for key in overlapping_keys(self.dag.models[name], window, planned):
-                task = planned.get(key)
-                if task is not None:
-                    into[task.id] = None
+            found = [
+                planned[k]
+                for k in overlapping_keys(self.dag.models[name], window, planned)
+                if k in planned
+            ]
+            if not found and name not in self.snapshot.relations:
+                # nothing it reads is built by the plan, but the upstream's table does not exist
+                # yet: whichever upstream task runs first creates it, so wait for them all
+                found = list(planned.values())
+            into.update((t.id, None) for t in found)
         if self.dag.models[name].kind is Kind.VIEW:
             for up in self.dag.upstream[name]:
                 self._collect_deps(up, window, into)
@@ -425,7 +501,7 @@ class _Builder:
         self.tasks.append(task)
         return task
 
-    def _hold(self, name: str, window: Window | None, reason: str) -> None:
-        held = Held(name, window, "skipped", reason)
+    def _hold(self, name: str, window: Window | None, gate: Gate) -> None:
+        held = Held(name, window, gate.status, gate.reason)
         self.held.append(held)
         self.holds.setdefault(name, {})[held.key] = held

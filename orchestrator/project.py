@@ -25,7 +25,7 @@ from .partitions import Grain, Window, parse_boundary
 CONFIG_FILE = "orchestrator.toml"
 STATE_SCHEMA = "orchestrator"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_HEADER_LINE = re.compile(r"^--\s*(?P<key>[a-z][a-z_]*(?: [a-z]+)?)\s*:(?P<value>.*)$")
+_HEADER_LINE = re.compile(r"^--\s*(?P<key>[A-Za-z][A-Za-z_-]*(?: [a-z]+)?)\s*:(?P<value>.*)$")
 
 
 class Kind(StrEnum):
@@ -298,6 +298,7 @@ def load_model(path: Path, settings: Settings) -> Model:
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise ProjectError("file is not UTF-8 text", relpath, line) from None
+    text = text.removeprefix("\ufeff")  # a byte order mark is not part of the header
     header, lines = parse_header(text, relpath)
     model = Model(
         name=f"{schema}.{table}",
@@ -394,7 +395,10 @@ def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
         match = _HEADER_LINE.match(stripped)
         if not match:
             continue
-        key, value = match["key"], match["value"].strip()
+        written, value = match["key"], match["value"].strip()
+        key = written.lower().replace("-", "_")
+        if key not in HEADER_KEYS and written[0].isupper():
+            continue  # free text such as "-- Note: ..." or "-- TODO: ..."
         if key not in HEADER_KEYS:
             raise ProjectError(
                 f"unknown header key '{key}'{suggest(key, HEADER_KEYS)}; "

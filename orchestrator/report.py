@@ -64,6 +64,9 @@ def format_plan(plan: Plan, dag: DAG, *, verbose: bool = False) -> list[str]:
     idle = [m for m in plan.models if m not in models_with_work]
     if idle:
         lines.append(f"up to date: {_names(idle)}")
+    external = sorted({s for m in plan.models for s in dag.sources[m]})
+    if external:
+        lines.append(f"external sources read: {_names(external)}")
     return lines
 
 
@@ -162,7 +165,13 @@ def format_result(result, dag: DAG) -> list[str]:
     for status in ("failed", "skipped"):
         if result.count(status):
             counts.append(f"{result.count(status)} {status}")
-    if not result.outcomes:
+    if not result.outcomes and result.plan.request.backfill is not None:
+        start, end = result.plan.request.backfill
+        lines.append(
+            f"run {result.run_id}: nothing to backfill: the selected models have no "
+            f"complete partition in [{start:%Y-%m-%d %H:%M}, {end:%Y-%m-%d %H:%M})"
+        )
+    elif not result.outcomes:
         lines.append(f"run {result.run_id}: nothing to do, everything is up to date")
     else:
         lines.append(

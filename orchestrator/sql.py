@@ -141,12 +141,22 @@ def parse(sql: str, path: str):
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         near = first.get("highlight") or ""
-        detail = first.get("description") or str(exc)
+        detail = re.sub(
+            r"<Token token_type: [\w.]+, text: (.*?), line: .*?>",
+            r"'\1'",
+            first.get("description") or str(exc),
+        )
         col = first.get("col")
         where = f" (column {col}, near '{near}')" if near else ""
         raise ProjectError(f"SQL syntax error: {detail}{where}", path, first.get("line")) from None
     except TokenError as exc:
-        raise ProjectError(f"SQL syntax error: {exc}", path) from None
+        line = sql[: _token_error_offset(sql, str(exc))].count("\n") + 1
+        raise ProjectError(
+            "SQL syntax error: cannot read the SQL from here on (an unterminated "
+            "string or quoted name?)",
+            path,
+            line,
+        ) from None
     if not statements:
         raise ProjectError("no SQL: a model must be one SELECT query", path)
     if len(statements) > 1:
@@ -163,6 +173,17 @@ def parse(sql: str, path: str):
             _first_line(tokens),
         )
     return statement, tokens
+
+
+def _token_error_offset(sql: str, message: str) -> int:
+    # sqlglot says "Error tokenizing '<text up to the problem>'": find where that text ends
+    match = re.search(r"Error tokenizing '(.*)'$", message, re.S)
+    if match:
+        tail = match[1][-20:]
+        found = sql.find(tail)
+        if found >= 0:
+            return found + len(tail)
+    return 0
 
 
 def _first_line(tokens) -> int | None:

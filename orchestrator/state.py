@@ -257,7 +257,17 @@ def finish_run(
 
 
 def replace_models(con, rows: Sequence[Sequence], now: datetime) -> None:
-    """The models table mirrors the project as of the latest writing command."""
+    """The models table mirrors the project as of the latest writing command (rewritten only
+    when something in it changed)."""
+    current = con.execute(
+        f"SELECT * EXCLUDE (updated_at) FROM {SCHEMA}.models ORDER BY name"
+    ).fetchall()
+
+    def norm(row) -> tuple:
+        return tuple(tuple(v) if isinstance(v, list) else v for v in row)
+
+    if sorted(map(norm, current), key=repr) == sorted(map(norm, rows), key=repr):
+        return
     con.execute(f"DELETE FROM {SCHEMA}.models")
     if rows:
         con.executemany(
@@ -345,10 +355,14 @@ def publish_partitions(con, publications: Sequence[Publication]) -> None:
     for p in publications:
         by_model.setdefault(p.model, []).append(p.key)
     for model, keys in by_model.items():
-        con.execute(
-            f"DELETE FROM {SCHEMA}.partitions WHERE model = ? AND list_contains(?, partition_key)",
-            [model, keys],
-        )
+        if WHOLE in keys:  # a whole table or view: no partition rows of an older kind remain
+            con.execute(f"DELETE FROM {SCHEMA}.partitions WHERE model = ?", [model])
+        else:
+            con.execute(
+                f"DELETE FROM {SCHEMA}.partitions WHERE model = ? "
+                "AND list_contains(?, partition_key)",
+                [model, keys],
+            )
     con.executemany(
         f"INSERT INTO {SCHEMA}.partitions VALUES "
         "(?, ?, ?, ?, 'success', ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
@@ -389,6 +403,30 @@ def mark_partitions(con, records: Sequence[TaskRecord]) -> None:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [r.model, r.key, r.start, r.end, r.status, r.run_id, r.finished, r.error],
             )
+
+
+def relations(con) -> set[str]:
+    return {
+        f"{schema}.{name}".lower()
+        for schema, name in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database()"
+        ).fetchall()
+    }
+
+
+def source_views(con) -> dict[str, str]:
+    """The statement each declared file source's view was last created with."""
+    return dict(
+        con.execute(
+            f"SELECT substr(key, 13), value FROM {SCHEMA}.meta WHERE key LIKE 'source_view:%'"
+        ).fetchall()
+    )
+
+
+def remember_source_view(con, name: str, statement: str) -> None:
+    con.execute(f"DELETE FROM {SCHEMA}.meta WHERE key = ?", [f"source_view:{name}"])
+    con.execute(f"INSERT INTO {SCHEMA}.meta VALUES (?, ?)", [f"source_view:{name}", statement])
 
 
 def forget_partitions(con, model: str) -> None:

@@ -37,5 +37,6 @@ def _holder(message: str) -> str:
     # DuckDB says e.g. "... Conflicting lock is held in /usr/bin/python3 (PID 1234) by user x."
     marker = "Conflicting lock is held in"
     if marker in message:
-        return "lock held by" + message.split(marker, 1)[1].split("See also")[0].strip().rstrip(".")
+        holder = message.split(marker, 1)[1].split("See also")[0].strip().rstrip(".")
+        return f"lock held by {holder}"
     return _first(message)

@@ -186,3 +186,19 @@ def test_init_creates_a_runnable_project(tmp_path):
     assert (project.root / "models" / "staging" / "hello.sql").exists()
     assert project.cli("run").returncode == 0
     assert project.query("select greeting from staging.hello") == [("hello",)]
+
+
+@pytest.mark.parametrize("query", ["select * from nope", "create table x(a int)", "selec 1"])
+def test_sql_errors_are_one_line(seeded, query):
+    out = seeded.cli("sql", query)
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: query failed:")
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_no_models_is_a_clear_error(tmp_path):
+    from conftest import ProjectDir
+
+    out = ProjectDir(tmp_path).cli("run")
+    assert out.returncode == 2
+    assert "no models: add SQL files under" in out.stderr

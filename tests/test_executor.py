@@ -324,16 +324,44 @@ def test_new_period_builds_only_the_new_partition(events):
     )
 
 
-def test_added_column_is_added_and_a_changed_type_is_refused(events):
+def test_sql_change_rebuilds_incremental_table_whole_even_with_new_types(events):
     events.api_run()
-    events.model("marts.fact", FACT.replace("amount", "amount, 'x' as note"))
-    assert events.api_run("marts.fact").exit_code == 0
-    assert events.query("select count(*), count(note) from marts.fact") == [(45, 45)]
-    before = dump(events, "marts.fact")
     events.model("marts.fact", FACT.replace("amount", "amount::varchar as amount"))
     result = events.api_run("marts.fact")
+    assert result.exit_code == 0
+    assert {o.task.action for o in result.outcomes} == {"shadow", "swap"}
+    assert events.scalar("select typeof(amount) from marts.fact limit 1") == "VARCHAR"
+
+
+def test_upstream_column_changes_are_followed_or_refused(project):
+    project.seed(DAILY_SOURCE)
+    project.model(
+        "marts.copy",
+        """
+        -- kind: incremental
+        -- partition_by: event_date
+        -- start: 2024-01-01
+        select * from raw.events where event_date >= {{ start }} and event_date < {{ end }}
+    """,
+    )
+    project.api_run()
+    # the source gains a column: new partitions carry it, older ones read NULL
+    project.seed("alter table raw.events add column note varchar default 'x'")
+    assert project.api_run(backfill=(datetime(2024, 1, 9), datetime(2024, 1, 10))).exit_code == 0
+    assert project.query("select count(*), count(note) from marts.copy") == [(45, 5)]
+    before = dump(project, "marts.copy")
+    # the source changes a column's type: refused, with the command that rebuilds
+    project.seed("alter table raw.events alter amount type varchar")
+    result = project.api_run(backfill=(datetime(2024, 1, 9), datetime(2024, 1, 10)))
     assert result.exit_code == 1
     error = result.outcomes[0].error
-    assert "amount INTEGER -> VARCHAR" in error or "amount BIGINT -> VARCHAR" in error
-    assert "orchestrator run --full-refresh marts.fact" in error
-    assert dump(events, "marts.fact") == before
+    assert "amount BIGINT -> VARCHAR" in error or "amount INTEGER -> VARCHAR" in error
+    assert "orchestrator run --full-refresh marts.copy" in error
+    assert dump(project, "marts.copy") == before
+
+
+def test_a_run_with_nothing_to_do_rewrites_nothing(events):
+    events.api_run()
+    before = {t: dump(events, f"orchestrator.{t}") for t in ("models", "partitions", "meta")}
+    events.api_run()
+    assert {t: dump(events, f"orchestrator.{t}") for t in before} == before

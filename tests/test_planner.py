@@ -260,3 +260,80 @@ def test_end_closes_the_range(project):
     p = plan(dag, Snapshot(), request(dag, now=datetime(2024, 3, 1)))
     assert [t.key for t in p.tasks] == ["2024-01-01T22", "2024-01-01T23", "2024-01-02T00"]
     assert window_for_key("2024-01-01T22", Grain.HOUR).end == datetime(2024, 1, 1, 23)
+
+
+def test_finer_partition_waits_for_the_unfinished_coarser_one_it_reads(project):
+    project.model("s.day", DAILY.format(source="raw.src", extra=""))
+    project.model(
+        "s.hourly",
+        """
+        -- kind: incremental
+        -- partition_by: d
+        -- grain: hour
+        -- start: 2024-01-03T00
+        select * from s.day where d >= {{ start }} and d < {{ end }}
+    """,
+    )
+    dag = dag_mod.build(project_mod.load(project.root))
+    p = plan(dag, Snapshot(), request(dag))
+    hours = {t.key for t in p.tasks if t.model == "s.hourly"}
+    held = {h.key for h in p.held if h.model == "s.hourly"}
+    # day 2024-01-03 is built by the plan, so its hours can run; 2024-01-04 is still in progress
+    assert hours == {f"2024-01-03T{h:02d}" for h in range(24)}
+    assert held == {f"2024-01-04T{h:02d}" for h in range(9)}
+    assert "upstream s.day[2024-01-04] is not built" in p.held[0].reason
+
+
+def test_reader_of_a_model_with_nothing_built_is_held(project):
+    project.model("s.nb", "-- kind: incremental\n-- partition_by: d\nselect date '2024-01-01' as d")
+    project.model("s.tot", "select count(*) as n from s.nb")
+    dag = dag_mod.build(project_mod.load(project.root))
+    p = plan(dag, Snapshot(), request(dag))
+    assert p.tasks == ()
+    assert [(h.model, h.status) for h in p.held] == [("s.tot", "skipped")]
+    assert "has no partitions built yet" in p.held[0].reason
+
+
+def test_reader_outside_the_upstream_range_waits_for_its_table_to_exist(project):
+    project.model(
+        "g.d", DAILY.format(source="raw.src", extra="").replace("2024-01-01", "2024-01-03")
+    )
+    project.model(
+        "g.m",
+        """
+        -- kind: incremental
+        -- partition_by: d
+        -- grain: month
+        -- start: 2023-11
+        select * from g.d where d >= {{ start }} and d < {{ end }}
+    """,
+    )
+    dag = dag_mod.build(project_mod.load(project.root))
+    p = plan(dag, Snapshot(), request(dag))
+    d_ids = {t.id for t in p.tasks if t.model == "g.d"}
+    for t in p.tasks:
+        if t.model == "g.m":
+            assert set(t.deps) == d_ids  # needs none of its days, but needs its table
+
+
+def test_gates_hold_tasks_and_their_downstream_with_their_status(pipeline):
+    from orchestrator.planner import Gate
+
+    gates = {("s.a", "2024-01-02"): Gate("waiting", "source raw.src[2024-01-02] has not arrived")}
+    p = plan(pipeline, Snapshot(), request(pipeline), gates)
+    held = {(h.model, h.key): h.status for h in p.held}
+    assert held[("s.a", "2024-01-02")] == "waiting"
+    assert held[("s.b", "2024-01-02")] == "waiting"
+    assert held[("s.t", "all")] == "waiting"
+    assert ("s.a", "2024-01-03") in {(t.model, t.key) for t in p.tasks}
+
+
+def test_excluded_models_stay_out_of_a_backfill(pipeline):
+    snap = built_everything(pipeline)
+    r = request(
+        pipeline,
+        "s.a",
+        backfill=(datetime(2024, 1, 2), datetime(2024, 1, 3)),
+        excluded=frozenset({"s.t"}),
+    )
+    assert {t.model for t in plan(pipeline, snap, r).tasks} == {"s.a", "s.b"}

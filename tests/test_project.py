@@ -136,3 +136,25 @@ def test_version_ignores_comments_but_not_data_settings(project):
     assert project_mod.load(project.root).models["s.m"].version == v1
     path.write_text("-- kind: view\nselect 1 as d")
     assert project_mod.load(project.root).models["s.m"].version != v1
+
+
+def test_header_keys_tolerate_case_and_dashes_but_free_text_passes(project):
+    project.model(
+        "s.m",
+        """
+        -- Kind: incremental
+        -- partition-by: d
+        -- Note: this comment is free text
+        -- TODO: also free text
+        select date '2024-01-01' as d
+    """,
+    )
+    m = project_mod.load(project.root).models["s.m"]
+    assert m.kind is Kind.INCREMENTAL and m.partition_by == "d"
+
+
+def test_byte_order_mark_is_ignored(project):
+    path = project.root / "models" / "s" / "m.sql"
+    path.parent.mkdir(parents=True)
+    path.write_bytes("\ufeff-- kind: view\nselect 1 as x\n".encode())
+    assert project_mod.load(project.root).models["s.m"].kind is Kind.VIEW

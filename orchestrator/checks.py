@@ -1,0 +1,535 @@
+"""Data checks: parsing them from model headers and `checks/*.sql`, and the SQL that judges them.
+
+A check looks at the data a task is about to publish (inside its transaction, before COMMIT) or,
+for `orchestrator check`, at what is published. Row-level checks return the violating rows, counted
+and sampled per partition in one query; `row_count`, `row_count_change` and `columns` compare
+aggregates. Nothing here executes SQL: `Evaluation` says what to run and how to read the answer.
+
+>>> c = parse("not_null(order_id, amount)", "block", "m.sql", 3)
+>>> c.kind, c.columns
+('not_null', ('order_id', 'amount'))
+>>> parse("row_count(min=1)", "warn", "m.sql", 4).name
+'row_count(min=1)'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from .errors import ProjectError, suggest
+from .partitions import WHOLE, Grain, Window
+
+SAMPLE_ROWS = 5
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CALL = re.compile(r"^(?P<kind>[a-z_]+)\s*\((?P<args>.*)\)$", re.S)
+_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?(\[\])?$")
+_LITERAL = re.compile(r"^('([^']|'')*'|-?\d+(\.\d+)?|true|false)$", re.I)
+_KEY_FORMATS = {
+    Grain.HOUR: "%Y-%m-%dT%H",
+    Grain.DAY: "%Y-%m-%d",
+    Grain.MONTH: "%Y-%m",
+    Grain.YEAR: "%Y",
+}
+
+
+class Severity(StrEnum):
+    BLOCK = "block"  # a failure keeps the data from being published
+    WARN = "warn"  # a failure is recorded; the data publishes
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    kind: str
+    severity: Severity
+    path: str
+    line: int | None = None
+    columns: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()  # accepted_values literals, as SQL
+    expression: str = ""
+    reference: str = ""  # relationships: the table it points to, as written
+    reference_column: str = ""
+    limits: Mapping[str, float] = field(default_factory=dict)
+    types: tuple[tuple[str, str], ...] = ()  # columns(...): (name, type)
+    template: str = ""  # custom checks: their SQL
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity is Severity.BLOCK
+
+
+@dataclass(frozen=True)
+class Result:
+    check: Check
+    key: str
+    status: str  # pass | fail | warn | error
+    failing: int = 0
+    sample: tuple = ()
+    message: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("fail", "error")
+
+
+# -- parsing --------------------------------------------------------------------------------------
+
+
+def _split_args(text: str) -> list[str]:
+    """Split at top-level commas, respecting parentheses and quotes."""
+    parts, depth, quote, current = [], 0, None, []
+    for ch in text:
+        if quote:
+            current.append(ch)
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+            continue
+        current.append(ch)
+    tail = "".join(current).strip()
+    if tail or parts:
+        parts.append(tail)
+    return parts
+
+
+def _identifiers(args: list[str], what: str) -> tuple[str, ...]:
+    if not args or not all(_IDENT.match(a) for a in args):
+        raise ValueError(f"{what} expects column names, e.g. {what}(id, amount)")
+    return tuple(a.lower() for a in args)
+
+
+def _keywords(args: list[str], allowed: dict[str, type], what: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        key = key.strip()
+        if not sep or key not in allowed:
+            raise ValueError(f"{what} takes {', '.join(f'{k}=N' for k in allowed)}, got {arg!r}")
+        try:
+            number = allowed[key](value.strip())
+        except ValueError:
+            raise ValueError(f"{what}: {key} must be a number, got {value.strip()!r}") from None
+        if number < 0:
+            raise ValueError(f"{what}: {key} must not be negative")
+        out[key] = number
+    return out
+
+
+def _validate_expression(text: str) -> None:
+    import sqlglot
+    from sqlglot.errors import ParseError, TokenError
+
+    try:
+        sqlglot.parse_one(f"SELECT 1 WHERE {text}", read="duckdb")
+    except (ParseError, TokenError) as exc:
+        raise ValueError(f"not a SQL expression: {str(exc).splitlines()[0]}") from None
+
+
+BUILTINS = (
+    "not_null",
+    "unique",
+    "accepted_values",
+    "relationships",
+    "row_count",
+    "expression",
+    "row_count_change",
+    "columns",
+)
+
+
+def parse(text: str, severity: str, path: str, line: int | None) -> Check:
+    """A header check such as `unique(order_id)`; raises ValueError saying what is accepted."""
+    match = _CALL.match(text.strip())
+    if not match:
+        raise ValueError(
+            f"expected a check like not_null(col), got {text.strip()!r}; "
+            f"checks: {', '.join(BUILTINS)}"
+        )
+    kind, raw = match["kind"], match["args"].strip()
+    if kind not in BUILTINS:
+        raise ValueError(
+            f"unknown check '{kind}'{suggest(kind, BUILTINS)}; checks: {', '.join(BUILTINS)}"
+        )
+    args = _split_args(raw)
+    name = f"{kind}({', '.join(args)})"
+    base = {"name": name, "kind": kind, "severity": Severity(severity), "path": path, "line": line}
+    if kind in ("not_null", "unique"):
+        return Check(**base, columns=_identifiers(args, kind))
+    if kind == "accepted_values":
+        if len(args) < 2 or not _IDENT.match(args[0]):
+            raise ValueError(
+                "accepted_values expects a column then values: "
+                "accepted_values(status, 'paid', 'refunded')"
+            )
+        bad = [a for a in args[1:] if not _LITERAL.match(a)]
+        if bad:
+            raise ValueError(f"accepted_values: {bad[0]} is not a literal ('text' or a number)")
+        return Check(**base, columns=(args[0].lower(),), values=tuple(args[1:]))
+    if kind == "relationships":
+        if len(args) != 2 or not _IDENT.match(args[0]) or "." not in args[1]:
+            raise ValueError(
+                "relationships expects a column and model.column: "
+                "relationships(customer_id, dim.customers.id)"
+            )
+        target, _, column = args[1].rpartition(".")
+        if not all(_IDENT.match(p) for p in target.split(".")) or not _IDENT.match(column):
+            raise ValueError(f"relationships: {args[1]!r} is not model.column")
+        return Check(
+            **base,
+            columns=(args[0].lower(),),
+            reference=target.lower(),
+            reference_column=column.lower(),
+        )
+    if kind == "row_count":
+        limits = _keywords(args, {"min": int, "max": int}, kind)
+        if not limits:
+            raise ValueError("row_count expects min=N and/or max=N")
+        if "min" in limits and "max" in limits and limits["max"] < limits["min"]:
+            raise ValueError("row_count: max is below min")
+        return Check(**base, limits=limits)
+    if kind == "row_count_change":
+        limits = _keywords(args, {"max_pct": float, "partitions": int}, kind)
+        if "max_pct" not in limits:
+            raise ValueError("row_count_change expects max_pct=N (and optionally partitions=N)")
+        limits.setdefault("partitions", 7)
+        if limits["partitions"] < 1:
+            raise ValueError("row_count_change: partitions must be at least 1")
+        return Check(**base, limits=limits)
+    if kind == "expression":
+        if not raw:
+            raise ValueError("expression expects a condition every row meets: expression(x >= 0)")
+        _validate_expression(raw)
+        return Check(**base | {"name": f"expression({raw})"}, expression=raw)
+    # columns(id INTEGER, amount DECIMAL(18,2))
+    types = []
+    for arg in args:
+        name_, _, type_ = arg.strip().partition(" ")
+        if not _IDENT.match(name_) or not _TYPE.match(type_.strip()):
+            raise ValueError(f"columns expects 'name TYPE' pairs, got {arg!r}")
+        types.append((name_.lower(), type_.strip().upper()))
+    if not types:
+        raise ValueError("columns expects 'name TYPE' pairs: columns(id BIGINT, amount DOUBLE)")
+    return Check(**base, types=tuple(types))
+
+
+def parse_custom(text: str, relpath: str) -> tuple[str, Check]:
+    """A `checks/<name>.sql` file: (the model it checks, the check). Its header names the model
+    (`-- model: marts.revenue_daily`) and may set `-- severity: warn`."""
+    from pathlib import PurePath
+
+    model = None
+    severity = Severity.BLOCK
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("--"):
+            break
+        match = re.match(r"^--\s*([a-z_]+)\s*:(.*)$", stripped)
+        if not match:
+            continue
+        key, value = match[1], match[2].strip()
+        if key == "model":
+            model = value.lower()
+        elif key == "severity":
+            if value not in (Severity.BLOCK, Severity.WARN):
+                raise ProjectError(
+                    f"bad value for 'severity': '{value}' is not one of: block, warn",
+                    relpath,
+                    number,
+                )
+            severity = Severity(value)
+        elif key != "description":
+            raise ProjectError(
+                f"unknown header key '{key}'; accepted keys: model, severity, description",
+                relpath,
+                number,
+            )
+    if not model:
+        raise ProjectError(
+            "a check file needs '-- model: <schema.name>' naming the model it checks", relpath, 1
+        )
+    name = PurePath(relpath).stem
+    return model, Check(name=name, kind="custom", severity=severity, path=relpath, template=text)
+
+
+# -- evaluation -----------------------------------------------------------------------------------
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a check looks at: `relation` (quoted), restricted to `windows` of `partition_by`
+    when the model is partitioned (None: the whole relation)."""
+
+    relation: str
+    partition_by: str | None = None
+    grain: Grain | None = None
+    windows: tuple[Window, ...] | None = None
+
+    @property
+    def keys(self) -> list[str]:
+        return [w.key for w in self.windows] if self.windows else [WHOLE]
+
+    def where(self) -> str:
+        if not self.windows or not self.partition_by:
+            return "true"
+        col = quote(self.partition_by)
+        first, last = self.windows[0], self.windows[-1]
+        if len(self.windows) == 1 or all(
+            a.end == b.start for a, b in zip(self.windows, self.windows[1:], strict=False)
+        ):
+            return f"{col} >= {first.literal(first.start)} AND {col} < {last.literal(last.end)}"
+        return (
+            "("
+            + " OR ".join(
+                f"({col} >= {w.literal(w.start)} AND {col} < {w.literal(w.end)})"
+                for w in self.windows
+            )
+            + ")"
+        )
+
+    def key_expr(self, alias: str) -> str:
+        if not self.windows or not self.partition_by or self.grain is None:
+            return f"'{WHOLE}'"
+        if len(self.windows) == 1:
+            return f"'{self.windows[0].key}'"
+        col = f"{alias}.{quote(self.partition_by)}"
+        return f"strftime(CAST({col} AS TIMESTAMP), '{_KEY_FORMATS[self.grain]}')"
+
+    def rows(self) -> str:
+        return f"SELECT * FROM {self.relation} WHERE {self.where()}"
+
+
+def failing_rows_sql(check: Check, scope: Scope, rendered_custom: str | None = None) -> str:
+    """The rows of `scope` that violate a row-level check."""
+    rows = scope.rows()
+    if check.kind == "not_null":
+        nulls = " OR ".join(f"{quote(c)} IS NULL" for c in check.columns)
+        return f"SELECT * FROM ({rows}) s WHERE {nulls}"
+    if check.kind == "accepted_values":
+        return (
+            f"SELECT * FROM ({rows}) s WHERE {quote(check.columns[0])} NOT IN "
+            f"({', '.join(check.values)})"
+        )
+    if check.kind == "expression":
+        return f"SELECT * FROM ({rows}) s WHERE NOT ({check.expression})"
+    if check.kind == "unique":
+        cols = ", ".join(quote(c) for c in check.columns)
+        # duplicates across the whole table, reported on the rows in scope that take part
+        return (
+            f"SELECT s.* FROM ({rows}) s JOIN (SELECT {cols} FROM {scope.relation} "
+            f"GROUP BY {cols} HAVING count(*) > 1) d USING ({cols})"
+        )
+    if check.kind == "relationships":
+        col = quote(check.columns[0])
+        return (
+            f"SELECT * FROM ({rows}) s WHERE s.{col} IS NOT NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM {check.reference} r WHERE r.{quote(check.reference_column)} "
+            f"= s.{col})"
+        )
+    if check.kind == "custom":
+        assert rendered_custom is not None
+        return rendered_custom.strip().rstrip(";")
+    raise ValueError(f"{check.kind} is not a row-level check")
+
+
+ROW_LEVEL = {"not_null", "accepted_values", "expression", "unique", "relationships", "custom"}
+
+
+def grouped_failures_sql(failing: str, scope: Scope, group: bool = True) -> str:
+    """Per partition key: how many rows fail, and a sample of them as JSON."""
+    key = scope.key_expr("f") if group else f"'{scope.keys[0] if len(scope.keys) == 1 else WHOLE}'"
+    return (
+        "SELECT k, max(n), list(j ORDER BY rn) FROM ("
+        f"SELECT {key} AS k, count(*) OVER (PARTITION BY {key}) AS n, "
+        f"row_number() OVER (PARTITION BY {key}) AS rn, CAST(to_json(f) AS VARCHAR) AS j "
+        f"FROM (\n{failing}\n) f) WHERE rn <= {SAMPLE_ROWS} GROUP BY k"
+    )
+
+
+def counts_sql(scope: Scope) -> str:
+    """Rows per partition key in scope (keys with no rows are absent)."""
+    key = scope.key_expr("s")
+    return f"SELECT {key} AS k, count(*) FROM ({scope.rows()}) s GROUP BY k"
+
+
+def judge_failures(check: Check, scope: Scope, rows: Sequence[tuple]) -> list[Result]:
+    import json
+
+    found = {k: (n, tuple(json.loads(j) for j in sample)) for k, n, sample in rows}
+    return [_result(check, key, *found.get(key, (0, ()))) for key in scope.keys]
+
+
+def _result(
+    check: Check, key: str, failing: int, sample: tuple = (), message: str | None = None
+) -> Result:
+    if not failing:
+        return Result(check, key, "pass", 0, (), message)
+    return Result(check, key, "fail" if check.blocking else "warn", failing, sample, message)
+
+
+def judge_row_count(check: Check, scope: Scope, counts: Mapping[str, int]) -> list[Result]:
+    low, high = check.limits.get("min"), check.limits.get("max")
+    results = []
+    for key in scope.keys:
+        n = counts.get(key, 0)
+        bad = (low is not None and n < low) or (high is not None and n > high)
+        bounds = " and ".join(
+            part
+            for part in (
+                f">= {low:g}" if low is not None else "",
+                f"<= {high:g}" if high is not None else "",
+            )
+            if part
+        )
+        results.append(
+            _result(
+                check,
+                key,
+                1 if bad else 0,
+                (),
+                f"{n} rows, expected {bounds}" if bad else f"{n} rows",
+            )
+        )
+    return results
+
+
+def judge_row_count_change(
+    check: Check, scope: Scope, counts: Mapping[str, int], history: Sequence[tuple[str, int]]
+) -> list[Result]:
+    """Each partition's row count against the average of the previous N partitions (those built
+    before, and earlier ones in scope). No baseline yet: it passes."""
+    window_n = int(check.limits["partitions"])
+    limit = check.limits["max_pct"]
+    past = sorted(history)
+    results = []
+    for key in scope.keys:
+        n = counts.get(key, 0)
+        previous = [rows for k, rows in past if k < key][-window_n:]
+        if not previous:
+            results.append(_result(check, key, 0, (), f"{n} rows, no earlier partitions"))
+        else:
+            average = sum(previous) / len(previous)
+            change = abs(n - average) / average * 100 if average else (0 if n == 0 else 100.0)
+            bad = change > limit
+            message = (
+                f"{n} rows vs {average:.1f} on average over the previous "
+                f"{len(previous)}: {change:.1f}% change (max {limit:g}%)"
+            )
+            results.append(_result(check, key, 1 if bad else 0, (), message))
+        past = [(k, r) for k, r in past if k != key] + [(key, n)]
+        past.sort()
+    return results
+
+
+TYPE_FAMILIES = {
+    "numeric": (
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "HUGEINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+        "UHUGEINT",
+        "FLOAT",
+        "DOUBLE",
+        "DECIMAL",
+        "REAL",
+    ),
+    "text": ("VARCHAR",),
+    "temporal": (
+        "DATE",
+        "TIMESTAMP",
+        "TIMESTAMP WITH TIME ZONE",
+        "TIMESTAMP_NS",
+        "TIMESTAMP_MS",
+        "TIMESTAMP_S",
+        "TIME",
+    ),
+    "boolean": ("BOOLEAN",),
+}
+
+
+def column_differences(
+    expected: Sequence[tuple[str, str]],
+    actual: Sequence[tuple[str, str]],
+    *,
+    exact_types: bool = True,
+    extra_allowed: bool = True,
+) -> list[str]:
+    """What differs between declared and actual columns, in words; [] when they agree."""
+    have = {name.lower(): kind.upper() for name, kind in actual}
+    problems = []
+    missing = [n for n, _ in expected if n.lower() not in have]
+    if missing:
+        problems.append(f"missing column(s): {', '.join(missing)}")
+    for name, kind in expected:
+        got = have.get(name.lower())
+        if got is not None and not _same_type(kind, got, exact_types):
+            problems.append(f"{name} is {got}, expected {kind}")
+    if not extra_allowed:
+        declared = {n.lower() for n, _ in expected}
+        extra = [n for n, _ in actual if n.lower() not in declared]
+        if extra:
+            problems.append(f"unexpected column(s): {', '.join(extra)}")
+    return problems
+
+
+def _base(kind: str) -> str:
+    return re.sub(r"\(.*\)$", "", kind.upper()).strip()
+
+
+def _same_type(expected: str, actual: str, exact: bool) -> bool:
+    aliases = {
+        "INT": "INTEGER",
+        "INT4": "INTEGER",
+        "INT8": "BIGINT",
+        "LONG": "BIGINT",
+        "STRING": "VARCHAR",
+        "TEXT": "VARCHAR",
+        "BOOL": "BOOLEAN",
+        "FLOAT8": "DOUBLE",
+        "NUMERIC": "DECIMAL",
+        "TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE",
+        "DATETIME": "TIMESTAMP",
+        "INT2": "SMALLINT",
+        "FLOAT4": "FLOAT",
+        "STR": "VARCHAR",
+    }
+    e = re.sub(r"\s+", " ", expected.upper().replace(" ", "", 0))
+    a = actual.upper()
+    e_base, a_base = aliases.get(_base(e), _base(e)), aliases.get(_base(a), _base(a))
+    if exact:
+        if e_base != a_base:
+            return False
+        e_args = e[len(_base(e)) :].replace(" ", "")
+        a_args = a[len(_base(a)) :].replace(" ", "")
+        return not e_args or e_args == a_args
+    return any(e_base in family and a_base in family for family in TYPE_FAMILIES.values()) or (
+        e_base == a_base
+    )
+
+
+def judge_columns(check: Check, scope: Scope, actual: Sequence[tuple[str, str]]) -> list[Result]:
+    problems = column_differences(check.types, actual)
+    message = "; ".join(problems) if problems else None
+    return [_result(check, key, len(problems), (), message) for key in scope.keys]
