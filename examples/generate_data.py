@@ -41,12 +41,21 @@ def main(seed: int = 7) -> None:
         for _ in range(rng.randint(25, 35) if weekend else rng.randint(40, 60)):
             order_id += 1
             ts = datetime.combine(day, datetime.min.time()) + timedelta(
-                seconds=rng.randint(0, 86399))
+                seconds=rng.randint(0, 86399)
+            )
             amount = f"{rng.uniform(12, 480):.2f}"
             currency = rng.choice(["usd", "usd", "usd", "eur"])
             status = rng.choices(["completed", "cancelled"], weights=[95, 5])[0]
-            orders.append([order_id, rng.randint(1, CUSTOMERS), ts.isoformat(sep=" "), amount,
-                           currency, status])
+            orders.append(
+                [
+                    order_id,
+                    rng.randint(1, CUSTOMERS),
+                    ts.isoformat(sep=" "),
+                    amount,
+                    currency,
+                    status,
+                ]
+            )
             if status == "completed":
                 payment_id += 1
                 fee = f"{float(amount) * 0.029 + 0.30:.2f}"
@@ -58,16 +67,31 @@ def main(seed: int = 7) -> None:
             if ordered < day:
                 refund_id += 1
                 share = rng.choice([1.0, 0.5])
-                refunds.append([refund_id, order, day.isoformat(), f"{float(amount) * share:.2f}",
-                                rng.choice(["damaged", "late", "not_as_described"])])
+                refunds.append(
+                    [
+                        refund_id,
+                        order,
+                        day.isoformat(),
+                        f"{float(amount) * share:.2f}",
+                        rng.choice(["damaged", "late", "not_as_described"]),
+                    ]
+                )
         stamp = day.isoformat()
-        _write(DATA / "orders" / f"orders_{stamp}.csv",
-               ["order_id", "customer_id", "order_ts", "amount", "currency", "status"], orders)
-        _write(DATA / "payments" / f"payments_{stamp}.csv",
-               ["payment_id", "order_id", "payment_date", "amount", "processor_fee", "status"],
-               payments)
-        _write(DATA / "refunds" / f"refunds_{stamp}.csv",
-               ["refund_id", "order_id", "refund_date", "amount", "reason"], refunds)
+        _write(
+            DATA / "orders" / f"orders_{stamp}.csv",
+            ["order_id", "customer_id", "order_ts", "amount", "currency", "status"],
+            orders,
+        )
+        _write(
+            DATA / "payments" / f"payments_{stamp}.csv",
+            ["payment_id", "order_id", "payment_date", "amount", "processor_fee", "status"],
+            payments,
+        )
+        _write(
+            DATA / "refunds" / f"refunds_{stamp}.csv",
+            ["refund_id", "order_id", "refund_date", "amount", "reason"],
+            refunds,
+        )
     subscriptions = []
     for sub in range(1, 121):
         plan = rng.choice(list(PLANS))
@@ -75,11 +99,14 @@ def main(seed: int = 7) -> None:
         cancelled = ""
         if rng.random() < 0.15:
             cancelled = (started + timedelta(days=rng.randint(10, 300))).isoformat()
-        subscriptions.append([sub, rng.randint(1, CUSTOMERS), plan, PLANS[plan],
-                              started.isoformat(), cancelled])
-    _write(DATA / "subscriptions" / "subscriptions.csv",
-           ["subscription_id", "customer_id", "plan", "monthly_price", "started_on",
-            "cancelled_on"], subscriptions)
+        subscriptions.append(
+            [sub, rng.randint(1, CUSTOMERS), plan, PLANS[plan], started.isoformat(), cancelled]
+        )
+    _write(
+        DATA / "subscriptions" / "subscriptions.csv",
+        ["subscription_id", "customer_id", "plan", "monthly_price", "started_on", "cancelled_on"],
+        subscriptions,
+    )
 
 
 if __name__ == "__main__":

@@ -18,10 +18,11 @@ from pathlib import Path
 from . import __version__, freshness, materialize, state, warehouse
 from . import dag as dag_mod
 from . import project as project_mod
+from . import sql as sql_mod
 from .dag import DAG
 from .errors import UsageError
 from .executor import Outcome, Reporter, execute, utcnow
-from .partitions import parse_point
+from .partitions import parse_point, window_for_key
 from .planner import Plan, Request, validate
 from .planner import plan as make_plan
 from .project import Project
@@ -100,7 +101,34 @@ def read_snapshot(ws: Workspace) -> Snapshot:
 
 def plan(ws: Workspace, selection: Selection, at: datetime | None = None) -> Plan:
     """What `run`/`backfill` would do, reading the warehouse but writing nothing."""
-    return make_plan(ws.dag, read_snapshot(ws), request_for(ws, selection, at))
+    import duckdb
+
+    request = request_for(ws, selection, at)
+    validate(ws.dag, request)
+    if ws.warehouse.exists():
+        con = warehouse.connect(ws.warehouse, read_only=True)
+    else:
+        con = duckdb.connect()  # sources still get evaluated: files, or "no table yet"
+    try:
+        snapshot = state.snapshot(con) if ws.warehouse.exists() else EMPTY
+        return gated_plan(ws, con, snapshot, request)[0]
+    finally:
+        con.close()
+
+
+def gated_plan(
+    ws: Workspace, con, snapshot: Snapshot, request: Request
+) -> tuple[Plan, list[freshness.SourceStatus]]:
+    """Plan, evaluate the sources the planned tasks read, and plan again with what is not ready
+    (not arrived, stale, drifted) held back: the planner itself stays free of I/O."""
+    first = make_plan(ws.dag, snapshot, request)
+    inspector = freshness.Inspector(con, ws.project, request.now)
+    found = freshness.gates(inspector, ws.dag, first.tasks)
+    final = make_plan(ws.dag, snapshot, request, found) if found else first
+    return final, list(inspector.statuses.values())
+
+
+ACTION_NEEDED = ("failed", "check_failed", "blocked")
 
 
 @dataclass(frozen=True)
@@ -110,17 +138,20 @@ class RunResult:
     outcomes: tuple[Outcome, ...]
     seconds: float
     abandoned: tuple[int, ...] = ()
+    sources: tuple[freshness.SourceStatus, ...] = ()
 
-    def count(self, status: str) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
+    def count(self, *statuses: str) -> int:
+        return sum(1 for o in self.outcomes if o.status in statuses)
 
     @property
     def status(self) -> str:
-        return "failed" if self.count("failed") else "success"
+        """failed: a task failed or failed a check, or an input is blocked (someone must act);
+        waiting alone is a success: the data is simply not there yet."""
+        return "failed" if self.count(*ACTION_NEEDED) else "success"
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.count("failed") else 0
+        return 1 if self.count(*ACTION_NEEDED) else 0
 
 
 def run(
@@ -142,7 +173,7 @@ def run(
         state.ensure(con)
         abandoned = state.abandon_running(con, utcnow())
         snapshot = state.snapshot(con)
-        the_plan = make_plan(ws.dag, snapshot, request)
+        the_plan, sources = gated_plan(ws, con, snapshot, request)
         run_id = state.start_run(
             con,
             command=command,
@@ -154,6 +185,7 @@ def run(
             started=utcnow(),
             tool_version=__version__,
         )
+        state.insert_freshness(con, [s.row(run_id) for s in sources])
         if reporter:
             reporter.started(the_plan, run_id)
         try:
@@ -181,7 +213,12 @@ def run(
             )
             raise
         result = RunResult(
-            run_id, the_plan, tuple(outcomes), time.monotonic() - clock, tuple(abandoned)
+            run_id,
+            the_plan,
+            tuple(outcomes),
+            time.monotonic() - clock,
+            tuple(abandoned),
+            tuple(sources),
         )
         state.finish_run(
             con,
@@ -191,8 +228,10 @@ def run(
             counts={
                 "tasks": len(outcomes),
                 "succeeded": result.count("success"),
-                "failed": result.count("failed"),
+                "failed": result.count("failed", "check_failed"),
                 "skipped": result.count("skipped"),
+                "waiting": result.count("waiting"),
+                "blocked": result.count("blocked"),
             },
         )
         return result
@@ -275,36 +314,44 @@ def query(ws_warehouse: Path, sql: str) -> tuple[list[str], list[tuple]]:
 
 
 def status(
-    ws: Workspace, selectors: Sequence[str] = (), *, partitions: bool = False
+    ws: Workspace,
+    selectors: Sequence[str] = (),
+    *,
+    partitions: bool = False,
+    owner: str | None = None,
 ) -> tuple[list[str], list[tuple]]:
-    """Per model (or per partition): what is built, what `run` would still do, what failed."""
+    """Per model (or per partition): what is built, and what `run` would still do or hold back
+    (evaluating sources as `run` would), with failed attempts since the last good build."""
     from collections import Counter, defaultdict
     from dataclasses import replace
 
+    import duckdb
+
     names = ws.dag.ordered(dag_mod.select(ws.dag, selectors))
-    rows_by_model: dict[str, list[tuple]] = defaultdict(list)
-    snapshot = EMPTY
-    if ws.warehouse.exists():
-        con = warehouse.connect(ws.warehouse, read_only=True)
-        try:
-            snapshot = state.snapshot(con)
-            if state.has_state(con):
-                for row in state.partition_rows(con):
-                    rows_by_model[row[0]].append(row)
-        finally:
-            con.close()
-    request = replace(request_for(ws, Selection()), strict_vars=False)
-    pending = make_plan(ws.dag, snapshot, request)
+    if owner is not None:
+        names = [n for n in names if ws.dag.models[n].owner == owner]
+    attempts: dict[str, dict[str, tuple]] = defaultdict(dict)
+    exists = ws.warehouse.exists()
+    con = warehouse.connect(ws.warehouse, read_only=True) if exists else duckdb.connect()
+    try:
+        snapshot = state.snapshot(con) if exists else EMPTY
+        if exists and state.has_state(con):
+            for row in state.partition_rows(con):
+                attempts[row[0]][row[1]] = row
+        request = replace(request_for(ws, Selection()), strict_vars=False)
+        pending, _ = gated_plan(ws, con, snapshot, request)
+    finally:
+        con.close()
     todo: dict[str, dict[str, str]] = defaultdict(dict)
     for t in pending.tasks:
         todo[t.model][t.key] = str(t.reason)
     for h in pending.held:
-        todo[h.model][h.key] = f"held: {h.reason}"
+        todo[h.model][h.key] = f"{h.status}: {h.reason}"
     if partitions:
         columns = [
             "model",
             "partition",
-            "status",
+            "last_attempt",
             "built_run",
             "rows",
             "built_at",
@@ -313,40 +360,27 @@ def status(
         ]
         out = []
         for name in names:
-            seen = set()
-            for model, key, status_, built_run, count, built_at, _, error in rows_by_model[name]:
-                seen.add(key)
-                out.append(
-                    (
-                        model,
-                        key,
-                        status_,
-                        built_run,
-                        count,
-                        built_at,
-                        todo[name].get(key, ""),
-                        error,
-                    )
+            keys = sorted(set(attempts[name]) | set(todo[name]))
+            for key in keys:
+                row = attempts[name].get(key)
+                status_, built_run, count, built_at, error = (
+                    (row[2], row[3], row[4], row[5], row[7]) if row else (None,) * 5
                 )
-            for key, reason in sorted(todo[name].items()):
-                if key not in seen:
-                    out.append((name, key, "", None, None, None, reason, None))
+                out.append(
+                    (name, key, status_, built_run, count, built_at, todo[name].get(key, ""), error)
+                )
         return columns, out
     columns = ["model", "kind", "owner", "built", "rows", "last_built", "state"]
     out = []
     for name in names:
         model = ws.dag.models[name]
         built = snapshot.built.get(name, {}) if name in snapshot.relations else {}
-        unsuccessful = [r for r in rows_by_model[name] if r[2] != "success"]
-        failed = sorted(r[1] for r in unsuccessful)
-        reasons = Counter(
-            v.split(":")[0] if v.startswith("held") else v for v in todo[name].values()
-        )
-        parts = [f"{n} {reason}" for reason, n in reasons.most_common()]
+        pending_here = Counter(v.split(":")[0] for v in todo[name].values())
+        parts = [f"{n} {what}" for what, n in pending_here.most_common()]
+        failed = sorted(k for k, r in attempts[name].items() if r[2] in ("failed", "check_failed"))
         if failed:
             parts.append(
-                f"last attempt {'/'.join(sorted({r[2] for r in unsuccessful}))}: "
-                f"{', '.join(failed[:3])}{' ...' if len(failed) > 3 else ''}"
+                f"last attempt failed: {', '.join(failed[:3])}{' ...' if len(failed) > 3 else ''}"
             )
         state_text = "; ".join(parts) if parts else ("up to date" if built else "not built")
         runs_ = [b.run for b in built.values()]
@@ -526,3 +560,136 @@ def init_project(root: Path, warehouse_path: Path | None = None) -> list[Path]:
         created.append(ws.warehouse)
     init_warehouse(ws)
     return created
+
+
+# -- checks and freshness on demand ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    run_id: int
+    results: tuple  # (model, checks.Result)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(r.failed and r.check.blocking for _, r in self.results) else 0
+
+
+def check_published(
+    ws: Workspace,
+    selectors: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    variables: Mapping[str, str] | None = None,
+) -> CheckReport:
+    """Run every check of the selected models against what is published, building nothing.
+    Results are recorded in orchestrator.check_results under a run of command `check`."""
+    from . import checks as checks_mod
+
+    names = ws.dag.ordered(dag_mod.select(ws.dag, selectors, exclude))
+    all_vars = dict(ws.project.settings.vars) | dict(variables or {})
+    con = warehouse.connect(ws.warehouse)
+    try:
+        state.ensure(con)
+        snapshot = state.snapshot(con)
+        run_id = state.start_run(
+            con,
+            command="check",
+            arguments=" ".join(selectors),
+            variables=all_vars,
+            who=who(),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            started=utcnow(),
+            tool_version=__version__,
+        )
+        found = []
+        cur = con.cursor()
+        for name in names:
+            model = ws.dag.models[name]
+            if not model.checks or name not in snapshot.relations:
+                continue
+            built = snapshot.built.get(name, {})
+            windows = (
+                tuple(sorted(window_for_key(k, model.grain) for k in built if k != "all"))
+                if model.partitioned
+                else None
+            )
+            if model.partitioned and not windows:
+                continue
+            cur.execute(materialize.search_path(model.schema, ws.project.settings.default_schema))
+            scope = checks_mod.Scope(
+                model.relation,
+                model.partition_by,
+                model.grain if model.partitioned else None,
+                windows,
+            )
+
+            def render(check, model=model, scope=scope):
+                return sql_mod.render(
+                    check.template, model.window_literals(scope.outer), all_vars, path=check.path
+                )
+
+            history = [(k, b.rows or 0) for k, b in built.items()]
+            results = checks_mod.evaluate(
+                cur,
+                model.checks,
+                scope,
+                relation_for=lambda ref, name=name: ws.dag.relation_for(ref, name),
+                render=render,
+                history=[] if model.partitioned else history,
+            )
+            state.insert_check_results(con, run_id, -1, name, results, utcnow())
+            found.extend((name, r) for r in results)
+        report = CheckReport(run_id, tuple(found))
+        failed = sum(1 for _, r in found if r.failed and r.check.blocking)
+        state.finish_run(
+            con,
+            run_id,
+            status="failed" if report.exit_code else "success",
+            finished=utcnow(),
+            counts={"tasks": len(found), "succeeded": len(found) - failed, "failed": failed},
+        )
+        return report
+    finally:
+        con.close()
+
+
+def source_freshness(
+    ws: Workspace, names: Sequence[str] = (), at: datetime | None = None
+) -> tuple[int, list[freshness.SourceStatus]]:
+    """Evaluate the declared sources (all, or `names`) and record the results."""
+    sources = ws.project.sources
+    unknown = [n for n in names if n.lower() not in sources]
+    if unknown:
+        from .errors import suggest
+
+        raise UsageError(f"no declared source named '{unknown[0]}'{suggest(unknown[0], sources)}")
+    chosen = [sources[n.lower()] for n in names] if names else list(sources.values())
+    con = warehouse.connect(ws.warehouse)
+    try:
+        state.ensure(con)
+        inspector = freshness.Inspector(con, ws.project, at or now())
+        statuses = [inspector.source_status(s) for s in chosen]
+        run_id = state.start_run(
+            con,
+            command="freshness",
+            arguments=" ".join(names),
+            variables={},
+            who=who(),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            started=utcnow(),
+            tool_version=__version__,
+        )
+        state.insert_freshness(con, [s.row(run_id) for s in statuses])
+        bad = sum(1 for s in statuses if s.status in ("stale", "drifted"))
+        state.finish_run(
+            con,
+            run_id,
+            status="failed" if bad else "success",
+            finished=utcnow(),
+            counts={"tasks": len(statuses), "succeeded": len(statuses) - bad, "failed": bad},
+        )
+        return run_id, statuses
+    finally:
+        con.close()

@@ -55,6 +55,7 @@ class Check:
     limits: Mapping[str, float] = field(default_factory=dict)
     types: tuple[tuple[str, str], ...] = ()  # columns(...): (name, type)
     template: str = ""  # custom checks: their SQL
+    tables: tuple[str, ...] = ()  # custom checks: the other relations they read
 
     @property
     def blocking(self) -> bool:
@@ -287,22 +288,20 @@ class Scope:
         return [w.key for w in self.windows] if self.windows else [WHOLE]
 
     def where(self) -> str:
+        # the span from the first window to the last: a table holds no rows between its built
+        # partitions, so this is exact and stays one range however many windows there are
         if not self.windows or not self.partition_by:
             return "true"
         col = quote(self.partition_by)
         first, last = self.windows[0], self.windows[-1]
-        if len(self.windows) == 1 or all(
-            a.end == b.start for a, b in zip(self.windows, self.windows[1:], strict=False)
-        ):
-            return f"{col} >= {first.literal(first.start)} AND {col} < {last.literal(last.end)}"
-        return (
-            "("
-            + " OR ".join(
-                f"({col} >= {w.literal(w.start)} AND {col} < {w.literal(w.end)})"
-                for w in self.windows
-            )
-            + ")"
-        )
+        return f"{col} >= {first.literal(first.start)} AND {col} < {last.literal(last.end)}"
+
+    @property
+    def outer(self) -> Window | None:
+        """One window spanning the scope, for `{{ start }}`/`{{ end }}` of custom checks."""
+        if not self.windows:
+            return None
+        return Window(self.windows[0].start, self.windows[-1].end, self.windows[0].grain)
 
     def key_expr(self, alias: str) -> str:
         if not self.windows or not self.partition_by or self.grain is None:
@@ -533,3 +532,79 @@ def judge_columns(check: Check, scope: Scope, actual: Sequence[tuple[str, str]])
     problems = column_differences(check.types, actual)
     message = "; ".join(problems) if problems else None
     return [_result(check, key, len(problems), (), message) for key in scope.keys]
+
+
+# -- running them ---------------------------------------------------------------------------------
+
+
+def evaluate(
+    cur,
+    checks: Sequence[Check],
+    scope: Scope,
+    *,
+    relation_for,
+    render,
+    history: Sequence[tuple[str, int]] = (),
+    stop_on_error: bool = False,
+) -> list[Result]:
+    """Run `checks` over `scope` on cursor `cur`; one Result per check and partition key.
+
+    `relation_for(reference)` quotes a relationships target; `render(check)` gives a custom
+    check's SQL. A check whose query fails yields `error` results; with `stop_on_error` (inside a
+    transaction, which the failure aborts) the remaining checks are not run."""
+    import duckdb
+
+    results: list[Result] = []
+    counts: dict[str, int] | None = None
+    for check in checks:
+        try:
+            if check.kind in ROW_LEVEL:
+                custom = render(check) if check.kind == "custom" else None
+                if check.kind == "relationships":
+                    check = _with_reference(check, relation_for(check.reference))
+                failing = failing_rows_sql(check, scope, custom)
+                group = check.kind != "custom" or len(scope.keys) == 1
+                rows = cur.execute(grouped_failures_sql(failing, scope, group)).fetchall()
+                # a custom check's rows need not carry the partition column: over several
+                # windows its verdict is for the scope as a whole
+                judged = scope if group else Scope(scope.relation)
+                results.extend(judge_failures(check, judged, rows))
+            elif check.kind in ("row_count", "row_count_change"):
+                if counts is None:
+                    counts = dict(cur.execute(counts_sql(scope)).fetchall())
+                if check.kind == "row_count":
+                    results.extend(judge_row_count(check, scope, counts))
+                else:
+                    results.extend(judge_row_count_change(check, scope, counts, history))
+            else:
+                described = cur.execute(f"DESCRIBE SELECT * FROM {scope.relation}").fetchall()
+                results.extend(judge_columns(check, scope, [(r[0], r[1]) for r in described]))
+        except duckdb.Error as exc:
+            message = f"the check could not run: {_first_line(exc)}"
+            results.extend(Result(check, key, "error", 0, (), message) for key in scope.keys)
+            if stop_on_error:
+                break
+    return results
+
+
+def _with_reference(check: Check, relation: str) -> Check:
+    from dataclasses import replace
+
+    return replace(check, reference=relation)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def summarize(results: Sequence[Result]) -> str:
+    """One line naming what failed: `unique(order_id) failed on 2024-01-05: 2 failing rows`."""
+    parts = []
+    for r in results:
+        if r.status == "error":
+            parts.append(f"{r.check.name} on {r.key}: {r.message}")
+        elif r.status in ("fail", "warn"):
+            what = r.message or f"{r.failing} failing row{'s' if r.failing != 1 else ''}"
+            parts.append(f"{r.check.name} failed on {r.key}: {what}")
+    return "; ".join(parts[:5]) + (f"; and {len(parts) - 5} more" if len(parts) > 5 else "")

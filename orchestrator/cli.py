@@ -229,14 +229,16 @@ def backfill(ctx, selectors, start, end, exclude, variables, threads, dry_run):
 @cli.command()
 @_selectors
 @click.option("--partitions", "-p", is_flag=True, help="One line per partition.")
+@click.option("--owner", default=None, help="Only the models this owner answers for.")
 @click.pass_context
-def status(ctx, selectors, partitions):
-    """The state of every model (or the selected ones): built, pending, failed."""
+def status(ctx, selectors, partitions, owner):
+    """The state of every model (or the selected ones): built, pending, waiting, blocked,
+    failed. Sources are evaluated as `run` would, so waiting and blocked are current."""
     from . import api
     from .report import format_table
 
     ws = _workspace(ctx)
-    columns, rows = api.status(ws, selectors, partitions=partitions)
+    columns, rows = api.status(ws, selectors, partitions=partitions, owner=owner)
     click.echo("\n".join(format_table(columns, rows)))
 
 
@@ -317,6 +319,56 @@ def sql(ctx, query, fmt, limit):
         click.echo(out.getvalue(), nl=False)
     elif columns:
         click.echo("\n".join(format_table(columns, rows, limit=limit)))
+
+
+@cli.command()
+@_selectors
+@_exclude
+@_vars
+@click.pass_context
+def check(ctx, selectors, exclude, variables):
+    """Run the selected models' checks against what is published, building nothing.
+
+    Exit 1 when a blocking check fails.
+    """
+    from . import api
+    from .report import format_check_report
+
+    ws = _workspace(ctx)
+    report = api.check_published(ws, selectors, exclude, _parse_vars(variables))
+    click.echo("\n".join(format_check_report(report)))
+    sys.exit(report.exit_code)
+
+
+@cli.command()
+@click.argument("sources", nargs=-1)
+@click.pass_context
+def freshness(ctx, sources):
+    """Evaluate declared sources: freshness (loaded_at or file times), presence, column drift.
+
+    Results are recorded in orchestrator.freshness. Exit 1 when a source is stale or drifted.
+    """
+    from . import api
+    from .report import format_table
+
+    ws = _workspace(ctx)
+    run_id, statuses = api.source_freshness(ws, sources)
+    if not statuses:
+        click.echo("no declared sources (see [sources] in orchestrator.toml)")
+        return
+    rows = [(s.source, s.status, s.latest, _age(s.lag), s.detail) for s in statuses]
+    click.echo(
+        "\n".join(format_table(["source", "status", "latest_loaded_at", "lag", "detail"], rows))
+    )
+    sys.exit(1 if any(s.status in ("stale", "drifted") for s in statuses) else 0)
+
+
+def _age(lag) -> str | None:
+    if lag is None:
+        return None
+    from .freshness import _ago
+
+    return _ago(lag)
 
 
 @cli.command()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 import graphlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from .errors import CycleError, ProjectError, UsageError, suggest
@@ -25,6 +25,22 @@ class DAG:
     downstream: Mapping[str, tuple[str, ...]]
     sources: Mapping[str, tuple[str, ...]]
     order: tuple[str, ...]
+    # models a model's checks read (relationships, custom checks): built first, but their
+    # rebuilds do not make the model stale
+    after: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    default_schema: str = "main"
+
+    def relation_for(self, reference: str, reader: str) -> str:
+        """The quoted relation a reference in `reader`'s SQL or checks names."""
+        parts = reference.split(".")
+        for candidate in (
+            [f"{self.models[reader].schema}.{parts[0]}", f"{self.default_schema}.{parts[0]}"]
+            if len(parts) == 1
+            else [".".join(parts[-2:])]
+        ):
+            if candidate in self.models:
+                return self.models[candidate].relation
+        return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
 
     def ancestors(self, names: Iterable[str]) -> set[str]:
         return _walk(names, self.upstream)
@@ -75,6 +91,7 @@ def build(project: Project) -> DAG:
     """Resolve every model's references into edges and order them; a cycle is a CycleError."""
     upstream: dict[str, tuple[str, ...]] = {}
     sources: dict[str, tuple[str, ...]] = {}
+    after: dict[str, tuple[str, ...]] = {}
     for name, model in project.models.items():
         deps: dict[str, None] = {}
         external: dict[str, None] = {}
@@ -97,7 +114,14 @@ def build(project: Project) -> DAG:
             raise CycleError([name, name], {name: model.relpath})
         upstream[name] = tuple(sorted(deps))
         sources[name] = tuple(sorted(external))
-    sorter = graphlib.TopologicalSorter(upstream)
+        checked: dict[str, None] = {}
+        for check in model.checks:
+            for ref in (check.reference,) if check.reference else check.tables:
+                target = resolve(ref, model, project)
+                if target is not None and target != name and target not in deps:
+                    checked[target] = None
+        after[name] = tuple(sorted(checked))
+    sorter = graphlib.TopologicalSorter({n: set(upstream[n]) | set(after[n]) for n in upstream})
     try:
         order = tuple(sorter.static_order())
     except graphlib.CycleError as exc:
@@ -113,6 +137,8 @@ def build(project: Project) -> DAG:
         downstream=MappingProxyType({k: tuple(sorted(v)) for k, v in downstream.items()}),
         sources=MappingProxyType(sources),
         order=order,
+        after=MappingProxyType(after),
+        default_schema=project.settings.default_schema,
     )
 
 

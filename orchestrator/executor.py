@@ -16,9 +16,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from . import materialize, sql, state
+from . import checks, materialize, sql, state
 from .dag import DAG
-from .errors import OrchestratorError, SchemaChangeError, WindowError
+from .errors import OrchestratorError, SchemaChangeError, TaskError, WindowError
 from .partitions import WHOLE, Window
 from .planner import Action, Plan, Task, input_markers, used_vars
 from .state import Built, Publication, Snapshot, TaskRecord
@@ -41,6 +41,7 @@ class Outcome:
     error: str | None = None
     task: Task | None = None
     window: Window | None = None
+    checks: tuple = ()
 
     def __post_init__(self):
         if self.window is None and self.task is not None:
@@ -134,7 +135,7 @@ def execute(
                 _end(t),
                 1,
                 "skipped",
-                f"upstream failed: {why}",
+                why,
                 at,
                 at,
                 version=dag.models[t.model].version,
@@ -179,7 +180,8 @@ def execute(
                                 ready.append(nxt)
                     ready.sort()
                 else:
-                    skip_downstream(task, f"{task.model}[{task.key}]")
+                    what = "failed a check" if outcome.status == "check_failed" else "failed"
+                    skip_downstream(task, f"upstream {task.model}[{task.key}] {what}")
     _cleanup_shadows(plan, dag, con, outcomes)
     return outcomes
 
@@ -236,13 +238,16 @@ def _record_held(plan: Plan, con, run_id: int, now) -> list[Outcome]:
 
 
 def _record_unpublished(
-    con, records: list[TaskRecord], partitions: list[TaskRecord] | None = None
+    con, records: list[TaskRecord], partitions: list[TaskRecord] | None = None, also=None
 ) -> None:
-    """Attempts that published nothing; `partitions` (default: all) also get their status."""
+    """Attempts that published nothing; `partitions` (default: all) also get their status;
+    `also(con)` adds rows of its own (check results) in the same transaction."""
     con.execute("BEGIN")
     try:
         state.insert_task_runs(con, records)
         state.mark_partitions(con, records if partitions is None else partitions)
+        if also is not None:
+            also(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -257,8 +262,17 @@ def first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}"
 
 
+class CheckFailed(TaskError):
+    """A blocking check failed on the data a task was about to publish."""
+
+    def __init__(self, results: list[checks.Result]):
+        self.results = results
+        super().__init__(checks.summarize([r for r in results if r.failed]))
+
+
 class _TaskRunner:
-    """Runs one task on one cursor: render, write + audit + record in one transaction."""
+    """Runs one task on one cursor: render, then write + audit + check + record in one
+    transaction; warn-severity checks run on the published data after the commit."""
 
     def __init__(
         self,
@@ -277,9 +291,11 @@ class _TaskRunner:
         self.cur = cur
         self.live = live
         self.run_id = run_id
+        self.all_variables = variables
         self.variables = used_vars(self.model, variables)
         self.now = now
         self.dag_default_schema = default_schema
+        self.results: list[checks.Result] = []
 
     def run(self) -> Outcome:
         task = self.task
@@ -289,21 +305,26 @@ class _TaskRunner:
         except Exception as exc:  # recorded, reported, and the run goes on with the rest
             self._rollback()
             finished = self.now()
+            status = "check_failed" if isinstance(exc, CheckFailed) else "failed"
             error = first_line(exc)
-            record = self._record("failed", started, finished, None, error)
+            record = self._record(status, started, finished, None, error)
             # a swap publishes no partition of its own: only its task row is recorded
             partition = [] if task.action is Action.SWAP else [record]
-            _record_unpublished(self.cur, [record], partition)
+            _record_unpublished(
+                self.cur, [record], partition, lambda con: self._record_checks(con, finished)
+            )
             return Outcome(
                 task.model,
                 task.key,
-                "failed",
+                status,
                 str(task.reason),
                 None,
                 (finished - started).total_seconds(),
                 error,
                 task,
+                checks=tuple(self.results),
             )
+        self._warn_checks()
         finished = self.now()
         return Outcome(
             task.model,
@@ -314,6 +335,7 @@ class _TaskRunner:
             (finished - started).total_seconds(),
             None,
             task,
+            checks=tuple(self.results),
         )
 
     def _record(
@@ -342,23 +364,93 @@ class _TaskRunner:
             error,
         )
 
+    def _record_checks(self, con, at: datetime) -> None:
+        state.insert_check_results(
+            con, self.run_id, self.task.id, self.model.name, self.results, at
+        )
+
     def _rollback(self) -> None:
         try:
             self.cur.execute("ROLLBACK")
         except Exception:  # no transaction was open
             pass
 
+    def _target(self) -> str:
+        into_shadow = self.task.action is Action.SHADOW
+        return materialize.target_of(self.model, into_shadow)
+
+    def _scope(self, relation: str) -> checks.Scope:
+        model, window = self.model, self.task.window
+        return checks.Scope(
+            relation,
+            model.partition_by,
+            model.grain if model.partitioned else None,
+            (window,) if window else None,
+        )
+
+    def _evaluate(self, selected: list[checks.Check], relation: str, in_transaction: bool):
+        model = self.model
+        scope = self._scope(relation)
+        with self.live.lock:
+            history = [
+                (k, b.rows or 0)
+                for k, b in self.live.built.get(model.name, {}).items()
+                if k != self.task.key
+            ]
+            if not model.partitioned:
+                previous = self.live.built.get(model.name, {}).get(WHOLE)
+                history = [("", previous.rows or 0)] if previous else []
+
+        def render(check: checks.Check) -> str:
+            literals = model.window_literals(scope.outer, this=relation)
+            return sql.render(check.template, literals, self.all_variables, path=check.path)
+
+        return checks.evaluate(
+            self.cur,
+            selected,
+            scope,
+            relation_for=lambda ref: self.dag.relation_for(ref, model.name),
+            render=render,
+            history=history,
+            stop_on_error=in_transaction,
+        )
+
+    def _blocking_checks(self) -> None:
+        """Judge the new data inside the open transaction: a failure rolls the task back."""
+        blocking = [c for c in self.model.checks if c.blocking]
+        if not blocking:
+            return
+        results = self._evaluate(blocking, self._target(), in_transaction=True)
+        self.results.extend(results)
+        if any(r.failed for r in results):
+            raise CheckFailed(results)
+
+    def _warn_checks(self) -> None:
+        """Warnings never hold data back: they run on what was just published, and are
+        recorded; a warn check whose own query fails is recorded as an error."""
+        warn = [c for c in self.model.checks if not c.blocking]
+        if not warn or self.task.action is Action.SWAP:
+            return
+        results = self._evaluate(warn, self._target(), in_transaction=False)
+        self.results.extend(results)
+        state.insert_check_results(
+            self.cur, self.run_id, self.task.id, self.model.name, results, self.now()
+        )
+
     def _publish(self, started: datetime) -> int | None:
         if self.task.action is Action.SWAP:
             return self._swap(started)
         task, model = self.task, self.model
+        into_shadow = task.action is Action.SHADOW
         rendered = sql.render(
-            model.template, model.window_literals(task.window), self.variables, path=model.relpath
+            model.template,
+            model.window_literals(task.window, this=self._target()),
+            self.variables,
+            path=model.relpath,
         )
         with self.live.lock:
             existing = self.live.relations.get(model.name)
             shadow_exists = model.name in self.live.shadows
-        into_shadow = task.action is Action.SHADOW
         self.cur.execute(materialize.search_path(model.schema, self.dag_default_schema))
         write = materialize.build(
             model,
@@ -372,6 +464,7 @@ class _TaskRunner:
         if model.partitioned and existing == "table" and not into_shadow:
             self._follow_columns(rendered)
         rows = self._apply(write)
+        self._blocking_checks()
         finished = self.now()
         with self.live.lock:
             inputs = input_markers(self.dag, self.live.built, model.name, task.window)
@@ -389,6 +482,7 @@ class _TaskRunner:
             finished,
         )
         state.insert_task_runs(self.cur, [self._record("success", started, finished, rows)])
+        self._record_checks(self.cur, finished)
         if not into_shadow:
             state.publish_partitions(self.cur, [publication])
         self.cur.execute("COMMIT")

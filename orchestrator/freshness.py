@@ -2,18 +2,34 @@
 whether their columns still match what was declared.
 
 A file source's `path` is a glob relative to the project root that may carry partition
-placeholders: `{date}` (YYYY-MM-DD), `{month}` (YYYY-MM), `{year}`, `{hour}` (HH), e.g.
+placeholders: `{date}` (YYYY-MM-DD), `{month}` (YYYY-MM), `{year}` (YYYY), `{hour}` (HH), e.g.
 `data/payments/payments_{date}.csv`. The source's view reads every file (placeholders become `*`);
-a partition window has arrived when a file for each of its periods exists.
+a partition window has arrived when a file for each of its periods exists. A source with
+`partition_by` (a table, or files without placeholders) has arrived for a window when it holds
+rows in it.
+
+What this finds becomes gates for the planner: `waiting` (not arrived yet: a later run picks it
+up) or `blocked` (stale past `error_after`, or columns drifted from `columns`: someone must act).
 """
 
 from __future__ import annotations
 
 import glob
+import os
 import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from .checks import column_differences, quote
+from .dag import DAG
+from .partitions import WHOLE, Window, windows
+from .planner import Action, Gate, Task
+from .project import Project, Source
+
 _PLACEHOLDER = re.compile(r"\{(date|month|year|hour)\}")
+_READERS = {"csv": "read_csv", "parquet": "read_parquet", "json": "read_json"}
 
 
 def glob_pattern(root: Path, path: str) -> str:
@@ -22,5 +38,290 @@ def glob_pattern(root: Path, path: str) -> str:
     return _PLACEHOLDER.sub("*", str(full))
 
 
+def window_pattern(root: Path, path: str, window: Window) -> str:
+    """The absolute glob for the files of one period of the source's grain."""
+    full = Path(path) if Path(path).is_absolute() else root / path
+    start = window.start
+    values = {
+        "date": f"{start:%Y-%m-%d}",
+        "month": f"{start:%Y-%m}",
+        "year": f"{start:%Y}",
+        "hour": f"{start:%H}",
+    }
+    return _PLACEHOLDER.sub(lambda m: values[m[1]], str(full))
+
+
 def matching_files(pattern: str) -> list[str]:
     return sorted(glob.glob(pattern, recursive=True))
+
+
+def has_placeholders(path: str | None) -> bool:
+    return bool(path and _PLACEHOLDER.search(path))
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """A whole-source evaluation, as recorded in orchestrator.freshness."""
+
+    source: str
+    checked_at: datetime
+    latest: datetime | None
+    lag: timedelta | None
+    status: str  # fresh | warn | stale | drifted | missing | unchecked
+    detail: str
+
+    @property
+    def gate(self) -> Gate | None:
+        if self.status in ("stale", "drifted"):
+            return Gate("blocked", f"source {self.source} is {self.status}: {self.detail}")
+        if self.status == "missing":
+            return Gate("waiting", f"source {self.source} has no data yet: {self.detail}")
+        return None
+
+    def row(self, run_id: int | None) -> tuple:
+        lag = self.lag.total_seconds() if self.lag is not None else None
+        return (self.source, self.checked_at, run_id, self.latest, lag, self.status, self.detail)
+
+
+def _reader_sql(source: Source, files: Sequence[str] | str) -> str:
+    paths = [files] if isinstance(files, str) else list(files)
+    literal = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+    options = "".join(f", {k} = {_literal(v)}" for k, v in source.options.items())
+    return f"{_READERS[source.format or 'csv']}({literal}{options})"
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _relation(source: Source) -> str:
+    return ".".join(quote(p) for p in source.name.split("."))
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+class Inspector:
+    """Evaluates sources on one connection, remembering what it found for the rest of the run."""
+
+    def __init__(self, con, project: Project, now: datetime):
+        self.con = con
+        self.project = project
+        self.now = now
+        self.statuses: dict[str, SourceStatus] = {}
+        self.windows: dict[tuple[str, str], Gate | None] = {}
+
+    # -- the whole source ---------------------------------------------------------------------
+
+    def source_status(self, source: Source) -> SourceStatus:
+        if source.name not in self.statuses:
+            self.statuses[source.name] = self._evaluate(source)
+        return self.statuses[source.name]
+
+    def _evaluate(self, source: Source) -> SourceStatus:
+        import duckdb
+
+        files: list[str] = []
+        if source.path:
+            files = matching_files(glob_pattern(self.project.root, source.path))
+            if not files:
+                return self._status(source, None, "missing", f"no file matches {source.path}")
+        elif not self._table_exists(source):
+            return self._status(source, None, "missing", f"no table {source.name}")
+        try:
+            drift = self._whole_drift(source, files)
+            latest = self._latest(source, files)
+        except duckdb.Error as exc:
+            return self._status(source, None, "drifted", f"cannot be read: {_first_line(exc)}")
+        if drift:
+            return self._status(source, latest, "drifted", drift)
+        if latest is None:
+            return self._status(
+                source,
+                None,
+                "unchecked" if not source.error_after else "stale",
+                "no rows with a load time" if source.loaded_at else "",
+            )
+        lag = self.now - latest
+        if source.error_after is not None and lag > source.error_after:
+            return self._status(
+                source,
+                latest,
+                "stale",
+                f"last loaded {latest:%Y-%m-%d %H:%M} UTC, {_ago(lag)} ago "
+                f"(error_after {_ago(source.error_after)})",
+                lag,
+            )
+        if source.warn_after is not None and lag > source.warn_after:
+            return self._status(
+                source,
+                latest,
+                "warn",
+                f"last loaded {latest:%Y-%m-%d %H:%M} UTC, {_ago(lag)} ago "
+                f"(warn_after {_ago(source.warn_after)})",
+                lag,
+            )
+        return self._status(source, latest, "fresh", f"last loaded {_ago(lag)} ago", lag)
+
+    def _status(
+        self,
+        source: Source,
+        latest: datetime | None,
+        status: str,
+        detail: str,
+        lag: timedelta | None = None,
+    ) -> SourceStatus:
+        return SourceStatus(source.name, self.now, latest, lag, status, detail)
+
+    def _table_exists(self, source: Source) -> bool:
+        schema, table = source.name.split(".")
+        return bool(
+            self.con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND "
+                "table_name = ?",
+                [schema, table],
+            ).fetchone()[0]
+        )
+
+    def _latest(self, source: Source, files: Sequence[str]) -> datetime | None:
+        if source.loaded_at:
+            target = _reader_sql(source, files) if files else _relation(source)
+            value = self.con.execute(
+                f"SELECT max(CAST({quote(source.loaded_at)} AS TIMESTAMP)) FROM {target}"
+            ).fetchone()[0]
+            return value
+        if files:
+            newest = max(os.stat(f).st_mtime for f in files)
+            return datetime.fromtimestamp(newest, UTC).replace(tzinfo=None)
+        return None
+
+    def _whole_drift(self, source: Source, files: Sequence[str]) -> str:
+        """Column drift of the whole source; file sources with placeholders are judged per
+        window instead (one drifted file must not hold back every other day)."""
+        if not source.columns or has_placeholders(source.path):
+            return ""
+        target = _reader_sql(source, files) if files else _relation(source)
+        return self._drift(source, target)
+
+    def _drift(self, source: Source, target: str) -> str:
+        actual = [
+            (r[0], r[1]) for r in self.con.execute(f"DESCRIBE SELECT * FROM {target}").fetchall()
+        ]
+        # types sniffed from text files vary with the data: there only names are compared
+        typed = source.format == "parquet" or not source.path
+        expected = source.columns if typed else [(n, "ANY") for n, _ in source.columns]
+        problems = column_differences(
+            expected,
+            actual if typed else [(n, "ANY") for n, _ in actual],
+            exact_types=True,
+            extra_allowed=False,
+        )
+        return "; ".join(problems)
+
+    # -- one window ---------------------------------------------------------------------------
+
+    def window_gate(self, source: Source, window: Window) -> Gate | None:
+        """Has the source arrived for `window` (of the source's grain), with the right columns?"""
+        key = (source.name, window.key)
+        if key not in self.windows:
+            self.windows[key] = self._window_gate(source, window)
+        return self.windows[key]
+
+    def _window_gate(self, source: Source, window: Window) -> Gate | None:
+        import duckdb
+
+        if has_placeholders(source.path):
+            pattern = window_pattern(self.project.root, source.path or "", window)
+            files = matching_files(pattern)
+            if not files:
+                rel = os.path.relpath(pattern, self.project.root)
+                return Gate(
+                    "waiting",
+                    f"source {source.name}[{window.key}] has not arrived: no file matches {rel}",
+                )
+            if source.columns:
+                try:
+                    drift = self._drift(source, _reader_sql(source, files))
+                except duckdb.Error as exc:
+                    drift = f"cannot be read: {_first_line(exc)}"
+                if drift:
+                    names = ", ".join(os.path.basename(f) for f in files)
+                    return Gate(
+                        "blocked", f"source {source.name}[{window.key}] drifted ({names}): {drift}"
+                    )
+            return None
+        rows = self._rows_in(source, window)
+        if not rows:
+            return Gate(
+                "waiting",
+                f"source {source.name}[{window.key}] has not arrived: no rows "
+                f"with {source.partition_by} in it",
+            )
+        return None
+
+    def _rows_in(self, source: Source, window: Window) -> int:
+        if source.path:
+            files = matching_files(glob_pattern(self.project.root, source.path))
+            target = _reader_sql(source, files)
+        else:
+            target = _relation(source)
+        column = quote(source.partition_by or "")
+        return self.con.execute(
+            f"SELECT count(*) FROM {target} WHERE {column} >= {window.literal(window.start)} "
+            f"AND {column} < {window.literal(window.end)}"
+        ).fetchone()[0]
+
+
+def _ago(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 0:
+        return "0s"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d{hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h{minutes}m" if minutes else f"{hours}h"
+    return f"{minutes}m" if minutes else f"{seconds}s"
+
+
+def watched(source: Source) -> bool:
+    """Is there anything to evaluate about this source before its readers run?"""
+    return bool(
+        source.path
+        or source.partitioned
+        or source.columns
+        or source.error_after
+        or source.warn_after
+        or source.loaded_at
+    )
+
+
+def gates(inspector: Inspector, dag: DAG, tasks: Iterable[Task]) -> dict[tuple[str, str], Gate]:
+    """Gates for the tasks about to run, from the declared sources their models read."""
+    project = inspector.project
+    found: dict[tuple[str, str], Gate] = {}
+    for task in tasks:
+        if task.action is Action.SWAP:
+            continue
+        for name in dag.sources.get(task.model, ()):
+            source = project.sources.get(name)
+            if source is None or not watched(source):
+                continue
+            gate = inspector.source_status(source).gate
+            if gate is None and task.window is not None and source.partitioned:
+                for window in windows(task.window.start, task.window.end, source.grain):
+                    gate = inspector.window_gate(source, window)
+                    if gate is not None:
+                        break
+            if gate is not None:
+                found[(task.model, task.key if task.window else WHOLE)] = gate
+                break
+    return found

@@ -75,6 +75,8 @@ class Held:
     window: Window | None
     status: str
     reason: str
+    origin: str = ""  # "model[key]" of the task the hold began at, when it was passed down
+    cause: str = ""  # the reason it began with
 
     @property
     def key(self) -> str:
@@ -208,6 +210,8 @@ class Gate:
 
     status: str
     reason: str
+    origin: str = ""  # where the hold began, "model[key]", when it was passed down
+    cause: str = ""  # the reason it began with
 
 
 class _Builder:
@@ -439,9 +443,11 @@ class _Builder:
             return Gate("skipped", f"upstream {name} has no partitions built yet")
         for key in keys:
             if key in holds:
+                # name the task where the hold began and its reason, not the whole chain
                 held = holds[key]
-                status = "skipped" if held.status == "skipped" else held.status
-                return Gate(status, f"upstream {name}[{key}] is {held.status}: {held.reason}")
+                origin = held.origin or f"{name}[{key}]"
+                cause = held.cause or held.reason
+                return Gate(held.status, f"waits for {origin}: {cause}", origin, cause)
             if key not in planned and key not in built:
                 return Gate(
                     "skipped",
@@ -470,6 +476,8 @@ class _Builder:
         deps: dict[int, None] = {}
         for up in self.dag.upstream[model.name]:
             self._collect_deps(up, window, deps)
+        for checked in self.dag.after.get(model.name, ()):
+            self._collect_deps(checked, None, deps)  # a check reads the whole of it
         return tuple(deps)
 
     def _collect_deps(self, name: str, window: Window | None, into: dict[int, None]) -> None:
@@ -502,6 +510,6 @@ class _Builder:
         return task
 
     def _hold(self, name: str, window: Window | None, gate: Gate) -> None:
-        held = Held(name, window, gate.status, gate.reason)
+        held = Held(name, window, gate.status, gate.reason, gate.origin, gate.cause)
         self.held.append(held)
         self.holds.setdefault(name, {})[held.key] = held

@@ -13,12 +13,14 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 
+from . import checks as checks_mod
 from . import sql
+from .checks import Check
 from .errors import ProjectError, suggest
 from .partitions import Grain, Window, parse_boundary
 
@@ -45,6 +47,18 @@ class Source:
     options: Mapping[str, object] = field(default_factory=dict)
     owner: str | None = None
     description: str | None = None
+    loaded_at: str | None = None  # column holding when a row was loaded (freshness)
+    warn_after: timedelta | None = None
+    error_after: timedelta | None = None
+    partition_by: str | None = None  # arrival is judged per window of this column
+    grain: Grain = Grain.DAY
+    columns: tuple[tuple[str, str], ...] = ()  # declared schema: drift blocks readers
+
+    @property
+    def partitioned(self) -> bool:
+        return self.partition_by is not None or bool(
+            self.path and any(f"{{{p}}}" in self.path for p in ("date", "month", "year", "hour"))
+        )
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,7 @@ class Model:
     tags: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     header_lines: Mapping[str, int] = field(default_factory=dict)
+    checks: tuple[Check, ...] = ()
     tables: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
     vars: tuple[str, ...] = ()
@@ -106,10 +121,13 @@ class Model:
         """The quoted relation name to use in SQL."""
         return f'"{self.schema}"."{self.table}"'
 
-    def window_literals(self, window: Window | None) -> dict[str, str]:
-        if window is None:
-            return {"start": "NULL", "end": "NULL"}
-        return {"start": window.literal(window.start), "end": window.literal(window.end)}
+    def window_literals(self, window: Window | None, this: str | None = None) -> dict[str, str]:
+        """What `{{ start }}`, `{{ end }}` and `{{ this }}` (the relation written) render to."""
+        literals = {"start": "NULL", "end": "NULL", "this": this or self.relation}
+        if window is not None:
+            literals["start"] = window.literal(window.start)
+            literals["end"] = window.literal(window.end)
+        return literals
 
 
 @dataclass(frozen=True)
@@ -126,7 +144,20 @@ class Project:
 # -- settings -------------------------------------------------------------------------------------
 
 _SETTINGS_KEYS = {"warehouse", "default_schema", "threads", "vars", "sources"}
-_SOURCE_KEYS = {"path", "format", "options", "owner", "description"}
+_SOURCE_KEYS = {
+    "path",
+    "format",
+    "options",
+    "owner",
+    "description",
+    "loaded_at",
+    "warn_after",
+    "error_after",
+    "partition_by",
+    "grain",
+    "columns",
+}
+_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?(\[\])?$")
 _SOURCE_FORMATS = {"csv", "parquet", "json"}
 
 
@@ -176,56 +207,131 @@ def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Sett
     return settings, raw
 
 
-def _load_sources(raw: dict, config_path: Path) -> dict[str, Source]:
+def _line_of(text: str, *needles: str) -> int | None:
+    """The first line of the config that holds all `needles` (to point errors at it)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if all(n in line for n in needles):
+            return number
+    return None
+
+
+def parse_duration(text: object) -> timedelta:
+    """'90s', '30m', '6h', '2d', '1h30m' -> timedelta."""
+    if not isinstance(text, str):
+        raise ValueError(f"{text!r} is not a duration like '30m', '6h' or '2d'")
+    parts = re.findall(r"(\d+)\s*([smhd])", text.strip().lower())
+    if not parts or re.sub(r"(\d+)\s*([smhd])", "", text.strip().lower()).strip():
+        raise ValueError(f"{text!r} is not a duration like '30m', '6h' or '2d'")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+    total = timedelta()
+    for amount, u in parts:
+        total += timedelta(**{unit[u]: int(amount)})
+    return total
+
+
+def _load_sources(raw: dict, config_path: Path, text: str) -> dict[str, Source]:
     tables = raw.get("sources", {})
     if not isinstance(tables, dict):
         raise ProjectError('[sources] must be tables like [sources."raw.orders"]', config_path)
     sources: dict[str, Source] = {}
     for name, spec in tables.items():
+        line = _line_of(text, "sources", name) or _line_of(text, name)
+
+        def fail(message: str, key: str | None = None, name=name, line=line) -> ProjectError:
+            at = (_line_of(text, key) if key else None) or line
+            return ProjectError(f"source '{name}': {message}", config_path, at)
+
         parts = name.lower().split(".")
         if len(parts) != 2 or not all(_IDENT.match(p) for p in parts):
-            raise ProjectError(
-                f"source name '{name}' must be schema.table, e.g. [sources.\"raw.orders\"]",
-                config_path,
-            )
+            raise fail('the name must be schema.table, e.g. [sources."raw.orders"]')
         if not isinstance(spec, dict):
-            raise ProjectError(f"source '{name}' must be a table of settings", config_path)
+            raise fail("must be a table of settings")
         unknown = sorted(set(spec) - _SOURCE_KEYS)
         if unknown:
-            raise ProjectError(
-                f"source '{name}': unknown setting '{unknown[0]}'"
-                f"{suggest(unknown[0], _SOURCE_KEYS)}; accepted: {', '.join(sorted(_SOURCE_KEYS))}",
-                config_path,
+            raise fail(
+                f"unknown setting '{unknown[0]}'{suggest(unknown[0], _SOURCE_KEYS)}; "
+                f"accepted: {', '.join(sorted(_SOURCE_KEYS))}",
+                unknown[0],
             )
         fmt = spec.get("format")
         path = spec.get("path")
+        if path is not None and not isinstance(path, str):
+            raise fail("path must be a file path or glob", "path")
         if path is not None and fmt is None:
             fmt = _format_from_path(path)
-        if path is not None and fmt is None:
-            raise ProjectError(
-                f"source '{name}': cannot tell the format of {path!r}; set format = one of "
-                f"{', '.join(sorted(_SOURCE_FORMATS))}",
-                config_path,
-            )
+            if fmt is None:
+                raise fail(
+                    f"cannot tell the format of {path!r}; set format = one of "
+                    f"{', '.join(sorted(_SOURCE_FORMATS))}",
+                    "path",
+                )
         if fmt is not None and fmt not in _SOURCE_FORMATS:
-            raise ProjectError(
-                f"source '{name}': format must be one of {', '.join(sorted(_SOURCE_FORMATS))}, "
-                f"got {fmt!r}",
-                config_path,
+            raise fail(
+                f"format must be one of {', '.join(sorted(_SOURCE_FORMATS))}, got {fmt!r}", "format"
             )
         options = spec.get("options", {})
         if not isinstance(options, dict) or not all(
             _IDENT.match(k) and isinstance(v, str | int | float | bool) for k, v in options.items()
         ):
-            raise ProjectError(
-                f"source '{name}': options must be a table of reader options, e.g. "
+            raise fail(
+                "options must be a table of reader options, e.g. "
                 "options = { union_by_name = true, delim = ';' }",
-                config_path,
+                "options",
             )
         if options and path is None:
-            raise ProjectError(
-                f"source '{name}': options apply to file sources (set path)", config_path
+            raise fail("options apply to file sources (set path)", "options")
+        durations = {}
+        for key in ("warn_after", "error_after"):
+            if key in spec:
+                try:
+                    durations[key] = parse_duration(spec[key])
+                except ValueError as exc:
+                    raise fail(f"{key}: {exc}", key) from None
+        if (
+            "warn_after" in durations
+            and "error_after" in durations
+            and (durations["error_after"] < durations["warn_after"])
+        ):
+            raise fail("error_after must not be shorter than warn_after", "error_after")
+        loaded_at = spec.get("loaded_at")
+        if loaded_at is not None and (
+            not isinstance(loaded_at, str) or not _IDENT.match(loaded_at)
+        ):
+            raise fail(f"loaded_at must be a column name, got {loaded_at!r}", "loaded_at")
+        if durations and loaded_at is None and path is None:
+            key = "error_after" if "error_after" in durations else "warn_after"
+            raise fail(
+                f"{key} needs loaded_at (the column saying when rows were loaded); "
+                "file sources use the files' modification times",
+                key,
             )
+        partition_by = spec.get("partition_by")
+        if partition_by is not None and (
+            not isinstance(partition_by, str) or not _IDENT.match(partition_by)
+        ):
+            raise fail(f"partition_by must be a column name, got {partition_by!r}", "partition_by")
+        grain_text = spec.get("grain", "day")
+        if grain_text not in [g.value for g in Grain]:
+            raise fail(
+                f"grain must be one of: {', '.join(g.value for g in Grain)}, got {grain_text!r}",
+                "grain",
+            )
+        if "grain" in spec and partition_by is None and not (path and _has_placeholder(path)):
+            raise fail(
+                "grain needs partition_by (or a path with {date}-style placeholders)", "grain"
+            )
+        columns = spec.get("columns", {})
+        if not isinstance(columns, dict) or not all(
+            _IDENT.match(k) and isinstance(v, str) and _TYPE.match(v) for k, v in columns.items()
+        ):
+            raise fail(
+                "columns must map column names to types, e.g. "
+                'columns = { id = "BIGINT", amount = "DECIMAL(18,2)" }',
+                "columns",
+            )
+        for key in ("owner", "description"):
+            if key in spec and not isinstance(spec[key], str):
+                raise fail(f"{key} must be text", key)
         sources[name.lower()] = Source(
             name=name.lower(),
             path=path,
@@ -233,8 +339,18 @@ def _load_sources(raw: dict, config_path: Path) -> dict[str, Source]:
             options=MappingProxyType(dict(options)),
             owner=spec.get("owner"),
             description=spec.get("description"),
+            loaded_at=loaded_at.lower() if loaded_at else None,
+            warn_after=durations.get("warn_after"),
+            error_after=durations.get("error_after"),
+            partition_by=partition_by.lower() if partition_by else None,
+            grain=Grain(grain_text),
+            columns=tuple((k.lower(), v.upper()) for k, v in columns.items()),
         )
     return sources
+
+
+def _has_placeholder(path: str) -> bool:
+    return any(f"{{{p}}}" in path for p in ("date", "month", "year", "hour"))
 
 
 def _format_from_path(path: str) -> str | None:
@@ -252,7 +368,10 @@ def _format_from_path(path: str) -> str | None:
 def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
     """Read the whole project: settings, sources and every model (headers parsed, SQL analysed)."""
     settings, raw = load_settings(Path(root), warehouse)
-    sources = _load_sources(raw, settings.config_path)
+    config_text = (
+        settings.config_path.read_text(encoding="utf-8") if settings.config_path.exists() else ""
+    )
+    sources = _load_sources(raw, settings.config_path, config_text)
     models: dict[str, Model] = {}
     models_dir = settings.root / "models"
     paths = sorted(models_dir.rglob("*.sql")) if models_dir.is_dir() else []
@@ -271,7 +390,33 @@ def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
                 f"model {model.name} has the name of a declared source in {CONFIG_FILE}", rel
             )
         models[model.name] = model
+    _attach_custom_checks(settings, models)
     return Project(settings, MappingProxyType(models), MappingProxyType(sources))
+
+
+def _attach_custom_checks(settings: Settings, models: dict[str, Model]) -> None:
+    """`checks/**/*.sql`: each names the model it checks and returns the rows that violate it."""
+    from dataclasses import replace
+
+    folder = settings.root / "checks"
+    for path in sorted(folder.rglob("*.sql")) if folder.is_dir() else []:
+        relpath = str(path.relative_to(settings.root))
+        try:
+            text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            raise ProjectError("file is not UTF-8 text", relpath) from None
+        target, check = checks_mod.parse_custom(text, relpath)
+        if "." not in target:
+            target = f"{settings.default_schema}.{target}"
+        if target not in models:
+            raise ProjectError(
+                f"model: no model named '{target}'{suggest(target, models)}", relpath, 1
+            )
+        model = models[target]
+        probe = Window.containing(datetime(2000, 1, 1), model.grain)
+        analysis = sql.analyze(text, relpath, model.window_literals(probe))
+        tables = tuple(t for t in analysis.tables if t not in (model.name, model.table))
+        models[target] = replace(model, checks=(*model.checks, replace(check, tables=tables)))
 
 
 def model_name(path: Path, settings: Settings) -> tuple[str, str]:
@@ -386,6 +531,7 @@ def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
     """Parse the leading `-- key: value` lines into Model fields, and the line of each key."""
     values: dict[str, object] = {}
     lines: dict[str, int] = {}
+    found: list[Check] = []
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped:
@@ -397,12 +543,19 @@ def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
             continue
         written, value = match["key"], match["value"].strip()
         key = written.lower().replace("-", "_")
+        if key in ("check", "check warn", "check block"):
+            severity = "warn" if key == "check warn" else "block"
+            try:
+                found.append(checks_mod.parse(value, severity, relpath, number))
+            except ValueError as exc:
+                raise ProjectError(f"bad check: {exc}", relpath, number) from None
+            continue
         if key not in HEADER_KEYS and written[0].isupper():
             continue  # free text such as "-- Note: ..." or "-- TODO: ..."
         if key not in HEADER_KEYS:
             raise ProjectError(
-                f"unknown header key '{key}'{suggest(key, HEADER_KEYS)}; "
-                f"accepted keys: {', '.join(HEADER_KEYS)}",
+                f"unknown header key '{key}'{suggest(key, [*HEADER_KEYS, 'check'])}; "
+                f"accepted keys: {', '.join(HEADER_KEYS)}, check, check warn",
                 relpath,
                 number,
             )
@@ -415,7 +568,9 @@ def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
         except ValueError as exc:
             raise ProjectError(f"bad value for '{key}': {exc}", relpath, number) from None
         lines[key] = number
-    return _validate_header(values, lines, relpath), lines
+    fields = _validate_header(values, lines, relpath)
+    fields["checks"] = tuple(found)
+    return fields, lines
 
 
 def _validate_header(values: dict, lines: dict[str, int], relpath: str) -> dict:

@@ -102,9 +102,10 @@ class ConsoleReporter(Reporter):
     def started(self, plan: Plan, run_id: int) -> None:
         self.total = len(plan.tasks) + len(plan.held)
         if plan.tasks:
+            held = f", {len(plan.held)} held back" if plan.held else ""
             print(
                 f"run {run_id}: {_count(len(plan.tasks), 'task')} over "
-                f"{_count(len({t.model for t in plan.tasks}), 'model')}",
+                f"{_count(len({t.model for t in plan.tasks}), 'model')}{held}",
                 file=self.stream,
             )
 
@@ -133,6 +134,10 @@ class ConsoleReporter(Reporter):
             )
 
 
+PROBLEMS = ("failed", "check_failed", "blocked", "waiting", "skipped")
+"""Task states other than success, most urgent first."""
+
+
 def format_result(result, dag: DAG) -> list[str]:
     """The end-of-run summary: one line per model, then every failure and skip, then totals."""
     lines: list[str] = []
@@ -154,17 +159,21 @@ def format_result(result, dag: DAG) -> list[str]:
             span = f" {describe(windows)}" if windows else ""
             row_text = f", {_count(rows, 'row')}" if dag.models[model].kind != "view" else ""
             parts.append(f"{built}{span}{row_text}")
-        for status in ("failed", "skipped"):
+        for status in PROBLEMS:
             n = sum(1 for o in outcomes if o.status == status)
             if n:
-                parts.append(f"{n} {status}")
-        mark = "x" if any(o.status == "failed" for o in outcomes) else ("-" if not ok else "ok")
+                parts.append(f"{n} {status.replace('_', ' ')}")
+        warned = sum(1 for o in outcomes for r in o.checks if r.status == "warn")
+        if warned:
+            parts.append(f"{warned} check warning{'s' if warned != 1 else ''}")
+        needs_action = any(o.status in ("failed", "check_failed", "blocked") for o in outcomes)
+        mark = "x" if needs_action else ("-" if not ok else "ok")
         lines.append(f"  {mark:<2} {model:<{width}}  {'; '.join(parts)}")
     lines.extend(_problem_lines(result))
     counts = [f"{result.count('success')} succeeded"]
-    for status in ("failed", "skipped"):
+    for status in PROBLEMS:
         if result.count(status):
-            counts.append(f"{result.count(status)} {status}")
+            counts.append(f"{result.count(status)} {status.replace('_', ' ')}")
     if not result.outcomes and result.plan.request.backfill is not None:
         start, end = result.plan.request.backfill
         lines.append(
@@ -183,14 +192,20 @@ def format_result(result, dag: DAG) -> list[str]:
 def _problem_lines(result, limit: int = 12) -> list[str]:
     """Failures and skips, one line per model and cause, windows folded into ranges."""
     groups: dict[tuple[str, str, str], list[Outcome]] = defaultdict(list)
-    for o in result.outcomes:
+    for o in sorted(
+        result.outcomes, key=lambda o: PROBLEMS.index(o.status) if o.status in PROBLEMS else -1
+    ):
         if o.status != "success":
             groups[(o.status, o.model, o.error or o.reason)].append(o)
+        for r in o.checks:
+            if r.status == "warn":
+                detail = f"{r.check.name}: {r.message or f'{r.failing} failing rows'}"
+                groups[("check warning", o.model, detail)].append(o)
     lines = []
     for (status, model, detail), group in list(groups.items())[:limit]:
         windows = sorted(o.window for o in group if o.window)
         where = f"[{describe(windows)}]" if windows else f"[{group[0].key}]"
-        lines.append(f"  {status}: {model}{where}: {detail}")
+        lines.append(f"  {status.replace('_', ' ')}: {model}{where}: {detail}")
     if len(groups) > limit:
         lines.append(f"  ... {len(groups) - limit} more (see: orchestrator runs {result.run_id})")
     return lines
@@ -235,3 +250,38 @@ def _cell(value) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(_cell(v) for v in value)
     return str(value)
+
+
+def format_check_report(report) -> list[str]:
+    """`orchestrator check`: a line per model, then each failure with a sample row."""
+    by_model: dict[str, list] = defaultdict(list)
+    for model, result in report.results:
+        by_model[model].append(result)
+    if not by_model:
+        return ["no checks to run (no selected model with checks is built)"]
+    lines = []
+    width = max(len(m) for m in by_model)
+    for model, results in by_model.items():
+        bad = [r for r in results if r.status != "pass"]
+        checks_n = len({r.check.name for r in results})
+        verdict = "ok" if not any(r.failed and r.check.blocking for r in bad) else "x"
+        lines.append(
+            f"  {verdict:<2} {model:<{width}}  {_count(checks_n, 'check')}, "
+            f"{len(results) - len(bad)} passed, {len(bad)} not"
+        )
+        for r in bad[:10]:
+            what = r.message or f"{r.failing} failing row{'s' if r.failing != 1 else ''}"
+            sample = f"  e.g. {r.sample[0]}" if r.sample else ""
+            label = {"fail": "failed", "warn": "warning", "error": "error"}[r.status]
+            lines.append(f"      {label}: {r.check.name} [{r.key}]: {what}{sample}")
+        if len(bad) > 10:
+            lines.append(
+                f"      ... and {len(bad) - 10} more (orchestrator.check_results, "
+                f"run {report.run_id})"
+            )
+    failed = sum(1 for _, r in report.results if r.failed and r.check.blocking)
+    lines.append(
+        f"check run {report.run_id}: {len(report.results)} results, "
+        f"{failed} blocking failure{'s' if failed != 1 else ''}"
+    )
+    return lines

@@ -23,9 +23,11 @@ from functools import lru_cache
 from .errors import ProjectError, UsageError
 
 _SIMPLE_EXPR = re.compile(
-    r"\{\{-?\s*(?:(?P<name>start|end)|var\(\s*(?P<q>['\"])(?P<var>[^'\"]*)(?P=q)\s*\))\s*-?\}\}"
+    r"\{\{-?\s*(?:(?P<name>start|end|this)|var\(\s*(?P<q>['\"])(?P<var>[^'\"]*)(?P=q)\s*\))\s*-?\}\}"
 )
 _JINJA_MARKERS = ("{{", "{%", "{#")
+THIS = "__this__"
+"""What `{{ this }}` (the relation being written) renders to while parsing."""
 
 
 def quote_literal(value: str) -> str:
@@ -64,7 +66,7 @@ def render(
 
     def simple(match: re.Match[str]) -> str:
         if match["name"]:
-            return window_literals[match["name"]]
+            return window_literals.get(match["name"], "NULL")
         return var(match["var"])
 
     fast = _SIMPLE_EXPR.sub(simple, text)
@@ -81,7 +83,12 @@ def _render_jinja(text: str, window_literals: Mapping[str, str], var, path: str)
     except jinja2.TemplateSyntaxError as exc:
         raise ProjectError(f"template error: {exc.message}", path, exc.lineno) from None
     try:
-        return template.render(start=window_literals["start"], end=window_literals["end"], var=var)
+        return template.render(
+            start=window_literals["start"],
+            end=window_literals["end"],
+            this=window_literals.get("this", "NULL"),
+            var=var,
+        )
     except jinja2.UndefinedError as exc:
         raise ProjectError(f"template error: {exc.message}", path) from None
 
@@ -110,7 +117,8 @@ class Analysis:
 def analyze(text: str, path: str, window_literals: Mapping[str, str] | None = None) -> Analysis:
     """Parse a model template and extract what it reads. Raises ProjectError naming the file and
     line for template errors, syntax errors, and anything that is not exactly one SELECT."""
-    literals = window_literals or {"start": "DATE '0001-01-01'", "end": "DATE '0001-01-02'"}
+    literals = dict(window_literals or {"start": "DATE '0001-01-01'", "end": "DATE '0001-01-02'"})
+    literals["this"] = THIS
     used: list[str] = []
 
     def placeholder(name: str) -> str:
@@ -120,6 +128,7 @@ def analyze(text: str, path: str, window_literals: Mapping[str, str] | None = No
     rendered = render(text, literals, placeholder, path=path)
     statement, tokens = parse(rendered, path)
     tables, files = references(statement)
+    tables = tuple(t for t in tables if t != THIS)
     return Analysis(tables, files, tuple(dict.fromkeys(used)), _hash_tokens(tokens))
 
 

@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.runs (
     succeeded INTEGER,
     failed INTEGER,
     skipped INTEGER,
+    waiting INTEGER,
+    blocked INTEGER,
     error VARCHAR,
     tool_version VARCHAR
 );
@@ -71,6 +73,29 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.partitions (
     last_run BIGINT,
     last_attempt_at TIMESTAMP,
     error VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.check_results (
+    run_id BIGINT,
+    task_id INTEGER,
+    model VARCHAR,
+    partition_key VARCHAR,
+    check_name VARCHAR,
+    check_kind VARCHAR,
+    severity VARCHAR,
+    status VARCHAR,
+    failing_rows BIGINT,
+    sample JSON,
+    message VARCHAR,
+    checked_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.freshness (
+    source VARCHAR,
+    checked_at TIMESTAMP,
+    run_id BIGINT,
+    latest_loaded_at TIMESTAMP,
+    lag_seconds DOUBLE,
+    status VARCHAR,
+    detail VARCHAR
 );
 CREATE TABLE IF NOT EXISTS {SCHEMA}.models (
     name VARCHAR,
@@ -172,11 +197,64 @@ def decode_inputs(text: str | None) -> Mapping[str, tuple[int, int]]:
 # -- writes ---------------------------------------------------------------------------------------
 
 
+READINESS_VIEW = f"""
+CREATE VIEW IF NOT EXISTS {SCHEMA}.readiness AS
+WITH clock AS (
+    SELECT CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP) AS now_utc
+),
+expected AS (
+    SELECT m.name, m.kind, m.owner, m.grain, m.version, m.first_partition,
+        CASE WHEN m.kind = 'incremental' AND m.first_partition IS NOT NULL THEN
+            least(coalesce(m.end_partition, TIMESTAMP '9999-12-31'), date_trunc(m.grain, now_utc))
+        END AS expected_through
+    FROM {SCHEMA}.models m, clock
+),
+parts AS (
+    SELECT model,
+        count(*) FILTER (WHERE built_run IS NOT NULL) AS built,
+        count(*) FILTER (WHERE status IN ('failed', 'check_failed')) AS failed,
+        count(*) FILTER (WHERE status = 'blocked') AS blocked,
+        count(*) FILTER (WHERE status = 'waiting') AS waiting,
+        count(*) FILTER (WHERE status = 'skipped') AS skipped,
+        max(partition_end) FILTER (WHERE built_run IS NOT NULL) AS built_through,
+        max(built_at) AS last_built_at,
+        list(DISTINCT model_version) FILTER (WHERE built_run IS NOT NULL) AS versions
+    FROM {SCHEMA}.partitions GROUP BY model
+),
+counted AS (
+    SELECT e.*, coalesce(p.built, 0) AS built, coalesce(p.failed, 0) AS failed,
+        coalesce(p.blocked, 0) AS blocked, coalesce(p.waiting, 0) AS waiting,
+        coalesce(p.skipped, 0) AS skipped, p.built_through, p.last_built_at,
+        coalesce(len(list_filter(p.versions, lambda v: v <> e.version)), 0) > 0 AS outdated,
+        CASE
+            WHEN e.kind <> 'incremental' THEN 1
+            WHEN e.expected_through IS NULL THEN coalesce(p.built, 0)
+            ELSE greatest(date_diff(e.grain, e.first_partition, e.expected_through), 0)
+        END AS expected
+    FROM expected e LEFT JOIN parts p ON p.model = e.name
+)
+SELECT name AS model, kind, owner, grain, expected, built, failed, blocked, waiting, skipped,
+    expected_through, built_through, last_built_at,
+    CASE
+        WHEN failed > 0 OR blocked > 0 THEN 'failed'
+        WHEN built = 0 THEN 'missing'
+        WHEN outdated THEN 'stale'
+        WHEN built < expected OR waiting > 0 OR skipped > 0 THEN 'partial'
+        ELSE 'complete'
+    END AS state
+FROM counted
+ORDER BY name
+"""
+"""Per model: is its data complete, partial, stale (built by an older version), failed or
+missing, as of the current time (UTC)."""
+
+
 def ensure(con) -> None:
     """Create the state schema if it is missing and record its version."""
     for statement in DDL.split(";"):
         if statement.strip():
             con.execute(statement)
+    con.execute(READINESS_VIEW)
     if not con.execute(f"SELECT 1 FROM {SCHEMA}.meta WHERE key = 'schema_version'").fetchone():
         con.execute(
             f"INSERT INTO {SCHEMA}.meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
@@ -242,17 +320,13 @@ def finish_run(
 ) -> None:
     con.execute(
         f"UPDATE {SCHEMA}.runs SET status = ?, finished = ?, tasks = ?, succeeded = ?, "
-        "failed = ?, skipped = ?, error = ? WHERE run_id = ?",
-        [
-            status,
-            finished,
-            counts.get("tasks", 0),
-            counts.get("succeeded", 0),
-            counts.get("failed", 0),
-            counts.get("skipped", 0),
-            error,
-            run_id,
-        ],
+        "failed = ?, skipped = ?, waiting = ?, blocked = ?, error = ? WHERE run_id = ?",
+        [status, finished]
+        + [
+            counts.get(k, 0)
+            for k in ("tasks", "succeeded", "failed", "skipped", "waiting", "blocked")
+        ]
+        + [error, run_id],
     )
 
 
@@ -427,6 +501,39 @@ def source_views(con) -> dict[str, str]:
 def remember_source_view(con, name: str, statement: str) -> None:
     con.execute(f"DELETE FROM {SCHEMA}.meta WHERE key = ?", [f"source_view:{name}"])
     con.execute(f"INSERT INTO {SCHEMA}.meta VALUES (?, ?)", [f"source_view:{name}", statement])
+
+
+def insert_check_results(con, run_id: int, task_id: int, model: str, results, at: datetime) -> None:
+    if not results:
+        return
+    con.executemany(
+        f"INSERT INTO {SCHEMA}.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                run_id,
+                task_id,
+                model,
+                r.key,
+                r.check.name,
+                r.check.kind,
+                str(r.check.severity),
+                r.status,
+                r.failing,
+                json.dumps(list(r.sample), default=str) if r.sample else None,
+                r.message,
+                at,
+            ]
+            for r in results
+        ],
+    )
+
+
+def insert_freshness(con, rows: Sequence[Sequence]) -> None:
+    """rows: (source, checked_at, run_id, latest_loaded_at, lag_seconds, status, detail)."""
+    if rows:
+        con.executemany(
+            f"INSERT INTO {SCHEMA}.freshness VALUES (?, ?, ?, ?, ?, ?, ?)", [list(r) for r in rows]
+        )
 
 
 def forget_partitions(con, model: str) -> None:

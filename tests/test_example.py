@@ -59,5 +59,5 @@ def test_example_backfill_is_idempotent(example):
 
 def test_example_dag_lists_declared_sources(example):
     out = example.cli("dag")
-    assert "raw.payments  (file source examples/data/payments/*.csv)" in out.stdout
+    assert "raw.payments  (file source examples/data/payments/payments_{date}.csv)" in out.stdout
     assert "9 models, 4 external sources" in out.stdout

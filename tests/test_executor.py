@@ -132,7 +132,7 @@ def test_failure_skips_downstream_and_the_independent_rest_goes_on(events):
     skipped = events.query(
         "select reason from orchestrator.task_runs where model = 'marts.summary'"
     )
-    assert skipped == [("upstream failed: marts.fact[2024-01-05]",)]
+    assert skipped == [("upstream marts.fact[2024-01-05] failed",)]
     assert not events.query("select 1 from information_schema.tables where table_name = 'summary'")
 
 

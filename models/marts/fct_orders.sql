@@ -4,6 +4,10 @@
 -- end: 2026-11-01
 -- owner: finance
 -- tags: finance, daily
+-- check: unique(order_id)
+-- check: relationships(order_id, staging.stg_orders.order_id)
+-- check: expression(captured_amount <= gross_amount)
+-- check warn: row_count_change(max_pct=60)
 -- Daily order facts: each order with what the processor captured for it.
 with payments as (
     select order_id,

@@ -4,6 +4,9 @@
 -- end: 2026-11-01
 -- owner: finance
 -- tags: finance, daily
+-- check: row_count(min=1, max=1)
+-- check: not_null(net_revenue, order_revenue)
+-- check: columns(revenue_date DATE, net_revenue DECIMAL(18,2))
 -- Revenue per day: captured order revenue minus refunds plus the day's share of subscriptions.
 with orders as (
     select order_date as revenue_date,

@@ -1,6 +1,8 @@
 -- kind: table
 -- owner: finance
 -- tags: finance, dashboard
+-- check: unique(revenue_date)
+-- check: not_null(net_revenue)
 -- What the revenue dashboard reads: one row per day with running figures.
 select
     revenue_date,

@@ -5,6 +5,11 @@
 -- end: 2026-11-01
 -- owner: data-platform
 -- tags: staging, daily
+-- check: not_null(order_id, order_date, amount)
+-- check: unique(order_id)
+-- check: accepted_values(currency, 'USD', 'EUR')
+-- check: accepted_values(status, 'completed', 'cancelled')
+-- check: row_count(min=1)
 -- Orders, typed and cleaned, one partition per order day.
 select
     cast(order_id as bigint) as order_id,

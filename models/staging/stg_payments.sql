@@ -4,6 +4,9 @@
 -- end: 2026-11-01
 -- owner: payments
 -- tags: staging, daily
+-- check: unique(payment_id)
+-- check: accepted_values(status, 'captured', 'failed')
+-- check: expression(processor_fee >= 0 and amount > 0)
 select
     cast(payment_id as bigint) as payment_id,
     cast(order_id as bigint) as order_id,

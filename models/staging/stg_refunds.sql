@@ -4,6 +4,8 @@
 -- end: 2026-11-01
 -- owner: payments
 -- tags: staging, daily
+-- check: not_null(refund_id, order_id, amount)
+-- check: expression(amount > 0)
 select
     cast(refund_id as bigint) as refund_id,
     cast(order_id as bigint) as order_id,

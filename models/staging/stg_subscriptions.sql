@@ -1,6 +1,8 @@
 -- kind: table
 -- owner: billing
 -- tags: staging
+-- check: unique(subscription_id)
+-- check: accepted_values(plan, 'starter', 'team', 'business')
 select
     cast(subscription_id as bigint) as subscription_id,
     cast(customer_id as bigint) as customer_id,
