@@ -201,6 +201,7 @@ def run(
                 threads=workers,
                 reporter=reporter,
                 default_schema=ws.project.settings.default_schema,
+                session=lambda task: freshness.session_statements(ws.project, ws.dag, task),
             )
         except BaseException as exc:
             state.finish_run(
@@ -266,7 +267,11 @@ def _sync_catalog(ws: Workspace, con) -> None:
             pattern = freshness.glob_pattern(ws.project.root, source.path)
             if freshness.matching_files(pattern):  # no file yet: its readers wait
                 views[source.name] = materialize.source_view(
-                    source.name, pattern, source.format, source.options
+                    source.name,
+                    pattern,
+                    source.format,
+                    source.options,
+                    source.read_by_partition,
                 )
     con.execute("BEGIN")
     try:

@@ -79,8 +79,11 @@ def execute(
     reporter: Reporter | None = None,
     now: Callable[[], datetime] = utcnow,
     default_schema: str = "main",
+    session: Callable[[Task], list[str]] | None = None,
 ) -> list[Outcome]:
-    """Run every task of `plan` against the open warehouse connection `con`."""
+    """Run every task of `plan` against the open warehouse connection `con`. `session(task)`
+    gives statements to run on the task's cursor first (session settings, outside any
+    transaction)."""
     reporter = reporter or Reporter()
     live = _Live(
         built={m: dict(parts) for m, parts in snapshot.built.items()},
@@ -109,7 +112,9 @@ def execute(
         return local.cursor
 
     def work(task: Task) -> Outcome:
-        runner = _TaskRunner(task, dag, cursor(), live, run_id, variables, now, default_schema)
+        runner = _TaskRunner(
+            task, dag, cursor(), live, run_id, variables, now, default_schema, session
+        )
         return runner.run()
 
     def skip_downstream(failed: Task, why: str) -> None:
@@ -284,6 +289,7 @@ class _TaskRunner:
         variables: Mapping[str, str],
         now,
         default_schema: str,
+        session=None,
     ):
         self.task = task
         self.model = dag.models[task.model]
@@ -295,6 +301,7 @@ class _TaskRunner:
         self.variables = used_vars(self.model, variables)
         self.now = now
         self.dag_default_schema = default_schema
+        self.session = session
         self.results: list[checks.Result] = []
 
     def run(self) -> Outcome:
@@ -452,6 +459,8 @@ class _TaskRunner:
             existing = self.live.relations.get(model.name)
             shadow_exists = model.name in self.live.shadows
         self.cur.execute(materialize.search_path(model.schema, self.dag_default_schema))
+        for statement in self.session(task) if self.session else ():
+            self.cur.execute(statement)
         write = materialize.build(
             model,
             rendered,

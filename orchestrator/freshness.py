@@ -325,3 +325,24 @@ def gates(inspector: Inspector, dag: DAG, tasks: Iterable[Task]) -> dict[tuple[s
                 found[(task.model, task.key if task.window else WHOLE)] = gate
                 break
     return found
+
+
+def session_statements(project: Project, dag: DAG, task: Task) -> list[str]:
+    """Before a task runs: point every read-by-partition source at the files of the task's
+    window when its model reads it, and at all files otherwise (a cursor serves many tasks)."""
+    from . import materialize
+
+    statements = []
+    reads = set(dag.sources.get(task.model, ()))
+    for source in project.sources.values():
+        if not source.read_by_partition:
+            continue
+        files = None
+        if source.name in reads and task.window is not None and source.path:
+            files = [
+                f
+                for w in windows(task.window.start, task.window.end, source.grain)
+                for f in matching_files(window_pattern(project.root, source.path, w))
+            ]
+        statements.append(materialize.set_files(source.name, files))
+    return statements

@@ -8,6 +8,7 @@ then `finish`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -222,11 +223,33 @@ def swap(model: Model, existing: str | None) -> Write:
 _READERS = {"csv": "read_csv", "parquet": "read_parquet", "json": "read_json"}
 
 
-def source_view(name: str, path: str, fmt: str, options: Mapping[str, object]) -> str:
+def files_variable(name: str) -> str:
+    """The session variable a partition task sets to the files of its window."""
+    return "orchestrator_files_" + re.sub(r"\W", "_", name)
+
+
+def set_files(name: str, files: list[str] | None) -> str:
+    if files is None:
+        return f"RESET VARIABLE {files_variable(name)}"
+    listed = ", ".join(literal(f) for f in files)
+    return f"SET VARIABLE {files_variable(name)} = [{listed}]::VARCHAR[]"
+
+
+def source_view(
+    name: str, path: str, fmt: str, options: Mapping[str, object], by_partition: bool = False
+) -> str:
     """A declared file source as a view, so models read it by name like any table. `path` is
-    absolute: the view must work whatever the reader's working directory."""
+    absolute: the view must work whatever the reader's working directory. With `by_partition`
+    the view reads the files a session variable lists when a task set it, else every file."""
     schema, table = name.split(".")
-    args = [literal(path)] + [f"{key} = {literal(value)}" for key, value in options.items()]
+    if fmt in ("csv", "json") and "union_by_name" not in options:
+        # files matched by name, not position: one file with other columns (held back by its
+        # drift check) must not make every other file unreadable
+        options = {**options, "union_by_name": True}
+    files = literal(path)
+    if by_partition:
+        files = f"coalesce(getvariable('{files_variable(name)}'), [{literal(path)}])"
+    args = [files] + [f"{key} = {literal(value)}" for key, value in options.items()]
     return (
         f"CREATE OR REPLACE VIEW {quote(schema)}.{quote(table)} AS "
         f"SELECT * FROM {_READERS[fmt]}({', '.join(args)})"

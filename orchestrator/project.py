@@ -53,6 +53,7 @@ class Source:
     partition_by: str | None = None  # arrival is judged per window of this column
     grain: Grain = Grain.DAY
     columns: tuple[tuple[str, str], ...] = ()  # declared schema: drift blocks readers
+    read_by_partition: bool = False  # a partition task reads only its window's files
 
     @property
     def partitioned(self) -> bool:
@@ -156,6 +157,7 @@ _SOURCE_KEYS = {
     "partition_by",
     "grain",
     "columns",
+    "read_by_partition",
 }
 _TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?(\[\])?$")
 _SOURCE_FORMATS = {"csv", "parquet", "json"}
@@ -332,6 +334,13 @@ def _load_sources(raw: dict, config_path: Path, text: str) -> dict[str, Source]:
         for key in ("owner", "description"):
             if key in spec and not isinstance(spec[key], str):
                 raise fail(f"{key} must be text", key)
+        read_by_partition = spec.get("read_by_partition", False)
+        if not isinstance(read_by_partition, bool):
+            raise fail("read_by_partition must be true or false", "read_by_partition")
+        if read_by_partition and not (path and _has_placeholder(path)):
+            raise fail(
+                "read_by_partition needs a path with {date}-style placeholders", "read_by_partition"
+            )
         sources[name.lower()] = Source(
             name=name.lower(),
             path=path,
@@ -345,6 +354,7 @@ def _load_sources(raw: dict, config_path: Path, text: str) -> dict[str, Source]:
             partition_by=partition_by.lower() if partition_by else None,
             grain=Grain(grain_text),
             columns=tuple((k.lower(), v.upper()) for k, v in columns.items()),
+            read_by_partition=read_by_partition,
         )
     return sources
 

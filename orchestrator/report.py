@@ -59,7 +59,11 @@ def format_plan(plan: Plan, dag: DAG, *, verbose: bool = False) -> list[str]:
             if verbose and windows:
                 lines.extend(f"      {w.key}" for w in windows)
     if plan.held:
-        lines.append(f"held: {_count(len(plan.held), 'task')} will not run")
+        by_status = defaultdict(int)
+        for h in plan.held:
+            by_status[h.status] += 1
+        summary = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()))
+        lines.append(f"held back: {_count(len(plan.held), 'task')} will not run ({summary})")
         lines.extend(_held_lines(plan, width, verbose))
     idle = [m for m in plan.models if m not in models_with_work]
     if idle:
@@ -71,14 +75,14 @@ def format_plan(plan: Plan, dag: DAG, *, verbose: bool = False) -> list[str]:
 
 
 def _held_lines(plan: Plan, width: int, verbose: bool) -> list[str]:
-    by_reason: dict[tuple[str, str], list] = defaultdict(list)
+    by_reason: dict[tuple[str, str, str], list] = defaultdict(list)
     for h in plan.held:
-        by_reason[(h.model, h.reason)].append(h)
+        by_reason[(h.model, h.status, h.reason)].append(h)
     lines = []
-    for (model, reason), group in by_reason.items():
+    for (model, status, reason), group in by_reason.items():
         windows = [h.window for h in group if h.window]
         where = f"[{describe(windows)}]" if windows else ""
-        lines.append(f"  {model}{where}: {reason}")
+        lines.append(f"  {status}: {model}{where}: {reason}")
     return lines if verbose or len(lines) <= 20 else lines[:20] + [f"  ... {len(lines) - 20} more"]
 
 

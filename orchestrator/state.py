@@ -468,14 +468,23 @@ def mark_partitions(con, records: Sequence[TaskRecord]) -> None:
         updated = con.execute(
             f"UPDATE {SCHEMA}.partitions SET status = ?, last_run = ?, last_attempt_at = ?, "
             "error = ? WHERE model = ? AND partition_key = ? RETURNING 1",
-            [r.status, r.run_id, r.finished, r.error, r.model, r.key],
+            [r.status, r.run_id, r.finished, r.error or r.reason, r.model, r.key],
         ).fetchall()
         if not updated:
             con.execute(
                 f"INSERT INTO {SCHEMA}.partitions (model, partition_key, partition_start, "
                 "partition_end, status, last_run, last_attempt_at, error) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [r.model, r.key, r.start, r.end, r.status, r.run_id, r.finished, r.error],
+                [
+                    r.model,
+                    r.key,
+                    r.start,
+                    r.end,
+                    r.status,
+                    r.run_id,
+                    r.finished,
+                    r.error or r.reason,
+                ],
             )
 
 

@@ -1,0 +1,250 @@
+"""Sources: arrival per partition (waiting, then published), drift (blocked, naming columns),
+freshness thresholds, and the example scenario end to end through the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+
+import pytest
+from conftest import REPO
+
+from orchestrator import api
+from orchestrator.project import parse_duration
+
+DAY_MODEL = """
+-- kind: incremental
+-- partition_by: d
+-- start: 2024-01-01
+select cast(id as bigint) as id, cast(d as date) as d from raw.events
+where cast(d as date) >= {{ start }} and cast(d as date) < {{ end }}
+"""
+
+
+def write_day(project, day: str, header: str = "id,d", rows: int = 2) -> None:
+    lines = [header] + [f"{i},{day}" for i in range(rows)]
+    project.write(f"data/events_{day}.csv", "\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def files(project):
+    project.write(
+        "orchestrator.toml",
+        """
+        [sources."raw.events"]
+        path = "data/events_{date}.csv"
+        columns = { id = "BIGINT", d = "DATE" }
+    """,
+    )
+    project.model("s.daily", DAY_MODEL)
+    project.model("s.total", "select count(*) as n from s.daily")
+    for day in ("2024-01-01", "2024-01-02", "2024-01-04"):
+        write_day(project, day)
+    return project
+
+
+NOW = datetime(2024, 1, 5, 6)
+
+
+def test_late_partition_waits_then_publishes_on_a_later_run(files):
+    result = files.api_run(at=NOW)
+    status = {(o.model, o.key): o.status for o in result.outcomes}
+    assert status[("s.daily", "2024-01-03")] == "waiting"
+    assert status[("s.daily", "2024-01-04")] == "success"
+    assert status[("s.total", "all")] == "waiting"
+    assert result.exit_code == 0  # waiting alone does not fail a run
+    reason = next(o.reason for o in result.outcomes if o.key == "2024-01-03")
+    assert "raw.events[2024-01-03] has not arrived: no file matches data/events_2024-01-03.csv" in (
+        reason
+    )
+    assert files.query("select waiting, status from orchestrator.runs") == [(2, "success")]
+    write_day(files, "2024-01-03")
+    later = files.api_run(at=NOW)
+    assert sorted((o.model, o.key, o.status) for o in later.outcomes) == [
+        ("s.daily", "2024-01-03", "success"),
+        ("s.total", "all", "success"),
+    ]
+    assert files.query("select n from s.total") == [(8,)]
+
+
+def test_drifted_file_blocks_its_partition_naming_the_columns(files):
+    write_day(files, "2024-01-03", header="id,event_day")
+    result = files.api_run(at=NOW)
+    by = {(o.model, o.key): o for o in result.outcomes}
+    assert by[("s.daily", "2024-01-03")].status == "blocked"
+    assert (
+        "missing column(s): d; unexpected column(s): event_day"
+        in by[("s.daily", "2024-01-03")].reason
+    )
+    assert by[("s.daily", "2024-01-02")].status == "success"
+    assert result.exit_code == 1
+    out = files.cli("status", now="2024-01-05T06:00")
+    assert "1 blocked" in out.stdout
+
+
+def test_plan_shows_waiting_without_writing(files):
+    before = files.files()
+    out = files.cli("plan", now="2024-01-05T06:00")
+    assert "waiting" in out.stdout and "data/events_2024-01-03.csv" in out.stdout
+    assert files.files() == before
+
+
+def test_table_source_arrival_by_rows_and_freshness_by_loaded_at(project):
+    project.write(
+        "orchestrator.toml",
+        """
+        [sources."raw.events"]
+        partition_by = "d"
+        loaded_at = "loaded"
+        warn_after = "6h"
+        error_after = "1d"
+    """,
+    )
+    project.model("s.daily", DAY_MODEL)
+    project.seed("""
+        create schema raw;
+        create table raw.events as select 1 as id, date '2024-01-01' as d,
+            timestamp '2024-01-05 04:00' as loaded
+    """)
+    result = project.api_run(at=NOW)  # loaded 2h ago: fresh
+    assert {o.key: o.status for o in result.outcomes} == {
+        "2024-01-01": "success",
+        "2024-01-02": "waiting",
+        "2024-01-03": "waiting",
+        "2024-01-04": "waiting",
+    }
+    fresh = project.query("select status, lag_seconds from orchestrator.freshness")
+    assert fresh == [("fresh", 7200.0)]
+    # 10 hours later: late (warn) but not stale: waiting partitions are still only waiting
+    result = project.api_run(at=NOW + timedelta(hours=8))
+    assert {o.status for o in result.outcomes} == {"waiting"}
+    assert project.query(
+        "select status from orchestrator.freshness order by run_id desc limit 1"
+    ) == [("warn",)]
+    # two days later with new rows for the 2nd but no new load: stale, everything blocked
+    project.seed(
+        "insert into raw.events values (2, date '2024-01-02', timestamp '2024-01-05 04:00')"
+    )
+    result = project.api_run(at=NOW + timedelta(days=2))
+    assert {o.status for o in result.outcomes} == {"blocked"}
+    assert "is stale: last loaded 2024-01-05 04:00 UTC, 2d2h ago (error_after 1d)" in (
+        result.outcomes[0].reason
+    )
+    assert result.exit_code == 1
+
+
+def test_freshness_command_records_and_exits_by_status(project):
+    project.write(
+        "orchestrator.toml",
+        """
+        [sources."raw.files"]
+        path = "data/*.csv"
+        warn_after = "1h"
+        error_after = "2h"
+    """,
+    )
+    project.model("s.m", "select * from raw.files")
+    project.write("data/a.csv", "x\n1\n")
+    old = datetime.now().timestamp() - 3 * 3600
+    os.utime(project.root / "data" / "a.csv", (old, old))
+    out = project.cli("freshness", now=None)
+    assert out.returncode == 1
+    assert "stale" in out.stdout and "raw.files" in out.stdout
+    os.utime(project.root / "data" / "a.csv")
+    out = project.cli("freshness", now=None)
+    assert out.returncode == 0 and "fresh" in out.stdout
+    assert project.query("select status from orchestrator.freshness order by run_id") == [
+        ("stale",),
+        ("fresh",),
+    ]
+
+
+def test_missing_files_mean_waiting_not_a_crash(project):
+    project.write("orchestrator.toml", '[sources."raw.x"]\npath = "data/*.csv"\n')
+    project.model("s.m", "select * from raw.x")
+    project.model("s.other", "select 1 as one")
+    result = project.api_run()
+    assert {o.model: o.status for o in result.outcomes} == {"s.m": "waiting", "s.other": "success"}
+    assert "has no data yet: no file matches data/*.csv" in result.outcomes[0].reason
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[sources."raw.x"]\nwarn_after = "soon"\npath = "x.csv"', "is not a duration"),
+        ('[sources."raw.x"]\nerror_after = "1h"', "error_after needs loaded_at"),
+        (
+            '[sources."raw.x"]\nwarn_after = "2h"\nerror_after = "1h"\npath = "x.csv"',
+            "error_after must not be shorter",
+        ),
+        ('[sources."raw.x"]\ngrain = "week"\npartition_by = "d"', "grain must be one of"),
+        ('[sources."raw.x"]\ncolumns = { id = 1 }', "columns must map column names to types"),
+    ],
+)
+def test_bad_source_settings_point_at_the_line(project, toml, message):
+    project.write("orchestrator.toml", "# sources\n" + toml)
+    project.model("s.m", "select 1 as one")
+    out = project.cli("plan")
+    assert out.returncode == 2
+    assert "orchestrator.toml:" in out.stderr and message in out.stderr
+
+
+def test_durations():
+    assert parse_duration("1h30m") == timedelta(hours=1, minutes=30)
+    assert parse_duration("2d") == timedelta(days=2)
+    with pytest.raises(ValueError):
+        parse_duration("3 weeks")
+
+
+def test_status_owner_filter(files):
+    files.model("s.mine", "-- owner: ana\nselect 1 as one")
+    out = files.cli("status", "--owner", "ana", now="2024-01-05T06:00")
+    assert "s.mine" in out.stdout and "s.daily" not in out.stdout
+
+
+def test_example_scenario_end_to_end(tmp_path):
+    target = tmp_path / "scenario"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "late_data_scenario.py"), "--keep", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "blocked: staging.stg_refunds[2026-10-21]: source raw.refunds[2026-10-21] drifted" in out
+    assert "missing column(s): amount, reason" in out
+    assert (
+        "waiting: staging.stg_payments[2026-10-20]: source raw.payments[2026-10-20] has not "
+        "arrived" in out
+    )
+    assert "first run exit 1 (a blocked source needs someone), second run exit 0" in out
+    ws = api.open_workspace(target)
+    columns, rows = api.query(ws.warehouse, "select count(*) from marts.revenue_daily")
+    assert rows == [(21,)]
+
+
+@pytest.mark.parametrize("by_partition", [True, False])
+def test_read_by_partition_reads_only_the_windows_files(project, by_partition):
+    project.write(
+        "orchestrator.toml",
+        f"""
+        [sources."raw.events"]
+        path = "data/events_{{date}}.csv"
+        read_by_partition = {str(by_partition).lower()}
+    """,
+    )
+    project.model("s.daily", DAY_MODEL)
+    project.model("s.everything", "select count(*) as n from raw.events")
+    write_day(project, "2024-01-01")
+    # the file of the 2nd also carries a straggler dated the 1st
+    project.write("data/events_2024-01-02.csv", "id,d\n7,2024-01-02\n8,2024-01-01\n")
+    project.api_run(at=datetime(2024, 1, 3))
+    first_day = project.scalar("select count(*) from s.daily where d = date '2024-01-01'")
+    assert first_day == (2 if by_partition else 3)
+    # other readers, and people querying the view, always see every file
+    assert project.query("select n from s.everything") == [(4,)]
+    con_rows = api.query(project.warehouse, "select count(*) from raw.events")[1]
+    assert con_rows == [(4,)]
