@@ -243,6 +243,8 @@ def run(
 def _sync_catalog(ws: Workspace, con) -> None:
     """The models table mirrors the project; declared file sources are views over their files.
     Both are rewritten only when they changed, so a run with nothing to do changes nothing."""
+    import duckdb
+
     rows = [
         [
             name,
@@ -261,31 +263,31 @@ def _sync_catalog(ws: Workspace, con) -> None:
         for name in ws.dag.order
         for m in [ws.dag.models[name]]
     ]
-    views = {}
-    for source in ws.project.sources.values():
-        if source.path and source.format:
-            pattern = freshness.glob_pattern(ws.project.root, source.path)
-            if freshness.matching_files(pattern):  # no file yet: its readers wait
-                views[source.name] = materialize.source_view(
-                    source.name,
-                    pattern,
-                    source.format,
-                    source.options,
-                    source.read_by_partition,
-                )
     con.execute("BEGIN")
     try:
         state.replace_models(con, rows, utcnow())
-        known = state.source_views(con)
-        for name, statement in views.items():
-            if known.get(name) != statement or name not in state.relations(con):
-                con.execute(materialize.create_schema(name.split(".")[0]))
-                con.execute(statement)
-                state.remember_source_view(con, name, statement)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    known = state.source_views(con)
+    existing = state.relations(con)
+    for source in ws.project.sources.values():
+        if not (source.path and source.format):
+            continue
+        pattern = freshness.glob_pattern(ws.project.root, source.path)
+        if not freshness.matching_files(pattern):
+            continue  # no file yet: its readers wait
+        for statement in materialize.source_views(source, pattern):
+            if known.get(source.name) == statement and source.name in existing:
+                break
+            try:
+                con.execute(materialize.create_schema(source.name.split(".")[0]))
+                con.execute(statement)
+            except duckdb.Error:
+                continue  # e.g. declared types on files that lack the column: try plainer
+            state.remember_source_view(con, source.name, statement)
+            break
 
 
 def init_warehouse(ws: Workspace) -> None:
@@ -318,6 +320,14 @@ def query(ws_warehouse: Path, sql: str) -> tuple[list[str], list[tuple]]:
 # -- read-only views of the state -----------------------------------------------------------------
 
 
+ATTEMPT_PROBLEMS = ("failed", "check_failed", "timed_out", "cancelled", "skipped")
+_ORDER = ("failed", "check_failed", "timed_out", "blocked", "cancelled", "skipped", "waiting")
+
+
+def _urgency(label: str) -> int:
+    return _ORDER.index(label) if label in _ORDER else len(_ORDER)
+
+
 def status(
     ws: Workspace,
     selectors: Sequence[str] = (),
@@ -327,7 +337,7 @@ def status(
 ) -> tuple[list[str], list[tuple]]:
     """Per model (or per partition): what is built, and what `run` would still do or hold back
     (evaluating sources as `run` would), with failed attempts since the last good build."""
-    from collections import Counter, defaultdict
+    from collections import defaultdict
     from dataclasses import replace
 
     import duckdb
@@ -380,13 +390,20 @@ def status(
     for name in names:
         model = ws.dag.models[name]
         built = snapshot.built.get(name, {}) if name in snapshot.relations else {}
-        pending_here = Counter(v.split(":")[0] for v in todo[name].values())
-        parts = [f"{n} {what}" for what, n in pending_here.most_common()]
-        failed = sorted(k for k, r in attempts[name].items() if r[2] in ("failed", "check_failed"))
-        if failed:
-            parts.append(
-                f"last attempt failed: {', '.join(failed[:3])}{' ...' if len(failed) > 3 else ''}"
-            )
+        # a pending partition whose last attempt went wrong is shown by how it went wrong
+        # (failed, check_failed, skipped...); the rest by why it is pending
+        labels: dict[str, list[str]] = defaultdict(list)
+        for key, why in todo[name].items():
+            last = attempts[name].get(key)
+            label = last[2] if last and last[2] in ATTEMPT_PROBLEMS else why.split(":")[0]
+            labels[label].append(key)
+        parts = []
+        for label, keys in sorted(labels.items(), key=lambda kv: _urgency(kv[0])):
+            where = ""
+            if label in ATTEMPT_PROBLEMS or label in ("blocked", "waiting"):
+                shown = ", ".join(sorted(keys)[:3]) + (" ..." if len(keys) > 3 else "")
+                where = f" ({shown})"
+            parts.append(f"{len(keys)} {label}{where}")
         state_text = "; ".join(parts) if parts else ("up to date" if built else "not built")
         runs_ = [b.run for b in built.values()]
         rows_total = (

@@ -18,8 +18,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
-from .errors import ProjectError, suggest
+from .errors import OrchestratorError, ProjectError, suggest
 from .partitions import WHOLE, Grain, Window
 
 SAMPLE_ROWS = 5
@@ -56,6 +57,7 @@ class Check:
     types: tuple[tuple[str, str], ...] = ()  # columns(...): (name, type)
     template: str = ""  # custom checks: their SQL
     tables: tuple[str, ...] = ()  # custom checks: the other relations they read
+    vars: tuple[str, ...] = ()  # custom checks: the run parameters they use
 
     @property
     def blocking(self) -> bool:
@@ -528,8 +530,37 @@ def _same_type(expected: str, actual: str, exact: bool) -> bool:
     )
 
 
-def judge_columns(check: Check, scope: Scope, actual: Sequence[tuple[str, str]]) -> list[Result]:
-    problems = column_differences(check.types, actual)
+def canonical_types(types: Sequence[str]) -> list[str]:
+    """Types as DuckDB names them (REAL -> FLOAT, INT64 -> BIGINT, VARCHAR(10) -> VARCHAR):
+    asking DuckDB is the only alias table that is always right. It is asked on a private
+    in-memory connection, so a bad type name never aborts a caller's transaction."""
+    return [_canonical(t) for t in types]
+
+
+@lru_cache(maxsize=512)
+def _canonical(kind: str) -> str:
+    import duckdb
+
+    if not _TYPE.match(kind):
+        return kind.upper()
+    try:
+        return duckdb.connect().execute(f"SELECT typeof(CAST(NULL AS {kind}))").fetchone()[0]
+    except duckdb.Error:  # an unknown name: compared as written, the mismatch will show it
+        return kind.upper()
+
+
+def judge_columns(
+    check: Check,
+    scope: Scope,
+    actual: Sequence[tuple[str, str]],
+    declared: Sequence[str] | None = None,
+) -> list[Result]:
+    expected = (
+        check.types
+        if declared is None
+        else tuple(zip([n for n, _ in check.types], declared, strict=True))
+    )
+    problems = column_differences(expected, actual)
     message = "; ".join(problems) if problems else None
     return [_result(check, key, len(problems), (), message) for key in scope.keys]
 
@@ -578,8 +609,11 @@ def evaluate(
                     results.extend(judge_row_count_change(check, scope, counts, history))
             else:
                 described = cur.execute(f"DESCRIBE SELECT * FROM {scope.relation}").fetchall()
-                results.extend(judge_columns(check, scope, [(r[0], r[1]) for r in described]))
-        except duckdb.Error as exc:
+                declared = canonical_types([t for _, t in check.types])
+                results.extend(
+                    judge_columns(check, scope, [(r[0], r[1]) for r in described], declared)
+                )
+        except (duckdb.Error, OrchestratorError) as exc:
             message = f"the check could not run: {_first_line(exc)}"
             results.extend(Result(check, key, "error", 0, (), message) for key in scope.keys)
             if stop_on_error:

@@ -74,3 +74,27 @@ def suggest(value: str, choices: Iterable[str], limit: int = 3) -> str:
     """' (did you mean: a, b?)' for the closest choices, or '' when nothing is close."""
     close = difflib.get_close_matches(value, list(choices), n=limit, cutoff=0.6)
     return f" (did you mean: {', '.join(close)}?)" if close else ""
+
+
+# Which errors are worth retrying. DuckDB's exception classes are named, not imported, so this
+# module stays free of the database driver; an error is transient when it or a base class has
+# one of these names. Everything else (parse, binder, catalog, constraint, conversion, a failed
+# check, the window guard) fails at once: running it again would fail the same way.
+TRANSIENT_ERRORS = frozenset(
+    {
+        "IOException",  # a file read or write failed, a lock on a file was not granted
+        "HTTPException",
+        "TransactionException",  # two transactions wrote the same rows
+        "SerializationException",
+        "ResourceInUseException",
+        "ConnectionException",
+        "OSError",  # from Python's own file access: an interrupted read, a full disk
+        "TimeoutError",
+    }
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, OrchestratorError):
+        return bool(getattr(exc, "transient", False))
+    return any(cls.__name__ in TRANSIENT_ERRORS for cls in type(exc).__mro__)

@@ -400,17 +400,20 @@ class _TaskRunner:
         scope = self._scope(relation)
         with self.live.lock:
             history = [
-                (k, b.rows or 0)
+                (k, b.rows)
                 for k, b in self.live.built.get(model.name, {}).items()
-                if k != self.task.key
+                if k != self.task.key and b.rows is not None
             ]
             if not model.partitioned:
                 previous = self.live.built.get(model.name, {}).get(WHOLE)
-                history = [("", previous.rows or 0)] if previous else []
+                history = [("", previous.rows)] if previous and previous.rows is not None else []
 
         def render(check: checks.Check) -> str:
             literals = model.window_literals(scope.outer, this=relation)
-            return sql.render(check.template, literals, self.all_variables, path=check.path)
+            text = sql.render(check.template, literals, self.all_variables, path=check.path)
+            if relation != model.relation:  # built aside: the model's name means the new data
+                text = sql.retarget(text, {model.name, model.table}, relation)
+            return text
 
         return checks.evaluate(
             self.cur,
@@ -438,7 +441,12 @@ class _TaskRunner:
         warn = [c for c in self.model.checks if not c.blocking]
         if not warn or self.task.action is Action.SWAP:
             return
-        results = self._evaluate(warn, self._target(), in_transaction=False)
+        try:
+            results = self._evaluate(warn, self._target(), in_transaction=False)
+        except Exception as exc:  # a warning must never turn a published task into a failure
+            results = [
+                checks.Result(c, self.task.key, "error", 0, (), first_line(exc)) for c in warn
+            ]
         self.results.extend(results)
         state.insert_check_results(
             self.cur, self.run_id, self.task.id, self.model.name, results, self.now()

@@ -3,10 +3,10 @@ whether their columns still match what was declared.
 
 A file source's `path` is a glob relative to the project root that may carry partition
 placeholders: `{date}` (YYYY-MM-DD), `{month}` (YYYY-MM), `{year}` (YYYY), `{hour}` (HH), e.g.
-`data/payments/payments_{date}.csv`. The source's view reads every file (placeholders become `*`);
-a partition window has arrived when a file for each of its periods exists. A source with
-`partition_by` (a table, or files without placeholders) has arrived for a window when it holds
-rows in it.
+`data/payments/payments_{date}.csv`; the finest one sets the source's grain. The source's view
+reads every file (placeholders become `*`); a partition window has arrived when a file for each
+of its periods exists. A source with `partition_by` (a table, or files without placeholders) has
+arrived for a window when it holds rows in it.
 
 What this finds becomes gates for the planner: `waiting` (not arrived yet: a later run picks it
 up) or `blocked` (stale past `error_after`, or columns drifted from `columns`: someone must act).
@@ -14,6 +14,7 @@ up) or `blocked` (stale past `error_after`, or columns drifted from `columns`: s
 
 from __future__ import annotations
 
+import csv
 import glob
 import os
 import re
@@ -22,14 +23,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .checks import column_differences, quote
+from .checks import canonical_types, column_differences, quote
 from .dag import DAG
 from .partitions import WHOLE, Window, windows
-from .planner import Action, Gate, Task
-from .project import Project, Source
+from .planner import Action, Gate, Task, worst
+from .project import Kind, Project, Source
 
 _PLACEHOLDER = re.compile(r"\{(date|month|year|hour)\}")
-_READERS = {"csv": "read_csv", "parquet": "read_parquet", "json": "read_json"}
 
 
 def glob_pattern(root: Path, path: str) -> str:
@@ -69,10 +69,12 @@ class SourceStatus:
     lag: timedelta | None
     status: str  # fresh | warn | stale | drifted | missing | unchecked
     detail: str
+    per_file: bool = False  # drift found in some files only: windows judge their own files
 
-    @property
-    def gate(self) -> Gate | None:
-        if self.status in ("stale", "drifted"):
+    def gate(self, windowed: bool = False) -> Gate | None:
+        if self.status == "stale" or (
+            self.status == "drifted" and not (windowed and self.per_file)
+        ):
             return Gate("blocked", f"source {self.source} is {self.status}: {self.detail}")
         if self.status == "missing":
             return Gate("waiting", f"source {self.source} has no data yet: {self.detail}")
@@ -83,19 +85,8 @@ class SourceStatus:
         return (self.source, self.checked_at, run_id, self.latest, lag, self.status, self.detail)
 
 
-def _reader_sql(source: Source, files: Sequence[str] | str) -> str:
-    paths = [files] if isinstance(files, str) else list(files)
-    literal = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
-    options = "".join(f", {k} = {_literal(v)}" for k, v in source.options.items())
-    return f"{_READERS[source.format or 'csv']}({literal}{options})"
-
-
-def _literal(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+def _files_sql(files: Sequence[str]) -> str:
+    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
 
 
 def _relation(source: Source) -> str:
@@ -116,6 +107,7 @@ class Inspector:
         self.now = now
         self.statuses: dict[str, SourceStatus] = {}
         self.windows: dict[tuple[str, str], Gate | None] = {}
+        self._headers: dict[tuple[str, float, int], list[str]] = {}
 
     # -- the whole source ---------------------------------------------------------------------
 
@@ -137,35 +129,26 @@ class Inspector:
         try:
             drift = self._whole_drift(source, files)
             latest = self._latest(source, files)
-        except duckdb.Error as exc:
+        except (duckdb.Error, OSError, csv.Error) as exc:
             return self._status(source, None, "drifted", f"cannot be read: {_first_line(exc)}")
         if drift:
-            return self._status(source, latest, "drifted", drift)
-        if latest is None:
             return self._status(
-                source,
-                None,
-                "unchecked" if not source.error_after else "stale",
-                "no rows with a load time" if source.loaded_at else "",
+                source, latest, "drifted", drift, per_file=has_placeholders(source.path)
+            )
+        if latest is None:
+            status = "stale" if source.error_after else "unchecked"
+            return self._status(
+                source, None, status, "no rows with a load time" if source.loaded_at else ""
             )
         lag = self.now - latest
+        loaded = f"last loaded {latest:%Y-%m-%d %H:%M} UTC, {_ago(lag)} ago"
         if source.error_after is not None and lag > source.error_after:
             return self._status(
-                source,
-                latest,
-                "stale",
-                f"last loaded {latest:%Y-%m-%d %H:%M} UTC, {_ago(lag)} ago "
-                f"(error_after {_ago(source.error_after)})",
-                lag,
+                source, latest, "stale", f"{loaded} (error_after {_ago(source.error_after)})", lag
             )
         if source.warn_after is not None and lag > source.warn_after:
             return self._status(
-                source,
-                latest,
-                "warn",
-                f"last loaded {latest:%Y-%m-%d %H:%M} UTC, {_ago(lag)} ago "
-                f"(warn_after {_ago(source.warn_after)})",
-                lag,
+                source, latest, "warn", f"{loaded} (warn_after {_ago(source.warn_after)})", lag
             )
         return self._status(source, latest, "fresh", f"last loaded {_ago(lag)} ago", lag)
 
@@ -176,8 +159,9 @@ class Inspector:
         status: str,
         detail: str,
         lag: timedelta | None = None,
+        per_file: bool = False,
     ) -> SourceStatus:
-        return SourceStatus(source.name, self.now, latest, lag, status, detail)
+        return SourceStatus(source.name, self.now, latest, lag, status, detail, per_file)
 
     def _table_exists(self, source: Source) -> bool:
         schema, table = source.name.split(".")
@@ -189,40 +173,94 @@ class Inspector:
             ).fetchone()[0]
         )
 
+    def _target(self, source: Source, files: Sequence[str]) -> str:
+        from .materialize import source_reader
+
+        return source_reader(source, _files_sql(files)) if files else _relation(source)
+
     def _latest(self, source: Source, files: Sequence[str]) -> datetime | None:
         if source.loaded_at:
-            target = _reader_sql(source, files) if files else _relation(source)
-            value = self.con.execute(
-                f"SELECT max(CAST({quote(source.loaded_at)} AS TIMESTAMP)) FROM {target}"
-            ).fetchone()[0]
-            return value
+            target = self._target(source, files)
+            column = quote(source.loaded_at)
+            kind = self.con.execute(f"SELECT typeof({column}) FROM {target} LIMIT 1").fetchone()
+            # a time with a zone is read as UTC, whatever the session's zone
+            value = (
+                f"timezone('UTC', {column})"
+                if kind and "TIME ZONE" in kind[0]
+                else f"CAST({column} AS TIMESTAMP)"
+            )
+            return self.con.execute(f"SELECT max({value}) FROM {target}").fetchone()[0]
         if files:
             newest = max(os.stat(f).st_mtime for f in files)
             return datetime.fromtimestamp(newest, UTC).replace(tzinfo=None)
         return None
 
     def _whole_drift(self, source: Source, files: Sequence[str]) -> str:
-        """Column drift of the whole source; file sources with placeholders are judged per
-        window instead (one drifted file must not hold back every other day)."""
-        if not source.columns or has_placeholders(source.path):
+        """Column drift of the whole source. Files are judged one by one (a union of their
+        columns would hide a file that lacks one)."""
+        if not source.columns:
             return ""
-        target = _reader_sql(source, files) if files else _relation(source)
-        return self._drift(source, target)
+        if not files:
+            return self._drift(source, self._describe(_relation(source)), typed=True)
+        problems = []
+        for f in files:
+            found = self._file_drift(source, [f])
+            if found:
+                problems.append(f"{os.path.basename(f)}: {found}")
+        if problems:
+            more = f"; and {len(problems) - 3} more files" if len(problems) > 3 else ""
+            return "; ".join(problems[:3]) + more
+        return ""
 
-    def _drift(self, source: Source, target: str) -> str:
-        actual = [
+    def _describe(self, target: str) -> list[tuple[str, str]]:
+        return [
             (r[0], r[1]) for r in self.con.execute(f"DESCRIBE SELECT * FROM {target}").fetchall()
         ]
-        # types sniffed from text files vary with the data: there only names are compared
-        typed = source.format == "parquet" or not source.path
-        expected = source.columns if typed else [(n, "ANY") for n, _ in source.columns]
-        problems = column_differences(
-            expected,
-            actual if typed else [(n, "ANY") for n, _ in actual],
-            exact_types=True,
-            extra_allowed=False,
+
+    def _file_drift(self, source: Source, files: Sequence[str]) -> str:
+        """Declared columns against the columns of these files. Text formats carry no types
+        (a sniffed type varies with the data), so only their column names are compared."""
+        if (source.format or "csv") == "csv":
+            names: list[str] = []
+            for f in files:
+                names = [n for n in self._csv_header(source, f) if n not in names] + names
+            return self._drift(source, [(n, "ANY") for n in names], typed=False)
+        from .materialize import _READERS
+
+        reader = f"{_READERS[source.format or 'csv']}({_files_sql(files)})"
+        return self._drift(source, self._describe(reader), typed=source.format == "parquet")
+
+    def _csv_header(self, source: Source, path: str) -> list[str]:
+        """The column names in a CSV file's first line: cheap, and exact for drift."""
+        stat = os.stat(path)
+        key = (path, stat.st_mtime, stat.st_size)
+        if key not in self._headers:
+            options = source.options
+            if options.get("header") is False:
+                described = self._describe(f"read_csv({_files_sql([path])})")
+                self._headers[key] = [n for n, _ in described]
+            else:
+                delimiter = str(options.get("delim", options.get("sep", ",")))
+                with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+                    first = next(csv.reader(f, delimiter=delimiter[:1] or ","), [])
+                self._headers[key] = [c.strip() for c in first]
+        return self._headers[key]
+
+    def _drift(self, source: Source, actual: Sequence[tuple[str, str]], typed: bool) -> str:
+        if typed:
+            expected = list(
+                zip(
+                    [n for n, _ in source.columns],
+                    canonical_types([t for _, t in source.columns]),
+                    strict=True,
+                )
+            )
+        else:
+            expected = [(n, "ANY") for n, _ in source.columns]
+            actual = [(n, "ANY") for n, _ in actual]
+        return "; ".join(
+            column_differences(expected, actual, exact_types=True, extra_allowed=False)
         )
-        return "; ".join(problems)
 
     # -- one window ---------------------------------------------------------------------------
 
@@ -247,8 +285,8 @@ class Inspector:
                 )
             if source.columns:
                 try:
-                    drift = self._drift(source, _reader_sql(source, files))
-                except duckdb.Error as exc:
+                    drift = self._file_drift(source, files)
+                except (duckdb.Error, OSError, csv.Error) as exc:
                     drift = f"cannot be read: {_first_line(exc)}"
                 if drift:
                     names = ", ".join(os.path.basename(f) for f in files)
@@ -256,7 +294,12 @@ class Inspector:
                         "blocked", f"source {source.name}[{window.key}] drifted ({names}): {drift}"
                     )
             return None
-        rows = self._rows_in(source, window)
+        try:
+            rows = self._rows_in(source, window)
+        except duckdb.Error as exc:
+            return Gate(
+                "blocked", f"source {source.name}[{window.key}] cannot be read: {_first_line(exc)}"
+            )
         if not rows:
             return Gate(
                 "waiting",
@@ -266,15 +309,11 @@ class Inspector:
         return None
 
     def _rows_in(self, source: Source, window: Window) -> int:
-        if source.path:
-            files = matching_files(glob_pattern(self.project.root, source.path))
-            target = _reader_sql(source, files)
-        else:
-            target = _relation(source)
+        files = matching_files(glob_pattern(self.project.root, source.path)) if source.path else []
         column = quote(source.partition_by or "")
         return self.con.execute(
-            f"SELECT count(*) FROM {target} WHERE {column} >= {window.literal(window.start)} "
-            f"AND {column} < {window.literal(window.end)}"
+            f"SELECT count(*) FROM {self._target(source, files)} WHERE {column} >= "
+            f"{window.literal(window.start)} AND {column} < {window.literal(window.end)}"
         ).fetchone()[0]
 
 
@@ -304,26 +343,40 @@ def watched(source: Source) -> bool:
     )
 
 
+def sources_read(dag: DAG, model: str) -> list[str]:
+    """The external sources a model reads, directly or through views (which store nothing, so
+    what they read is read by their readers)."""
+    found: dict[str, None] = dict.fromkeys(dag.sources.get(model, ()))
+    for up in dag.upstream.get(model, ()):
+        if dag.models[up].kind is Kind.VIEW:
+            found.update(dict.fromkeys(sources_read(dag, up)))
+    return list(found)
+
+
 def gates(inspector: Inspector, dag: DAG, tasks: Iterable[Task]) -> dict[tuple[str, str], Gate]:
-    """Gates for the tasks about to run, from the declared sources their models read."""
+    """Gates for the tasks about to run, from the declared sources their models read. When
+    several inputs are not ready, the gate that needs someone (blocked) wins over waiting."""
     project = inspector.project
     found: dict[tuple[str, str], Gate] = {}
     for task in tasks:
         if task.action is Action.SWAP:
             continue
-        for name in dag.sources.get(task.model, ()):
+        candidates: list[Gate] = []
+        for name in sources_read(dag, task.model):
             source = project.sources.get(name)
             if source is None or not watched(source):
                 continue
-            gate = inspector.source_status(source).gate
-            if gate is None and task.window is not None and source.partitioned:
+            windowed = task.window is not None and source.partitioned
+            gate = inspector.source_status(source).gate(windowed)
+            if gate is None and windowed:
                 for window in windows(task.window.start, task.window.end, source.grain):
                     gate = inspector.window_gate(source, window)
                     if gate is not None:
                         break
             if gate is not None:
-                found[(task.model, task.key if task.window else WHOLE)] = gate
-                break
+                candidates.append(gate)
+        if candidates:
+            found[(task.model, task.key if task.window else WHOLE)] = worst(candidates)
     return found
 
 
@@ -333,7 +386,7 @@ def session_statements(project: Project, dag: DAG, task: Task) -> list[str]:
     from . import materialize
 
     statements = []
-    reads = set(dag.sources.get(task.model, ()))
+    reads = set(sources_read(dag, task.model))
     for source in project.sources.values():
         if not source.read_by_partition:
             continue

@@ -9,11 +9,11 @@ then `finish`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .partitions import Window
-from .project import Kind, Model
+from .project import Kind, Model, Source
 
 STAGE = "__orchestrator_stage"
 
@@ -235,24 +235,46 @@ def set_files(name: str, files: list[str] | None) -> str:
     return f"SET VARIABLE {files_variable(name)} = [{listed}]::VARCHAR[]"
 
 
-def source_view(
-    name: str, path: str, fmt: str, options: Mapping[str, object], by_partition: bool = False
-) -> str:
-    """A declared file source as a view, so models read it by name like any table. `path` is
-    absolute: the view must work whatever the reader's working directory. With `by_partition`
-    the view reads the files a session variable lists when a task set it, else every file."""
-    schema, table = name.split(".")
+def source_reader(source: Source, files: str, typed: bool = True) -> str:
+    """The table function that reads a file source; `files` is SQL for a path, glob or list.
+
+    CSV and JSON files are matched by column name, not position, so one file with other
+    columns (held back by its drift check) does not make every other file unreadable; declared
+    CSV columns get their declared types instead of types sniffed from each file's data."""
+    options = dict(source.options)
+    fmt = source.format or "csv"
     if fmt in ("csv", "json") and "union_by_name" not in options:
-        # files matched by name, not position: one file with other columns (held back by its
-        # drift check) must not make every other file unreadable
-        options = {**options, "union_by_name": True}
-    files = literal(path)
-    if by_partition:
-        files = f"coalesce(getvariable('{files_variable(name)}'), [{literal(path)}])"
+        options["union_by_name"] = True
     args = [files] + [f"{key} = {literal(value)}" for key, value in options.items()]
+    if (
+        typed
+        and fmt == "csv"
+        and source.columns
+        and "types" not in options
+        and "columns" not in options
+    ):
+        types = ", ".join(f"{literal(n)}: {literal(t)}" for n, t in source.columns)
+        args.append(f"types = {{{types}}}")
+    return f"{_READERS[fmt]}({', '.join(args)})"
+
+
+def source_views(source: Source, pattern: str) -> list[str]:
+    """The view, then a plainer one (types sniffed) to fall back on when declared types cannot
+    apply (every file lacks a declared column: the drift check holds its readers back)."""
+    return [source_view(source, pattern), source_view(source, pattern, typed=False)]
+
+
+def source_view(source: Source, pattern: str, typed: bool = True) -> str:
+    """A declared file source as a view, so models read it by name like any table. `pattern` is
+    absolute: the view must work whatever the reader's working directory. A read-by-partition
+    source reads the files a session variable lists when a task set it, else every file."""
+    files = literal(pattern)
+    if source.read_by_partition:
+        files = f"coalesce(getvariable('{files_variable(source.name)}'), [{literal(pattern)}])"
+    schema, table = source.name.split(".")
     return (
         f"CREATE OR REPLACE VIEW {quote(schema)}.{quote(table)} AS "
-        f"SELECT * FROM {_READERS[fmt]}({', '.join(args)})"
+        f"SELECT * FROM {source_reader(source, files, typed)}"
     )
 
 

@@ -162,7 +162,9 @@ def used_vars(model: Model, variables: Mapping[str, str]) -> dict[str, str]:
 
 def check_vars(dag: DAG, names: list[str], variables: Mapping[str, str]) -> None:
     for name in names:
-        for var in dag.models[name].vars:
+        model = dag.models[name]
+        used = list(model.vars) + [v for c in model.checks for v in c.vars]
+        for var in used:
             if var not in variables:
                 raise UsageError(
                     f"{name} uses var('{var}'): pass --var {var}=VALUE "
@@ -212,6 +214,15 @@ class Gate:
     reason: str
     origin: str = ""  # where the hold began, "model[key]", when it was passed down
     cause: str = ""  # the reason it began with
+
+
+SEVERITY = ("blocked", "waiting", "skipped")
+"""Hold statuses, most urgent first: a blocked input needs someone, a waiting one only time."""
+
+
+def worst(gates: list[Gate]) -> Gate:
+    """The gate to report when several inputs are not ready."""
+    return min(gates, key=lambda g: SEVERITY.index(g.status) if g.status in SEVERITY else 99)
 
 
 class _Builder:
@@ -408,14 +419,12 @@ class _Builder:
     def _blocked(self, model: Model, window: Window | None) -> Gate | None:
         """Why (model, window) cannot run now, or None: a gate from outside (a source), an input
         that is held, or an input neither built nor built by this plan."""
-        gate = self.gates.get((model.name, window.key if window else WHOLE))
-        if gate is not None:
-            return gate
-        for up in self.dag.upstream[model.name]:
-            hold = self._missing_input(up, window, model.name)
-            if hold:
-                return hold
-        return None
+        found = [self.gates.get((model.name, window.key if window else WHOLE))]
+        found += [
+            self._missing_input(up, window, model.name) for up in self.dag.upstream[model.name]
+        ]
+        holds = [g for g in found if g is not None]
+        return worst(holds) if holds else None
 
     def _required_keys(self, model: Model, window: Window | None) -> list[str]:
         """The partitions of upstream `model` that a downstream window needs built: every
@@ -441,26 +450,31 @@ class _Builder:
         keys = self._required_keys(model, window)
         if model.partitioned and window is None and not keys:
             return Gate("skipped", f"upstream {name} has no partitions built yet")
+        found: list[Gate] = []
         for key in keys:
             if key in holds:
                 # name the task where the hold began and its reason, not the whole chain
                 held = holds[key]
                 origin = held.origin or f"{name}[{key}]"
                 cause = held.cause or held.reason
-                return Gate(held.status, f"waits for {origin}: {cause}", origin, cause)
-            if key not in planned and key not in built:
-                return Gate(
-                    "skipped",
-                    f"upstream {name}[{key}] is not built (select +{reader} to build it too)",
+                found.append(Gate(held.status, f"waits for {origin}: {cause}", origin, cause))
+            elif key not in planned and key not in built:
+                found.append(
+                    Gate(
+                        "skipped",
+                        f"upstream {name}[{key}] is not built (select +{reader} to build it too)",
+                    )
                 )
+            if found and found[-1].status == "blocked":
+                break  # nothing is more urgent
         if not keys and name not in self.snapshot.relations and not planned:
-            return Gate("skipped", f"upstream {name} is not built")
+            found.append(Gate("skipped", f"upstream {name} is not built"))
         if model.kind is Kind.VIEW:
             for up in self.dag.upstream[name]:
                 hold = self._missing_input(up, window, reader)
                 if hold:
-                    return hold
-        return None
+                    found.append(hold)
+        return worst(found) if found else None
 
     def _expected(self, model: Model) -> list[Window]:
         if model.name not in self._expected_cache:

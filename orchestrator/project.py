@@ -312,7 +312,14 @@ def _load_sources(raw: dict, config_path: Path, text: str) -> dict[str, Source]:
             not isinstance(partition_by, str) or not _IDENT.match(partition_by)
         ):
             raise fail(f"partition_by must be a column name, got {partition_by!r}", "partition_by")
-        grain_text = spec.get("grain", "day")
+        implied = _placeholder_grain(path) if path else None
+        grain_text = spec.get("grain", implied or "day")
+        if implied and grain_text != implied:
+            raise fail(
+                f"grain is {grain_text!r} but the path's finest placeholder makes each "
+                f'file one {implied}: use grain = "{implied}" (or leave it out)',
+                "grain",
+            )
         if grain_text not in [g.value for g in Grain]:
             raise fail(
                 f"grain must be one of: {', '.join(g.value for g in Grain)}, got {grain_text!r}",
@@ -357,6 +364,19 @@ def _load_sources(raw: dict, config_path: Path, text: str) -> dict[str, Source]:
             read_by_partition=read_by_partition,
         )
     return sources
+
+
+def _placeholder_grain(path: str) -> str | None:
+    """The period one file holds, from the finest placeholder in its path."""
+    for placeholder, grain in (
+        ("hour", "hour"),
+        ("date", "day"),
+        ("month", "month"),
+        ("year", "year"),
+    ):
+        if f"{{{placeholder}}}" in path:
+            return grain
+    return None
 
 
 def _has_placeholder(path: str) -> bool:
@@ -426,7 +446,9 @@ def _attach_custom_checks(settings: Settings, models: dict[str, Model]) -> None:
         probe = Window.containing(datetime(2000, 1, 1), model.grain)
         analysis = sql.analyze(text, relpath, model.window_literals(probe))
         tables = tuple(t for t in analysis.tables if t not in (model.name, model.table))
-        models[target] = replace(model, checks=(*model.checks, replace(check, tables=tables)))
+        models[target] = replace(
+            model, checks=(*model.checks, replace(check, tables=tables, vars=analysis.vars))
+        )
 
 
 def model_name(path: Path, settings: Settings) -> tuple[str, str]:

@@ -229,6 +229,29 @@ def references(statement) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(tables), tuple(files)
 
 
+def retarget(sql: str, names: set[str], relation: str) -> str:
+    """`sql` with every table reference in `names` (lowercase, as written: `s.t` or `t`) read
+    from `relation` instead: a check on a table being rebuilt aside must judge the new one."""
+    from sqlglot import exp
+
+    statement, _ = parse(sql, "<check>")
+    replacement = exp.to_table(relation.replace('"', ""), dialect="duckdb")
+
+    def swap(node):
+        if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
+            written = ".".join(p for p in (node.db, node.name) if p).lower()
+            if written in names:
+                new = replacement.copy()
+                if node.alias:
+                    new.set("alias", node.args.get("alias"))
+                else:
+                    new.set("alias", exp.TableAlias(this=exp.to_identifier(node.name)))
+                return new
+        return node
+
+    return statement.transform(swap).sql(dialect="duckdb")
+
+
 def _hash_tokens(tokens) -> str:
     from sqlglot.tokens import TokenType
 

@@ -16,7 +16,7 @@ from types import MappingProxyType
 from .partitions import WHOLE
 
 SCHEMA = "orchestrator"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 
 DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
@@ -199,11 +199,11 @@ def decode_inputs(text: str | None) -> Mapping[str, tuple[int, int]]:
 
 READINESS_VIEW = f"""
 CREATE VIEW IF NOT EXISTS {SCHEMA}.readiness AS
-WITH clock AS (
+WITH RECURSIVE clock AS (
     SELECT CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP) AS now_utc
 ),
 expected AS (
-    SELECT m.name, m.kind, m.owner, m.grain, m.version, m.first_partition,
+    SELECT m.name, m.kind, m.owner, m.grain, m.version, m.first_partition, m.sources,
         CASE WHEN m.kind = 'incremental' AND m.first_partition IS NOT NULL THEN
             least(coalesce(m.end_partition, TIMESTAMP '9999-12-31'), date_trunc(m.grain, now_utc))
         END AS expected_through
@@ -212,53 +212,142 @@ expected AS (
 parts AS (
     SELECT model,
         count(*) FILTER (WHERE built_run IS NOT NULL) AS built,
-        count(*) FILTER (WHERE status IN ('failed', 'check_failed')) AS failed,
+        count(*) FILTER (WHERE status IN ('failed', 'check_failed', 'timed_out')) AS failed,
         count(*) FILTER (WHERE status = 'blocked') AS blocked,
         count(*) FILTER (WHERE status = 'waiting') AS waiting,
-        count(*) FILTER (WHERE status = 'skipped') AS skipped,
+        count(*) FILTER (WHERE status IN ('skipped', 'cancelled')) AS skipped,
         max(partition_end) FILTER (WHERE built_run IS NOT NULL) AS built_through,
         max(built_at) AS last_built_at,
         list(DISTINCT model_version) FILTER (WHERE built_run IS NOT NULL) AS versions
     FROM {SCHEMA}.partitions GROUP BY model
+),
+latest_source AS (
+    SELECT source, status FROM {SCHEMA}.freshness
+    QUALIFY row_number() OVER (PARTITION BY source ORDER BY checked_at DESC, run_id DESC) = 1
 ),
 counted AS (
     SELECT e.*, coalesce(p.built, 0) AS built, coalesce(p.failed, 0) AS failed,
         coalesce(p.blocked, 0) AS blocked, coalesce(p.waiting, 0) AS waiting,
         coalesce(p.skipped, 0) AS skipped, p.built_through, p.last_built_at,
         coalesce(len(list_filter(p.versions, lambda v: v <> e.version)), 0) > 0 AS outdated,
+        (SELECT list(s.source ORDER BY s.source) FROM latest_source s
+         WHERE list_contains(e.sources, s.source) AND s.status IN ('stale', 'drifted')
+        ) AS bad_sources,
         CASE
             WHEN e.kind <> 'incremental' THEN 1
             WHEN e.expected_through IS NULL THEN coalesce(p.built, 0)
             ELSE greatest(date_diff(e.grain, e.first_partition, e.expected_through), 0)
         END AS expected
     FROM expected e LEFT JOIN parts p ON p.model = e.name
+),
+own AS (
+    SELECT *,
+        CASE
+            WHEN failed > 0 THEN 'failed'
+            WHEN blocked > 0 THEN 'blocked'
+            WHEN built = 0 THEN 'missing'
+            WHEN outdated OR len(coalesce(bad_sources, [])) > 0 THEN 'stale'
+            WHEN built < expected OR waiting > 0 OR skipped > 0 THEN 'partial'
+            ELSE 'complete'
+        END AS own_state
+    FROM counted
+),
+ranked AS (
+    SELECT *, list_position(['complete', 'partial', 'missing', 'stale', 'blocked', 'failed'],
+                            own_state) AS rank
+    FROM own
+),
+edges AS (
+    SELECT name, unnest(upstream) AS up FROM {SCHEMA}.models
+),
+reach(name, up) AS (
+    SELECT name, up FROM edges
+    UNION
+    SELECT r.name, e.up FROM reach r JOIN edges e ON e.name = r.up
+),
+upstream_worst AS (
+    SELECT r.name, max(u.rank) AS rank, arg_max(u.name, u.rank) AS model
+    FROM reach r JOIN ranked u ON u.name = r.up
+    WHERE u.rank > 1
+    GROUP BY r.name
 )
-SELECT name AS model, kind, owner, grain, expected, built, failed, blocked, waiting, skipped,
-    expected_through, built_through, last_built_at,
-    CASE
-        WHEN failed > 0 OR blocked > 0 THEN 'failed'
-        WHEN built = 0 THEN 'missing'
-        WHEN outdated THEN 'stale'
-        WHEN built < expected OR waiting > 0 OR skipped > 0 THEN 'partial'
-        ELSE 'complete'
-    END AS state
-FROM counted
-ORDER BY name
+SELECT o.name AS model, o.kind, o.owner, o.grain,
+    CASE WHEN coalesce(w.rank, 0) > o.rank THEN
+        CASE WHEN u.own_state = 'missing' THEN 'partial' ELSE u.own_state END
+        ELSE o.own_state
+    END AS state,
+    o.own_state,
+    CASE WHEN w.model IS NOT NULL THEN w.model || ' is ' || u.own_state END AS upstream_issue,
+    o.bad_sources AS stale_sources,
+    o.expected, o.built, o.failed, o.blocked, o.waiting, o.skipped,
+    o.expected_through, o.built_through, o.last_built_at
+FROM ranked o
+LEFT JOIN upstream_worst w ON w.name = o.name
+LEFT JOIN ranked u ON u.name = w.model
+ORDER BY o.name
 """
-"""Per model: is its data complete, partial, stale (built by an older version), failed or
-missing, as of the current time (UTC)."""
+"""Per model: is its data complete, partial, stale or failed, as of the current time (UTC)?
+`own_state` judges the model's own partitions (and its sources' latest freshness); `state`
+also counts the worst of everything upstream of it."""
 
 
-def ensure(con) -> None:
-    """Create the state schema if it is missing and record its version."""
-    for statement in DDL.split(";"):
-        if statement.strip():
-            con.execute(statement)
-    con.execute(READINESS_VIEW)
-    if not con.execute(f"SELECT 1 FROM {SCHEMA}.meta WHERE key = 'schema_version'").fetchone():
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # version 1 -> 2: runs count tasks held back by sources (new tables come from the DDL)
+    1: (
+        f"ALTER TABLE {SCHEMA}.runs ADD COLUMN IF NOT EXISTS waiting INTEGER",
+        f"ALTER TABLE {SCHEMA}.runs ADD COLUMN IF NOT EXISTS blocked INTEGER",
+    ),
+    # version 2 -> 3: the readiness view also judges upstream models and sources
+    2: (f"DROP VIEW IF EXISTS {SCHEMA}.readiness",),
+}
+"""Statements that bring the state schema from version N to N + 1, in order."""
+
+
+def schema_version(con) -> int | None:
+    """The state schema version of this warehouse, or None when it has no state yet."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND "
+        "table_name = 'meta'",
+        [SCHEMA],
+    ).fetchone()[0]
+    if not exists:
+        return None
+    row = con.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 1
+
+
+def ensure(con) -> list[int]:
+    """Create the state schema if it is missing, or migrate an older one, in one transaction.
+    Returns the versions migrated from. A newer schema than this tool knows is refused."""
+    from .errors import WarehouseError
+
+    version = schema_version(con)
+    if version is not None and version > SCHEMA_VERSION:
+        raise WarehouseError(
+            f"the warehouse's state schema is version {version}, newer than this orchestrator "
+            f"understands ({SCHEMA_VERSION}): upgrade orchestrator before writing to it"
+        )
+    if version == SCHEMA_VERSION:
+        return []
+    migrated = list(range(version, SCHEMA_VERSION)) if version is not None else []
+    con.execute("BEGIN")
+    try:
+        for step in migrated:
+            for statement in MIGRATIONS.get(step, ()):
+                con.execute(statement)
+        for statement in DDL.split(";"):
+            if statement.strip():
+                con.execute(statement)
+        con.execute(READINESS_VIEW)
+        con.execute(f"DELETE FROM {SCHEMA}.meta WHERE key = 'schema_version'")
         con.execute(
             f"INSERT INTO {SCHEMA}.meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
         )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return migrated
 
 
 def abandon_running(con, now: datetime) -> list[int]:

@@ -221,3 +221,84 @@ def test_check_parsing_keeps_commas_inside_expressions():
     c = checks.parse("expression(coalesce(a, 0) + coalesce(b, 0) >= 0)", "warn", "m.sql", 1)
     assert c.expression == "coalesce(a, 0) + coalesce(b, 0) >= 0"
     assert c.severity is checks.Severity.WARN
+
+
+def test_full_refresh_checks_judge_the_rebuilt_table_not_the_published_one(project):
+    project.seed(SOURCE)
+    project.model("s.m", MODEL.format(check="not_null(id)"))
+    project.write(
+        "checks/small.sql",
+        """
+        -- model: s.m
+        select * from s.m where amount > 9 and d >= {{ start }} and d < {{ end }}
+    """,
+    )
+    assert project.api_run().exit_code == 0
+    before = table_digest(project, "s.m")
+    project.seed("update raw.t set amount = 9.9 where id = 3")
+    result = project.api_run("s.m", full_refresh=True)
+    assert result.count("check_failed") == 1
+    assert table_digest(project, "s.m") == before
+
+
+def test_columns_check_understands_type_aliases(project):
+    project.seed(
+        "create schema raw; create table raw.x as select 1.5::real as r, "
+        "'a'::varchar as v, 1::bigint as b"
+    )
+    project.model("s.x", "-- check: columns(r REAL, v VARCHAR(10), b INT64)\nselect * from raw.x")
+    assert project.api_run().exit_code == 0
+
+
+def test_warn_check_problems_never_fail_the_run(project):
+    project.seed(SOURCE)
+    project.model("s.m", MODEL.format(check="not_null(id)"))
+    project.write("checks/broken.sql", "-- model: s.m\n-- severity: warn\nselect * from nope")
+    result = project.api_run()
+    assert result.exit_code == 0
+    assert project.query(
+        "select distinct status from orchestrator.check_results where check_name = 'broken'"
+    ) == [("error",)]
+
+
+def test_vars_in_check_files_are_required_up_front(project):
+    project.seed(SOURCE)
+    project.model("s.m", MODEL.format(check="not_null(id)"))
+    project.write(
+        "checks/limit.sql",
+        "-- model: s.m\n-- severity: warn\n"
+        "select * from s.m where amount > {{ var('limit') }}::double",
+    )
+    out = project.cli("run")
+    assert out.returncode == 2 and "s.m uses var('limit')" in out.stderr
+    assert project.cli("run", "--var", "limit=6").returncode == 0
+    assert (
+        project.scalar(
+            "select failing_rows from orchestrator.check_results where "
+            "check_name = 'limit' and status = 'warn'"
+        )
+        == 1
+    )
+
+
+def test_row_count_change_on_a_view_has_no_baseline(project):
+    project.seed(SOURCE)
+    project.model(
+        "s.v", "-- kind: view\n-- check: row_count_change(max_pct=10)\nselect * from raw.t"
+    )
+    assert project.api_run().exit_code == 0
+    project.model(
+        "s.v", "-- kind: view\n-- check: row_count_change(max_pct=10)\nselect *, 1 as x from raw.t"
+    )
+    assert project.api_run().exit_code == 0
+
+
+def test_status_names_check_failed_and_skipped(project):
+    project.seed(SOURCE)
+    project.model("s.m", MODEL.format(check="expression(amount >= 0)"))
+    project.model("s.total", "select sum(amount) as total from s.m")
+    project.seed("update raw.t set amount = -1 where id = 3")
+    project.cli("run", now="2024-01-10")
+    out = project.cli("status", now="2024-01-10").stdout
+    assert "1 check_failed (2024-01-02)" in out
+    assert "1 skipped (all)" in out

@@ -248,3 +248,163 @@ def test_read_by_partition_reads_only_the_windows_files(project, by_partition):
     assert project.query("select n from s.everything") == [(4,)]
     con_rows = api.query(project.warehouse, "select count(*) from raw.events")[1]
     assert con_rows == [(4,)]
+
+
+def test_a_table_reading_a_source_with_a_drifted_file_is_blocked(files):
+    files.model("s.whole", "select id, d from raw.events")
+    write_day(files, "2024-01-03", header="id,dd")
+    result = files.api_run(at=NOW)
+    by = {(o.model, o.key): o for o in result.outcomes}
+    assert by[("s.whole", "all")].status == "blocked"
+    assert "events_2024-01-03.csv: missing column(s): d" in by[("s.whole", "all")].reason
+    assert by[("s.daily", "2024-01-02")].status == "success"  # other days still publish
+    out = files.cli("freshness", now="2024-01-05T06:00")
+    assert out.returncode == 1 and "drifted" in out.stdout
+
+
+def test_sources_read_through_a_view_gate_its_readers(files):
+    files.model(
+        "s.v",
+        "-- kind: view\nselect cast(id as bigint) as id, cast(d as date) as d from raw.events",
+    )
+    files.model("s.via", DAY_MODEL.replace("raw.events", "s.v"))
+    result = files.api_run("s.v", "s.via", at=NOW)
+    assert {o.key: o.status for o in result.outcomes if o.model == "s.via"}["2024-01-03"] == (
+        "waiting"
+    )
+
+
+def test_blocked_wins_over_waiting(files):
+    files.write(
+        "orchestrator.toml",
+        """
+        [sources."raw.events"]
+        path = "data/events_{date}.csv"
+        columns = { id = "BIGINT", d = "DATE" }
+
+        [sources."raw.more"]
+        path = "more/more_{date}.csv"
+        columns = { id = "BIGINT", d = "DATE" }
+    """,
+    )
+    files.model(
+        "s.both",
+        DAY_MODEL.replace("from raw.events", "from raw.events union all select * from raw.more"),
+    )
+    files.write("more/more_2024-01-03.csv", "id,x\n1,2\n")  # events of the 3rd are missing
+    result = files.api_run("s.both", at=NOW)
+    assert {o.key: o.status for o in result.outcomes}["2024-01-03"] == "blocked"
+
+
+def test_a_drifted_file_with_loaded_at_blocks_only_its_day(project):
+    project.write(
+        "orchestrator.toml",
+        """
+        [sources."raw.events"]
+        path = "data/events_{date}.csv"
+        columns = { id = "BIGINT", d = "DATE", loaded = "TIMESTAMP" }
+        loaded_at = "loaded"
+        error_after = "3d"
+    """,
+    )
+    project.model("s.daily", DAY_MODEL)
+    for day in ("2024-01-01", "2024-01-02"):
+        project.write(f"data/events_{day}.csv", f"id,d,loaded\n1,{day},{day} 23:00:00\n")
+    project.write("data/events_2024-01-03.csv", "id,dd,loaded\n1,2024-01-03,2024-01-03 23:00\n")
+    project.write("data/events_2024-01-04.csv", "id,d,loaded\n1,2024-01-04,2024-01-04 23:00\n")
+    result = project.api_run(at=NOW)
+    assert {o.key: o.status for o in result.outcomes} == {
+        "2024-01-01": "success",
+        "2024-01-02": "success",
+        "2024-01-03": "blocked",
+        "2024-01-04": "success",
+    }
+
+
+def test_placeholders_set_the_grain(project):
+    project.write(
+        "orchestrator.toml", '[sources."raw.h"]\npath = "d/{date}/h_{hour}.csv"\ngrain = "day"\n'
+    )
+    project.model("s.m", "select 1 as one")
+    out = project.cli("plan")
+    assert out.returncode == 2
+    assert 'each file one hour: use grain = "hour"' in out.stderr
+
+
+def test_unreadable_arrival_blocks_instead_of_crashing(project):
+    project.write("orchestrator.toml", '[sources."raw.events"]\npartition_by = "nope"\n')
+    project.seed(
+        "create schema raw; create table raw.events as select 1 as id, date '2024-01-01' as d"
+    )
+    project.model("s.daily", DAY_MODEL)
+    out = project.cli("run", now="2024-01-02T01:00")
+    assert out.returncode == 1
+    assert "raw.events[2024-01-01] cannot be read" in out.stdout
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo", "UTC"])
+def test_loaded_at_with_a_time_zone_is_read_as_utc(project, zone):
+    project.write(
+        "orchestrator.toml",
+        """
+        [sources."raw.events"]
+        loaded_at = "loaded"
+        error_after = "1h"
+    """,
+    )
+    project.seed(
+        "create schema raw; create table raw.events as select 1 as id, "
+        "date '2024-01-01' as d, timestamptz '2024-01-05 05:30:00+00' as loaded"
+    )
+    project.model("s.daily", DAY_MODEL)
+    out = project.cli("freshness", now="2024-01-05T06:00", env={"TZ": zone})
+    assert out.returncode == 0, out.stdout
+    assert "30m" in out.stdout
+
+
+def test_declared_csv_types_are_read_as_declared(project):
+    project.write(
+        "orchestrator.toml",
+        """
+        [sources."raw.events"]
+        path = "data/events_{date}.csv"
+        read_by_partition = true
+        columns = { id = "VARCHAR", d = "DATE" }
+    """,
+    )
+    project.model("s.daily", DAY_MODEL.replace("cast(id as bigint)", "id"))
+    project.write("data/events_2024-01-01.csv", "id,d\n007,2024-01-01\n")
+    project.write("data/events_2024-01-02.csv", "id,d\n8,2024-01-02\n")
+    assert project.api_run(at=datetime(2024, 1, 3)).exit_code == 0
+    assert project.query("select id from s.daily order by d") == [("007",), ("8",)]
+
+
+def test_readiness_view_judges_upstream_and_sources(project):
+    project.write(
+        "orchestrator.toml",
+        """
+        [sources."raw.events"]
+        loaded_at = "loaded"
+        error_after = "1h"
+    """,
+    )
+    project.seed(
+        "create schema raw; create table raw.events as select 1 as id, "
+        "date '2024-01-01' as d, now()::timestamp as loaded"
+    )
+    project.model("s.t", "select id from raw.events")
+    project.model("s.top", "select count(*) as n from s.t")
+    project.cli("run", now=None, check=True)
+    assert project.query("select model, state from orchestrator.readiness") == [
+        ("s.t", "complete"),
+        ("s.top", "complete"),
+    ]
+    project.seed("update raw.events set loaded = loaded - interval 3 hour")
+    project.cli("freshness", now=None)
+    rows = project.query(
+        "select model, state, own_state, upstream_issue, stale_sources from orchestrator.readiness"
+    )
+    assert rows == [
+        ("s.t", "stale", "stale", None, ["raw.events"]),
+        ("s.top", "stale", "complete", "s.t is stale", None),
+    ]
