@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import getpass
 import os
+import signal
 import socket
+import threading
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +24,8 @@ from . import project as project_mod
 from . import sql as sql_mod
 from .dag import DAG
 from .errors import UsageError
-from .executor import Outcome, Reporter, execute, utcnow
+from .executor import Outcome, Policy, Reporter, execute, utcnow
+from .lock import WriteLock, is_alive
 from .partitions import parse_point, window_for_key
 from .planner import Plan, Request, validate
 from .planner import plan as make_plan
@@ -128,7 +132,7 @@ def gated_plan(
     return final, list(inspector.statuses.values())
 
 
-ACTION_NEEDED = ("failed", "check_failed", "blocked")
+ACTION_NEEDED = ("failed", "check_failed", "timed_out", "blocked")
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,8 @@ class RunResult:
     seconds: float
     abandoned: tuple[int, ...] = ()
     sources: tuple[freshness.SourceStatus, ...] = ()
+    cancelled: bool = False
+    took_over: dict | None = None  # what a dead writer left in the lock file
 
     def count(self, *statuses: str) -> int:
         return sum(1 for o in self.outcomes if o.status in statuses)
@@ -147,11 +153,94 @@ class RunResult:
     def status(self) -> str:
         """failed: a task failed or failed a check, or an input is blocked (someone must act);
         waiting alone is a success: the data is simply not there yet."""
+        if self.cancelled:
+            return "cancelled"
         return "failed" if self.count(*ACTION_NEEDED) else "success"
 
     @property
     def exit_code(self) -> int:
+        if self.cancelled:
+            return 130
         return 1 if self.count(*ACTION_NEEDED) else 0
+
+
+@contextmanager
+def writing(ws: Workspace, command: str, wait: float | None = None):
+    """The one-writer protocol around every writing command: take the lock file (or say who
+    holds it), open the warehouse, create or migrate the state schema, and mark runs that a
+    dead process left `running` as abandoned. Yields (connection, lock, abandoned run ids)."""
+    lock = WriteLock(ws.warehouse).acquire(command, who(), wait)
+    try:
+        con = warehouse.connect(ws.warehouse)
+        try:
+            state.ensure(con)
+            abandoned = state.abandon_running(con, utcnow())
+            yield con, lock, abandoned
+        finally:
+            con.close()
+    finally:
+        lock.release()
+
+
+@contextmanager
+def cancellable(cancel: threading.Event):
+    """SIGINT and SIGTERM set `cancel` (the executor then interrupts running tasks and rolls
+    them back); a second signal acts as usual. Only the main thread can install handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+
+    def handler(signum, frame):
+        cancel.set()
+        for sig, old in previous.items():  # a second signal stops at once
+            signal.signal(sig, old)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+class _Progress(Reporter):
+    """Passes progress on, and keeps the lock file's done/total current for other processes."""
+
+    def __init__(self, inner: Reporter | None, lock: WriteLock):
+        self.inner = inner or Reporter()
+        self.lock = lock
+        self.done = 0
+        self.last = 0.0
+
+    def started(self, plan: Plan, run_id: int) -> None:
+        self.lock.update(run_id=run_id, total=len(plan.tasks) + len(plan.held))
+        self.inner.started(plan, run_id)
+
+    def finished_task(self, outcome: Outcome) -> None:
+        self.done += 1
+        if time.monotonic() - self.last > 0.5:
+            self.last = time.monotonic()
+            self.lock.update(done=self.done)
+        self.inner.finished_task(outcome)
+
+    def retrying(self, task, attempt: int, error: str, delay: float) -> None:
+        self.inner.retrying(task, attempt, error, delay)
+
+
+def policy_for(ws: Workspace):
+    settings = ws.project.settings
+
+    def policy(model) -> Policy:
+        return Policy(
+            retries=model.retries if model.retries is not None else settings.retries,
+            retry_delay=model.retry_delay or settings.retry_delay,
+            retry_max_delay=settings.retry_max_delay,
+            timeout=model.timeout or settings.timeout,
+        )
+
+    return policy
 
 
 def run(
@@ -163,16 +252,23 @@ def run(
     threads: int | None = None,
     reporter: Reporter | None = None,
     at: datetime | None = None,
+    wait: float | None = None,
+    cancel: threading.Event | None = None,
+    retry_of: int | None = None,
 ) -> RunResult:
-    """Plan against the warehouse's state and execute, recording the run in the warehouse."""
+    """Plan against the warehouse's state and execute, recording the run in the warehouse.
+    `retry_of`: rerun what did not succeed in that run instead of planning from `selection`."""
     request = request_for(ws, selection, at)
     validate(ws.dag, request)
     clock = time.monotonic()
-    con = warehouse.connect(ws.warehouse)
-    try:
-        state.ensure(con)
-        abandoned = state.abandon_running(con, utcnow())
+    cancel = cancel or threading.Event()
+    with writing(ws, command, wait) as (con, lock, abandoned):
         snapshot = state.snapshot(con)
+        if retry_of is not None:
+            target = retry_of or state.last_run_id(con)
+            if target is None:
+                raise UsageError("no run to retry yet")
+            request = _retry_request(ws, con, target, request)
         the_plan, sources = gated_plan(ws, con, snapshot, request)
         run_id = state.start_run(
             con,
@@ -185,24 +281,28 @@ def run(
             started=utcnow(),
             tool_version=__version__,
         )
+        state.record_plan(con, run_id, the_plan)
         state.insert_freshness(con, [s.row(run_id) for s in sources])
-        if reporter:
-            reporter.started(the_plan, run_id)
+        progress = _Progress(reporter, lock)
+        progress.started(the_plan, run_id)
         try:
             _sync_catalog(ws, con)
             workers = threads or ws.project.settings.threads or os.cpu_count() or 1
-            outcomes = execute(
-                the_plan,
-                ws.dag,
-                con,
-                snapshot,
-                run_id=run_id,
-                variables=request.vars,
-                threads=workers,
-                reporter=reporter,
-                default_schema=ws.project.settings.default_schema,
-                session=lambda task: freshness.session_statements(ws.project, ws.dag, task),
-            )
+            with cancellable(cancel):
+                outcomes = execute(
+                    the_plan,
+                    ws.dag,
+                    con,
+                    snapshot,
+                    run_id=run_id,
+                    variables=request.vars,
+                    threads=workers,
+                    reporter=progress,
+                    default_schema=ws.project.settings.default_schema,
+                    session=lambda task: freshness.session_statements(ws.project, ws.dag, task),
+                    policy=policy_for(ws),
+                    cancel=cancel,
+                )
         except BaseException as exc:
             state.finish_run(
                 con,
@@ -220,6 +320,8 @@ def run(
             time.monotonic() - clock,
             tuple(abandoned),
             tuple(sources),
+            cancel.is_set(),
+            lock.previous if lock.previous and not is_alive(lock.previous) else None,
         )
         state.finish_run(
             con,
@@ -229,15 +331,61 @@ def run(
             counts={
                 "tasks": len(outcomes),
                 "succeeded": result.count("success"),
-                "failed": result.count("failed", "check_failed"),
-                "skipped": result.count("skipped"),
+                "failed": result.count("failed", "check_failed", "timed_out"),
+                "skipped": result.count("skipped", "cancelled"),
                 "waiting": result.count("waiting"),
                 "blocked": result.count("blocked"),
             },
         )
         return result
-    finally:
-        con.close()
+
+
+class NothingToRetry(UsageError):
+    exit_code = 0
+
+
+RETRYABLE = ("failed", "check_failed", "timed_out", "cancelled", "skipped")
+"""Final task states `orchestrator retry` reruns."""
+
+
+def _retry_request(ws: Workspace, con, run_id: int, request: Request) -> Request:
+    """The tasks of run `run_id` that did not end in success (including those a dead process
+    never got to), as a request to build exactly those again."""
+    from dataclasses import replace
+
+    planned = state.planned_tasks(con, run_id)
+    if planned is None:
+        raise UsageError(f"no run with id {run_id} (see: orchestrator runs)")
+    final = state.final_statuses(con, run_id)
+    todo: dict[str, set[str]] = {}
+    whole: set[str] = set()
+    for model, key, action in planned:
+        status = final.get((model, key))  # None: a dead process never got to it
+        if model not in ws.dag.models or status == "success":
+            continue
+        if status is None or status in RETRYABLE:
+            if action in ("shadow", "swap"):
+                whole.add(model)  # a rebuild aside is all or nothing: redo it whole
+            else:
+                todo.setdefault(model, set()).add(key)
+    for model, key, status in state.held_tasks(con, run_id):
+        if status == "skipped" and model in ws.dag.models:
+            todo.setdefault(model, set()).add(key)
+    if not todo and not whole:
+        raise NothingToRetry(
+            f"run {run_id} left nothing to retry: every task it ran "
+            "succeeded (waiting or blocked ones are picked up by "
+            "`orchestrator run`)"
+        )
+    vars_of_run = state.run_vars(con, run_id)
+    variables = {**vars_of_run, **dict(request.vars)}
+    return replace(
+        request,
+        selected=frozenset(todo) | frozenset(whole),
+        retry={m: frozenset(k) for m, k in todo.items()},
+        retry_whole=frozenset(whole),
+        vars=variables,
+    )
 
 
 def _sync_catalog(ws: Workspace, con) -> None:
@@ -291,11 +439,8 @@ def _sync_catalog(ws: Workspace, con) -> None:
 
 
 def init_warehouse(ws: Workspace) -> None:
-    con = warehouse.connect(ws.warehouse)
-    try:
-        state.ensure(con)
-    finally:
-        con.close()
+    with writing(ws, "init"):
+        pass
 
 
 def query(ws_warehouse: Path, sql: str) -> tuple[list[str], list[tuple]]:
@@ -602,6 +747,7 @@ def check_published(
     selectors: Sequence[str] = (),
     exclude: Sequence[str] = (),
     variables: Mapping[str, str] | None = None,
+    wait: float | None = None,
 ) -> CheckReport:
     """Run every check of the selected models against what is published, building nothing.
     Results are recorded in orchestrator.check_results under a run of command `check`."""
@@ -609,9 +755,7 @@ def check_published(
 
     names = ws.dag.ordered(dag_mod.select(ws.dag, selectors, exclude))
     all_vars = dict(ws.project.settings.vars) | dict(variables or {})
-    con = warehouse.connect(ws.warehouse)
-    try:
-        state.ensure(con)
+    with writing(ws, "check " + " ".join(selectors), wait) as (con, _lock, _):
         snapshot = state.snapshot(con)
         run_id = state.start_run(
             con,
@@ -672,12 +816,13 @@ def check_published(
             counts={"tasks": len(found), "succeeded": len(found) - failed, "failed": failed},
         )
         return report
-    finally:
-        con.close()
 
 
 def source_freshness(
-    ws: Workspace, names: Sequence[str] = (), at: datetime | None = None
+    ws: Workspace,
+    names: Sequence[str] = (),
+    at: datetime | None = None,
+    wait: float | None = None,
 ) -> tuple[int, list[freshness.SourceStatus]]:
     """Evaluate the declared sources (all, or `names`) and record the results."""
     sources = ws.project.sources
@@ -687,9 +832,7 @@ def source_freshness(
 
         raise UsageError(f"no declared source named '{unknown[0]}'{suggest(unknown[0], sources)}")
     chosen = [sources[n.lower()] for n in names] if names else list(sources.values())
-    con = warehouse.connect(ws.warehouse)
-    try:
-        state.ensure(con)
+    with writing(ws, "freshness " + " ".join(names), wait) as (con, _lock, _):
         inspector = freshness.Inspector(con, ws.project, at or now())
         statuses = [inspector.source_status(s) for s in chosen]
         run_id = state.start_run(
@@ -713,5 +856,3 @@ def source_freshness(
             counts={"tasks": len(statuses), "succeeded": len(statuses) - bad, "failed": bad},
         )
         return run_id, statuses
-    finally:
-        con.close()

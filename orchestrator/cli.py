@@ -1,6 +1,8 @@
 """The `orchestrator` command: parse arguments, call the API, print. No logic lives here.
 
-Exit codes: 0 success, 1 a task failed, 2 a usage or project error (nothing was run).
+Exit codes: 0 success, 1 a task failed (or failed a check, timed out, or an input is blocked),
+2 a usage or project error (nothing was run), 3 the warehouse is busy with another writer,
+130 the run was cancelled (SIGINT or SIGTERM).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except OrchestratorError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {exc}" if exc.exit_code else str(exc), err=bool(exc.exit_code))
             sys.exit(exc.exit_code)
 
 
@@ -97,6 +99,17 @@ _threads = click.option(
 )
 
 
+_wait = click.option(
+    "--wait",
+    type=float,
+    default=None,
+    is_flag=False,
+    flag_value=-1.0,
+    metavar="[SECONDS]",
+    help="If another process is writing the warehouse, wait for it (at most SECONDS).",
+)
+
+
 def _selection(selectors, exclude, variables, **kwargs):
     from .api import Selection
 
@@ -149,7 +162,15 @@ def _plan_json(the_plan) -> dict:
     }
 
 
-def _execute(ctx, selection, command: str, threads: int | None, dry_run: bool):
+def _execute(
+    ctx,
+    selection,
+    command: str,
+    threads: int | None,
+    dry_run: bool,
+    wait: float | None = None,
+    retry_of: int | None = None,
+):
     from . import api
     from .report import ConsoleReporter, format_plan, format_result
 
@@ -164,7 +185,16 @@ def _execute(ctx, selection, command: str, threads: int | None, dry_run: bool):
         arguments=sys.argv[1:],
         threads=threads,
         reporter=ConsoleReporter(),
+        wait=wait,
+        retry_of=retry_of,
     )
+    if result.took_over:
+        from .lock import describe
+
+        click.echo(
+            f"note: took over the lock left by a dead process ({describe(result.took_over)})",
+            err=True,
+        )
     if result.abandoned:
         click.echo(
             f"note: marked earlier run(s) {', '.join(map(str, result.abandoned))} "
@@ -180,6 +210,7 @@ def _execute(ctx, selection, command: str, threads: int | None, dry_run: bool):
 @_exclude
 @_vars
 @_threads
+@_wait
 @click.option(
     "--full-refresh",
     is_flag=True,
@@ -187,10 +218,10 @@ def _execute(ctx, selection, command: str, threads: int | None, dry_run: bool):
 )
 @click.option("--dry-run", is_flag=True, help="Only show the plan.")
 @click.pass_context
-def run(ctx, selectors, exclude, variables, threads, full_refresh, dry_run):
+def run(ctx, selectors, exclude, variables, threads, wait, full_refresh, dry_run):
     """Build missing and stale partitions, tables and views of the selected models."""
     selection = _selection(selectors, exclude, variables, full_refresh=full_refresh)
-    _execute(ctx, selection, "run", threads, dry_run)
+    _execute(ctx, selection, "run", threads, dry_run, wait)
 
 
 @cli.command()
@@ -205,9 +236,10 @@ def run(ctx, selectors, exclude, variables, threads, full_refresh, dry_run):
 @_exclude
 @_vars
 @_threads
+@_wait
 @click.option("--dry-run", is_flag=True, help="Only show the plan.")
 @click.pass_context
-def backfill(ctx, selectors, start, end, exclude, variables, threads, dry_run):
+def backfill(ctx, selectors, start, end, exclude, variables, threads, wait, dry_run):
     """Rebuild the partitions of [START, END) for the selected models, and what depends on them.
 
     Idempotent: backfilling the same range twice leaves the same data.
@@ -223,7 +255,29 @@ def backfill(ctx, selectors, start, end, exclude, variables, threads, dry_run):
             f"backfill: --end {end} must be after --start {start} (the range is [start, end))"
         )
     selection = _selection(selectors, exclude, variables, backfill=(first, last))
-    _execute(ctx, selection, "backfill", threads, dry_run)
+    _execute(ctx, selection, "backfill", threads, dry_run, wait)
+
+
+@cli.command()
+@click.option(
+    "--run",
+    "run_id",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The run whose tasks to retry (default: the last run, backfill or retry).",
+)
+@_vars
+@_threads
+@_wait
+@click.pass_context
+def retry(ctx, run_id, variables, threads, wait):
+    """Rerun the failed, timed-out, cancelled and skipped tasks of a run, and nothing else.
+
+    A task the run never got to (its process died) counts as not done. Vars default to the
+    run's own.
+    """
+    selection = _selection((), (), variables)
+    _execute(ctx, selection, "retry", threads, False, wait, run_id or 0)
 
 
 @cli.command()
@@ -235,10 +289,16 @@ def status(ctx, selectors, partitions, owner):
     """The state of every model (or the selected ones): built, pending, waiting, blocked,
     failed. Sources are evaluated as `run` would, so waiting and blocked are current."""
     from . import api
+    from .lock import WarehouseBusy
     from .report import format_table
 
     ws = _workspace(ctx)
-    columns, rows = api.status(ws, selectors, partitions=partitions, owner=owner)
+    try:
+        columns, rows = api.status(ws, selectors, partitions=partitions, owner=owner)
+    except WarehouseBusy as busy:
+        # DuckDB lets nobody read while a run writes: show how far that run got instead
+        click.echo(f"busy: {busy}")
+        return
     click.echo("\n".join(format_table(columns, rows)))
 
 
@@ -325,8 +385,9 @@ def sql(ctx, query, fmt, limit):
 @_selectors
 @_exclude
 @_vars
+@_wait
 @click.pass_context
-def check(ctx, selectors, exclude, variables):
+def check(ctx, selectors, exclude, variables, wait):
     """Run the selected models' checks against what is published, building nothing.
 
     Exit 1 when a blocking check fails.
@@ -335,15 +396,16 @@ def check(ctx, selectors, exclude, variables):
     from .report import format_check_report
 
     ws = _workspace(ctx)
-    report = api.check_published(ws, selectors, exclude, _parse_vars(variables))
+    report = api.check_published(ws, selectors, exclude, _parse_vars(variables), wait)
     click.echo("\n".join(format_check_report(report)))
     sys.exit(report.exit_code)
 
 
 @cli.command()
 @click.argument("sources", nargs=-1)
+@_wait
 @click.pass_context
-def freshness(ctx, sources):
+def freshness(ctx, sources, wait):
     """Evaluate declared sources: freshness (loaded_at or file times), presence, column drift.
 
     Results are recorded in orchestrator.freshness. Exit 1 when a source is stale or drifted.
@@ -352,7 +414,7 @@ def freshness(ctx, sources):
     from .report import format_table
 
     ws = _workspace(ctx)
-    run_id, statuses = api.source_freshness(ws, sources)
+    run_id, statuses = api.source_freshness(ws, sources, wait=wait)
     if not statuses:
         click.echo("no declared sources (see [sources] in orchestrator.toml)")
         return

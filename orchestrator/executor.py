@@ -1,26 +1,41 @@
-"""Running a Plan: workers, dependency order, skip-on-failure, one transaction per publish.
+"""Running a Plan: workers, dependency order, retries, timeouts, cancellation, skip-on-failure,
+one transaction per publish.
 
-Each task renders its SQL, then in one transaction writes the data, audits it, and records the
-state row that describes it; any error rolls the whole task back, so the warehouse holds the data
-from before the task or after it, never between. A failed task marks everything downstream of it
-`skipped`; the independent rest goes on. Writes to one table are serialised (DuckDB's optimistic
-concurrency would make two writers of one table conflict); different tables build in parallel on
-their own cursors.
+Each task renders its SQL, then in one transaction writes the data, audits it, checks it, and
+records the state row that describes it; any error rolls the whole task back, so the warehouse
+holds the data from before the task or after it, never between (a killed process loses only
+uncommitted transactions). A transient error (I/O, a lock, a transaction conflict) is retried
+with exponential backoff and jitter, a bounded number of times; every attempt is a row. A task
+that runs past its timeout is interrupted and recorded `timed_out`. A failed task marks
+everything downstream of it `skipped`; the independent rest goes on. Cancelling (SIGINT/SIGTERM)
+interrupts the running tasks, rolls them back and records them and the unstarted ones as
+`cancelled`.
+
+Writes to one table are serialised (DuckDB's optimistic concurrency would make two writers of one
+table conflict); different tables build in parallel, each worker on its own cursor.
 """
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from . import checks, materialize, sql, state
 from .dag import DAG
-from .errors import OrchestratorError, SchemaChangeError, TaskError, WindowError
+from .errors import (
+    OrchestratorError,
+    SchemaChangeError,
+    TaskError,
+    WindowError,
+    is_transient,
+)
 from .partitions import WHOLE, Window
 from .planner import Action, Plan, Task, input_markers, used_vars
+from .project import Model
 from .state import Built, Publication, Snapshot, TaskRecord
 
 
@@ -34,7 +49,7 @@ class Outcome:
 
     model: str
     key: str
-    status: str  # success | failed | skipped
+    status: str  # success | failed | check_failed | timed_out | cancelled | skipped | waiting ...
     reason: str
     rows: int | None = None
     seconds: float = 0.0
@@ -42,6 +57,7 @@ class Outcome:
     task: Task | None = None
     window: Window | None = None
     checks: tuple = ()
+    attempts: int = 1
 
     def __post_init__(self):
         if self.window is None and self.task is not None:
@@ -55,6 +71,41 @@ class Reporter:
 
     def finished_task(self, outcome: Outcome) -> None: ...
 
+    def retrying(self, task: Task, attempt: int, error: str, delay: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How hard to try one model's tasks."""
+
+    retries: int = 2  # extra attempts after a transient error
+    retry_delay: timedelta = timedelta(seconds=5)
+    retry_max_delay: timedelta = timedelta(minutes=5)
+    timeout: timedelta | None = None
+
+    def delay(self, attempt: int) -> float:
+        """Seconds before retry number `attempt` (1-based): doubling, capped, jittered (half
+        fixed, half random, so retries of many tasks do not land together)."""
+        base = self.retry_delay.total_seconds() * 2 ** (attempt - 1)
+        capped = min(base, self.retry_max_delay.total_seconds())
+        return capped / 2 + random.uniform(0, capped / 2)
+
+
+class TaskTimeout(TaskError):
+    """The task ran past its timeout and was interrupted."""
+
+
+class Cancelled(TaskError):
+    """The run was cancelled while the task ran."""
+
+
+class CheckFailed(TaskError):
+    """A blocking check failed on the data a task was about to publish."""
+
+    def __init__(self, results: list[checks.Result]):
+        self.results = results
+        super().__init__(checks.summarize([r for r in results if r.failed]))
+
 
 @dataclass
 class _Live:
@@ -65,6 +116,29 @@ class _Live:
     shadows: dict[str, dict[str, Publication]] = field(default_factory=dict)
     columns_checked: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass
+class _Run:
+    """What every task of one run shares."""
+
+    dag: DAG
+    live: _Live
+    run_id: int
+    variables: Mapping[str, str]
+    now: Callable[[], datetime]
+    default_schema: str
+    session: Callable[[Task], list[str]] | None
+    policy: Callable[[Model], Policy]
+    cancel: threading.Event
+    reporter: Reporter
+    active: dict[int, object] = field(default_factory=dict)  # task id -> cursor in use
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def interrupt_all(self) -> None:
+        with self.lock:
+            for cur in self.active.values():
+                cur.interrupt()
 
 
 def execute(
@@ -80,20 +154,33 @@ def execute(
     now: Callable[[], datetime] = utcnow,
     default_schema: str = "main",
     session: Callable[[Task], list[str]] | None = None,
+    policy: Callable[[Model], Policy] | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[Outcome]:
-    """Run every task of `plan` against the open warehouse connection `con`. `session(task)`
-    gives statements to run on the task's cursor first (session settings, outside any
-    transaction)."""
-    reporter = reporter or Reporter()
-    live = _Live(
-        built={m: dict(parts) for m, parts in snapshot.built.items()},
-        relations=dict(snapshot.relations),
+    """Run every task of `plan` against the open warehouse connection `con`.
+
+    `session(task)` gives statements to run on the task's cursor first (session settings);
+    `policy(model)` the retries and timeout of a model's tasks; setting `cancel` stops the run."""
+    run = _Run(
+        dag=dag,
+        live=_Live(
+            built={m: dict(p) for m, p in snapshot.built.items()},
+            relations=dict(snapshot.relations),
+        ),
+        run_id=run_id,
+        variables=variables,
+        now=now,
+        default_schema=default_schema,
+        session=session,
+        policy=policy or (lambda model: Policy()),
+        cancel=cancel or threading.Event(),
+        reporter=reporter or Reporter(),
     )
     outcomes: list[Outcome] = []
     _prepare(plan, dag, con)
     outcomes.extend(_record_held(plan, con, run_id, now))
     for outcome in outcomes:
-        reporter.finished_task(outcome)
+        run.reporter.finished_task(outcome)
 
     by_id = {t.id: t for t in plan.tasks}
     waiting_on = {t.id: set(t.deps) for t in plan.tasks}
@@ -112,23 +199,13 @@ def execute(
         return local.cursor
 
     def work(task: Task) -> Outcome:
-        runner = _TaskRunner(
-            task, dag, cursor(), live, run_id, variables, now, default_schema, session
-        )
-        return runner.run()
+        return _TaskRunner(task, run, cursor()).run()
 
-    def skip_downstream(failed: Task, why: str) -> None:
-        stack = list(dependents[failed.id])
-        skipped: list[Task] = []
-        while stack:
-            tid = stack.pop()
-            if tid not in waiting_on:
-                continue
-            del waiting_on[tid]
-            skipped.append(by_id[tid])
-            stack.extend(dependents[tid])
-        if not skipped:
+    def give_up(tasks: list[Task], status: str, why: str) -> None:
+        """Record tasks that will not run in this run (skipped or cancelled)."""
+        if not tasks:
             return
+        ordered = sorted(tasks, key=lambda t: t.id)
         at = now()
         records = [
             TaskRecord(
@@ -139,43 +216,64 @@ def execute(
                 _start(t),
                 _end(t),
                 1,
-                "skipped",
+                status,
                 why,
                 at,
                 at,
                 version=dag.models[t.model].version,
             )
-            for t in sorted(skipped, key=lambda t: t.id)
+            for t in ordered
         ]
-        ordered = sorted(skipped, key=lambda t: t.id)
         _record_unpublished(
             con,
             records,
             [r for t, r in zip(ordered, records, strict=True) if t.action is not Action.SWAP],
         )
-        for t, r in zip(ordered, records, strict=True):
-            outcome = Outcome(t.model, t.key, "skipped", r.reason, task=t)
+        for t in ordered:
+            outcome = Outcome(t.model, t.key, status, why, task=t)
             outcomes.append(outcome)
-            reporter.finished_task(outcome)
+            run.reporter.finished_task(outcome)
 
+    def skip_downstream(failed: Task, why: str) -> None:
+        stack = list(dependents[failed.id])
+        skipped: list[Task] = []
+        while stack:
+            tid = stack.pop()
+            if tid not in waiting_on:
+                continue
+            del waiting_on[tid]
+            if tid in ready:
+                ready.remove(tid)
+            skipped.append(by_id[tid])
+            stack.extend(dependents[tid])
+        give_up(skipped, "skipped", why)
+
+    interrupted = False
     with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="task") as pool:
         while ready or running:
-            for tid in list(ready):
-                if len(running) >= threads:
-                    break
-                task = by_id[tid]
-                if task.model in busy:
-                    continue
-                ready.remove(tid)
-                busy.add(task.model)
-                running[pool.submit(work, task)] = task
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            if run.cancel.is_set() and not interrupted:
+                interrupted = True
+                run.interrupt_all()
+            if not run.cancel.is_set():
+                for tid in list(ready):
+                    if len(running) >= threads:
+                        break
+                    task = by_id[tid]
+                    if task.model in busy:
+                        continue
+                    ready.remove(tid)
+                    busy.add(task.model)
+                    running[pool.submit(work, task)] = task
+            if not running:
+                break
+            # a short timeout: the loop must notice a cancel even while every task is busy
+            done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
                 task = running.pop(future)
                 busy.discard(task.model)
                 outcome = future.result()
                 outcomes.append(outcome)
-                reporter.finished_task(outcome)
+                run.reporter.finished_task(outcome)
                 waiting_on.pop(task.id, None)
                 if outcome.status == "success":
                     for nxt in dependents[task.id]:
@@ -184,9 +282,14 @@ def execute(
                             if not waiting_on[nxt]:
                                 ready.append(nxt)
                     ready.sort()
-                else:
-                    what = "failed a check" if outcome.status == "check_failed" else "failed"
+                elif outcome.status != "cancelled":
+                    what = {"check_failed": "failed a check", "timed_out": "timed out"}.get(
+                        outcome.status, "failed"
+                    )
                     skip_downstream(task, f"upstream {task.model}[{task.key}] {what}")
+    if run.cancel.is_set():
+        left = [by_id[tid] for tid in waiting_on]
+        give_up(left, "cancelled", "the run was cancelled before this task started")
     _cleanup_shadows(plan, dag, con, outcomes)
     return outcomes
 
@@ -259,6 +362,11 @@ def _record_unpublished(
         raise
 
 
+def _span(delta: timedelta | None) -> str:
+    seconds = int(delta.total_seconds()) if delta else 0
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     message = text[0] if text else type(exc).__name__
@@ -267,83 +375,164 @@ def first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}"
 
 
-class CheckFailed(TaskError):
-    """A blocking check failed on the data a task was about to publish."""
-
-    def __init__(self, results: list[checks.Result]):
-        self.results = results
-        super().__init__(checks.summarize([r for r in results if r.failed]))
-
-
 class _TaskRunner:
-    """Runs one task on one cursor: render, then write + audit + check + record in one
-    transaction; warn-severity checks run on the published data after the commit."""
+    """Runs one task on one cursor, attempt after attempt: render, then write + audit + check +
+    record in one transaction; warn-severity checks run on the published data after the commit."""
 
-    def __init__(
-        self,
-        task: Task,
-        dag: DAG,
-        cur,
-        live: _Live,
-        run_id: int,
-        variables: Mapping[str, str],
-        now,
-        default_schema: str,
-        session=None,
-    ):
+    def __init__(self, task: Task, run: _Run, cur):
         self.task = task
-        self.model = dag.models[task.model]
-        self.dag = dag
+        self.run_ = run
+        self.model = run.dag.models[task.model]
+        self.dag = run.dag
         self.cur = cur
-        self.live = live
-        self.run_id = run_id
-        self.all_variables = variables
-        self.variables = used_vars(self.model, variables)
-        self.now = now
-        self.dag_default_schema = default_schema
-        self.session = session
+        self.live = run.live
+        self.run_id = run.run_id
+        self.all_variables = run.variables
+        self.variables = used_vars(self.model, run.variables)
+        self.now = run.now
+        self.policy = run.policy(self.model)
         self.results: list[checks.Result] = []
+        self.attempt = 1
+        self.timed_out = False
+
+    # -- attempts ---------------------------------------------------------------------------
 
     def run(self) -> Outcome:
-        task = self.task
-        started = self.now()
-        try:
-            rows = self._publish(started)
-        except Exception as exc:  # recorded, reported, and the run goes on with the rest
-            self._rollback()
+        task, run = self.task, self.run_
+        first_start = self.now()
+        while True:
+            started = self.now()
+            self.results = []
+            self.timed_out = False
+            try:
+                rows = self._guarded(started)
+            except Exception as exc:  # recorded, reported, and the run goes on with the rest
+                self._rollback()
+                finished = self.now()
+                status = self._status_of(exc)
+                error = first_line(exc)
+                if status == "timed_out":
+                    error = (
+                        f"ran longer than its timeout ({_span(self.policy.timeout)}): "
+                        "interrupted and rolled back, nothing was written"
+                    )
+                elif status == "cancelled":
+                    error = "the run was cancelled: interrupted and rolled back"
+                retry = (
+                    status == "failed"
+                    and is_transient(exc)
+                    and self.attempt <= self.policy.retries
+                    and not run.cancel.is_set()
+                )
+                delay = self.policy.delay(self.attempt) if retry else 0.0
+                if retry:
+                    status = "retried"
+                    error = f"{error} (transient: attempt {self.attempt + 1} in {delay:.1f}s)"
+                record = self._record(status, started, finished, None, error)
+                # a swap publishes no partition of its own; a retried attempt is not final
+                partition = [] if task.action is Action.SWAP or retry else [record]
+                _record_unpublished(
+                    self.cur,
+                    [record],
+                    partition,
+                    lambda con, at=finished: self._record_checks(con, at),
+                )
+                if retry:
+                    run.reporter.retrying(task, self.attempt, error, delay)
+                    if not run.cancel.wait(delay):
+                        self.attempt += 1
+                        continue
+                    return self._cancelled_while_waiting(first_start)
+                return Outcome(
+                    task.model,
+                    task.key,
+                    status,
+                    str(task.reason),
+                    None,
+                    (finished - first_start).total_seconds(),
+                    error,
+                    task,
+                    checks=tuple(self.results),
+                    attempts=self.attempt,
+                )
+            self._warn_checks()
             finished = self.now()
-            status = "check_failed" if isinstance(exc, CheckFailed) else "failed"
-            error = first_line(exc)
-            record = self._record(status, started, finished, None, error)
-            # a swap publishes no partition of its own: only its task row is recorded
-            partition = [] if task.action is Action.SWAP else [record]
-            _record_unpublished(
-                self.cur, [record], partition, lambda con: self._record_checks(con, finished)
-            )
             return Outcome(
                 task.model,
                 task.key,
-                status,
+                "success",
                 str(task.reason),
+                rows,
+                (finished - first_start).total_seconds(),
                 None,
-                (finished - started).total_seconds(),
-                error,
                 task,
                 checks=tuple(self.results),
+                attempts=self.attempt,
             )
-        self._warn_checks()
-        finished = self.now()
+
+    def _status_of(self, exc: Exception) -> str:
+        if isinstance(exc, CheckFailed):
+            return "check_failed"
+        if self.timed_out or isinstance(exc, TaskTimeout):
+            return "timed_out"
+        if self.run_.cancel.is_set() and (
+            isinstance(exc, Cancelled) or type(exc).__name__ == "InterruptException"
+        ):
+            return "cancelled"
+        return "failed"
+
+    def _cancelled_while_waiting(self, first_start: datetime) -> Outcome:
+        task = self.task
+        at = self.now()
+        why = "the run was cancelled before the next attempt"
+        self.attempt += 1
+        record = self._record("cancelled", at, at, None, why)
+        _record_unpublished(self.cur, [record], [] if task.action is Action.SWAP else [record])
         return Outcome(
             task.model,
             task.key,
-            "success",
-            str(task.reason),
-            rows,
-            (finished - started).total_seconds(),
+            "cancelled",
+            why,
             None,
+            (at - first_start).total_seconds(),
+            why,
             task,
-            checks=tuple(self.results),
+            attempts=self.attempt,
         )
+
+    def _guarded(self, started: datetime) -> int | None:
+        """One attempt, with its cursor registered for cancellation and a timeout watchdog."""
+        run = self.run_
+        if run.cancel.is_set():
+            raise Cancelled("the run was cancelled")
+        timer = None
+        if self.policy.timeout is not None:
+            timer = threading.Timer(self.policy.timeout.total_seconds(), self._time_out)
+            timer.daemon = True
+            timer.start()
+        with run.lock:
+            run.active[self.task.id] = self.cur
+        try:
+            return self._publish(started)
+        finally:
+            with run.lock:
+                run.active.pop(self.task.id, None)
+            if timer is not None:
+                timer.cancel()
+
+    def _time_out(self) -> None:
+        self.timed_out = True
+        self.cur.interrupt()
+
+    def _checkpoint(self) -> None:
+        """Between statements: an interrupt that came while no query ran is not lost."""
+        if self.timed_out:
+            raise TaskTimeout(
+                f"ran longer than its timeout of {self.policy.timeout}; "
+                "interrupted, nothing was written"
+            )
+        if self.run_.cancel.is_set():
+            raise Cancelled("the run was cancelled; nothing was written")
 
     def _record(
         self,
@@ -361,7 +550,7 @@ class _TaskRunner:
             t.key,
             _start(t),
             _end(t),
-            1,
+            self.attempt,
             status,
             str(t.reason),
             started,
@@ -382,9 +571,10 @@ class _TaskRunner:
         except Exception:  # no transaction was open
             pass
 
+    # -- checks -----------------------------------------------------------------------------
+
     def _target(self) -> str:
-        into_shadow = self.task.action is Action.SHADOW
-        return materialize.target_of(self.model, into_shadow)
+        return materialize.target_of(self.model, self.task.action is Action.SHADOW)
 
     def _scope(self, relation: str) -> checks.Scope:
         model, window = self.model, self.task.window
@@ -452,6 +642,8 @@ class _TaskRunner:
             self.cur, self.run_id, self.task.id, self.model.name, results, self.now()
         )
 
+    # -- the write --------------------------------------------------------------------------
+
     def _publish(self, started: datetime) -> int | None:
         if self.task.action is Action.SWAP:
             return self._swap(started)
@@ -466,8 +658,8 @@ class _TaskRunner:
         with self.live.lock:
             existing = self.live.relations.get(model.name)
             shadow_exists = model.name in self.live.shadows
-        self.cur.execute(materialize.search_path(model.schema, self.dag_default_schema))
-        for statement in self.session(task) if self.session else ():
+        self.cur.execute(materialize.search_path(model.schema, self.run_.default_schema))
+        for statement in self.run_.session(task) if self.run_.session else ():
             self.cur.execute(statement)
         write = materialize.build(
             model,
@@ -482,6 +674,7 @@ class _TaskRunner:
             self._follow_columns(rendered)
         rows = self._apply(write)
         self._blocking_checks()
+        self._checkpoint()
         finished = self.now()
         with self.live.lock:
             inputs = input_markers(self.dag, self.live.built, model.name, task.window)
@@ -502,6 +695,7 @@ class _TaskRunner:
         self._record_checks(self.cur, finished)
         if not into_shadow:
             state.publish_partitions(self.cur, [publication])
+        self._checkpoint()
         self.cur.execute("COMMIT")
         with self.live.lock:
             if into_shadow:
@@ -544,6 +738,7 @@ class _TaskRunner:
         return counts[write.count_statement] if write.count_statement is not None else None
 
     def _count(self, statement: str) -> int | None:
+        self._checkpoint()
         row = self.cur.execute(statement).fetchone()
         return row[0] if row and isinstance(row[0], int) else None
 
@@ -562,6 +757,7 @@ class _TaskRunner:
         state.insert_task_runs(self.cur, [self._record("success", started, finished, rows)])
         state.forget_partitions(self.cur, model.name)
         state.publish_partitions(self.cur, list(shadow.values()))
+        self._checkpoint()
         self.cur.execute("COMMIT")
         with self.live.lock:
             self.live.built[model.name] = {k: p.built() for k, p in shadow.items()}
@@ -571,6 +767,3 @@ class _TaskRunner:
                 self.live.relations.pop(model.name, None)
             self.live.shadows.pop(model.name, None)
         return rows
-
-
-__all__ = ["execute", "Outcome", "Reporter", "WHOLE"]

@@ -34,6 +34,7 @@ class Reason(StrEnum):
     UPSTREAM_REBUILT = "stale: upstream rebuilt"
     REQUESTED = "requested"
     FULL_REFRESH = "full refresh"
+    RETRY = "retry"
 
 
 class Action(StrEnum):
@@ -51,6 +52,9 @@ class Request:
     backfill: tuple[datetime, datetime] | None = None
     strict_vars: bool = True  # a missing var is an error (off for status, which only looks)
     excluded: frozenset[str] = frozenset()  # never touched, not even downstream of a backfill
+    # `orchestrator retry`: exactly these partitions, and these models rebuilt whole
+    retry: Mapping[str, frozenset[str]] | None = None
+    retry_whole: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,10 +254,16 @@ class _Builder:
         request = self.request
         exists = name in self.snapshot.relations
         built = self._built(name)
+        full_refresh = request.full_refresh or name in request.retry_whole
         if downstream_only:
             candidates = self._affected_windows(model, built)
         elif request.backfill is not None:
             candidates = self._backfill_windows(model)
+        elif request.retry is not None and name not in request.retry_whole:
+            candidates = [
+                None if k == WHOLE else window_for_key(k, model.grain)
+                for k in sorted(request.retry.get(name, ()))
+            ]
         else:
             candidates = self._run_windows(model, built)
         relayout = model.partitioned and exists and self._layout_changed(model, built)
@@ -263,6 +273,7 @@ class _Builder:
             and not relayout
             and not downstream_only
             and request.backfill is None
+            and request.retry is None  # a retry reruns exactly what failed, nothing else
             and any(b.version != model.version for b in built.values())
         )
         shadow = (
@@ -271,7 +282,7 @@ class _Builder:
             and (
                 relayout
                 or rewrite
-                or (request.full_refresh and request.backfill is None and not downstream_only)
+                or (full_refresh and request.backfill is None and not downstream_only)
             )
         )
         if relayout or rewrite:
@@ -298,9 +309,11 @@ class _Builder:
                 reason: Reason | None = Reason.MODEL_CHANGED
             elif downstream_only:
                 reason = Reason.UPSTREAM_REBUILT if key in built else Reason.MISSING
+            elif request.retry is not None:
+                reason = Reason.RETRY
             elif request.backfill is not None:
                 reason = Reason.REQUESTED
-            elif request.full_refresh:
+            elif full_refresh:
                 reason = Reason.FULL_REFRESH
             else:
                 reason = self._staleness(model, window, built.get(key))

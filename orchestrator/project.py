@@ -69,6 +69,10 @@ class Settings:
     default_schema: str = "main"
     threads: int | None = None
     vars: Mapping[str, str] = field(default_factory=dict)
+    retries: int = 2  # extra attempts after a transient error (models may override)
+    retry_delay: timedelta = timedelta(seconds=5)  # before the first retry; doubles each time
+    retry_max_delay: timedelta = timedelta(minutes=5)
+    timeout: timedelta | None = None  # per task (models may override)
 
     @property
     def config_path(self) -> Path:
@@ -96,6 +100,9 @@ class Model:
     depends_on: tuple[str, ...] = ()
     header_lines: Mapping[str, int] = field(default_factory=dict)
     checks: tuple[Check, ...] = ()
+    retries: int | None = None  # None: the project's default
+    retry_delay: timedelta | None = None
+    timeout: timedelta | None = None
     tables: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
     vars: tuple[str, ...] = ()
@@ -144,7 +151,17 @@ class Project:
 
 # -- settings -------------------------------------------------------------------------------------
 
-_SETTINGS_KEYS = {"warehouse", "default_schema", "threads", "vars", "sources"}
+_SETTINGS_KEYS = {
+    "warehouse",
+    "default_schema",
+    "threads",
+    "vars",
+    "sources",
+    "retries",
+    "retry_delay",
+    "retry_max_delay",
+    "timeout",
+}
 _SOURCE_KEYS = {
     "path",
     "format",
@@ -188,6 +205,18 @@ def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Sett
     threads = raw.get("threads")
     if threads is not None and (not isinstance(threads, int) or threads < 1):
         raise ProjectError(f"threads must be a positive integer, got {threads!r}", config_path)
+    retries = raw.get("retries", 2)
+    if not isinstance(retries, int) or isinstance(retries, bool) or not 0 <= retries <= 20:
+        raise ProjectError(
+            f"retries must be a whole number from 0 to 20, got {retries!r}", config_path
+        )
+    durations = {}
+    for key, default in (("retry_delay", "5s"), ("retry_max_delay", "5m"), ("timeout", None)):
+        value = raw.get(key, default)
+        try:
+            durations[key] = parse_duration(value) if value is not None else None
+        except ValueError as exc:
+            raise ProjectError(f"{key}: {exc}", config_path) from None
     variables = raw.get("vars", {})
     if not isinstance(variables, dict):
         raise ProjectError("[vars] must be a table of name = value", config_path)
@@ -205,6 +234,10 @@ def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Sett
         default_schema=schema.lower(),
         threads=threads,
         vars=MappingProxyType({str(k): str(v) for k, v in variables.items()}),
+        retries=retries,
+        retry_delay=durations["retry_delay"],
+        retry_max_delay=durations["retry_max_delay"],
+        timeout=durations["timeout"],
     )
     return settings, raw
 
@@ -546,6 +579,19 @@ def _text(value: str) -> str:
     return value
 
 
+def _count(value: str) -> int:
+    if not value.isdigit() or int(value) > 20:
+        raise ValueError(f"'{value}' is not a whole number from 0 to 20")
+    return int(value)
+
+
+def _duration(value: str) -> timedelta:
+    duration = parse_duration(value)
+    if not duration:
+        raise ValueError(f"'{value}' must be longer than zero")
+    return duration
+
+
 HEADER_KEYS: dict[str, object] = {
     "kind": _one_of([k.value for k in Kind]),
     "partition_by": _identifier,
@@ -556,6 +602,9 @@ HEADER_KEYS: dict[str, object] = {
     "owner": _text,
     "tags": _names,
     "depends_on": _names,
+    "retries": _count,
+    "retry_delay": _duration,
+    "timeout": _duration,
 }
 
 
@@ -635,7 +684,16 @@ def _validate_header(values: dict, lines: dict[str, int], relpath: str) -> dict:
                 raise ProjectError(f"bad value for '{key}': {exc}", relpath, lines[key]) from None
     if "start" in fields and "end" in fields and fields["end"] <= fields["start"]:  # type: ignore[operator]
         raise ProjectError("'end' must be after 'start'", relpath, lines["end"])
-    for key in ("partition_by", "unique_key", "owner", "tags", "depends_on"):
+    for key in (
+        "partition_by",
+        "unique_key",
+        "owner",
+        "tags",
+        "depends_on",
+        "retries",
+        "retry_delay",
+        "timeout",
+    ):
         if key in values:
             fields[key] = values[key]
     return fields

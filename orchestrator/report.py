@@ -113,6 +113,14 @@ class ConsoleReporter(Reporter):
                 file=self.stream,
             )
 
+    def retrying(self, task, attempt: int, error: str, delay: float) -> None:
+        print(
+            f"  retrying {task.model}[{task.key}] in {delay:.1f}s (attempt {attempt} failed: "
+            f"{error})",
+            file=self.stream,
+            flush=True,
+        )
+
     def finished_task(self, outcome: Outcome) -> None:
         self.done += 1
         self.failed += outcome.status == "failed"
@@ -138,7 +146,7 @@ class ConsoleReporter(Reporter):
             )
 
 
-PROBLEMS = ("failed", "check_failed", "blocked", "waiting", "skipped")
+PROBLEMS = ("failed", "check_failed", "timed_out", "blocked", "cancelled", "waiting", "skipped")
 """Task states other than success, most urgent first."""
 
 
@@ -170,7 +178,12 @@ def format_result(result, dag: DAG) -> list[str]:
         warned = sum(1 for o in outcomes for r in o.checks if r.status == "warn")
         if warned:
             parts.append(f"{warned} check warning{'s' if warned != 1 else ''}")
-        needs_action = any(o.status in ("failed", "check_failed", "blocked") for o in outcomes)
+        needs_action = any(
+            o.status in ("failed", "check_failed", "timed_out", "blocked") for o in outcomes
+        )
+        retried = sum(o.attempts - 1 for o in outcomes)
+        if retried:
+            parts.append(f"{retried} retr{'y' if retried == 1 else 'ies'}")
         mark = "x" if needs_action else ("-" if not ok else "ok")
         lines.append(f"  {mark:<2} {model:<{width}}  {'; '.join(parts)}")
     lines.extend(_problem_lines(result))
@@ -186,6 +199,12 @@ def format_result(result, dag: DAG) -> list[str]:
         )
     elif not result.outcomes:
         lines.append(f"run {result.run_id}: nothing to do, everything is up to date")
+    elif result.cancelled:
+        lines.append(
+            f"run {result.run_id} cancelled after {result.seconds:.1f}s: "
+            f"{', '.join(counts)}; running tasks were rolled back "
+            f"(orchestrator retry picks up the rest)"
+        )
     else:
         lines.append(
             f"run {result.run_id} {result.status} in {result.seconds:.1f}s: {', '.join(counts)}"

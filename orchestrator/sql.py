@@ -15,6 +15,7 @@ forms skip Jinja entirely (compiling a template costs about as much as parsing t
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -144,6 +145,8 @@ def parse(sql: str, path: str):
     from sqlglot.errors import ParseError, TokenError
 
     dialect = _dialect()
+    # sqlglot warns on stderr when it falls back to a raw command: we report that ourselves
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
     try:
         tokens = dialect.tokenize(sql)
         statements = [s for s in dialect.parser().parse(tokens, sql) if s is not None]
@@ -175,6 +178,8 @@ def parse(sql: str, path: str):
     statement = statements[0]
     if not isinstance(statement, exp.Query):
         kind = statement.key.upper()
+        if isinstance(statement, exp.Command):
+            kind = str(statement.this).upper()
         raise ProjectError(
             f"a model must be one SELECT query, not a {kind} statement "
             "(the orchestrator writes the table itself)",

@@ -16,7 +16,7 @@ from types import MappingProxyType
 from .partitions import WHOLE
 
 SCHEMA = "orchestrator"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
@@ -96,6 +96,15 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.freshness (
     lag_seconds DOUBLE,
     status VARCHAR,
     detail VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.run_plans (
+    run_id BIGINT,
+    task_id INTEGER,
+    model VARCHAR,
+    partition_key VARCHAR,
+    action VARCHAR,
+    reason VARCHAR,
+    after INTEGER[]
 );
 CREATE TABLE IF NOT EXISTS {SCHEMA}.models (
     name VARCHAR,
@@ -299,6 +308,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
     # version 2 -> 3: the readiness view also judges upstream models and sources
     2: (f"DROP VIEW IF EXISTS {SCHEMA}.readiness",),
+    3: (),  # version 3 -> 4: run_plans (created by the DDL)
 }
 """Statements that bring the state schema from version N to N + 1, in order."""
 
@@ -632,6 +642,70 @@ def insert_freshness(con, rows: Sequence[Sequence]) -> None:
         con.executemany(
             f"INSERT INTO {SCHEMA}.freshness VALUES (?, ?, ?, ?, ?, ?, ?)", [list(r) for r in rows]
         )
+
+
+def record_plan(con, run_id: int, plan) -> None:
+    """What a run set out to do, task by task: `retry` reruns what of it did not succeed, even
+    when the process died before getting to it."""
+    tasks = plan.tasks
+    if not tasks:
+        return
+    con.execute(
+        f"INSERT INTO {SCHEMA}.run_plans SELECT ?, unnest(?), unnest(?), unnest(?), unnest(?), "
+        "unnest(?), unnest(?)",
+        [
+            run_id,
+            [t.id for t in tasks],
+            [t.model for t in tasks],
+            [t.key for t in tasks],
+            [str(t.action) for t in tasks],
+            [str(t.reason) for t in tasks],
+            [list(t.deps) for t in tasks],
+        ],
+    )
+
+
+def planned_tasks(con, run_id: int) -> list[tuple[str, str, str]] | None:
+    """(model, partition key, action) of every task run `run_id` planned; None: no such run."""
+    if not con.execute(f"SELECT 1 FROM {SCHEMA}.runs WHERE run_id = ?", [run_id]).fetchone():
+        return None
+    return con.execute(
+        f"SELECT model, partition_key, action FROM {SCHEMA}.run_plans WHERE run_id = ? "
+        "ORDER BY task_id",
+        [run_id],
+    ).fetchall()
+
+
+def final_statuses(con, run_id: int) -> dict[tuple[str, str], str]:
+    """The status of the last attempt of each task a run started."""
+    return {
+        (m, k): s
+        for m, k, s in con.execute(
+            f"SELECT model, partition_key, arg_max(status, attempt) FROM {SCHEMA}.task_runs "
+            "WHERE run_id = ? AND task_id >= 0 GROUP BY ALL",
+            [run_id],
+        ).fetchall()
+    }
+
+
+def held_tasks(con, run_id: int) -> list[tuple[str, str, str]]:
+    return con.execute(
+        f"SELECT model, partition_key, status FROM {SCHEMA}.task_runs WHERE run_id = ? AND "
+        "task_id < 0",
+        [run_id],
+    ).fetchall()
+
+
+def run_vars(con, run_id: int) -> dict[str, str]:
+    row = con.execute(f"SELECT vars FROM {SCHEMA}.runs WHERE run_id = ?", [run_id]).fetchone()
+    return json.loads(row[0]) if row and row[0] else {}
+
+
+def last_run_id(con, commands: tuple[str, ...] = ("run", "backfill", "retry")) -> int | None:
+    row = con.execute(
+        f"SELECT max(run_id) FROM {SCHEMA}.runs WHERE list_contains(?, command)", [list(commands)]
+    ).fetchone()
+    return row[0] if row else None
 
 
 def forget_partitions(con, model: str) -> None:

@@ -20,8 +20,12 @@ def connect(path: Path, *, read_only: bool = False):
     except duckdb.IOException as exc:
         message = str(exc)
         if "lock" in message.lower():
-            raise WarehouseError(
-                f"the warehouse {path} is in use by another process: {_holder(message)}"
+            from .lock import WarehouseBusy, describe, read_holder
+
+            holder = read_holder(path)
+            who = describe(holder) if holder else _holder(message)
+            raise WarehouseBusy(
+                f"the warehouse {path} is being written by {who}; try again when it finishes"
             ) from None
         raise WarehouseError(f"cannot open the warehouse {path}: {_first(message)}") from None
     except duckdb.Error as exc:

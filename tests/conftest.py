@@ -90,10 +90,11 @@ class ProjectDir:
 
     def files(self) -> dict[str, bytes]:
         """Every file under the project, for 'nothing was written' assertions."""
+        # an empty lock file only says that nobody is writing: it is not data
         return {
             str(p.relative_to(self.root)): p.read_bytes()
             for p in sorted(self.root.rglob("*"))
-            if p.is_file()
+            if p.is_file() and not (p.suffix == ".lock" and not p.stat().st_size)
         }
 
 

@@ -1,0 +1,190 @@
+"""Faults injected for real: a file that appears late (transient I/O), broken SQL (permanent),
+a query that runs too long, SIGTERM and SIGKILL of real CLI processes."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+
+from conftest import DAILY_SOURCE, ProjectDir
+
+from orchestrator import api
+from orchestrator.executor import Reporter
+
+READS_FILE = """
+-- retries: {retries}
+-- retry_delay: 1s
+select * from read_csv('{path}')
+"""
+
+
+class CreatesFileOnRetry(Reporter):
+    """The fault clears while the orchestrator backs off: the file lands after attempt 1."""
+
+    def __init__(self, path, after: int = 1):
+        self.path, self.after, self.seen = path, after, []
+
+    def retrying(self, task, attempt, error, delay):
+        self.seen.append((attempt, error, delay))
+        if attempt >= self.after:
+            self.path.write_text("x\n1\n")
+
+
+def run(project, reporter=None, **selection):
+    ws = api.open_workspace(project.root)
+    return api.run(
+        ws,
+        api.Selection(**selection),
+        command="test",
+        reporter=reporter,
+        threads=2,
+        at=datetime(2024, 1, 10, 12),
+    )
+
+
+def test_transient_fault_is_retried_with_backoff_and_every_attempt_recorded(project):
+    path = project.root / "late.csv"
+    project.model("s.m", READS_FILE.format(retries=3, path=path))
+    reporter = CreatesFileOnRetry(path, after=2)
+    result = run(project, reporter)
+    assert result.exit_code == 0
+    assert [a for a, _, _ in reporter.seen] == [1, 2]
+    assert "IOException" in reporter.seen[0][1] and "transient" in reporter.seen[0][1]
+    # equal jitter: between half and all of 1s, then of 2s
+    assert 0.5 <= reporter.seen[0][2] <= 1.0 and 1.0 <= reporter.seen[1][2] <= 2.0
+    rows = project.query("select attempt, status from orchestrator.task_runs order by attempt")
+    assert rows == [(1, "retried"), (2, "retried"), (3, "success")]
+    assert project.query("select x from s.m") == [(1,)]
+
+
+def test_retries_are_bounded(project):
+    project.model("s.m", READS_FILE.format(retries=2, path=project.root / "never.csv"))
+    result = run(project)
+    assert result.exit_code == 1
+    statuses = project.query("select attempt, status from orchestrator.task_runs order by 1")
+    assert statuses == [(1, "retried"), (2, "retried"), (3, "failed")]
+    assert result.outcomes[0].attempts == 3
+
+
+def test_permanent_fault_fails_at_once(project):
+    project.model("s.m", "-- retries: 5\nselect no_such_column from (select 1 as a)")
+    result = run(project)
+    assert result.exit_code == 1
+    assert project.query("select attempt, status from orchestrator.task_runs") == [(1, "failed")]
+    assert "BinderException" in result.outcomes[0].error
+
+
+SLOW = """
+-- kind: incremental
+-- partition_by: d
+-- start: 2024-01-01
+-- end: 2024-01-03
+-- timeout: {timeout}
+select d, {value} as v,
+    (select count(*) from range({size}) r where hash(r.range + {value}) % 1000003 = 7) as n
+from (select date '2024-01-01' + range::int as d from range(2))
+where d >= {{{{ start }}}} and d < {{{{ end }}}}
+"""
+
+
+def test_timeout_interrupts_and_leaves_the_partition_as_it_was(project):
+    project.model("s.slow", SLOW.format(timeout="1h", value=1, size=1000))
+    assert run(project).exit_code == 0
+    before = project.query("select * from s.slow order by all")
+    project.model("s.slow", SLOW.format(timeout="1s", value=2, size=3_000_000_000))
+    result = run(project)  # a changed model: rebuilt aside, then swapped in
+    assert {(o.task.action, o.status) for o in result.outcomes} == {
+        ("shadow", "timed_out"),
+        ("swap", "skipped"),
+    }
+    assert "ran longer than its timeout (1s)" in result.outcomes[0].error
+    assert result.exit_code == 1
+    assert max(o.seconds for o in result.outcomes) < 20
+    assert project.query("select * from s.slow order by all") == before
+    assert project.query(
+        "select status, count(*) from orchestrator.task_runs where run_id = 2 group by 1 order by 1"
+    ) == [("skipped", 1), ("timed_out", 2)]
+
+
+def cli_process(project: ProjectDir, *args: str) -> subprocess.Popen:
+    import os
+
+    env = dict(os.environ, ORCHESTRATOR_NOW="2024-01-10T12:00")
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "--project", str(project.root), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def test_sigterm_cancels_gracefully(project):
+    project.model("s.slow", SLOW.format(timeout="1h", value=1, size=1000))
+    assert run(project).exit_code == 0
+    before = project.query("select * from s.slow order by all")
+    project.model("s.slow", SLOW.format(timeout="1h", value=2, size=5_000_000_000))
+    proc = cli_process(project, "run", "--threads", "1")
+    time.sleep(2.5)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out + err
+    assert "cancelled" in out
+    assert project.query("select * from s.slow order by all") == before
+    assert project.query("select status from orchestrator.runs order by run_id") == [
+        ("success",),
+        ("cancelled",),
+    ]
+    statuses = {
+        s for (s,) in project.query("select status from orchestrator.task_runs where run_id = 2")
+    }
+    assert statuses == {"cancelled"}
+    # retry picks up exactly the cancelled tasks once the model is quick again
+    project.model("s.slow", SLOW.format(timeout="1h", value=2, size=1000))
+    out = project.cli("retry")
+    assert out.returncode == 0, out.stderr
+    assert project.query("select distinct v from s.slow") == [(2,)]
+
+
+def test_retry_reruns_only_what_did_not_succeed(project):
+    project.seed(DAILY_SOURCE)
+    project.model(
+        "s.fact",
+        """
+        -- kind: incremental
+        -- partition_by: event_date
+        -- start: 2024-01-01
+        select * from raw.events
+        where case when event_date = date '2024-01-03' then error('boom') else true end
+          and event_date >= {{ start }} and event_date < {{ end }}
+    """,
+    )
+    project.model("s.total", "select count(*) as n from s.fact")
+    project.model("s.other", "select 1 as one")
+    first = project.cli("run")
+    assert first.returncode == 1
+    # fix the model; make another model stale: retry must not touch it
+    project.model(
+        "s.fact",
+        """
+        -- kind: incremental
+        -- partition_by: event_date
+        -- start: 2024-01-01
+        select * from raw.events where event_date >= {{ start }} and event_date < {{ end }}
+    """,
+    )
+    project.model("s.other", "select 2 as one")
+    out = project.cli("retry")
+    assert out.returncode == 0, out.stderr
+    retried = project.query(
+        "select model, partition_key, reason from orchestrator.task_runs "
+        "where run_id = 2 order by 1, 2"
+    )
+    assert retried == [("s.fact", "2024-01-03", "retry"), ("s.total", "all", "retry")]
+    assert project.query("select one from s.other") == [(1,)]
+    assert project.query("select n from s.total") == [(45,)]
+    again = project.cli("retry")
+    assert again.returncode == 0 and "nothing to retry" in again.stderr + again.stdout

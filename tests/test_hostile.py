@@ -1,0 +1,259 @@
+"""Hostile and broken input, generated: every case ends in exit 2 with one line naming the file
+or value, no traceback, and the warehouse and project untouched (or, for input that happens to
+be valid, a normal run)."""
+
+from __future__ import annotations
+
+import random
+
+import duckdb
+import pytest
+from conftest import ProjectDir
+
+BASE = """-- kind: incremental
+-- partition_by: d
+-- start: 2024-01-01
+-- owner: fuzz
+select d, amount from raw.t
+where d >= {{ start }} and d < {{ end }}
+"""
+
+STATEMENTS = [
+    "drop table raw.t",
+    "delete from raw.t",
+    "insert into raw.t values (1)",
+    "create table x as select 1",
+    "update raw.t set amount = 0",
+    "attach 'other.db' as o",
+    "copy raw.t to 'out.csv'",
+    "select 1; drop table raw.t",
+    "pragma version",
+    "install httpfs",
+    "set threads = 1",
+    "checkpoint",
+    "call dbgen(sf = 0.01)",
+]
+HEADER_KEYS = [
+    "kind",
+    "grain",
+    "start",
+    "end",
+    "partition_by",
+    "unique_key",
+    "retries",
+    "timeout",
+    "retry_delay",
+    "check",
+    "check warn",
+    "knd",
+    "tags",
+    "depends_on",
+]
+HEADER_VALUES = [
+    "",
+    "bogus",
+    "table;drop",
+    "2024-13-45",
+    "-1",
+    "99999",
+    "10x",
+    "week",
+    "d d",
+    "'",
+    "unique(",
+    "row_count(min=abc)",
+    "expression(>>)",
+    "0s",
+    "not_null()",
+    "2024-01-01T25",
+    "incremental",
+    "s.nope",
+]
+JINJA = ["{{", "{% if %}", "{{ var( }}", "{{ nope }}", "{% for x in %}", "{{ var('a' }}", "{# open"]
+
+
+def cases(seed: int = 20261125) -> list[tuple[str, bytes]]:
+    rng = random.Random(seed)
+    body = BASE.encode()
+    out: list[tuple[str, bytes]] = [
+        ("empty file", b""),
+        ("only a header", b"-- kind: table\n-- owner: x\n"),
+        ("not UTF-8", body.replace(b"amount", b"am\xff\xfeount")),
+        ("NUL byte", body.replace(b"select", b"sel\x00ect")),
+        ("latin-1 comment", b"-- caf\xe9\n" + body),
+    ]
+    out += [(f"statement: {s}", s.encode()) for s in STATEMENTS]
+    out += [(f"jinja: {j}", body.replace(b"raw.t", j.encode())) for j in JINJA]
+    for _ in range(14):
+        cut = rng.randrange(len(BASE) - 60, len(BASE) - 1)
+        out.append((f"truncated at {cut}", body[:cut]))
+    for i in range(14):
+        text = BASE
+        for _ in range(rng.randint(1, 3)):
+            pos = rng.randrange(100, len(text))
+            text = (
+                text[:pos]
+                + rng.choice(
+                    ["(", ")", "'", '"', ",", ";", "select", "*", "--", "/*", "from", "=="]
+                )
+                + text[pos:]
+            )
+        out.append((f"mangled {i}", text.encode()))
+    for _ in range(16):
+        key, value = rng.choice(HEADER_KEYS), rng.choice(HEADER_VALUES)
+        out.append((f"header {key}: {value!r}", f"-- {key}: {value}\n{BASE}".encode()))
+    return out
+
+
+@pytest.fixture(scope="module")
+def fuzz_project(tmp_path_factory) -> ProjectDir:
+    project = ProjectDir(tmp_path_factory.mktemp("fuzz"))
+    project.seed(
+        "create schema raw; create table raw.t as select date '2024-01-01' + "
+        "range::int as d, range as amount from range(5)"
+    )
+    project.model("s.good", "select 1 as one")
+    assert project.cli("run").returncode == 0
+    return project
+
+
+@pytest.mark.parametrize(("name", "content"), cases(), ids=[c[0] for c in cases()])
+def test_broken_model_files(fuzz_project, name, content):
+    project = fuzz_project
+    path = project.root / "models" / "s" / "fuzzed.sql"
+    path.write_bytes(content)
+    try:
+        before = project.files()
+        out = project.cli("run")
+        assert "Traceback" not in out.stderr, out.stderr
+        if out.returncode == 2:
+            lines = out.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: ")
+            assert "models/s/fuzzed.sql" in lines[0] or "fuzzed" in lines[0] or "var" in lines[0]
+            assert project.files() == before, "a rejected input changed the warehouse"
+        else:
+            # the mutation happened to leave a valid model: it ran like any other
+            assert out.returncode in (0, 1), out.stderr
+    finally:
+        path.unlink()
+
+
+def test_most_generated_cases_are_rejected(fuzz_project):
+    rejected = 0
+    for _, content in cases()[:20]:
+        path = fuzz_project.root / "models" / "s" / "fuzzed.sql"
+        path.write_bytes(content)
+        rejected += fuzz_project.cli("plan").returncode == 2
+        path.unlink()
+    assert rejected >= 18
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["backfill", "s.good", "--start", "2024-02-01", "--end", "2024-01-01"], "must be after"),
+        (
+            ["backfill", "s.good", "--start", "2024-02-30", "--end", "2024-03-01"],
+            "not a valid date",
+        ),
+        (["backfill", "s.good", "--start", "20240101", "--end", "2024-03-01"], "is not a date"),
+        (["backfill", "s.good", "--start", "2024-01-01", "--end", "2024-01-01"], "must be after"),
+        (["run", "nothing.here"], "no model matches"),
+        (["run", "tag:none"], "matches no model"),
+        (["run", "--var", "=x"], "--var expects NAME=VALUE"),
+        (["run", "--var", "a b=1"], "--var expects NAME=VALUE"),
+        (["run", "--threads", "-3"], "--threads"),
+        (["run", "--wait", "soon"], "--wait"),
+        (["runs", "--limit", "0"], "--limit"),
+        (["retry", "--run", "999"], "no run with id 999"),
+        (["freshness", "raw.nope"], "no declared source named 'raw.nope'"),
+        (["sql", "drop table s.good"], "read-only"),
+    ],
+)
+def test_bad_arguments(fuzz_project, args, message):
+    before = fuzz_project.files()
+    out = fuzz_project.cli(*args)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert fuzz_project.files() == before
+
+
+@pytest.mark.parametrize("value", ["x'; drop table raw.t; --", "'", "a\\'b", ";", '"', "$$"])
+def test_var_values_with_quotes_are_data_not_sql(project, value):
+    project.model("s.v", "select {{ var('v') }} as v")
+    assert project.cli("run", "--var", f"v={value}").returncode == 0
+    assert project.query("select v from s.v") == [(value,)]
+
+
+@pytest.mark.parametrize(
+    "toml",
+    [
+        "this is not toml",
+        "[sources",
+        "threads = 'many'",
+        "warehouse = 5",
+        "[vars]\n1 = {",
+        "retries = 100",
+        "timeout = 'forever'",
+        "[sources.'raw.x']\nloaded_at = 'a b'\npath='x.csv'",
+    ],
+)
+def test_broken_config(project, toml):
+    project.model("s.t", "select 1 as x")
+    project.write("orchestrator.toml", toml)
+    before = project.files()
+    out = project.cli("run")
+    assert out.returncode == 2 and "orchestrator.toml" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert project.files() == before
+
+
+def test_missing_and_corrupt_warehouse(project):
+    project.model("s.t", "select 1 as x")
+    for command in (["status"], ["runs"], ["sql", "select 1"]):
+        out = project.cli(*command)
+        assert "Traceback" not in out.stderr
+    missing = project.cli("sql", "select 1")
+    assert missing.returncode == 2 and "no warehouse at" in missing.stderr
+    assert not project.warehouse.exists()
+    project.warehouse.write_bytes(b"this is not a duckdb file" * 100)
+    before = project.files()
+    for command in (["run"], ["sql", "select 1"], ["status"], ["runs"]):
+        out = project.cli(*command)
+        assert out.returncode == 2, (command, out.stderr)
+        assert "cannot open the warehouse" in out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1
+    assert project.files() == before
+
+
+def test_state_written_by_an_older_version_is_migrated(project):
+    project.model("s.t", "select 1 as x")
+    project.cli("run", check=True)
+    con = duckdb.connect(str(project.warehouse))
+    # turn the state back into version 1: no waiting/blocked counts, no readiness view
+    con.execute("alter table orchestrator.runs drop column waiting")
+    con.execute("alter table orchestrator.runs drop column blocked")
+    con.execute("drop view orchestrator.readiness")
+    con.execute("drop table orchestrator.run_plans")
+    con.execute("update orchestrator.meta set value = '1' where key = 'schema_version'")
+    con.close()
+    project.model("s.t", "select 2 as x")
+    out = project.cli("run")
+    assert out.returncode == 0, out.stderr
+    assert project.query("select value from orchestrator.meta where key = 'schema_version'") == [
+        ("4",)
+    ]
+    assert project.query("select x from s.t") == [(2,)]
+    assert project.query("select count(*) from orchestrator.readiness") == [(1,)]
+
+
+def test_state_from_a_newer_version_is_refused(project):
+    project.model("s.t", "select 1 as x")
+    project.cli("run", check=True)
+    con = duckdb.connect(str(project.warehouse))
+    con.execute("update orchestrator.meta set value = '99' where key = 'schema_version'")
+    con.close()
+    before = project.files()
+    out = project.cli("run")
+    assert out.returncode == 2 and "newer than this orchestrator" in out.stderr
+    assert project.files() == before
