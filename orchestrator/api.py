@@ -14,11 +14,11 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from . import __version__, freshness, materialize, state, warehouse
+from . import __version__, access, alerts, freshness, materialize, state, warehouse
 from . import dag as dag_mod
 from . import project as project_mod
 from . import sql as sql_mod
@@ -145,6 +145,7 @@ class RunResult:
     sources: tuple[freshness.SourceStatus, ...] = ()
     cancelled: bool = False
     took_over: dict | None = None  # what a dead writer left in the lock file
+    alerts: tuple = ()  # alerts.Event sent about this run
 
     def count(self, *statuses: str) -> int:
         return sum(1 for o in self.outcomes if o.status in statuses)
@@ -255,6 +256,7 @@ def run(
     wait: float | None = None,
     cancel: threading.Event | None = None,
     retry_of: int | None = None,
+    job: str | None = None,
 ) -> RunResult:
     """Plan against the warehouse's state and execute, recording the run in the warehouse.
     `retry_of`: rerun what did not succeed in that run instead of planning from `selection`."""
@@ -270,6 +272,10 @@ def run(
                 raise UsageError("no run to retry yet")
             request = _retry_request(ws, con, target, request)
         the_plan, sources = gated_plan(ws, con, snapshot, request)
+        protected = sorted({t.model for t in the_plan.tasks if ws.dag.models[t.model].protected})
+        denial = access.check_protected(ws.project.ops.access, who(), protected)
+        if denial:
+            _deny(con, command, denial)
         run_id = state.start_run(
             con,
             command=command,
@@ -323,6 +329,7 @@ def run(
             cancel.is_set(),
             lock.previous if lock.previous and not is_alive(lock.previous) else None,
         )
+        sent = raise_alerts(ws, con, result, job)
         state.finish_run(
             con,
             run_id,
@@ -337,11 +344,100 @@ def run(
                 "blocked": result.count("blocked"),
             },
         )
-        return result
+        return replace(result, alerts=tuple(sent))
 
 
 class NothingToRetry(UsageError):
     exit_code = 0
+
+
+def raise_alerts(ws: Workspace, con, result, job: str | None = None, extra=()) -> list:
+    """Alert owners about what this run showed (failures, blocked sources, recoveries), once
+    per incident. Alerting never fails the run: a problem here is reported, not raised."""
+    try:
+        events = alerts.from_run(result, ws.dag, ws.project.sources, job) + list(extra)
+        healthy = alerts.healthy_subjects(result, state.failing_models(con))
+        return deliver_alerts(ws, con, events, healthy, result.run_id)
+    except Exception as exc:  # the run's own outcome must stand
+        import sys
+
+        print(f"warning: alerting failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return []
+
+
+def deliver_alerts(ws: Workspace, con, events, healthy, run_id: int | None) -> list:
+    decision = alerts.decide(events, healthy, state.open_incidents(con), run_id)
+    opened = {id(e) for e in decision.opened}
+    for event in decision.send:
+        owner = alerts.route(event, ws.project.ops)
+        body = alerts.payload(event, owner)
+        delivery = alerts.deliver(owner, body, ws.project.root)
+        at = utcnow()
+        alert_id = state.add_alert(
+            con,
+            {
+                "created_at": at,
+                "event": event.event,
+                "subject": event.subject,
+                "owner": event.owner,
+                "run_id": event.run_id,
+                "job": event.job,
+                "partitions": event.partitions,
+                "message": body["text"],
+                "payload": body,
+                "sinks": delivery.sinks,
+                "delivered": delivery.delivered,
+                "attempts": delivery.attempts,
+                "error": delivery.error,
+            },
+        )
+        if id(event) in opened:
+            state.open_incident(
+                con, event.incident, event.subject, event.owner, at, run_id, alert_id
+            )
+    for kind, subject in decision.closed:
+        state.close_incident(con, kind, subject, utcnow(), run_id)
+    return decision.send
+
+
+def authorize(
+    ws: Workspace | None,
+    command: str,
+    *,
+    root: Path | str | None = None,
+    warehouse_path: Path | str | None = None,
+) -> None:
+    """Raise AccessDenied (and record the denial) when the user may not run `command`. Light
+    commands pass `root` instead of a workspace: only the config is read."""
+    if ws is not None:
+        ops, target = ws.project.ops, ws.warehouse
+    else:
+        settings, ops = project_mod.load_operations(root or ".", warehouse_path)
+        target = settings.warehouse
+    reason = access.check(ops.access, who(), command)
+    if reason is None:
+        return
+    try:
+        lock = WriteLock(target).acquire(f"{command} (denied)", who(), wait=5)
+        try:
+            con = warehouse.connect(target)
+            try:
+                state.ensure(con)
+                state.add_audit(
+                    con, utcnow(), who(), socket.gethostname(), command, "denied", reason
+                )
+            finally:
+                con.close()
+        finally:
+            lock.release()
+    except Exception:  # recording is best effort; the denial stands
+        pass
+    raise access.AccessDenied(reason)
+
+
+def _deny(con, command: str, reason: str) -> None:
+    state.add_audit(con, utcnow(), who(), socket.gethostname(), command, "denied", reason)
+    raise access.AccessDenied(reason)
 
 
 RETRYABLE = ("failed", "check_failed", "timed_out", "cancelled", "skipped")

@@ -134,6 +134,7 @@ def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
     from .report import format_plan
 
     ws = _workspace(ctx)
+    api.authorize(ws, "plan")
     the_plan = api.plan(ws, _selection(selectors, exclude, variables, full_refresh=full_refresh))
     if as_json:
         click.echo(json.dumps(_plan_json(the_plan), indent=2))
@@ -170,24 +171,40 @@ def _execute(
     dry_run: bool,
     wait: float | None = None,
     retry_of: int | None = None,
+    job: str | None = None,
 ):
-    from . import api
+    from . import api, scheduler
     from .report import ConsoleReporter, format_plan, format_result
 
     ws = _workspace(ctx)
+    needed = "full-refresh" if selection.full_refresh else command
+    api.authorize(ws, "plan" if dry_run else needed)
+    if job is not None:
+        the_job = scheduler.job_named(ws, job)
+        if dry_run:
+            selection = api.Selection(the_job.select, the_job.exclude, dict(the_job.vars))
     if dry_run:
         click.echo("\n".join(format_plan(api.plan(ws, selection), ws.dag)))
         return
-    result = api.run(
-        ws,
-        selection,
-        command=command,
-        arguments=sys.argv[1:],
-        threads=threads,
-        reporter=ConsoleReporter(),
-        wait=wait,
-        retry_of=retry_of,
-    )
+    if job is not None:
+        result = scheduler.run_job(ws, the_job, reporter=ConsoleReporter(), wait=wait)
+    else:
+        result = api.run(
+            ws,
+            selection,
+            command=command,
+            arguments=sys.argv[1:],
+            threads=threads,
+            reporter=ConsoleReporter(),
+            wait=wait,
+            retry_of=retry_of,
+        )
+    _notes(result)
+    click.echo("\n".join(format_result(result, ws.dag)))
+    sys.exit(result.exit_code)
+
+
+def _notes(result) -> None:
     if result.took_over:
         from .lock import describe
 
@@ -201,8 +218,9 @@ def _execute(
             "abandoned (their process is gone)",
             err=True,
         )
-    click.echo("\n".join(format_result(result, ws.dag)))
-    sys.exit(result.exit_code)
+    for event in result.alerts:
+        routed = f" -> {event.owner}" if event.owner else ""
+        click.echo(f"alert{routed}: {event.summary}", err=True)
 
 
 @cli.command()
@@ -216,12 +234,61 @@ def _execute(
     is_flag=True,
     help="Drop and rebuild the selected models from scratch (swapped in when complete).",
 )
+@click.option(
+    "--job",
+    default=None,
+    metavar="NAME",
+    help="Run a job from orchestrator.toml now (its selection and vars).",
+)
 @click.option("--dry-run", is_flag=True, help="Only show the plan.")
 @click.pass_context
-def run(ctx, selectors, exclude, variables, threads, wait, full_refresh, dry_run):
+def run(ctx, selectors, exclude, variables, threads, wait, full_refresh, job, dry_run):
     """Build missing and stale partitions, tables and views of the selected models."""
+    if job and (selectors or exclude or variables or full_refresh):
+        raise UsageError(
+            "--job runs the job's own selection and vars: give no selectors, "
+            "--exclude, --var or --full-refresh with it"
+        )
     selection = _selection(selectors, exclude, variables, full_refresh=full_refresh)
-    _execute(ctx, selection, "run", threads, dry_run, wait)
+    _execute(ctx, selection, "run", threads, dry_run, wait, job=job)
+
+
+@cli.command()
+@click.option(
+    "--once", is_flag=True, help="Evaluate what is due now, run it, and exit (for cron or CI)."
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    metavar="SECONDS",
+    help="How often the loop looks (default: the shortest job poll, at most 60 s).",
+)
+@_wait
+@click.pass_context
+def schedule(ctx, once, interval, wait):
+    """Start jobs when they are due (cron) or when a source partition arrives (on = ...).
+
+    Runs in the foreground until SIGINT/SIGTERM; history in orchestrator.schedule_ticks.
+    """
+    from . import api, scheduler
+    from .report import ConsoleReporter, format_ticks
+
+    ws = _workspace(ctx)
+    api.authorize(ws, "schedule")
+    if not ws.project.ops.jobs:
+        raise UsageError("no jobs: add [jobs.NAME] tables to orchestrator.toml")
+    if once:
+        reports = scheduler.once(ws, reporter=ConsoleReporter(), wait=-1 if wait is None else wait)
+        click.echo("\n".join(format_ticks(reports)))
+        sys.exit(1 if any(r.outcome in ("failed", "late") for r in reports) else 0)
+    click.echo(f"scheduling {len(ws.project.ops.jobs)} job(s); Ctrl-C to stop", err=True)
+    scheduler.forever(
+        ws,
+        reporter=ConsoleReporter(),
+        every=interval,
+        on_tick=lambda reports: reports and click.echo("\n".join(format_ticks(reports))),
+    )
 
 
 @cli.command()
@@ -293,6 +360,7 @@ def status(ctx, selectors, partitions, owner):
     from .report import format_table
 
     ws = _workspace(ctx)
+    api.authorize(ws, "status")
     try:
         columns, rows = api.status(ws, selectors, partitions=partitions, owner=owner)
     except WarehouseBusy as busy:
@@ -309,6 +377,8 @@ def status(ctx, selectors, partitions, owner):
 def runs(ctx, run_id, limit):
     """Recent runs, or the tasks of one run."""
     from . import api
+
+    api.authorize(None, "runs", root=ctx.obj["project"], warehouse_path=ctx.obj["warehouse"])
     from .report import format_table
 
     ws_settings = _settings(ctx)
@@ -338,6 +408,7 @@ def dag(ctx, selectors, fmt):
     from . import api
 
     ws = _workspace(ctx)
+    api.authorize(ws, "dag")
     click.echo(api.describe_dag(ws, selectors, fmt))
 
 
@@ -364,6 +435,8 @@ def sql(ctx, query, fmt, limit):
     import io
 
     from . import api
+
+    api.authorize(None, "sql", root=ctx.obj["project"], warehouse_path=ctx.obj["warehouse"])
     from .report import format_table
 
     columns, rows = api.query(_settings(ctx).warehouse, query)
@@ -396,6 +469,7 @@ def check(ctx, selectors, exclude, variables, wait):
     from .report import format_check_report
 
     ws = _workspace(ctx)
+    api.authorize(ws, "check")
     report = api.check_published(ws, selectors, exclude, _parse_vars(variables), wait)
     click.echo("\n".join(format_check_report(report)))
     sys.exit(report.exit_code)
@@ -414,6 +488,7 @@ def freshness(ctx, sources, wait):
     from .report import format_table
 
     ws = _workspace(ctx)
+    api.authorize(ws, "freshness")
     run_id, statuses = api.source_freshness(ws, sources, wait=wait)
     if not statuses:
         click.echo("no declared sources (see [sources] in orchestrator.toml)")
@@ -441,6 +516,8 @@ def init(ctx, directory):
     from . import api
 
     root = directory or Path(ctx.obj["project"])
+    if (root / "orchestrator.toml").exists():
+        api.authorize(None, "init", root=root, warehouse_path=ctx.obj["warehouse"])
     created = api.init_project(root, ctx.obj["warehouse"])
     for path in created:
         click.echo(f"created {path}")

@@ -399,3 +399,62 @@ def session_statements(project: Project, dag: DAG, task: Task) -> list[str]:
             ]
         statements.append(materialize.set_files(source.name, files))
     return statements
+
+
+_KEY_PATTERNS = {
+    "date": r"(?P<date>\d{4}-\d{2}-\d{2})",
+    "month": r"(?P<month>\d{4}-\d{2})",
+    "year": r"(?P<year>\d{4})",
+    "hour": r"(?P<hour>\d{2})",
+}
+
+
+def arrived_keys(inspector: Inspector, source: Source) -> set[str]:
+    """The partition keys (of the source's grain) the source holds now: from file names for a
+    path with placeholders, from `partition_by` values otherwise."""
+    import duckdb
+
+    from .partitions import Window, floor
+
+    project = inspector.project
+    if has_placeholders(source.path):
+        full = str(
+            Path(source.path)
+            if Path(source.path or "").is_absolute()
+            else project.root / (source.path or "")
+        )
+        pattern = re.escape(full)
+        for name, regex in _KEY_PATTERNS.items():
+            pattern = pattern.replace(re.escape("{" + name + "}"), regex, 1)
+            pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P={name})")
+        pattern = pattern.replace(re.escape("*"), "[^/]*")
+        matcher = re.compile(pattern + "$")
+        keys = set()
+        for f in matching_files(glob_pattern(project.root, source.path or "")):
+            m = matcher.match(f)
+            if not m:
+                continue
+            parts = m.groupdict()
+            day = parts.get("date") or (
+                parts.get("month", "") + "-01"
+                if parts.get("month")
+                else (parts.get("year", "") + "-01-01")
+            )
+            stamp = datetime.strptime(day, "%Y-%m-%d").replace(hour=int(parts.get("hour") or 0))
+            keys.add(Window.containing(stamp, source.grain).key)
+        return keys
+    if not source.partition_by:
+        return set()
+    files = matching_files(glob_pattern(project.root, source.path)) if source.path else []
+    try:
+        values = inspector.con.execute(
+            f"SELECT DISTINCT CAST({quote(source.partition_by)} AS TIMESTAMP) FROM "
+            f"{inspector._target(source, files)}"
+        ).fetchall()
+    except duckdb.Error:
+        return set()
+    return {
+        Window.containing(floor(v, source.grain), source.grain).key
+        for (v,) in values
+        if v is not None
+    }

@@ -19,9 +19,10 @@ from pathlib import Path
 from types import MappingProxyType
 
 from . import checks as checks_mod
-from . import sql
+from . import jobs, sql
 from .checks import Check
 from .errors import ProjectError, suggest
+from .jobs import Operations
 from .partitions import Grain, Window, parse_boundary
 
 CONFIG_FILE = "orchestrator.toml"
@@ -100,6 +101,7 @@ class Model:
     depends_on: tuple[str, ...] = ()
     header_lines: Mapping[str, int] = field(default_factory=dict)
     checks: tuple[Check, ...] = ()
+    protected: bool = False  # only admins may write it (when [access] is configured)
     retries: int | None = None  # None: the project's default
     retry_delay: timedelta | None = None
     timeout: timedelta | None = None
@@ -143,6 +145,7 @@ class Project:
     settings: Settings
     models: Mapping[str, Model]
     sources: Mapping[str, Source]
+    ops: Operations = field(default_factory=Operations)
 
     @property
     def root(self) -> Path:
@@ -161,6 +164,9 @@ _SETTINGS_KEYS = {
     "retry_delay",
     "retry_max_delay",
     "timeout",
+    "jobs",
+    "owners",
+    "access",
 }
 _SOURCE_KEYS = {
     "path",
@@ -428,6 +434,16 @@ def _format_from_path(path: str) -> str | None:
 # -- models ---------------------------------------------------------------------------------------
 
 
+def load_operations(
+    root: Path | str, warehouse: Path | str | None = None
+) -> tuple[Settings, Operations]:
+    """Settings, jobs, owners and access without reading any model (for light commands)."""
+    settings, raw = load_settings(Path(root), warehouse)
+    text = settings.config_path.read_text(encoding="utf-8") if settings.config_path.exists() else ""
+    sources = _load_sources(raw, settings.config_path, text)
+    return settings, jobs.parse(raw, settings.config_path, text, sources)
+
+
 def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
     """Read the whole project: settings, sources and every model (headers parsed, SQL analysed)."""
     settings, raw = load_settings(Path(root), warehouse)
@@ -454,7 +470,13 @@ def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
             )
         models[model.name] = model
     _attach_custom_checks(settings, models)
-    return Project(settings, MappingProxyType(models), MappingProxyType(sources))
+    ops = jobs.parse(raw, settings.config_path, config_text, sources)
+    for name, model in models.items():
+        if model.owner is None:
+            folder_owner = ops.owner_of_folder(model.relpath)
+            if folder_owner:
+                models[name] = _replace(model, owner=folder_owner)
+    return Project(settings, MappingProxyType(models), MappingProxyType(sources), ops)
 
 
 def _attach_custom_checks(settings: Settings, models: dict[str, Model]) -> None:
@@ -579,6 +601,12 @@ def _text(value: str) -> str:
     return value
 
 
+def _boolean(value: str) -> bool:
+    if value.lower() not in ("true", "false", "yes", "no"):
+        raise ValueError(f"'{value}' is not one of: true, false")
+    return value.lower() in ("true", "yes")
+
+
 def _count(value: str) -> int:
     if not value.isdigit() or int(value) > 20:
         raise ValueError(f"'{value}' is not a whole number from 0 to 20")
@@ -602,6 +630,7 @@ HEADER_KEYS: dict[str, object] = {
     "owner": _text,
     "tags": _names,
     "depends_on": _names,
+    "protected": _boolean,
     "retries": _count,
     "retry_delay": _duration,
     "timeout": _duration,
@@ -693,6 +722,7 @@ def _validate_header(values: dict, lines: dict[str, int], relpath: str) -> dict:
         "retries",
         "retry_delay",
         "timeout",
+        "protected",
     ):
         if key in values:
             fields[key] = values[key]

@@ -308,3 +308,15 @@ def format_check_report(report) -> list[str]:
         f"{failed} blocking failure{'s' if failed != 1 else ''}"
     )
     return lines
+
+
+def format_ticks(reports) -> list[str]:
+    """What one scheduler evaluation did, a line per tick."""
+    if not reports:
+        return ["schedule: nothing due"]
+    lines = []
+    for r in reports:
+        run = f" (run {r.run_id})" if r.run_id else ""
+        detail = f": {r.detail}" if r.detail else ""
+        lines.append(f"  {r.job}  {r.trigger} {r.due_at:%Y-%m-%d %H:%M}  {r.outcome}{run}{detail}")
+    return lines

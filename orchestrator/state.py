@@ -16,7 +16,7 @@ from types import MappingProxyType
 from .partitions import WHOLE
 
 SCHEMA = "orchestrator"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
@@ -105,6 +105,56 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.run_plans (
     action VARCHAR,
     reason VARCHAR,
     after INTEGER[]
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.schedule_ticks (
+    job VARCHAR,
+    due_at TIMESTAMP,
+    trigger VARCHAR,
+    detail VARCHAR,
+    deadline_at TIMESTAMP,
+    run_id BIGINT,
+    outcome VARCHAR,
+    updated_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.sensor_marks (
+    job VARCHAR,
+    source VARCHAR,
+    partition_key VARCHAR,
+    seen_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.alerts (
+    alert_id BIGINT,
+    created_at TIMESTAMP,
+    event VARCHAR,
+    subject VARCHAR,
+    owner VARCHAR,
+    run_id BIGINT,
+    job VARCHAR,
+    partitions VARCHAR[],
+    message VARCHAR,
+    payload JSON,
+    sinks VARCHAR[],
+    delivered BOOLEAN,
+    attempts INTEGER,
+    error VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.incidents (
+    kind VARCHAR,
+    subject VARCHAR,
+    owner VARCHAR,
+    opened_at TIMESTAMP,
+    opened_run BIGINT,
+    alert_id BIGINT,
+    closed_at TIMESTAMP,
+    closed_run BIGINT
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.audit (
+    happened_at TIMESTAMP,
+    who VARCHAR,
+    host VARCHAR,
+    command VARCHAR,
+    decision VARCHAR,
+    reason VARCHAR
 );
 CREATE TABLE IF NOT EXISTS {SCHEMA}.models (
     name VARCHAR,
@@ -309,6 +359,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # version 2 -> 3: the readiness view also judges upstream models and sources
     2: (f"DROP VIEW IF EXISTS {SCHEMA}.readiness",),
     3: (),  # version 3 -> 4: run_plans (created by the DDL)
+    4: (),  # version 4 -> 5: schedule_ticks, sensor_marks, alerts, incidents, audit (DDL)
 }
 """Statements that bring the state schema from version N to N + 1, in order."""
 
@@ -706,6 +757,169 @@ def last_run_id(con, commands: tuple[str, ...] = ("run", "backfill", "retry")) -
         f"SELECT max(run_id) FROM {SCHEMA}.runs WHERE list_contains(?, command)", [list(commands)]
     ).fetchone()
     return row[0] if row else None
+
+
+# -- schedules, alerts, access -------------------------------------------------------------------
+
+
+def last_tick(con, job: str, trigger: str = "cron") -> datetime | None:
+    return con.execute(
+        f"SELECT max(due_at) FROM {SCHEMA}.schedule_ticks WHERE job = ? AND trigger = ?",
+        [job, trigger],
+    ).fetchone()[0]
+
+
+def add_ticks(con, rows: Sequence[Sequence]) -> None:
+    """rows: (job, due_at, trigger, detail, deadline_at, run_id, outcome, updated_at)."""
+    if rows:
+        con.executemany(
+            f"INSERT INTO {SCHEMA}.schedule_ticks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [list(r) for r in rows],
+        )
+
+
+def open_ticks(con, job: str) -> list[tuple]:
+    """Ticks still to run or to finish (pending, or waiting for data): oldest first."""
+    return con.execute(
+        f"SELECT due_at, trigger, detail, deadline_at, outcome FROM {SCHEMA}.schedule_ticks "
+        "WHERE job = ? AND outcome IN ('pending', 'waiting') ORDER BY due_at",
+        [job],
+    ).fetchall()
+
+
+def update_tick(
+    con,
+    job: str,
+    due_at: datetime,
+    trigger: str,
+    *,
+    outcome: str,
+    run_id: int | None,
+    at: datetime,
+    detail: str | None = None,
+) -> None:
+    con.execute(
+        f"UPDATE {SCHEMA}.schedule_ticks SET outcome = ?, run_id = coalesce(?, run_id), "
+        "updated_at = ?, detail = coalesce(?, detail) WHERE job = ? AND due_at = ? AND "
+        "trigger = ?",
+        [outcome, run_id, at, detail, job, due_at, trigger],
+    )
+
+
+def late_ticks(con, job: str, now: datetime) -> list[tuple]:
+    """Ticks past their deadline whose outputs are still not published."""
+    return con.execute(
+        f"SELECT due_at, trigger, detail, deadline_at, outcome FROM {SCHEMA}.schedule_ticks "
+        "WHERE job = ? AND deadline_at <= ? AND outcome IN ('pending', 'waiting', 'failed') "
+        "ORDER BY due_at",
+        [job, now],
+    ).fetchall()
+
+
+def run_problems(con, job: str, due_at: datetime, trigger: str) -> list[str]:
+    """Why the run of a tick did not publish everything: its tasks that did not succeed."""
+    return [
+        f"{m}[{k}] {s}: {r}"
+        for m, k, s, r in con.execute(
+            f"SELECT t.model, t.partition_key, t.status, coalesce(t.error, t.reason) "
+            f"FROM {SCHEMA}.schedule_ticks s JOIN {SCHEMA}.task_runs t USING (run_id) "
+            "WHERE s.job = ? AND s.due_at = ? AND s.trigger = ? AND t.status NOT IN "
+            "('success', 'retried') ORDER BY t.task_id < 0, t.model, t.partition_key",
+            [job, due_at, trigger],
+        ).fetchall()
+    ]
+
+
+def sensor_marks(con, job: str, source: str) -> set[str]:
+    return {
+        k
+        for (k,) in con.execute(
+            f"SELECT partition_key FROM {SCHEMA}.sensor_marks WHERE job = ? AND source = ?",
+            [job, source],
+        ).fetchall()
+    }
+
+
+def add_sensor_marks(con, job: str, source: str, keys: Sequence[str], at: datetime) -> None:
+    if keys:
+        con.executemany(
+            f"INSERT INTO {SCHEMA}.sensor_marks VALUES (?, ?, ?, ?)",
+            [[job, source, k, at] for k in keys],
+        )
+
+
+def open_incidents(con) -> dict[tuple[str, str], tuple]:
+    """(kind, subject) -> (owner, opened_at, opened_run, alert_id) of incidents not closed."""
+    return {
+        (k, s): (o, at, run, alert)
+        for k, s, o, at, run, alert in con.execute(
+            f"SELECT kind, subject, owner, opened_at, opened_run, alert_id FROM {SCHEMA}.incidents "
+            "WHERE closed_at IS NULL"
+        ).fetchall()
+    }
+
+
+def open_incident(
+    con, kind: str, subject: str, owner: str | None, at: datetime, run_id: int | None, alert_id: int
+) -> None:
+    con.execute(
+        f"INSERT INTO {SCHEMA}.incidents VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
+        [kind, subject, owner, at, run_id, alert_id],
+    )
+
+
+def close_incident(con, kind: str, subject: str, at: datetime, run_id: int | None) -> None:
+    con.execute(
+        f"UPDATE {SCHEMA}.incidents SET closed_at = ?, closed_run = ? WHERE kind = ? "
+        "AND subject = ? AND closed_at IS NULL",
+        [at, run_id, kind, subject],
+    )
+
+
+def add_alert(con, row: Mapping[str, object]) -> int:
+    alert_id = con.execute(
+        f"SELECT coalesce(max(alert_id), 0) + 1 FROM {SCHEMA}.alerts"
+    ).fetchone()[0]
+    con.execute(
+        f"INSERT INTO {SCHEMA}.alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            alert_id,
+            row["created_at"],
+            row["event"],
+            row["subject"],
+            row["owner"],
+            row["run_id"],
+            row["job"],
+            list(row["partitions"]),
+            row["message"],
+            json.dumps(row["payload"], default=str),
+            list(row["sinks"]),
+            row["delivered"],
+            row["attempts"],
+            row["error"],
+        ],
+    )
+    return alert_id
+
+
+def failing_models(con) -> set[str]:
+    """Models with a partition whose latest attempt failed (their incident is not over)."""
+    return {
+        m
+        for (m,) in con.execute(
+            f"SELECT DISTINCT model FROM {SCHEMA}.partitions "
+            "WHERE status IN ('failed', 'check_failed', 'timed_out')"
+        ).fetchall()
+    }
+
+
+def add_audit(
+    con, at: datetime, who: str, host: str, command: str, decision: str, reason: str
+) -> None:
+    con.execute(
+        f"INSERT INTO {SCHEMA}.audit VALUES (?, ?, ?, ?, ?, ?)",
+        [at, who, host, command, decision, reason],
+    )
 
 
 def forget_partitions(con, model: str) -> None:

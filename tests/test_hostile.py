@@ -227,6 +227,8 @@ def test_missing_and_corrupt_warehouse(project):
 
 
 def test_state_written_by_an_older_version_is_migrated(project):
+    from orchestrator.state import SCHEMA_VERSION
+
     project.model("s.t", "select 1 as x")
     project.cli("run", check=True)
     con = duckdb.connect(str(project.warehouse))
@@ -241,7 +243,7 @@ def test_state_written_by_an_older_version_is_migrated(project):
     out = project.cli("run")
     assert out.returncode == 0, out.stderr
     assert project.query("select value from orchestrator.meta where key = 'schema_version'") == [
-        ("4",)
+        (str(SCHEMA_VERSION),)
     ]
     assert project.query("select x from s.t") == [(2,)]
     assert project.query("select count(*) from orchestrator.readiness") == [(1,)]
