@@ -168,9 +168,10 @@ def decide(
     seen: set[tuple[str, str]] = set()
     for event in events:
         key = (event.incident, event.subject)
-        if key in open_incidents or key in seen:
-            continue  # already told: one alert per incident until it recovers
-        seen.add(key)
+        told = key in open_incidents or key in seen  # one alert per incident until it recovers
+        seen.add(key)  # failing again now: not healed either
+        if told:
+            continue
         decision.send.append(event)
         decision.opened.append(event)
     for key, (owner, opened_at, opened_run, _alert) in open_incidents.items():
@@ -182,8 +183,8 @@ def decide(
                     "recovered",
                     subject,
                     owner,
-                    f"{subject} recovered (failing since {opened_at:%Y-%m-%d %H:%M} UTC, "
-                    f"run {opened_run})",
+                    f"{subject} recovered (failing since {opened_at:%Y-%m-%d %H:%M} UTC"
+                    + (f", run {opened_run})" if opened_run is not None else ")"),
                     "",
                     run_id,
                     None,

@@ -417,8 +417,10 @@ def authorize(
     reason = access.check(ops.access, who(), command)
     if reason is None:
         return
-    try:
-        lock = WriteLock(target).acquire(f"{command} (denied)", who(), wait=5)
+    if not target.exists():  # no warehouse to record it in: a denial creates none
+        raise access.AccessDenied(reason)
+    try:  # never waits for a writer: a denied command must not hold anyone up
+        lock = WriteLock(target).acquire(f"{command} (denied)", who(), wait=None)
         try:
             con = warehouse.connect(target)
             try:

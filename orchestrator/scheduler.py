@@ -5,11 +5,14 @@ side). One evaluation (`orchestrator schedule --once`, or one turn of the foregr
    job's `catchup` window are only recorded as missed) and the source partitions that arrived
    for event-triggered jobs;
 2. run each job with an open tick, one job at a time (a job due while another process writes
-   waits for it), planning from the warehouse's state like any `run`;
+   waits for it), planning from the warehouse's state like any `run`. A tick whose run waited
+   for data stays open and runs again once some of that data has arrived; a failed one does
+   not loop (`orchestrator retry` is a person's decision);
 3. a tick whose outputs are not published by the job's deadline alerts the job's owner once;
-   data still not there stays unpublished.
+   the data stays unpublished until it is ready, and the first success tells the recovery.
 
-Every tick is a row in orchestrator.schedule_ticks (job, due at, trigger, run, outcome).
+Every tick is a row in orchestrator.schedule_ticks (job, due at, trigger, run, outcome, and
+when it missed its deadline).
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from datetime import datetime
 
 from . import alerts, api, freshness, schedule, state
 from .errors import UsageError, suggest
-from .executor import Reporter, utcnow
+from .executor import Reporter
 from .jobs import Job
+from .lock import WarehouseBusy
 
 MISSED_ROWS = 100  # at most this many missed ticks are recorded per job and evaluation
 
@@ -47,8 +51,17 @@ def record_due(ws: api.Workspace, con, now: datetime) -> list[TickReport]:
     """Step 1: ticks that came due and arrivals, as rows (pending, coalesced, missed)."""
     reports: list[TickReport] = []
     inspector = freshness.Inspector(con, ws.project, now)
+
+    def add(job: Job, due_at: datetime, trigger: str, outcome: str, detail: str = "") -> None:
+        deadline = _deadline(job, due_at) if outcome == "pending" else None
+        if outcome == "pending":
+            _supersede(con, job, now)
+        state.add_tick(
+            con, job.name, due_at, trigger, outcome, now, detail=detail, deadline_at=deadline
+        )
+        reports.append(TickReport(job.name, due_at, trigger, outcome, None, detail))
+
     for job in ws.project.ops.jobs.values():
-        rows = []
         if job.cron is not None:
             due = schedule.due(
                 job.cron,
@@ -59,81 +72,45 @@ def record_due(ws: api.Workspace, con, now: datetime) -> list[TickReport]:
                 limit=MISSED_ROWS,
             )
             for tick in due.missed:
-                rows.append(
-                    (
-                        job.name,
-                        tick,
-                        "cron",
-                        f"older than the catch-up window ({job.catchup}): not run",
-                        None,
-                        None,
-                        "missed",
-                        now,
-                    )
+                add(
+                    job,
+                    tick,
+                    "cron",
+                    "missed",
+                    f"older than the catch-up window ({job.catchup}): not run",
                 )
             for tick in due.coalesced:
-                rows.append(
-                    (
-                        job.name,
-                        tick,
-                        "cron",
-                        f"caught up by the run for {due.run_at:%Y-%m-%d %H:%M}",
-                        None,
-                        None,
-                        "coalesced",
-                        now,
-                    )
+                add(
+                    job,
+                    tick,
+                    "cron",
+                    "coalesced",
+                    f"caught up by the run for {due.run_at:%Y-%m-%d %H:%M}",
                 )
             if due.run_at is not None:
-                _supersede(con, job, now)
-                rows.append(
-                    (
-                        job.name,
-                        due.run_at,
-                        "cron",
-                        "",
-                        _deadline(job, due.run_at),
-                        None,
-                        "pending",
-                        now,
-                    )
-                )
+                add(job, due.run_at, "cron", "pending")
         if job.on is not None:
             source = ws.project.sources[job.on]
             keys = freshness.arrived_keys(inspector, source)
             seen = state.sensor_marks(con, job.name, source.name)
             if not seen:  # first look: what is there now is the baseline, not news
                 state.add_sensor_marks(con, job.name, source.name, sorted(keys) + [""], now)
-            else:
-                new = sorted(keys - seen)
-                if new:
-                    state.add_sensor_marks(con, job.name, source.name, new, now)
-                    shown = ", ".join(new[:5]) + (" ..." if len(new) > 5 else "")
-                    rows.append(
-                        (
-                            job.name,
-                            now,
-                            "event",
-                            f"{source.name}[{shown}] arrived",
-                            _deadline(job, now),
-                            None,
-                            "pending",
-                            now,
-                        )
-                    )
-        state.add_ticks(con, rows)
-        reports.extend(TickReport(r[0], r[1], r[2], r[6], None, r[3]) for r in rows)
+                continue
+            new = sorted(keys - seen)
+            if new:
+                state.add_sensor_marks(con, job.name, source.name, new, now)
+                shown = ", ".join(new[:5]) + (" ..." if len(new) > 5 else "")
+                add(job, now, "event", "pending", f"{source.name}[{shown}] arrived")
     return reports
 
 
 def _supersede(con, job: Job, now: datetime) -> None:
-    """A newer tick takes over older ones still open without a deadline (its run plans from
-    state, so it covers their work too)."""
-    for due_at, trigger, _detail, deadline_at, _outcome in state.open_ticks(con, job.name):
-        if deadline_at is None:
-            state.update_tick(
-                con, job.name, due_at, trigger, outcome="superseded", run_id=None, at=now
-            )
+    """A new tick takes over the job's older open ones (its run plans from state, so it covers
+    their work too), except those whose deadline is still to be judged: they stay until it is,
+    so a missed deadline is always told."""
+    for tick in state.open_ticks(con, job.name):
+        if tick.deadline_at is None or tick.deadline_missed_at is not None:
+            state.update_tick(con, job.name, tick, outcome="superseded", at=now)
 
 
 def run_job(
@@ -147,10 +124,9 @@ def run_job(
     cancel: threading.Event | None = None,
 ) -> api.RunResult:
     """Run a job's selection as the job (its vars, alerts routed with the job)."""
-    selection = api.Selection(job.select, job.exclude, dict(job.vars))
     return api.run(
         ws,
-        selection,
+        selection_of(job),
         command="run",
         arguments=["--job", job.name, f"({trigger})"],
         reporter=reporter,
@@ -161,6 +137,10 @@ def run_job(
     )
 
 
+def selection_of(job: Job) -> api.Selection:
+    return api.Selection(job.select, job.exclude, dict(job.vars))
+
+
 def outcome_of(result: api.RunResult) -> str:
     if result.cancelled:
         return "cancelled"
@@ -169,6 +149,15 @@ def outcome_of(result: api.RunResult) -> str:
     if result.count("waiting"):
         return "waiting"  # some data has not arrived: the next evaluation tries again
     return "success"
+
+
+def _nothing_ready(ws: api.Workspace, job: Job, now: datetime) -> bool:
+    """A tick that already waited is run again only when some of its work became ready, so an
+    evaluation every minute does not record a run every minute while a file is late."""
+    try:
+        return not api.plan(ws, selection_of(job), at=now).tasks
+    except WarehouseBusy:
+        return False  # let the run wait for the writer and decide
 
 
 def once(
@@ -182,15 +171,17 @@ def once(
     """One evaluation of every job: record what is due, run it, alert on missed deadlines."""
     now = now or api.now()
     with api.writing(ws, "schedule", wait) as (con, _lock, _):
-        reports = record_due(ws, con, now)
+        recorded = record_due(ws, con, now)
         todo = {job.name: state.open_ticks(con, job.name) for job in ws.project.ops.jobs.values()}
+    reports = {(r.job, r.due_at, r.trigger): r for r in recorded}
     succeeded: set[str] = set()
     for name, ticks in todo.items():
-        runnable = [t for t in ticks if t[3] is None or now < t[3]]
-        if not runnable or (cancel is not None and cancel.is_set()):
+        if not ticks or (cancel is not None and cancel.is_set()):
             continue
         job = ws.project.ops.jobs[name]
-        trigger = ", ".join(f"{t[1]} {t[0]:%Y-%m-%d %H:%M}" for t in runnable)
+        if all(t.outcome == "waiting" for t in ticks) and _nothing_ready(ws, job, now):
+            continue
+        trigger = ", ".join(f"{t.trigger} {t.due_at:%Y-%m-%d %H:%M}" for t in ticks)
         result = run_job(
             ws, job, trigger=trigger, now=now, reporter=reporter, wait=wait, cancel=cancel
         )
@@ -198,34 +189,47 @@ def once(
         if outcome == "success":
             succeeded.add(name)
         with api.writing(ws, "schedule", wait) as (con, _lock, _):
-            for due_at, trig, _detail, _deadline_at, _ in runnable:
+            for tick in ticks:
+                detail = None
+                if outcome == "success" and tick.deadline_at and tick.deadline_at < now:
+                    detail = f"published after its {tick.deadline_at:%Y-%m-%d %H:%M} deadline"
                 state.update_tick(
-                    con, name, due_at, trig, outcome=outcome, run_id=result.run_id, at=utcnow()
+                    con, name, tick, outcome=outcome, run_id=result.run_id, at=now, detail=detail
                 )
-                reports.append(TickReport(name, due_at, trig, outcome, result.run_id))
+                reports[(name, tick.due_at, tick.trigger)] = TickReport(
+                    name,
+                    tick.due_at,
+                    tick.trigger,
+                    outcome,
+                    result.run_id,
+                    detail or tick.detail or "",
+                )
         if result.cancelled:
             break
     with api.writing(ws, "schedule", wait) as (con, _lock, _):
-        reports.extend(_deadlines(ws, con, now, succeeded))
-    return reports
+        for report in _deadlines(ws, con, now, succeeded):
+            reports[(report.job, report.due_at, report.trigger)] = report
+    return list(reports.values())
 
 
 def _deadlines(ws: api.Workspace, con, now: datetime, succeeded: set[str]) -> list[TickReport]:
     """Ticks past their deadline with outputs still unpublished: alert the job's owner (once
-    per incident) and close the tick as late; the data stays unpublished until it is ready."""
+    per incident). A tick that waits for data keeps waiting (its outputs publish when the data
+    comes, and the job's recovery is told); a failed one waits for someone to act."""
     events = []
     reports = []
     for job in ws.project.ops.jobs.values():
-        for due_at, trigger, _detail, _deadline_at, outcome in state.late_ticks(con, job.name, now):
-            why = state.run_problems(con, job.name, due_at, trigger)
-            detail = "; ".join(why[:3]) if why else f"the tick was {outcome}"
+        for tick in state.late_ticks(con, job.name, now):
+            why = state.run_problems(con, job.name, tick.due_at, tick.trigger)
+            detail = "; ".join(why[:3]) if why else f"the tick was {tick.outcome}"
             events.append(
                 alerts.Event(
                     "deadline_missed",
                     job.name,
                     job.owner,
                     f"job {job.name} missed its {job.deadline:%H:%M} {job.timezone} deadline for "
-                    f"the {due_at:%Y-%m-%d %H:%M} UTC {trigger} tick: outputs not published",
+                    f"the {tick.due_at:%Y-%m-%d %H:%M} UTC {tick.trigger} tick: outputs not "
+                    "published",
                     detail,
                     None,
                     job.name,
@@ -234,10 +238,8 @@ def _deadlines(ws: api.Workspace, con, now: datetime, succeeded: set[str]) -> li
                     f"orchestrator run --job {job.name}",
                 )
             )
-            state.update_tick(
-                con, job.name, due_at, trigger, outcome="late", run_id=None, at=now, detail=detail
-            )
-            reports.append(TickReport(job.name, due_at, trigger, "late", None, detail))
+            state.update_tick(con, job.name, tick, at=now, detail=detail, deadline_missed=True)
+            reports.append(TickReport(job.name, tick.due_at, tick.trigger, "late", None, detail))
     healthy = {("job", name) for name in succeeded}
     if events or healthy:
         api.deliver_alerts(ws, con, events, healthy, None)

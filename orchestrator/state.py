@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
+from typing import NamedTuple
 
 from .partitions import WHOLE
 
@@ -114,7 +115,8 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.schedule_ticks (
     deadline_at TIMESTAMP,
     run_id BIGINT,
     outcome VARCHAR,
-    updated_at TIMESTAMP
+    updated_at TIMESTAMP,
+    deadline_missed_at TIMESTAMP
 );
 CREATE TABLE IF NOT EXISTS {SCHEMA}.sensor_marks (
     job VARCHAR,
@@ -769,51 +771,80 @@ def last_tick(con, job: str, trigger: str = "cron") -> datetime | None:
     ).fetchone()[0]
 
 
-def add_ticks(con, rows: Sequence[Sequence]) -> None:
-    """rows: (job, due_at, trigger, detail, deadline_at, run_id, outcome, updated_at)."""
-    if rows:
-        con.executemany(
-            f"INSERT INTO {SCHEMA}.schedule_ticks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [list(r) for r in rows],
-        )
+class Tick(NamedTuple):
+    """A schedule tick still to run or to finish."""
+
+    due_at: datetime
+    trigger: str
+    detail: str | None
+    deadline_at: datetime | None
+    outcome: str
+    deadline_missed_at: datetime | None
 
 
-def open_ticks(con, job: str) -> list[tuple]:
-    """Ticks still to run or to finish (pending, or waiting for data): oldest first."""
-    return con.execute(
-        f"SELECT due_at, trigger, detail, deadline_at, outcome FROM {SCHEMA}.schedule_ticks "
-        "WHERE job = ? AND outcome IN ('pending', 'waiting') ORDER BY due_at",
-        [job],
-    ).fetchall()
+TICK_COLUMNS = "due_at, trigger, detail, deadline_at, outcome, deadline_missed_at"
+
+
+def add_tick(
+    con,
+    job: str,
+    due_at: datetime,
+    trigger: str,
+    outcome: str,
+    at: datetime,
+    *,
+    detail: str = "",
+    deadline_at: datetime | None = None,
+) -> None:
+    con.execute(
+        f"INSERT INTO {SCHEMA}.schedule_ticks VALUES (?, ?, ?, ?, ?, NULL, ?, ?, NULL)",
+        [job, due_at, trigger, detail, deadline_at, outcome, at],
+    )
+
+
+def open_ticks(con, job: str) -> list[Tick]:
+    """Ticks still to run (pending) or to finish (their run waited for data): oldest first."""
+    return [
+        Tick(*row)
+        for row in con.execute(
+            f"SELECT {TICK_COLUMNS} FROM {SCHEMA}.schedule_ticks "
+            "WHERE job = ? AND outcome IN ('pending', 'waiting') ORDER BY due_at",
+            [job],
+        ).fetchall()
+    ]
 
 
 def update_tick(
     con,
     job: str,
-    due_at: datetime,
-    trigger: str,
+    tick: Tick,
     *,
-    outcome: str,
-    run_id: int | None,
+    outcome: str | None = None,
+    run_id: int | None = None,
     at: datetime,
     detail: str | None = None,
+    deadline_missed: bool = False,
 ) -> None:
     con.execute(
-        f"UPDATE {SCHEMA}.schedule_ticks SET outcome = ?, run_id = coalesce(?, run_id), "
-        "updated_at = ?, detail = coalesce(?, detail) WHERE job = ? AND due_at = ? AND "
-        "trigger = ?",
-        [outcome, run_id, at, detail, job, due_at, trigger],
+        f"UPDATE {SCHEMA}.schedule_ticks SET outcome = coalesce(?, outcome), "
+        "run_id = coalesce(?, run_id), updated_at = ?, detail = coalesce(?, detail), "
+        "deadline_missed_at = CASE WHEN ? THEN ? ELSE deadline_missed_at END "
+        "WHERE job = ? AND due_at = ? AND trigger = ?",
+        [outcome, run_id, at, detail, deadline_missed, at, job, tick.due_at, tick.trigger],
     )
 
 
-def late_ticks(con, job: str, now: datetime) -> list[tuple]:
-    """Ticks past their deadline whose outputs are still not published."""
-    return con.execute(
-        f"SELECT due_at, trigger, detail, deadline_at, outcome FROM {SCHEMA}.schedule_ticks "
-        "WHERE job = ? AND deadline_at <= ? AND outcome IN ('pending', 'waiting', 'failed') "
-        "ORDER BY due_at",
-        [job, now],
-    ).fetchall()
+def late_ticks(con, job: str, now: datetime) -> list[Tick]:
+    """Ticks past their deadline with outputs not published, not yet alerted about."""
+    return [
+        Tick(*row)
+        for row in con.execute(
+            f"SELECT {TICK_COLUMNS} FROM {SCHEMA}.schedule_ticks WHERE job = ? "
+            "AND deadline_at <= ? AND deadline_missed_at IS NULL "
+            "AND outcome IN ('pending', 'waiting', 'failed', 'cancelled') ORDER BY due_at",
+            [job, now],
+        ).fetchall()
+    ]
 
 
 def run_problems(con, job: str, due_at: datetime, trigger: str) -> list[str]:

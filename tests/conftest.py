@@ -112,3 +112,46 @@ select (i % 7) + 1 as user_id,
 from range(0, 45) t(i);
 """
 """45 events over 2024-01-01..2024-01-09, 5 a day."""
+
+
+class Webhook:
+    """A real HTTP server on 127.0.0.1 that records the JSON bodies POSTed to it and answers
+    with `status` (set it to 500 to play a sink that is down)."""
+
+    def __init__(self):
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        hook = self
+        self.bodies: list[dict] = []
+        self.requests = 0
+        self.status = 200
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                hook.requests += 1
+                length = int(self.headers.get("Content-Length", 0))
+                if hook.status == 200:
+                    hook.bodies.append(json.loads(self.rfile.read(length)))
+                self.send_response(hook.status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook():
+    hook = Webhook()
+    yield hook
+    hook.close()

@@ -1,0 +1,331 @@
+"""The scheduler through the real CLI: `schedule --once` runs exactly the due jobs, missed ticks
+catch up by planning from state with a bound, arrivals trigger jobs, deadlines alert the owner
+and the data stays unpublished, one job writes at a time, and the foreground loop stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import date
+
+import pytest
+
+from orchestrator.lock import WriteLock
+
+GENERATED = """
+-- kind: incremental
+-- partition_by: d
+-- start: 2024-01-01
+select {{ start }} as d, 1 as n
+"""
+"""A daily model with no inputs: always ready, so only the schedule decides."""
+
+FROM_FILES = """
+-- kind: incremental
+-- partition_by: d
+-- start: 2024-01-01
+select id, d from raw.events where d >= {{ start }} and d < {{ end }}
+"""
+
+SOURCE = """
+[sources."raw.events"]
+path = "data/events_{date}.csv"
+columns = { id = "BIGINT", d = "DATE" }
+"""
+
+
+def write_day(project, day: str) -> None:
+    project.write(f"data/events_{day}.csv", f"id,d\n1,{day}\n2,{day}\n")
+
+
+def days(project, model: str = "s.daily") -> list[date]:
+    return [d for (d,) in project.query(f"select distinct d from {model} order by d")]
+
+
+def ticks(project, job: str | None = None) -> list[tuple]:
+    where = f"where job = '{job}'" if job else ""
+    return project.query(
+        f"select job, strftime(due_at, '%m-%d %H:%M'), trigger, outcome, run_id "
+        f"from orchestrator.schedule_ticks {where} order by due_at, job"
+    )
+
+
+def test_once_runs_exactly_the_due_jobs(project):
+    project.write(
+        "orchestrator.toml",
+        """
+        [jobs.morning]
+        select = "s.daily"
+        cron = "0 6 * * *"
+        catchup = "1h"
+
+        [jobs.noon]
+        select = "s.other"
+        cron = "0 12 * * *"
+        catchup = "1h"
+        """,
+    )
+    project.model("s.daily", GENERATED)
+    project.model("s.other", "select 1 as x")
+    out = project.cli("schedule", "--once", now="2024-01-05T06:05")
+    assert out.returncode == 0, out.stderr
+    assert "morning  cron 2024-01-05 06:00  success (run 1)" in out.stdout
+    assert "noon" not in out.stdout
+    assert days(project)[-1] == date(2024, 1, 4)
+    assert project.query("select arguments, who is not null from orchestrator.runs") == [
+        ("--job morning (cron 2024-01-05 06:00)", True)
+    ]
+    assert project.query(
+        "select count(*) from information_schema.tables where table_name = 'other'"
+    ) == [(0,)]
+
+    out = project.cli("schedule", "--once", now="2024-01-05T06:30")
+    assert out.stdout.strip() == "schedule: nothing due"
+    out = project.cli("schedule", "--once", now="2024-01-05T12:00")
+    assert "noon  cron 2024-01-05 12:00  success (run 2)" in out.stdout
+    assert ticks(project) == [
+        ("morning", "01-05 06:00", "cron", "success", 1),
+        ("noon", "01-05 12:00", "cron", "success", 2),
+    ]
+    assert project.scalar("select count(*) from orchestrator.runs") == 2
+
+
+def test_missed_ticks_catch_up_from_state_within_a_bound(project):
+    project.write(
+        "orchestrator.toml",
+        """
+        [jobs.hourly]
+        select = "s.daily"
+        cron = "0 * * * *"
+        catchup = "3h"
+        """,
+    )
+    project.model("s.daily", GENERATED)
+    assert project.cli("schedule", "--once", now="2024-01-02T06:00").returncode == 0
+    assert days(project) == [date(2024, 1, 1)]
+    # down for three days: one run builds what is missing; the old ticks are only recorded
+    out = project.cli("schedule", "--once", now="2024-01-05T06:30")
+    assert out.returncode == 0, out.stderr
+    assert days(project)[-1] == date(2024, 1, 4)
+    outcomes = dict(
+        project.query(
+            "select outcome, count(*) from orchestrator.schedule_ticks "
+            "where due_at > '2024-01-02 06:00' group by outcome"
+        )
+    )
+    assert outcomes == {"missed": 69, "coalesced": 2, "success": 1}
+    assert project.scalar("select count(*) from orchestrator.runs") == 2
+    # a month away: at most 100 missed ticks are recorded, and still one run
+    out = project.cli("schedule", "--once", now="2024-02-05T06:30")
+    assert out.returncode == 0, out.stderr
+    assert (
+        project.scalar(
+            "select count(*) from orchestrator.schedule_ticks "
+            "where outcome = 'missed' and due_at > '2024-01-05 06:30'"
+        )
+        == 100
+    )
+    assert project.scalar("select count(*) from orchestrator.runs") == 3
+    assert days(project)[-1] == date(2024, 2, 4)
+
+
+def test_an_arrival_starts_the_job(project):
+    project.write(
+        "orchestrator.toml",
+        SOURCE
+        + """
+        [jobs.on_events]
+        select = "s.daily"
+        on = "source:raw.events"
+        """,
+    )
+    project.model("s.daily", FROM_FILES.replace("2024-01-01", "2024-01-01\n-- end: 2024-01-04"))
+    write_day(project, "2024-01-01")
+    write_day(project, "2024-01-02")
+    out = project.cli("schedule", "--once", now="2024-01-05T06:00")
+    assert out.stdout.strip() == "schedule: nothing due"  # what was there is the baseline
+    write_day(project, "2024-01-03")
+    out = project.cli("schedule", "--once", now="2024-01-05T06:01")
+    assert out.returncode == 0, out.stderr
+    assert "event 2024-01-05 06:01  success (run 1): raw.events[2024-01-03] arrived" in out.stdout
+    assert days(project) == [date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)]
+    assert project.cli("schedule", "--once", now="2024-01-05T06:02").stdout.strip() == (
+        "schedule: nothing due"
+    )
+
+
+def test_a_late_source_misses_the_deadline_alerts_once_and_publishes_when_it_comes(project):
+    project.write(
+        "orchestrator.toml",
+        SOURCE
+        + """
+        [jobs.daily_revenue]
+        select = "s.daily"
+        cron = "0 6 * * *"
+        owner = "finance"
+        deadline = "07:30"
+
+        [owners.finance]
+        log = "finance.jsonl"
+        """,
+    )
+    project.model("s.daily", FROM_FILES)
+    for day in ("2024-01-01", "2024-01-02", "2024-01-03"):
+        write_day(project, day)
+    out = project.cli("schedule", "--once", now="2024-01-05T06:05")
+    assert out.returncode == 0, out.stderr  # waiting is not a failure
+    assert "daily_revenue  cron 2024-01-05 06:00  waiting (run 1)" in out.stdout
+    # still missing half an hour later: nothing became ready, so no new run is recorded
+    out = project.cli("schedule", "--once", now="2024-01-05T06:35")
+    assert out.stdout.strip() == "schedule: nothing due"
+    assert project.scalar("select count(*) from orchestrator.runs") == 1
+
+    out = project.cli("schedule", "--once", now="2024-01-05T07:31")
+    assert out.returncode == 1
+    assert "late: s.daily[2024-01-04] waiting: source raw.events[2024-01-04] has not arrived" in (
+        out.stdout
+    )
+    alerts = [json.loads(x) for x in (project.root / "finance.jsonl").read_text().splitlines()]
+    assert [a["event"] for a in alerts] == ["deadline_missed"]
+    assert alerts[0]["subject"] == "daily_revenue" and alerts[0]["job"] == "daily_revenue"
+    assert "missed its 07:30 UTC deadline" in alerts[0]["text"]
+    assert alerts[0]["retry_command"] == "orchestrator run --job daily_revenue"
+    assert days(project)[-1] == date(2024, 1, 3)  # the outputs stay unpublished
+    assert project.cli("schedule", "--once", now="2024-01-05T07:45").returncode == 0  # told once
+    assert len((project.root / "finance.jsonl").read_text().splitlines()) == 1
+
+    write_day(project, "2024-01-04")
+    out = project.cli("schedule", "--once", now="2024-01-05T08:00")
+    assert out.returncode == 0, out.stderr
+    assert "success (run 2): published after its 2024-01-05 07:30 deadline" in out.stdout
+    assert days(project)[-1] == date(2024, 1, 4)
+    alerts = [json.loads(x) for x in (project.root / "finance.jsonl").read_text().splitlines()]
+    assert [a["event"] for a in alerts] == ["deadline_missed", "recovered"]
+    assert project.query(
+        "select outcome, deadline_missed_at is not null from orchestrator.schedule_ticks"
+    ) == [("success", True)]
+
+
+def test_run_job_by_hand_and_bad_job_names(project):
+    project.write(
+        "orchestrator.toml",
+        """
+        [jobs.daily_revenue]
+        select = "s.daily"
+        cron = "0 6 * * *"
+        vars = { region = "eu" }
+        """,
+    )
+    project.model("s.daily", GENERATED.replace("1 as n", "{{ var('region') }} as region"))
+    out = project.cli("run", "--job", "daily_revenue")
+    assert out.returncode == 0, out.stderr
+    assert project.query("select distinct region from s.daily") == [("eu",)]
+    assert project.query("select vars::varchar from orchestrator.runs") == [('{"region": "eu"}',)]
+    out = project.cli("run", "--job", "daily_revenu")
+    assert out.returncode == 2
+    assert "no job named 'daily_revenu' (did you mean: daily_revenue?)" in out.stderr
+    out = project.cli("run", "--job", "daily_revenue", "s.daily")
+    assert out.returncode == 2 and "--job runs the job's own selection" in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[jobs.j]\nselect = "s.a"\ncron = "0 25 * * *"\n', "'25' is not a valid hour (0-23)"),
+        ('[jobs.j]\nselect = "s.a"\ncron = "@daily"\ntimezone = "Mars/Base"\n', "Mars/Base"),
+        ('[jobs.j]\nselect = "s.a"\ncron = "@daily"\nschedule = "x"\n', "unknown setting"),
+        ('[jobs.j]\nselect = "s.a"\non = "source:raw.nope"\n', "a declared source"),
+        ('[jobs.j]\nselect = "s.a"\n', 'needs cron = "..." or on = "source:..."'),
+        ('[jobs.j]\nselect = "s.a"\ncron = "@daily"\ndeadline = "7h"\n', "a time of day"),
+        ('[owners.o]\nwebhook = "ftp://x"\n', "webhook must be an http(s) URL"),
+        ('[access]\nsuperuser = ["a"]\n', "unknown role 'superuser'"),
+    ],
+)
+def test_bad_job_owner_and_access_settings_point_at_the_line(project, toml, message):
+    project.write("orchestrator.toml", toml)
+    project.model("s.a", "select 1 as x")
+    out = project.cli("schedule", "--once")
+    assert out.returncode == 2
+    assert message in out.stderr and "orchestrator.toml" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert not project.warehouse.exists()
+
+
+def test_a_due_job_waits_for_the_running_writer(project):
+    project.write("orchestrator.toml", '[jobs.j]\nselect = "s.daily"\ncron = "0 6 * * *"\n')
+    project.model("s.daily", GENERATED)
+    lock = WriteLock(project.warehouse).acquire("run", "someone else")
+    try:
+        env = {**os.environ, "ORCHESTRATOR_NOW": "2024-01-05T06:05"}
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "orchestrator",
+                "--project",
+                str(project.root),
+                "schedule",
+                "--once",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        time.sleep(2)
+        assert proc.poll() is None  # still waiting for the writer
+    finally:
+        lock.release()
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    assert "j  cron 2024-01-05 06:00  success (run 1)" in stdout
+
+
+def test_the_foreground_loop_reacts_to_an_arrival_and_stops_on_sigterm(project):
+    project.write(
+        "orchestrator.toml",
+        SOURCE + '\n[jobs.on_events]\nselect = "s.daily"\non = "source:raw.events"\npoll = "1s"\n',
+    )
+    project.model("s.daily", FROM_FILES.replace("2024-01-01", "2024-01-01\n-- end: 2024-01-03"))
+    write_day(project, "2024-01-01")
+    env = {**os.environ, "ORCHESTRATOR_NOW": "2024-01-05T06:00", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "orchestrator",
+            "--project",
+            str(project.root),
+            "schedule",
+            "--interval",
+            "0.2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
+    try:
+        time.sleep(1.5)  # the first evaluations take the baseline
+        write_day(project, "2024-01-02")
+        deadline = time.monotonic() + 60
+        seen = ""
+        while "success" not in seen and time.monotonic() < deadline:
+            try:
+                seen += lines.get(timeout=1)
+            except queue.Empty:
+                pass
+        assert "raw.events[2024-01-02] arrived" in seen and "success (run 1)" in seen
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    assert proc.returncode == 0, proc.stderr.read()
+    assert days(project) == [date(2024, 1, 1), date(2024, 1, 2)]
