@@ -19,7 +19,8 @@ from pathlib import Path
 from types import MappingProxyType
 
 from . import checks as checks_mod
-from . import jobs, sql
+from . import jobs
+from .cache import AnalysisCache
 from .checks import Check
 from .errors import ProjectError, suggest
 from .jobs import Operations
@@ -454,11 +455,12 @@ def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
     models: dict[str, Model] = {}
     models_dir = settings.root / "models"
     paths = sorted(models_dir.rglob("*.sql")) if models_dir.is_dir() else []
+    cache = AnalysisCache(settings.root)
     for path in paths:
         rel = path.relative_to(settings.root)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        model = load_model(path, settings)
+        model = load_model(path, settings, cache)
         if model.name in models:
             raise ProjectError(
                 f"model {model.name} is defined twice: {models[model.name].relpath} and {rel}",
@@ -469,7 +471,8 @@ def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
                 f"model {model.name} has the name of a declared source in {CONFIG_FILE}", rel
             )
         models[model.name] = model
-    _attach_custom_checks(settings, models)
+    _attach_custom_checks(settings, models, cache)
+    cache.save()
     ops = jobs.parse(raw, settings.config_path, config_text, sources)
     for name, model in models.items():
         if model.owner is None:
@@ -479,7 +482,9 @@ def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
     return Project(settings, MappingProxyType(models), MappingProxyType(sources), ops)
 
 
-def _attach_custom_checks(settings: Settings, models: dict[str, Model]) -> None:
+def _attach_custom_checks(
+    settings: Settings, models: dict[str, Model], cache: AnalysisCache
+) -> None:
     """`checks/**/*.sql`: each names the model it checks and returns the rows that violate it."""
     from dataclasses import replace
 
@@ -499,7 +504,7 @@ def _attach_custom_checks(settings: Settings, models: dict[str, Model]) -> None:
             )
         model = models[target]
         probe = Window.containing(datetime(2000, 1, 1), model.grain)
-        analysis = sql.analyze(text, relpath, model.window_literals(probe))
+        analysis = cache.analyze(text, relpath, model.window_literals(probe))
         tables = tuple(t for t in analysis.tables if t not in (model.name, model.table))
         models[target] = replace(
             model, checks=(*model.checks, replace(check, tables=tables, vars=analysis.vars))
@@ -513,7 +518,7 @@ def model_name(path: Path, settings: Settings) -> tuple[str, str]:
     return schema.lower(), path.stem.lower()
 
 
-def load_model(path: Path, settings: Settings) -> Model:
+def load_model(path: Path, settings: Settings, cache: AnalysisCache | None = None) -> Model:
     relpath = str(path.relative_to(settings.root))
     schema, table = model_name(path, settings)
     for part, what in ((schema, "folder"), (table, "file name")):
@@ -543,7 +548,8 @@ def load_model(path: Path, settings: Settings) -> Model:
         **header,
     )
     probe = Window.containing(datetime(2000, 1, 1), model.grain)
-    analysis = sql.analyze(text, relpath, model.window_literals(probe))
+    literals = model.window_literals(probe)
+    analysis = (cache or AnalysisCache(None)).analyze(text, relpath, literals)
     version = hashlib.sha256(f"{analysis.sql_hash}|{model.layout}".encode()).hexdigest()[:12]
     return _replace(
         model,

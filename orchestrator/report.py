@@ -38,11 +38,11 @@ def format_plan(plan: Plan, dag: DAG, *, verbose: bool = False) -> list[str]:
     else:
         lines.append(f"plan: nothing to do (as of {as_of})")
     width = max((len(m) for m in models_with_work), default=0)
-    for model in dag.ordered({t.model for t in plan.tasks}):
-        tasks = [t for t in plan.tasks if t.model == model]
-        groups: dict[tuple[str, str], list[Task]] = defaultdict(list)
-        for t in tasks:
-            groups[(str(t.reason), t.action)].append(t)
+    by_model: dict[str, dict[tuple[str, str], list[Task]]] = defaultdict(lambda: defaultdict(list))
+    for t in plan.tasks:
+        by_model[t.model][(str(t.reason), t.action)].append(t)
+    for model in dag.ordered(by_model):
+        groups = by_model[model]
         partitioned = dag.models[model].partitioned
         for (reason, action), group in groups.items():
             if action == Action.SWAP:

@@ -90,11 +90,14 @@ class ProjectDir:
 
     def files(self) -> dict[str, bytes]:
         """Every file under the project, for 'nothing was written' assertions."""
-        # an empty lock file only says that nobody is writing: it is not data
+        # an empty lock file only says that nobody is writing, and the parse cache under
+        # .orchestrator/ is derived from the model files (like __pycache__): neither is data
         return {
             str(p.relative_to(self.root)): p.read_bytes()
             for p in sorted(self.root.rglob("*"))
-            if p.is_file() and not (p.suffix == ".lock" and not p.stat().st_size)
+            if p.is_file()
+            and not (p.suffix == ".lock" and not p.stat().st_size)
+            and ".orchestrator" not in p.relative_to(self.root).parts
         }
 
 

@@ -1,0 +1,1 @@
+"""The benchmark suite: synthetic projects (generate.py) measured against raw DuckDB (run.py)."""

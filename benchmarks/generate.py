@@ -1,0 +1,140 @@
+"""Seeded generators of synthetic projects, each with the same work expressed as the plain
+statements a hand-written script would send to DuckDB (the physical limit we measure against).
+
+Every generator writes a project folder (models/, orchestrator.toml) and returns a Workload:
+the statements of the limit, in an order that respects the dependencies.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+SOURCE = "raw.events"
+
+
+@dataclass
+class Workload:
+    root: Path
+    models: list[str] = field(default_factory=list)  # in dependency order
+    sql: dict[str, str] = field(default_factory=dict)  # model -> its SELECT (no header)
+
+
+def _write(root: Path, name: str, header: str, body: str) -> None:
+    schema, table = name.split(".")
+    path = root / "models" / schema / f"{table}.sql"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(header + body + "\n", encoding="utf-8")
+
+
+def _shapes(rng: random.Random, me: str, parents: list[str]) -> str:
+    """One model body reading `parents`: a filter, an aggregate, a join over CTEs or a union.
+    Every model has the columns (id, grp, amount), so any model can read any other."""
+    a = parents[0]
+    b = parents[1] if len(parents) > 1 else parents[0]
+    c = parents[2] if len(parents) > 2 else b
+    k = rng.randint(0, 9)
+    if len(parents) == 1:
+        if rng.random() < 0.5:
+            return (
+                f"select id, grp, amount * 1.01 as amount\nfrom {a}\n"
+                f"where amount > {k} and grp % 10 <> {k}"
+            )
+        return (
+            f"select min(id) as id, grp, sum(amount) / count(*) as amount\nfrom {a}\n"
+            f"where id % 7 <> {k % 7}\ngroup by grp"
+        )
+    if len(parents) == 2 and rng.random() < 0.4:
+        return (
+            f"select id, grp, amount from {a} where id % 2 = 0\n"
+            f"union all\nselect id, grp, amount from {b} where id % 2 = 1"
+        )
+    return (
+        f"with base as (\n    select id, grp, amount from {a} where grp % 3 <> {k % 3}\n),\n"
+        f"stats as (\n    select grp, avg(amount) as avg_amount, count(*) as n\n"
+        f"    from {b}\n    group by grp\n),\n"
+        f"extra as (\n    select grp, max(amount) as top from {c} group by grp\n)\n"
+        f"select base.id, base.grp, base.amount - stats.avg_amount + coalesce(extra.top, 0) / 100"
+        f" as amount\nfrom base\njoin stats on stats.grp = base.grp\n"
+        f"left join extra on extra.grp = base.grp\nwhere stats.n > 0"
+    )
+
+
+def layered(root: Path, n: int, *, layers: int = 10, seed: int = 7) -> Workload:
+    """PARSE-N and DAG-N: `n` table models in `layers` layers; each reads 1-3 models of
+    earlier layers (the first layer reads the source) with filters, aggregates, joins, CTEs."""
+    rng = random.Random(seed)
+    work = Workload(root)
+    per_layer = max(1, n // layers)
+    built: list[str] = []
+    for i in range(n):
+        layer = min(i // per_layer, layers - 1)
+        name = f"l{layer}.m{i:05d}"
+        earlier = [m for m in built if int(m.split(".")[0][1:]) < layer]
+        if not earlier:
+            parents = [SOURCE]
+        else:
+            parents = rng.sample(earlier, k=min(len(earlier), rng.randint(1, 3)))
+        body = _shapes(rng, name, parents)
+        _write(root, name, "", body)
+        work.models.append(name)
+        work.sql[name] = body
+        built.append(name)
+    (root / "orchestrator.toml").write_text('warehouse = "warehouse.duckdb"\n', encoding="utf-8")
+    return work
+
+
+def source_sql(rows: int, days: int, first: date) -> list[str]:
+    """The raw.events table: `rows` rows spread evenly over `days` days from `first`."""
+    return [
+        "create schema if not exists raw",
+        f"""create or replace table raw.events as
+        select i::bigint as id,
+               (i % 97)::integer as grp,
+               ((i * 7919) % 10000) / 100.0 as amount,
+               (i % 1000)::integer as user_id,
+               date '{first}' + (i * {days} // {rows})::integer as d
+        from range({rows}) t(i)""",
+    ]
+
+
+FACT = """select id, user_id, grp, amount, d
+from raw.events
+where d >= {start} and d < {end}"""
+
+DAILY = """select d, user_id, count(*) as orders, sum(amount) as amount
+from bench.fct_events
+where d >= {start} and d < {end}
+group by d, user_id"""
+
+
+def backfill(
+    root: Path, days: int, *, first: date = date(2025, 1, 1), batch_size: int | None = None
+) -> Workload:
+    """BACKFILL: a daily incremental fact over the source and a daily incremental aggregate
+    over the fact, each `days` partitions long."""
+    end = first + timedelta(days=days)
+    header = (
+        f"-- kind: incremental\n-- partition_by: d\n-- grain: day\n"
+        f"-- start: {first}\n-- end: {end}\n"
+    )
+    if batch_size:
+        header += f"-- batch_size: {batch_size}\n"
+    work = Workload(root)
+    for name, body in (("bench.fct_events", FACT), ("bench.daily_revenue", DAILY)):
+        _write(root, name, header, body.format(start="{{ start }}", end="{{ end }}"))
+        work.models.append(name)
+        work.sql[name] = body
+    (root / "orchestrator.toml").write_text('warehouse = "warehouse.duckdb"\n', encoding="utf-8")
+    return work
+
+
+def one_model(root: Path) -> Workload:
+    """Start-up: the smallest project there is."""
+    work = Workload(root)
+    _write(root, "main.one", "", "select 1 as x")
+    work.models.append("main.one")
+    work.sql["main.one"] = "select 1 as x"
+    return work

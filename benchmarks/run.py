@@ -1,0 +1,376 @@
+"""Measure the orchestrator against the physical limit, in one run, and write RESULTS.md.
+
+    python benchmarks/run.py                  # the full suite (about 15-30 minutes on 2 cores)
+    python benchmarks/run.py --size tiny      # a smoke run in seconds (CI runs this)
+    python benchmarks/run.py --only PARSE,DAG --repeat 5 --compiled
+
+Every measurement is a fresh process (the CLI as users run it, the limit as a script), timed
+wall-clock, with its peak resident memory from the kernel (wait4). Variants of a workload are
+interleaved, repeated, and their medians compared: a ratio is us / limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks import generate  # noqa: E402
+
+SIZES = {
+    "full": {
+        "parse": [1000, 5000],
+        "dag": [100, 1000],
+        "dag_rows": 100_000,
+        "backfill_rows": 5_000_000,
+        "backfill_days": 365,
+        "memory_days": [365, 3650],
+        "repeat": 3,
+    },
+    "tiny": {
+        "parse": [40],
+        "dag": [10],
+        "dag_rows": 10_000,
+        "backfill_rows": 20_000,
+        "backfill_days": 10,
+        "memory_days": [10, 30],
+        "repeat": 1,
+    },
+}
+
+
+@dataclass
+class Sample:
+    seconds: float
+    rss_mib: float
+    error: str = ""
+
+
+@dataclass
+class Row:
+    workload: str
+    variant: str
+    samples: list[Sample] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def failed(self) -> str:
+        return next((s.error for s in self.samples if s.error), "")
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(s.seconds for s in self.samples)
+
+    @property
+    def rss(self) -> float:
+        return max(s.rss_mib for s in self.samples)
+
+
+def measure(command: list[str], cwd: Path | None = None, env: dict | None = None) -> Sample:
+    """Wall time and peak RSS of one process. A command that fails is recorded as failed (its
+    time means nothing) and makes the suite exit non-zero at the end."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    stderr = proc.stderr.read() if proc.stderr else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    error = ""
+    if proc.returncode != 0:
+        error = stderr.decode(errors="replace").strip().splitlines()[-1:] or ["?"]
+        error = f"exit {proc.returncode}: {error[0][:200]}"
+        print(f"FAILED: {' '.join(command)}\n  {error}", file=sys.stderr, flush=True)
+    return Sample(seconds, usage.ru_maxrss / 1024, error)
+
+
+class Suite:
+    def __init__(self, python: str, compiled: str | None, repeat: int, work: Path):
+        self.python = python
+        self.compiled = compiled
+        self.repeat = repeat
+        self.work = work
+        self.rows: list[Row] = []
+
+    def cli(self, python: str, root: Path, *args: str) -> list[str]:
+        return [python, "-m", "orchestrator", "--project", str(root), *args]
+
+    def limit(self, python: str, *args: str) -> list[str]:
+        return [python, str(HERE / "limits.py"), *args]
+
+    def interleaved(self, workload: str, variants: dict, setup=None) -> dict[str, Row]:
+        """Run each variant `repeat` times, round-robin, so drift hits all of them alike."""
+        rows = {name: Row(workload, name) for name in variants}
+        for _ in range(self.repeat):
+            for name, command in variants.items():
+                if setup:
+                    setup(name)
+                rows[name].samples.append(measure(command))
+                print(
+                    f"  {workload:<14} {name:<28} {rows[name].samples[-1].seconds:8.2f}s",
+                    flush=True,
+                )
+        self.rows.extend(rows.values())
+        return rows
+
+    # -- workloads -------------------------------------------------------------------------------
+
+    def parse(self, n: int) -> None:
+        root = self.work / f"parse-{n}"
+        generate.layered(root, n)
+        cache = root / ".orchestrator"
+        pythons = {"": self.python}
+        if self.compiled:
+            pythons[" (sqlglotc)"] = self.compiled
+        variants = {}
+        for label, python in pythons.items():
+            variants[f"limit{label}"] = self.limit(python, "parse", str(root))
+            variants[f"cold{label}"] = self.cli(python, root, "plan")
+            variants[f"warm{label}"] = self.cli(python, root, "plan")
+
+        def setup(name: str) -> None:
+            if name.startswith("cold"):
+                shutil.rmtree(cache, ignore_errors=True)
+
+        rows = self.interleaved(f"PARSE-{n}", variants, setup)
+        for label in pythons:
+            limit, cold, warm = (rows[f"{v}{label}"] for v in ("limit", "cold", "warm"))
+            cold.note = f"{cold.seconds / limit.seconds:.2f}x limit (target <= 1.5x)"
+            warm.note = f"{warm.seconds / cold.seconds:.2f}x cold (target <= 0.3x)"
+
+    def _template(self, name: str, statements: list[str]) -> Path:
+        import duckdb
+
+        path = self.work / f"{name}.template.duckdb"
+        if not path.exists():
+            con = duckdb.connect(str(path))
+            for statement in statements:
+                con.execute(statement)
+            con.close()
+        return path
+
+    def dag(self, n: int, rows: int) -> None:
+        root = self.work / f"dag-{n}"
+        work = generate.layered(root, n)
+        template = self._template(
+            f"source-{rows}", generate.source_sql(rows, 365, date(2025, 1, 1))
+        )
+        plan = root / "limit.json"
+        plan.write_text(json.dumps([[m, work.sql[m]] for m in work.models]))
+        warehouse = root / "warehouse.duckdb"
+        limit_warehouse = root / "limit.duckdb"
+        variants = {
+            "limit": self.limit(self.python, "dag", str(limit_warehouse), str(plan)),
+            "orchestrator run": self.cli(self.python, root, "run"),
+        }
+
+        def setup(name: str) -> None:
+            target = limit_warehouse if name == "limit" else warehouse
+            for leftover in (target, target.with_name(target.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+            shutil.rmtree(root / ".orchestrator", ignore_errors=True)
+            shutil.copy(template, target)
+
+        result = self.interleaved(f"DAG-{n}", variants, setup)
+        us = result["orchestrator run"]
+        us.note = f"{us.seconds / result['limit'].seconds:.2f}x limit (target <= 1.15x)"
+
+    def _backfill_project(self, name: str, rows: int, days: int, batch: int | None = None):
+        root = self.work / name
+        first = date(2025, 1, 1)
+        work = generate.backfill(root, days, first=first, batch_size=batch)
+        template = self._template(f"events-{rows}-{days}", generate.source_sql(rows, days, first))
+        spec = root / "limit.json"
+        spec.write_text(
+            json.dumps(
+                {
+                    "first": str(first),
+                    "days": days,
+                    "models": [[m, work.sql[m]] for m in work.models],
+                }
+            )
+        )
+        end = first + timedelta(days=days)
+        args = ("backfill", "bench.fct_events+", "--start", str(first), "--end", str(end))
+        return root, template, spec, args
+
+    def backfill(self, rows: int, days: int) -> None:
+        root, template, spec, args = self._backfill_project(f"backfill-{days}", rows, days)
+        batched, *_ = self._backfill_project(f"backfill-{days}-batched", rows, days, batch=days)
+        warehouses = {
+            "limit: per-day loop": root / "loop.duckdb",
+            "limit: one INSERT": root / "insert.duckdb",
+            "orchestrator backfill": root / "warehouse.duckdb",
+            "orchestrator backfill, batch_size": batched / "warehouse.duckdb",
+        }
+        variants = {
+            "limit: per-day loop": self.limit(
+                self.python, "loop", str(warehouses["limit: per-day loop"]), str(spec)
+            ),
+            "limit: one INSERT": self.limit(
+                self.python, "insert", str(warehouses["limit: one INSERT"]), str(spec)
+            ),
+            "orchestrator backfill": self.cli(self.python, root, *args),
+            "orchestrator backfill, batch_size": self.cli(self.python, batched, *args),
+        }
+
+        def setup(name: str) -> None:
+            target = warehouses[name]
+            target.with_name(target.name + ".wal").unlink(missing_ok=True)
+            shutil.copy(template, target)
+
+        result = self.interleaved(f"BACKFILL-{days}", variants, setup)
+        loop = result["limit: per-day loop"].seconds
+        one = result["limit: one INSERT"].seconds
+        us = result["orchestrator backfill"]
+        us.note = f"{us.seconds / loop:.2f}x per-day loop (target <= 1.3x)"
+        batch = result["orchestrator backfill, batch_size"]
+        batch.note = f"{batch.seconds / one:.2f}x one INSERT (target <= 2x)"
+
+    def memory(self, rows: int, days_list: list[int]) -> None:
+        variants, warehouses, templates = {}, {}, {}
+        for days in days_list:
+            root, template, _spec, args = self._backfill_project(f"memory-{days}", rows, days)
+            name = f"{days} partitions"
+            variants[name] = self.cli(self.python, root, *args)
+            warehouses[name], templates[name] = root / "warehouse.duckdb", template
+
+        def setup(name: str) -> None:
+            warehouses[name].with_name(warehouses[name].name + ".wal").unlink(missing_ok=True)
+            shutil.copy(templates[name], warehouses[name])
+
+        result = self.interleaved("MEMORY", variants, setup)
+        first, *rest = result.values()
+        for row in rest:
+            row.note = f"peak RSS {row.rss / first.rss:.2f}x of {first.variant} (target: flat)"
+
+    def startup(self) -> None:
+        root = self.work / "one-model"
+        generate.one_model(root)
+        variants = {
+            "python -c pass": [self.python, "-c", "pass"],
+            "orchestrator --help": [self.python, "-m", "orchestrator", "--help"],
+            "orchestrator plan (1 model)": self.cli(self.python, root, "plan"),
+        }
+        result = self.interleaved("START-UP", variants)
+        result["orchestrator --help"].note = "target < 0.3 s"
+
+
+def compiled_python(create: bool) -> str | None:
+    """A second environment with the compiled sqlglot (sqlglotc), to report both builds."""
+    venv = HERE / ".venv-compiled"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        if not create:
+            return None
+        print("creating benchmarks/.venv-compiled with orchestrator[fast] ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "-e", f"{REPO}[fast]"], check=True
+        )
+    return str(python)
+
+
+def versions(python: str) -> str:
+    out = subprocess.run(
+        [
+            python,
+            "-c",
+            "import duckdb, sqlglot, orchestrator; print(duckdb.__version__, "
+            "sqlglot.__version__, orchestrator.__version__)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return f"duckdb {out[0]}, sqlglot {out[1]}, orchestrator {out[2]}"
+
+
+def report(suite: Suite, args, started: datetime, took: float) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"`{' '.join(['python benchmarks/run.py', *sys.argv[1:]])}` "
+        f"on {started:%Y-%m-%d %H:%M} UTC, took {took / 60:.1f} min.",
+        f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python "
+        f"{platform.python_version()}, {versions(suite.python)}.",
+        f"Medians of {suite.repeat} interleaved run(s) each; every number is a fresh process "
+        "(start-up included, as users see it). Peak RSS is the process's maximum resident set.",
+        "",
+        "| workload | variant | median wall | peak RSS | vs limit / target |",
+        "|---|---|---:|---:|---|",
+    ]
+    for row in suite.rows:
+        note = f"FAILED: {row.failed}" if row.failed else row.note
+        lines.append(
+            f"| {row.workload} | {row.variant} | {row.seconds:.3f} s | {row.rss:.0f} MiB | {note} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="full")
+    parser.add_argument(
+        "--only", default="PARSE,DAG,BACKFILL,MEMORY,START-UP", help="comma-separated workloads"
+    )
+    parser.add_argument("--repeat", type=int, default=None)
+    parser.add_argument(
+        "--compiled",
+        action="store_true",
+        help="also measure with sqlglotc (creates benchmarks/.venv-compiled)",
+    )
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--keep", action="store_true", help="keep the generated projects")
+    args = parser.parse_args()
+    size = SIZES[args.size]
+    only = {w.strip().upper() for w in args.only.split(",")}
+    work = Path(tempfile.mkdtemp(prefix="orchestrator-bench-"))
+    suite = Suite(
+        sys.executable, compiled_python(args.compiled), args.repeat or size["repeat"], work
+    )
+    started, clock = datetime.utcnow(), time.monotonic()
+    try:
+        if "PARSE" in only:
+            for n in size["parse"]:
+                suite.parse(n)
+        if "DAG" in only:
+            for n in size["dag"]:
+                suite.dag(n, size["dag_rows"])
+        if "BACKFILL" in only:
+            suite.backfill(size["backfill_rows"], size["backfill_days"])
+        if "MEMORY" in only:
+            suite.memory(size["backfill_rows"], size["memory_days"])
+        if "START-UP" in only:
+            suite.startup()
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    text = report(suite, args, started, time.monotonic() - clock)
+    args.out.write_text(text, encoding="utf-8")
+    print("\n" + text)
+    if any(row.failed for row in suite.rows):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
