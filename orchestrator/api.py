@@ -72,6 +72,7 @@ class Selection:
     vars: Mapping[str, str] | None = None
     full_refresh: bool = False
     backfill: tuple[datetime, datetime] | None = None
+    batch_size: int | None = None  # partitions per task, for every selected model
 
 
 def request_for(ws: Workspace, selection: Selection, at: datetime | None = None) -> Request:
@@ -90,6 +91,7 @@ def request_for(ws: Workspace, selection: Selection, at: datetime | None = None)
         full_refresh=selection.full_refresh,
         backfill=selection.backfill,
         excluded=frozenset(excluded),
+        batch_size=selection.batch_size,
     )
 
 
@@ -127,7 +129,7 @@ def gated_plan(
     (not arrived, stale, drifted) held back: the planner itself stays free of I/O."""
     first = make_plan(ws.dag, snapshot, request)
     inspector = freshness.Inspector(con, ws.project, request.now)
-    found = freshness.gates(inspector, ws.dag, first.tasks)
+    found = freshness.gates(inspector, ws.dag, first.units)
     final = make_plan(ws.dag, snapshot, request, found) if found else first
     return final, list(inspector.statuses.values())
 
@@ -216,7 +218,7 @@ class _Progress(Reporter):
         self.last = 0.0
 
     def started(self, plan: Plan, run_id: int) -> None:
-        self.lock.update(run_id=run_id, total=len(plan.tasks) + len(plan.held))
+        self.lock.update(run_id=run_id, total=len(plan.units) + len(plan.held))
         self.inner.started(plan, run_id)
 
     def finished_task(self, outcome: Outcome) -> None:
@@ -601,7 +603,7 @@ def status(
     finally:
         con.close()
     todo: dict[str, dict[str, str]] = defaultdict(dict)
-    for t in pending.tasks:
+    for t in pending.units:
         todo[t.model][t.key] = str(t.reason)
     for h in pending.held:
         todo[h.model][h.key] = f"{h.status}: {h.reason}"

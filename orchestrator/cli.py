@@ -154,7 +154,7 @@ def _plan_json(the_plan) -> dict:
                 "action": str(t.action),
                 "after": list(t.deps),
             }
-            for t in the_plan.tasks
+            for t in the_plan.units
         ],
         "held": [
             {"model": h.model, "partition": h.key, "status": h.status, "reason": h.reason}
@@ -304,9 +304,16 @@ def schedule(ctx, once, interval, wait):
 @_vars
 @_threads
 @_wait
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1, max=100_000),
+    default=None,
+    metavar="N",
+    help="Write N consecutive partitions per task (overrides the models' batch_size).",
+)
 @click.option("--dry-run", is_flag=True, help="Only show the plan.")
 @click.pass_context
-def backfill(ctx, selectors, start, end, exclude, variables, threads, wait, dry_run):
+def backfill(ctx, selectors, start, end, exclude, variables, threads, wait, batch_size, dry_run):
     """Rebuild the partitions of [START, END) for the selected models, and what depends on them.
 
     Idempotent: backfilling the same range twice leaves the same data.
@@ -321,7 +328,9 @@ def backfill(ctx, selectors, start, end, exclude, variables, threads, wait, dry_
         raise UsageError(
             f"backfill: --end {end} must be after --start {start} (the range is [start, end))"
         )
-    selection = _selection(selectors, exclude, variables, backfill=(first, last))
+    selection = _selection(
+        selectors, exclude, variables, backfill=(first, last), batch_size=batch_size
+    )
     _execute(ctx, selection, "backfill", threads, dry_run, wait)
 
 

@@ -183,12 +183,16 @@ def execute(
         run.reporter.finished_task(outcome)
 
     by_id = {t.id: t for t in plan.tasks}
-    waiting_on = {t.id: set(t.deps) for t in plan.tasks}
+    task_of = {u.id: t.id for t in plan.tasks for u in t.units}  # a batch runs its parts
+    waiting_on = {t.id: {task_of[d] for d in t.deps} - {t.id} for t in plan.tasks}
     dependents: dict[int, list[int]] = {t.id: [] for t in plan.tasks}
-    for t in plan.tasks:
-        for d in t.deps:
-            dependents[d].append(t.id)
-    ready = sorted(t.id for t in plan.tasks if not t.deps)
+    for tid, deps in waiting_on.items():
+        for d in deps:
+            dependents[d].append(tid)
+    ready = sorted(tid for tid, deps in waiting_on.items() if not deps)
+    # per partition task (a batch's parts one by one): why its readers may not run, if so
+    held_back: dict[int, str] = {}
+    skip_parts: dict[int, dict[int, str]] = {}  # task id -> its parts to skip, and why
     busy: set[str] = set()
     running: dict[Future, Task] = {}
     local = threading.local()
@@ -198,55 +202,59 @@ def execute(
             local.cursor = con.cursor()
         return local.cursor
 
-    def work(task: Task) -> Outcome:
-        return _TaskRunner(task, run, cursor()).run()
+    def work(task: Task) -> list[Outcome]:
+        return _TaskRunner(task, run, cursor(), skip_parts.get(task.id, {})).run()
 
-    def give_up(tasks: list[Task], status: str, why: str) -> None:
-        """Record tasks that will not run in this run (skipped or cancelled)."""
-        if not tasks:
-            return
-        ordered = sorted(tasks, key=lambda t: t.id)
+    def give_up(tasks: list[Task], status: str, why: Mapping[int, str] | str) -> list[Outcome]:
+        """Record tasks that will not run in this run (skipped or cancelled), per partition."""
+        units = sorted((u for t in tasks for u in t.units), key=lambda u: u.id)
+        if not units:
+            return []
         at = now()
-        records = [
-            TaskRecord(
-                run_id,
-                t.id,
-                t.model,
-                t.key,
-                _start(t),
-                _end(t),
-                1,
-                status,
-                why,
-                at,
-                at,
-                version=dag.models[t.model].version,
-            )
-            for t in ordered
-        ]
+        reasons = {u.id: why if isinstance(why, str) else why[u.id] for u in units}
+        records = [_unit_record(run_id, u, dag, 1, status, reasons[u.id], at, at) for u in units]
         _record_unpublished(
             con,
             records,
-            [r for t, r in zip(ordered, records, strict=True) if t.action is not Action.SWAP],
+            [r for u, r in zip(units, records, strict=True) if u.action is not Action.SWAP],
         )
-        for t in ordered:
-            outcome = Outcome(t.model, t.key, status, why, task=t)
-            outcomes.append(outcome)
-            run.reporter.finished_task(outcome)
+        return [Outcome(u.model, u.key, status, reasons[u.id], task=u) for u in units]
 
-    def skip_downstream(failed: Task, why: str) -> None:
-        stack = list(dependents[failed.id])
-        skipped: list[Task] = []
-        while stack:
-            tid = stack.pop()
-            if tid not in waiting_on:
-                continue
-            del waiting_on[tid]
-            if tid in ready:
-                ready.remove(tid)
-            skipped.append(by_id[tid])
-            stack.extend(dependents[tid])
-        give_up(skipped, "skipped", why)
+    def finish(task: Task, ended: list[Outcome]) -> None:
+        """Take a task's outcomes; release its readers, or skip those partitions of theirs that
+        read a partition that did not succeed (and, in turn, their readers)."""
+        todo = [(task, ended)]
+        while todo:
+            task, ended = todo.pop()
+            for outcome in ended:
+                outcomes.append(outcome)
+                run.reporter.finished_task(outcome)
+                if outcome.status != "success" and outcome.task is not None:
+                    held_back[outcome.task.id] = (
+                        outcome.reason
+                        if outcome.status == "skipped"
+                        else f"upstream {outcome.model}[{outcome.key}] {_failed_how(outcome)}"
+                    )
+            waiting_on.pop(task.id, None)
+            for nxt in dependents[task.id]:
+                if nxt not in waiting_on:
+                    continue
+                waiting_on[nxt].discard(task.id)
+                if waiting_on[nxt]:
+                    continue
+                reader = by_id[nxt]
+                blocked = {
+                    u.id: held_back[d] for u in reader.units for d in u.deps if d in held_back
+                }
+                if run.cancel.is_set() and blocked:
+                    continue  # given up as cancelled below, not skipped
+                if len(blocked) == len(reader.units):
+                    todo.append((reader, give_up([reader], "skipped", blocked)))
+                else:
+                    if blocked:
+                        skip_parts[nxt] = blocked
+                    ready.append(nxt)
+            ready.sort()
 
     interrupted = False
     with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="task") as pool:
@@ -271,27 +279,51 @@ def execute(
             for future in done:
                 task = running.pop(future)
                 busy.discard(task.model)
-                outcome = future.result()
-                outcomes.append(outcome)
-                run.reporter.finished_task(outcome)
-                waiting_on.pop(task.id, None)
-                if outcome.status == "success":
-                    for nxt in dependents[task.id]:
-                        if nxt in waiting_on:
-                            waiting_on[nxt].discard(task.id)
-                            if not waiting_on[nxt]:
-                                ready.append(nxt)
-                    ready.sort()
-                elif outcome.status != "cancelled":
-                    what = {"check_failed": "failed a check", "timed_out": "timed out"}.get(
-                        outcome.status, "failed"
-                    )
-                    skip_downstream(task, f"upstream {task.model}[{task.key}] {what}")
+                finish(task, future.result())
     if run.cancel.is_set():
-        left = [by_id[tid] for tid in waiting_on]
-        give_up(left, "cancelled", "the run was cancelled before this task started")
+        left = [by_id[tid] for tid in sorted(waiting_on)]
+        for outcome in give_up(left, "cancelled", "the run was cancelled before this task started"):
+            outcomes.append(outcome)
+            run.reporter.finished_task(outcome)
     _cleanup_shadows(plan, dag, con, outcomes)
     return outcomes
+
+
+def _failed_how(outcome: Outcome) -> str:
+    return {"check_failed": "failed a check", "timed_out": "timed out"}.get(
+        outcome.status, "failed"
+    )
+
+
+def _unit_record(
+    run_id: int,
+    unit: Task,
+    dag: DAG,
+    attempt: int,
+    status: str,
+    reason: str,
+    started: datetime,
+    finished: datetime,
+    rows: int | None = None,
+    error: str | None = None,
+) -> TaskRecord:
+    """The task_runs row of one partition task."""
+    return TaskRecord(
+        run_id,
+        unit.id,
+        unit.model,
+        unit.key,
+        _start(unit),
+        _end(unit),
+        attempt,
+        status,
+        reason,
+        started,
+        finished,
+        rows,
+        dag.models[unit.model].version,
+        error,
+    )
 
 
 def _start(task: Task) -> datetime | None:
@@ -377,9 +409,13 @@ def first_line(exc: BaseException) -> str:
 
 class _TaskRunner:
     """Runs one task on one cursor, attempt after attempt: render, then write + audit + check +
-    record in one transaction; warn-severity checks run on the published data after the commit."""
+    record in one transaction; warn-severity checks run on the published data after the commit.
 
-    def __init__(self, task: Task, run: _Run, cur):
+    A batch writes all its partitions with one statement in one transaction and records each
+    partition as its own row. When a partition of a batch fails a blocking check, the batch is
+    rolled back and its partitions are written one by one, so the good ones still publish."""
+
+    def __init__(self, task: Task, run: _Run, cur, skip: Mapping[int, str] | None = None):
         self.task = task
         self.run_ = run
         self.model = run.dag.models[task.model]
@@ -394,10 +430,15 @@ class _TaskRunner:
         self.results: list[checks.Result] = []
         self.attempt = 1
         self.timed_out = False
+        self.skip = dict(skip or {})  # parts whose inputs did not succeed: recorded skipped
+        self.units = task.units
+        self.keys = {u.key for u in self.units}
 
     # -- attempts ---------------------------------------------------------------------------
 
-    def run(self) -> Outcome:
+    def run(self) -> list[Outcome]:
+        if self.skip:
+            return self._partly()
         task, run = self.task, self.run_
         first_start = self.now()
         while True:
@@ -408,6 +449,8 @@ class _TaskRunner:
                 rows = self._guarded(started)
             except Exception as exc:  # recorded, reported, and the run goes on with the rest
                 self._rollback()
+                if isinstance(exc, CheckFailed) and task.parts:
+                    return self._one_by_one(task.parts)
                 finished = self.now()
                 status = self._status_of(exc)
                 error = first_line(exc)
@@ -428,12 +471,12 @@ class _TaskRunner:
                 if retry:
                     status = "retried"
                     error = f"{error} (transient: attempt {self.attempt + 1} in {delay:.1f}s)"
-                record = self._record(status, started, finished, None, error)
+                records = self._records(status, started, finished, None, error)
                 # a swap publishes no partition of its own; a retried attempt is not final
-                partition = [] if task.action is Action.SWAP or retry else [record]
+                partition = [] if task.action is Action.SWAP or retry else records
                 _record_unpublished(
                     self.cur,
-                    [record],
+                    records,
                     partition,
                     lambda con, at=finished: self._record_checks(con, at),
                 )
@@ -443,32 +486,54 @@ class _TaskRunner:
                         self.attempt += 1
                         continue
                     return self._cancelled_while_waiting(first_start)
-                return Outcome(
-                    task.model,
-                    task.key,
-                    status,
-                    str(task.reason),
-                    None,
-                    (finished - first_start).total_seconds(),
-                    error,
-                    task,
-                    checks=tuple(self.results),
-                    attempts=self.attempt,
-                )
+                return self._outcomes(status, first_start, finished, None, error)
             self._warn_checks()
-            finished = self.now()
-            return Outcome(
-                task.model,
-                task.key,
-                "success",
-                str(task.reason),
-                rows,
-                (finished - first_start).total_seconds(),
-                None,
-                task,
-                checks=tuple(self.results),
+            return self._outcomes("success", first_start, self.now(), rows, None)
+
+    def _outcomes(
+        self,
+        status: str,
+        first_start: datetime,
+        finished: datetime,
+        rows: Mapping[str, int | None] | None,
+        error: str | None,
+    ) -> list[Outcome]:
+        seconds = (finished - first_start).total_seconds()
+        return [
+            Outcome(
+                u.model,
+                u.key,
+                status,
+                str(u.reason),
+                (rows or {}).get(u.key),
+                seconds,
+                error,
+                u,
+                checks=tuple(r for r in self.results if r.key == u.key or len(self.units) == 1),
                 attempts=self.attempt,
             )
+            for u in self.units
+        ]
+
+    def _one_by_one(self, parts: tuple[Task, ...]) -> list[Outcome]:
+        """Each partition as a task of its own, in order, on this cursor."""
+        outcomes: list[Outcome] = []
+        for part in parts:
+            outcomes.extend(_TaskRunner(part, self.run_, self.cur).run())
+        return outcomes
+
+    def _partly(self) -> list[Outcome]:
+        """Some partitions of this batch read an input that did not succeed: record those
+        skipped, and write the others one by one."""
+        at = self.now()
+        skipped = [u for u in self.units if u.id in self.skip]
+        records = [
+            _unit_record(self.run_id, u, self.dag, 1, "skipped", self.skip[u.id], at, at)
+            for u in skipped
+        ]
+        _record_unpublished(self.cur, records)
+        outcomes = [Outcome(u.model, u.key, "skipped", self.skip[u.id], task=u) for u in skipped]
+        return outcomes + self._one_by_one(tuple(u for u in self.units if u.id not in self.skip))
 
     def _status_of(self, exc: Exception) -> str:
         if isinstance(exc, CheckFailed):
@@ -481,26 +546,15 @@ class _TaskRunner:
             return "cancelled"
         return "failed"
 
-    def _cancelled_while_waiting(self, first_start: datetime) -> Outcome:
-        task = self.task
+    def _cancelled_while_waiting(self, first_start: datetime) -> list[Outcome]:
         at = self.now()
         why = "the run was cancelled before the next attempt"
         self.attempt += 1
-        record = self._record("cancelled", at, at, None, why)
-        _record_unpublished(self.cur, [record], [] if task.action is Action.SWAP else [record])
-        return Outcome(
-            task.model,
-            task.key,
-            "cancelled",
-            why,
-            None,
-            (at - first_start).total_seconds(),
-            why,
-            task,
-            attempts=self.attempt,
-        )
+        records = self._records("cancelled", at, at, None, why)
+        _record_unpublished(self.cur, records, [] if self.task.action is Action.SWAP else records)
+        return self._outcomes("cancelled", first_start, at, None, why)
 
-    def _guarded(self, started: datetime) -> int | None:
+    def _guarded(self, started: datetime) -> dict[str, int | None]:
         """One attempt, with its cursor registered for cancellation and a timeout watchdog."""
         run = self.run_
         if run.cancel.is_set():
@@ -534,31 +588,30 @@ class _TaskRunner:
         if self.run_.cancel.is_set():
             raise Cancelled("the run was cancelled; nothing was written")
 
-    def _record(
+    def _records(
         self,
         status: str,
         started: datetime,
         finished: datetime,
-        rows: int | None,
+        rows: Mapping[str, int | None] | None,
         error: str | None = None,
-    ) -> TaskRecord:
-        t = self.task
-        return TaskRecord(
-            self.run_id,
-            t.id,
-            t.model,
-            t.key,
-            _start(t),
-            _end(t),
-            self.attempt,
-            status,
-            str(t.reason),
-            started,
-            finished,
-            rows,
-            self.model.version,
-            error,
-        )
+    ) -> list[TaskRecord]:
+        """One row per partition this task writes."""
+        return [
+            _unit_record(
+                self.run_id,
+                u,
+                self.dag,
+                self.attempt,
+                status,
+                str(u.reason),
+                started,
+                finished,
+                (rows or {}).get(u.key),
+                error,
+            )
+            for u in self.units
+        ]
 
     def _record_checks(self, con, at: datetime) -> None:
         state.insert_check_results(
@@ -577,12 +630,13 @@ class _TaskRunner:
         return materialize.target_of(self.model, self.task.action is Action.SHADOW)
 
     def _scope(self, relation: str) -> checks.Scope:
-        model, window = self.model, self.task.window
+        model = self.model
+        windows = tuple(u.window for u in self.units if u.window)
         return checks.Scope(
             relation,
             model.partition_by,
             model.grain if model.partitioned else None,
-            (window,) if window else None,
+            windows or None,
         )
 
     def _evaluate(self, selected: list[checks.Check], relation: str, in_transaction: bool):
@@ -592,7 +646,7 @@ class _TaskRunner:
             history = [
                 (k, b.rows)
                 for k, b in self.live.built.get(model.name, {}).items()
-                if k != self.task.key and b.rows is not None
+                if k not in self.keys and b.rows is not None
             ]
             if not model.partitioned:
                 previous = self.live.built.get(model.name, {}).get(WHOLE)
@@ -635,7 +689,9 @@ class _TaskRunner:
             results = self._evaluate(warn, self._target(), in_transaction=False)
         except Exception as exc:  # a warning must never turn a published task into a failure
             results = [
-                checks.Result(c, self.task.key, "error", 0, (), first_line(exc)) for c in warn
+                checks.Result(c, u.key, "error", 0, (), first_line(exc))
+                for c in warn
+                for u in self.units
             ]
         self.results.extend(results)
         state.insert_check_results(
@@ -644,7 +700,8 @@ class _TaskRunner:
 
     # -- the write --------------------------------------------------------------------------
 
-    def _publish(self, started: datetime) -> int | None:
+    def _publish(self, started: datetime) -> dict[str, int | None]:
+        """Write, audit, check and record in one transaction; the rows written per partition."""
         if self.task.action is Action.SWAP:
             return self._swap(started)
         task, model = self.task, self.model
@@ -672,36 +729,48 @@ class _TaskRunner:
         self.cur.execute("BEGIN")
         if model.partitioned and existing == "table" and not into_shadow:
             self._follow_columns(rendered)
-        rows = self._apply(write)
+        written = self._apply(write)
+        if task.parts:  # one statement wrote them all: count each partition's rows
+            scope = self._scope(self._target())
+            counted = dict(self.cur.execute(checks.counts_sql(scope)).fetchall())
+            rows = {u.key: counted.get(u.key, 0) for u in self.units}
+        else:
+            rows = {task.key: written}
         self._blocking_checks()
         self._checkpoint()
         finished = self.now()
         with self.live.lock:
-            inputs = input_markers(self.dag, self.live.built, model.name, task.window)
-        publication = Publication(
-            model.name,
-            task.key,
-            _start(task),
-            _end(task),
-            model.version,
-            model.layout,
-            inputs,
-            self.variables,
-            self.run_id,
-            rows,
-            finished,
-        )
-        state.insert_task_runs(self.cur, [self._record("success", started, finished, rows)])
+            publications = [
+                Publication(
+                    model.name,
+                    u.key,
+                    _start(u),
+                    _end(u),
+                    model.version,
+                    model.layout,
+                    input_markers(self.dag, self.live.built, model.name, u.window),
+                    self.variables,
+                    self.run_id,
+                    rows[u.key],
+                    finished,
+                )
+                for u in self.units
+            ]
+        state.insert_task_runs(self.cur, self._records("success", started, finished, rows))
         self._record_checks(self.cur, finished)
         if not into_shadow:
-            state.publish_partitions(self.cur, [publication])
+            state.publish_partitions(self.cur, publications)
         self._checkpoint()
         self.cur.execute("COMMIT")
         with self.live.lock:
-            if into_shadow:
-                self.live.shadows.setdefault(model.name, {})[task.key] = publication
-            else:
-                self.live.built.setdefault(model.name, {})[task.key] = publication.built()
+            for publication in publications:
+                if into_shadow:
+                    self.live.shadows.setdefault(model.name, {})[publication.key] = publication
+                else:
+                    self.live.built.setdefault(model.name, {})[publication.key] = (
+                        publication.built()
+                    )
+            if not into_shadow:
                 # the columns were checked in this transaction, which committed
                 self.live.columns_checked.add(model.name)
                 self.live.relations[model.name] = "view" if model.kind == "view" else "table"
@@ -742,7 +811,7 @@ class _TaskRunner:
         row = self.cur.execute(statement).fetchone()
         return row[0] if row and isinstance(row[0], int) else None
 
-    def _swap(self, started: datetime) -> int | None:
+    def _swap(self, started: datetime) -> dict[str, int | None]:
         model = self.model
         with self.live.lock:
             existing = self.live.relations.get(model.name)
@@ -753,8 +822,8 @@ class _TaskRunner:
         elif existing:
             self.cur.execute(f"DROP {existing.upper()} IF EXISTS {model.relation}")
         finished = self.now()
-        rows = sum(p.rows or 0 for p in shadow.values())
-        state.insert_task_runs(self.cur, [self._record("success", started, finished, rows)])
+        rows = {self.task.key: sum(p.rows or 0 for p in shadow.values())}
+        state.insert_task_runs(self.cur, self._records("success", started, finished, rows))
         state.forget_partitions(self.cur, model.name)
         state.publish_partitions(self.cur, list(shadow.values()))
         self._checkpoint()

@@ -55,6 +55,7 @@ class Request:
     # `orchestrator retry`: exactly these partitions, and these models rebuilt whole
     retry: Mapping[str, frozenset[str]] | None = None
     retry_whole: frozenset[str] = frozenset()
+    batch_size: int | None = None  # partitions per task for every model (None: each model's own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +65,21 @@ class Task:
     window: Window | None
     reason: Reason
     action: Action = Action.BUILD
-    deps: tuple[int, ...] = ()
+    deps: tuple[int, ...] = ()  # ids of the partition tasks it reads (inside batches or not)
+    # a batch: the consecutive partition tasks it writes at once (`window` spans them all);
+    # each keeps its own id, reason and dependencies, and is recorded as a partition of its own
+    parts: tuple[Task, ...] = ()
 
     @property
     def key(self) -> str:
+        if self.parts:
+            return f"{self.parts[0].key}..{self.parts[-1].key}"
         return self.window.key if self.window else WHOLE
+
+    @property
+    def units(self) -> tuple[Task, ...]:
+        """The partition tasks this task carries out: its parts, or itself."""
+        return self.parts or (self,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +108,11 @@ class Plan:
     @property
     def empty(self) -> bool:
         return not self.tasks and not self.held
+
+    @property
+    def units(self) -> tuple[Task, ...]:
+        """Every partition task, batches opened up: what is recorded and reported per partition."""
+        return tuple(u for t in self.tasks for u in t.units)
 
 
 # -- windows and markers --------------------------------------------------------------------------
@@ -206,7 +222,52 @@ def plan(
     names, affected = _scope(dag, request)
     for name in names:
         builder.plan_model(name, downstream_only=name in affected)
-    return Plan(tuple(builder.tasks), tuple(builder.held), tuple(names), request)
+    tasks = batched(builder.tasks, lambda m: request.batch_size or dag.models[m].batch_size or 1)
+    return Plan(tuple(tasks), tuple(builder.held), tuple(names), request)
+
+
+def batched(tasks: list[Task], size_of) -> list[Task]:
+    """Runs of consecutive windows of one model, built the same way, become one task of at most
+    `size_of(model)` partitions: one statement and one transaction instead of one per window.
+    A batch takes the id of its first part and depends on what its parts depend on; every
+    dependency still names a partition task, so a reader can tell which partition it waits for.
+
+    >>> from datetime import datetime as at
+    >>> from orchestrator.partitions import Grain
+    >>> days = [Window.containing(at(2024, 1, d), Grain.DAY) for d in (1, 2, 3, 5)]
+    >>> tasks = [Task(i, "m", w, Reason.MISSING) for i, w in enumerate(days)]
+    >>> [t.key for t in batched(tasks, lambda m: 2)]  # 01-04 is not planned: 01-05 stands alone
+    ['2024-01-01..2024-01-02', '2024-01-03', '2024-01-05']
+    """
+    groups: list[list[Task]] = []
+    for task in tasks:
+        last = groups[-1][-1] if groups else None
+        if (
+            last is not None
+            and task.window is not None
+            and last.window is not None
+            and task.action in (Action.BUILD, Action.SHADOW)
+            and (last.model, last.action) == (task.model, task.action)
+            and last.window.end == task.window.start
+            and len(groups[-1]) < size_of(task.model)
+        ):
+            groups[-1].append(task)
+        else:
+            groups.append([task])
+    if len(groups) == len(tasks):
+        return tasks
+    result = []
+    for group in groups:
+        first = group[0]
+        if len(group) == 1:
+            result.append(first)
+            continue
+        deps = tuple(sorted({d for t in group for d in t.deps}))
+        outer = Window(first.window.start, group[-1].window.end, first.window.grain)
+        result.append(
+            Task(first.id, first.model, outer, first.reason, first.action, deps, tuple(group))
+        )
+    return result
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,6 +106,7 @@ class Model:
     retries: int | None = None  # None: the project's default
     retry_delay: timedelta | None = None
     timeout: timedelta | None = None
+    batch_size: int | None = None  # partitions one task writes at once (None: one)
     tables: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
     vars: tuple[str, ...] = ()
@@ -619,6 +620,12 @@ def _count(value: str) -> int:
     return int(value)
 
 
+def batch_size(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 100_000:
+        raise ValueError(f"'{value}' is not a whole number from 1 to 100000")
+    return int(value)
+
+
 def _duration(value: str) -> timedelta:
     duration = parse_duration(value)
     if not duration:
@@ -640,6 +647,7 @@ HEADER_KEYS: dict[str, object] = {
     "retries": _count,
     "retry_delay": _duration,
     "timeout": _duration,
+    "batch_size": batch_size,
 }
 
 
@@ -695,7 +703,7 @@ def _validate_header(values: dict, lines: dict[str, int], relpath: str) -> dict:
     fields["kind"] = kind
     grain = Grain(values.get("grain", Grain.DAY))
     fields["grain"] = grain
-    partition_only = ["partition_by", "grain", "start", "end", "unique_key"]
+    partition_only = ["partition_by", "grain", "start", "end", "unique_key", "batch_size"]
     if kind is not Kind.INCREMENTAL:
         for key in partition_only:
             if key in values:
@@ -729,6 +737,7 @@ def _validate_header(values: dict, lines: dict[str, int], relpath: str) -> dict:
         "retry_delay",
         "timeout",
         "protected",
+        "batch_size",
     ):
         if key in values:
             fields[key] = values[key]

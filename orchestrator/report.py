@@ -19,7 +19,8 @@ from .planner import Action, Plan, Task
 
 
 def _count(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+    plural = "es" if word.endswith(("s", "ch")) else "s"
+    return f"{n:,} {word}{'' if n == 1 else plural}"
 
 
 def _unit(model_partitioned: bool, n: int) -> str:
@@ -30,17 +31,20 @@ def format_plan(plan: Plan, dag: DAG, *, verbose: bool = False) -> list[str]:
     lines: list[str] = []
     models_with_work = {t.model for t in plan.tasks} | {h.model for h in plan.held}
     as_of = f"{plan.request.now:%Y-%m-%d %H:%M} UTC"
+    units = plan.units
     if plan.tasks:
+        batches = sum(1 for t in plan.tasks if t.parts)
+        batched = f", {_count(batches, 'batch')} of several partitions" if batches else ""
         lines.append(
-            f"plan: {_count(len(plan.tasks), 'task')} over "
-            f"{_count(len({t.model for t in plan.tasks}), 'model')} (as of {as_of})"
+            f"plan: {_count(len(units), 'task')} over "
+            f"{_count(len({t.model for t in plan.tasks}), 'model')}{batched} (as of {as_of})"
         )
     else:
         lines.append(f"plan: nothing to do (as of {as_of})")
     width = max((len(m) for m in models_with_work), default=0)
     by_model: dict[str, dict[tuple[str, str], list[Task]]] = defaultdict(lambda: defaultdict(list))
-    for t in plan.tasks:
-        by_model[t.model][(str(t.reason), t.action)].append(t)
+    for u in units:
+        by_model[u.model][(str(u.reason), u.action)].append(u)
     for model in dag.ordered(by_model):
         groups = by_model[model]
         partitioned = dag.models[model].partitioned
@@ -104,11 +108,11 @@ class ConsoleReporter(Reporter):
         self.tty = self.stream.isatty()
 
     def started(self, plan: Plan, run_id: int) -> None:
-        self.total = len(plan.tasks) + len(plan.held)
+        self.total = len(plan.units) + len(plan.held)
         if plan.tasks:
             held = f", {len(plan.held)} held back" if plan.held else ""
             print(
-                f"run {run_id}: {_count(len(plan.tasks), 'task')} over "
+                f"run {run_id}: {_count(len(plan.units), 'task')} over "
                 f"{_count(len({t.model for t in plan.tasks}), 'model')}{held}",
                 file=self.stream,
             )

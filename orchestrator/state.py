@@ -496,10 +496,22 @@ def replace_models(con, rows: Sequence[Sequence], now: datetime) -> None:
         return
     con.execute(f"DELETE FROM {SCHEMA}.models")
     if rows:
-        con.executemany(
-            f"INSERT INTO {SCHEMA}.models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [list(r) + [now] for r in rows],
-        )
+        _append(con, "models", [list(r) + [now] for r in rows])
+
+
+def _append(con, table: str, rows: Sequence[Sequence], columns: str = "") -> None:
+    """Insert `rows` with one statement: each column goes in as one list, unnested side by
+    side. DuckDB runs `executemany` row by row, which made state writes cost more than the
+    data they describe."""
+    if not rows:
+        return
+    width = len(rows[0])
+    lists = [[row[i] for row in rows] for i in range(width)]
+    target = f"{SCHEMA}.{table}" + (f" ({columns})" if columns else "")
+    con.execute(
+        f"INSERT INTO {target} SELECT {', '.join(['unnest(?)'] * width)}",
+        lists,
+    )
 
 
 @dataclass(frozen=True)
@@ -551,8 +563,9 @@ class Publication:
 
 
 def insert_task_runs(con, records: Sequence[TaskRecord]) -> None:
-    con.executemany(
-        f"INSERT INTO {SCHEMA}.task_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    _append(
+        con,
+        "task_runs",
         [
             [
                 r.run_id,
@@ -589,15 +602,16 @@ def publish_partitions(con, publications: Sequence[Publication]) -> None:
                 "AND list_contains(?, partition_key)",
                 [model, keys],
             )
-    con.executemany(
-        f"INSERT INTO {SCHEMA}.partitions VALUES "
-        "(?, ?, ?, ?, 'success', ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+    _append(
+        con,
+        "partitions",
         [
             [
                 p.model,
                 p.key,
                 p.start,
                 p.end,
+                "success",
                 p.version,
                 p.layout,
                 encode_inputs(p.inputs),
@@ -607,6 +621,7 @@ def publish_partitions(con, publications: Sequence[Publication]) -> None:
                 p.built_at,
                 p.run_id,
                 p.built_at,
+                None,
             ]
             for p in publications
         ],
@@ -615,29 +630,37 @@ def publish_partitions(con, publications: Sequence[Publication]) -> None:
 
 def mark_partitions(con, records: Sequence[TaskRecord]) -> None:
     """Attempts that published nothing (failed, skipped...): the published build stays as it was;
-    only the partition's latest status changes."""
-    for r in records:
-        updated = con.execute(
-            f"UPDATE {SCHEMA}.partitions SET status = ?, last_run = ?, last_attempt_at = ?, "
-            "error = ? WHERE model = ? AND partition_key = ? RETURNING 1",
-            [r.status, r.run_id, r.finished, r.error or r.reason, r.model, r.key],
-        ).fetchall()
-        if not updated:
-            con.execute(
-                f"INSERT INTO {SCHEMA}.partitions (model, partition_key, partition_start, "
-                "partition_end, status, last_run, last_attempt_at, error) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    r.model,
-                    r.key,
-                    r.start,
-                    r.end,
-                    r.status,
-                    r.run_id,
-                    r.finished,
-                    r.error or r.reason,
-                ],
-            )
+    only the partition's latest status changes (a partition never built gets a row saying so)."""
+    if not records:
+        return
+    lists = [
+        [r.model for r in records],
+        [r.key for r in records],
+        [r.start for r in records],
+        [r.end for r in records],
+        [r.status for r in records],
+        [r.run_id for r in records],
+        [r.finished for r in records],
+        [r.error or r.reason for r in records],
+    ]
+    attempts = (
+        "SELECT unnest(?) AS model, unnest(?) AS partition_key, unnest(?) AS partition_start, "
+        "unnest(?) AS partition_end, unnest(?) AS status, unnest(?) AS last_run, "
+        "unnest(?) AS last_attempt_at, unnest(?) AS error"
+    )
+    con.execute(
+        f"UPDATE {SCHEMA}.partitions p SET status = a.status, last_run = a.last_run, "
+        f"last_attempt_at = a.last_attempt_at, error = a.error FROM ({attempts}) a "
+        "WHERE p.model = a.model AND p.partition_key = a.partition_key",
+        lists,
+    )
+    con.execute(
+        f"INSERT INTO {SCHEMA}.partitions (model, partition_key, partition_start, partition_end, "
+        f"status, last_run, last_attempt_at, error) SELECT * FROM ({attempts}) a WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {SCHEMA}.partitions p WHERE p.model = a.model "
+        "AND p.partition_key = a.partition_key)",
+        lists,
+    )
 
 
 def relations(con) -> set[str]:
@@ -667,8 +690,9 @@ def remember_source_view(con, name: str, statement: str) -> None:
 def insert_check_results(con, run_id: int, task_id: int, model: str, results, at: datetime) -> None:
     if not results:
         return
-    con.executemany(
-        f"INSERT INTO {SCHEMA}.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    _append(
+        con,
+        "check_results",
         [
             [
                 run_id,
@@ -692,15 +716,13 @@ def insert_check_results(con, run_id: int, task_id: int, model: str, results, at
 def insert_freshness(con, rows: Sequence[Sequence]) -> None:
     """rows: (source, checked_at, run_id, latest_loaded_at, lag_seconds, status, detail)."""
     if rows:
-        con.executemany(
-            f"INSERT INTO {SCHEMA}.freshness VALUES (?, ?, ?, ?, ?, ?, ?)", [list(r) for r in rows]
-        )
+        _append(con, "freshness", rows)
 
 
 def record_plan(con, run_id: int, plan) -> None:
     """What a run set out to do, task by task: `retry` reruns what of it did not succeed, even
     when the process died before getting to it."""
-    tasks = plan.tasks
+    tasks = plan.units  # a batch's partitions one by one: `retry` redoes what failed of it
     if not tasks:
         return
     con.execute(

@@ -365,3 +365,144 @@ def test_a_run_with_nothing_to_do_rewrites_nothing(events):
     before = {t: dump(events, f"orchestrator.{t}") for t in ("models", "partitions", "meta")}
     events.api_run()
     assert {t: dump(events, f"orchestrator.{t}") for t in before} == before
+
+
+# -- batches: one statement and one transaction for several partitions -----------------------
+
+
+def _state(project) -> dict:
+    """What a run leaves, without ids and times: data, partition rows, check verdicts."""
+    return {
+        "fact": dump(project, "marts.fact"),
+        "daily": dump(project, "marts.daily"),
+        "partitions": project.query(
+            "select model, partition_key, status, rows, model_version, inputs::varchar "
+            "from orchestrator.partitions order by all"
+        ),
+        "checks": project.query(
+            "select model, partition_key, check_name, status, failing_rows "
+            "from orchestrator.check_results order by all"
+        ),
+        "task_rows": project.query(
+            "select model, partition_key, status, rows_written from orchestrator.task_runs "
+            "order by all"
+        ),
+    }
+
+
+def _batched(text: str, size: int) -> str:
+    return text.replace("-- start:", f"-- batch_size: {size}\n-- start:")
+
+
+def test_a_batch_records_and_checks_each_partition_like_single_tasks(project):
+    def build(root_name: str, size: int | None):
+        from conftest import ProjectDir
+
+        p = ProjectDir(project.root / root_name)
+        p.root.mkdir()
+        p.seed(DAILY_SOURCE)
+        fact = FACT.replace("-- start:", "-- check: not_null(amount)\n-- start:")
+        p.model("marts.fact", _batched(fact, size) if size else fact)
+        p.model("marts.daily", _batched(DAILY_AGG, size) if size else DAILY_AGG)
+        result = p.api_run()
+        assert result.exit_code == 0
+        return p, result
+
+    single, plain = build("single", None)
+    batch, batched = build("batch", 4)
+    assert len(batched.plan.tasks) == 6  # 9 days in batches of 4, 4, 1 for each model
+    assert len(batched.outcomes) == len(plain.outcomes) == 18
+    assert _state(batch) == _state(single)
+    # one transaction per batch: its partitions were published together
+    published = "select count(distinct built_at) from orchestrator.partitions where model = ?"
+    assert batch.scalar(published, ["marts.fact"]) == 3
+    assert single.scalar(published, ["marts.fact"]) == 9
+
+
+def test_a_batch_backfill_is_idempotent(events):
+    events.model("marts.fact", _batched(FACT, 30))
+    events.api_run()
+    before = dump(events, "marts.fact")
+    for _ in range(2):
+        result = events.api_run(
+            "marts.fact", backfill=(datetime(2024, 1, 1), datetime(2024, 1, 10)), batch_size=5
+        )
+        assert result.exit_code == 0 and [len(t.units) for t in result.plan.tasks][:2] == [5, 4]
+    assert dump(events, "marts.fact") == before
+
+
+def test_a_failing_check_in_a_batch_publishes_the_good_partitions_only(events):
+    bad_day = FACT.replace(
+        "select user_id, event_date, amount",
+        "select user_id, event_date, case when event_date = date '2024-01-04' then -1 "
+        "else amount end as amount",
+    ).replace("-- start:", "-- check: expression(amount >= 0)\n-- batch_size: 9\n-- start:")
+    events.model("marts.fact", bad_day)
+    events.model("marts.daily", _batched(DAILY_AGG, 9))
+    result = events.api_run()
+    status = {(o.model, o.key): o.status for o in result.outcomes}
+    assert status[("marts.fact", "2024-01-04")] == "check_failed"
+    assert status[("marts.daily", "2024-01-04")] == "skipped"
+    assert status[("marts.summary", "all")] == "skipped"
+    good = [f"2024-01-0{d}" for d in (1, 2, 3, 5, 6, 7, 8, 9)]
+    assert all(status[("marts.fact", k)] == "success" for k in good)
+    assert all(status[("marts.daily", k)] == "success" for k in good)
+    published = events.query("select distinct event_date::varchar from marts.fact order by 1")
+    assert [d for (d,) in published] == good
+    reason = next(
+        o.reason for o in result.outcomes if o.key == "2024-01-04" and o.status == "skipped"
+    )
+    assert reason == "upstream marts.fact[2024-01-04] failed a check"
+    assert events.query(
+        "select status, failing_rows from orchestrator.check_results "
+        "where partition_key = '2024-01-04' and status = 'fail'"
+    ) == [("fail", 5)]
+
+
+def test_a_batch_that_fails_fails_every_partition_and_writes_nothing(events):
+    events.model("marts.fact", _batched(failing_on("2024-01-03"), 9))
+    result = events.api_run("marts.fact")
+    assert {o.status for o in result.outcomes} == {"failed"} and len(result.outcomes) == 9
+    assert events.query(
+        "select count(*) from information_schema.tables where table_name = 'fact'"
+    ) == [(0,)]
+    assert events.scalar("select count(*) from orchestrator.task_runs where status = 'failed'") == 9
+
+
+def test_a_batch_reading_a_failed_partition_skips_only_that_partition(events):
+    events.model("marts.fact", failing_on("2024-01-06"))  # one task per day
+    events.model("marts.daily", _batched(DAILY_AGG, 9))
+    result = events.api_run("marts.fact", "marts.daily")
+    status = {(o.model, o.key): o.status for o in result.outcomes}
+    assert status[("marts.fact", "2024-01-06")] == "failed"
+    assert status[("marts.daily", "2024-01-06")] == "skipped"
+    assert sum(1 for (m, _), s in status.items() if m == "marts.daily" and s == "success") == 8
+    assert events.scalar("select count(*) from marts.daily") == 8
+
+
+def test_backfill_batch_size_flag_and_plan_output(events):
+    events.api_run()
+    out = events.cli(
+        "backfill",
+        "marts.fact",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-01-10",
+        "--batch-size",
+        "5",
+        "--dry-run",
+    )
+    assert out.returncode == 0, out.stderr
+    assert "plan: 19 tasks over 3 models, 4 batches of several partitions" in out.stdout
+    out = events.cli(
+        "backfill",
+        "marts.fact",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-01-10",
+        "--batch-size",
+        "0",
+    )
+    assert out.returncode == 2 and "--batch-size" in out.stderr

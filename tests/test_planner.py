@@ -337,3 +337,44 @@ def test_excluded_models_stay_out_of_a_backfill(pipeline):
         excluded=frozenset({"s.t"}),
     )
     assert {t.model for t in plan(pipeline, snap, r).tasks} == {"s.a", "s.b"}
+
+
+def test_batches_group_consecutive_windows_and_keep_partition_dependencies(pipeline):
+    p = plan(
+        pipeline,
+        built_everything(pipeline),
+        request(
+            pipeline, "s.a+", batch_size=2, backfill=(datetime(2024, 1, 1), datetime(2024, 1, 4))
+        ),
+    )
+    a = [t for t in p.tasks if t.model == "s.a"]
+    assert [t.key for t in a] == ["2024-01-01..2024-01-02", "2024-01-03"]
+    assert [u.key for u in p.units if u.model == "s.a"] == [
+        "2024-01-01",
+        "2024-01-02",
+        "2024-01-03",
+    ]
+    b = next(t for t in p.tasks if t.model == "s.b" and t.parts)
+    # each part of s.b still waits for exactly its own day of s.a
+    ids = {u.id: u.key for u in p.units}
+    assert [[ids[d] for d in u.deps] for u in b.parts] == [["2024-01-01"], ["2024-01-02"]]
+    # the table reads every day of s.b: it waits on all of them, batched or not
+    t = next(t for t in p.tasks if t.model == "s.t")
+    assert sorted(ids[d] for d in t.deps) == ["2024-01-01", "2024-01-02", "2024-01-03"]
+
+
+def test_full_refresh_batches_the_shadow_build_and_swaps_after_it(pipeline):
+    p = plan(
+        pipeline,
+        built_everything(pipeline),
+        request(pipeline, "s.a", full_refresh=True, batch_size=10),
+    )
+    shadow, swap = p.tasks
+    assert shadow.action is Action.SHADOW and len(shadow.parts) == 3
+    assert swap.action is Action.SWAP and set(swap.deps) == {u.id for u in shadow.parts}
+
+
+def test_batch_size_only_for_incremental_models(project):
+    project.model("s.t", "-- batch_size: 10\nselect 1 as x")
+    with pytest.raises(project_mod.ProjectError, match="'batch_size' only applies to incremental"):
+        project_mod.load(project.root)
