@@ -105,14 +105,12 @@ def read_snapshot(ws: Workspace) -> Snapshot:
 
 def plan(ws: Workspace, selection: Selection, at: datetime | None = None) -> Plan:
     """What `run`/`backfill` would do, reading the warehouse but writing nothing."""
-    import duckdb
-
     request = request_for(ws, selection, at)
     validate(ws.dag, request)
     if ws.warehouse.exists():
         con = warehouse.connect(ws.warehouse, read_only=True)
     else:
-        con = duckdb.connect()  # sources still get evaluated: files, or "no table yet"
+        con = warehouse.memory()  # sources still get evaluated: files, or "no table yet"
     try:
         snapshot = state.snapshot(con) if ws.warehouse.exists() else EMPTY
         return gated_plan(ws, con, snapshot, request)[0]
@@ -583,14 +581,12 @@ def status(
     from collections import defaultdict
     from dataclasses import replace
 
-    import duckdb
-
     names = ws.dag.ordered(dag_mod.select(ws.dag, selectors))
     if owner is not None:
         names = [n for n in names if ws.dag.models[n].owner == owner]
     attempts: dict[str, dict[str, tuple]] = defaultdict(dict)
     exists = ws.warehouse.exists()
-    con = warehouse.connect(ws.warehouse, read_only=True) if exists else duckdb.connect()
+    con = warehouse.connect(ws.warehouse, read_only=True) if exists else warehouse.memory()
     try:
         snapshot = state.snapshot(con) if exists else EMPTY
         if exists and state.has_state(con):
