@@ -8,6 +8,7 @@ here touches the warehouse; parsing the SQL itself is `sql.analyze`'s job.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import tomllib
@@ -470,6 +471,10 @@ def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
             )
         models[model.name] = model
     _attach_custom_checks(settings, models)
+    for name, model in models.items():
+        read = _sources_read(model, models, sources, settings.default_schema)
+        if read:
+            models[name] = _replace(model, version=_with_sources(model.version, read))
     ops = jobs.parse(raw, settings.config_path, config_text, sources)
     for name, model in models.items():
         if model.owner is None:
@@ -477,6 +482,32 @@ def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
             if folder_owner:
                 models[name] = _replace(model, owner=folder_owner)
     return Project(settings, MappingProxyType(models), MappingProxyType(sources), ops)
+
+
+def _sources_read(
+    model: Model, models: Mapping[str, Model], sources: Mapping[str, Source], default_schema: str
+) -> list[Source]:
+    """The declared sources a model's SQL reads. An unqualified name that is no model may be
+    found in the model's schema or the default one (the search path), so both count."""
+    found: dict[str, None] = {}
+    for ref in model.tables:
+        parts = ref.split(".")[-2:]
+        if len(parts) == 2:
+            candidates = [".".join(parts)]
+        else:
+            candidates = [f"{model.schema}.{ref}", f"{default_schema}.{ref}"]
+            if any(c in models for c in candidates):
+                continue
+        found.update((c, None) for c in candidates if c in sources)
+    return [sources[name] for name in sorted(found)]
+
+
+def _with_sources(version: str, read: list[Source]) -> str:
+    """A model's version with the settings of the sources it reads folded in: pointing a source
+    at other files (or reading them with other options or types) changes the model's data."""
+    settings = [[s.name, s.path, s.format, dict(s.options), s.columns] for s in read]
+    text = json.dumps(settings, sort_keys=True)
+    return hashlib.sha256(f"{version}|{text}".encode()).hexdigest()[:12]
 
 
 def _attach_custom_checks(settings: Settings, models: dict[str, Model]) -> None:

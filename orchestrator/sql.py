@@ -214,7 +214,12 @@ def analyze(text: str, path: str, window_literals: Mapping[str, str] | None = No
     statement, tokens = parse(rendered, path)
     tables, files = references(statement)
     tables = tuple(t for t in tables if t != THIS)
-    return Analysis(tables, files, tuple(dict.fromkeys(used)), _hash_tokens(tokens))
+    return Analysis(
+        tables,
+        files,
+        tuple(dict.fromkeys(used)),
+        _hash_tokens(tokens, statement),
+    )
 
 
 def _dialect():
@@ -233,7 +238,12 @@ def parse(sql: str, path: str):
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     try:
         tokens = dialect.tokenize(sql)
-        statements = [s for s in dialect.parser().parse(tokens, sql) if s is not None]
+        # a comment after the last `;` comes back as a Semicolon statement: it is no statement
+        statements = [
+            s
+            for s in dialect.parser().parse(tokens, sql)
+            if s is not None and not isinstance(s, exp.Semicolon)
+        ]
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         near = first.get("highlight") or ""
@@ -341,12 +351,26 @@ def retarget(sql: str, names: set[str], relation: str) -> str:
     return statement.transform(swap).sql(dialect="duckdb")
 
 
-def _hash_tokens(tokens) -> str:
+def _hash_tokens(tokens, statement) -> str:
+    """A hash of the query's tokens. Keywords and unquoted names are folded to lower case (DuckDB
+    binds them case-insensitively), but strings, quoted names and aliases keep theirs: an alias
+    names an output column as written (`1 AS Foo` makes a column `Foo`). A trailing `;` is not
+    part of the query."""
+    from sqlglot import exp
     from sqlglot.tokens import TokenType
 
-    keep_case = {TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.RAW_STRING}
+    aliases = {
+        node.meta.get("start")
+        for node in statement.find_all(exp.Identifier)
+        if isinstance(node.parent, exp.Alias | exp.TableAlias)
+    }
+    tokens = list(tokens)
+    while tokens and tokens[-1].token_type is TokenType.SEMICOLON:
+        tokens.pop()
     digest = hashlib.sha256()
     for token in tokens:
-        text = token.text if token.token_type in keep_case else token.text.lower()
-        digest.update(f"{token.token_type.name}\x1f{text}\x1e".encode())
+        kind = token.token_type
+        keep = kind is TokenType.IDENTIFIER or kind.name.endswith("STRING")
+        text = token.text if keep or token.start in aliases else token.text.lower()
+        digest.update(f"{kind.name}\x1f{text}\x1e".encode())
     return digest.hexdigest()

@@ -158,3 +158,29 @@ def test_byte_order_mark_is_ignored(project):
     path.parent.mkdir(parents=True)
     path.write_bytes("\ufeff-- kind: view\nselect 1 as x\n".encode())
     assert project_mod.load(project.root).models["s.m"].kind is Kind.VIEW
+
+
+def test_version_folds_in_the_settings_of_the_sources_read(project):
+    config = '[sources."raw.files"]\npath = "data/*.csv"\n'
+    project.write("orchestrator.toml", config)
+    project.model("s.reader", "select * from raw.files")
+    project.model("raw.unqualified", "select * from files")  # found through the search path
+    project.model("s.other", "select 1 as one")
+
+    def versions():
+        return {n: m.version for n, m in project_mod.load(project.root).models.items()}
+
+    first = versions()
+    for changed in (
+        '[sources."raw.files"]\npath = "elsewhere/*.csv"\n',
+        config + 'format = "csv"\noptions = { delim = ";" }\n',
+        config + 'columns = { id = "BIGINT" }\n',
+        config.replace("*.csv", "*.json"),
+    ):
+        project.write("orchestrator.toml", changed)
+        now = versions()
+        assert now["s.reader"] != first["s.reader"], changed
+        assert now["raw.unqualified"] != first["raw.unqualified"], changed
+        assert now["s.other"] == first["s.other"]
+    project.write("orchestrator.toml", config + 'owner = "someone"\nwarn_after = "1h"\n')
+    assert versions() == first  # who owns it and how fresh it must be do not change data

@@ -220,3 +220,35 @@ def test_any_template_failure_is_a_project_error_naming_file_and_line(body, mess
     assert info.value.line == 3
     assert message in str(info.value)
     assert len(str(info.value).splitlines()) == 1
+
+
+def _hash(text: str) -> str:
+    return sql.analyze(text, "m.sql").sql_hash
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("select 1 as Foo", "select 1 as foo"),  # an alias names the output column as written
+        ("select 1 Foo", "select 1 foo"),
+        ('select 1 as "Foo"', 'select 1 as "foo"'),
+        ('select "Col" from t', 'select "col" from t'),
+        ("select * from range(3) r(Foo)", "select * from range(3) r(foo)"),
+        ("with x(Foo) as (select 1) select * from x", "with x(foo) as (select 1) select * from x"),
+    ],
+)
+def test_hash_keeps_the_case_of_aliases_and_quoted_names(a, b):
+    assert _hash(a) != _hash(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("select a from t", "select a from t;"),
+        ("select a from t", "select a from t ;\n\n-- done\n"),
+        ("select A, SUM(x) as s from T group by A", "select a, sum(x) as s from t group by a"),
+        ("SELECT a FROM t WHERE b IS NOT NULL", "select a\n  from t\n where b is not null"),
+    ],
+)
+def test_hash_ignores_a_trailing_semicolon_and_the_case_of_names_and_keywords(a, b):
+    assert _hash(a) == _hash(b)
