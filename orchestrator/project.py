@@ -575,6 +575,15 @@ def load_model(path: Path, settings: Settings) -> Model:
     )
     probe = Window.containing(datetime(2000, 1, 1), model.grain)
     analysis = sql.analyze(text, relpath, model.window_literals(probe))
+    if analysis.window_use and not model.partitioned:
+        name, line = analysis.window_use
+        raise ProjectError(
+            f"{{{{ {name} }}}} is the partition window of an incremental model, but this one is "
+            f"kind: {model.kind} (built whole), so it would be NULL: add 'kind: incremental' "
+            "and 'partition_by', or leave the window out",
+            relpath,
+            line,
+        )
     version = hashlib.sha256(f"{analysis.sql_hash}|{model.layout}".encode()).hexdigest()[:12]
     return _replace(
         model,

@@ -190,13 +190,15 @@ def _compile(text: str):
 
 @dataclass(frozen=True)
 class Analysis:
-    """What parsing a model tells us: the relations and files it reads, the vars it uses, and a
-    hash of its normalised SQL (comments, whitespace and keyword case do not change it)."""
+    """What parsing a model tells us: the relations and files it reads, the vars it uses, a
+    hash of its normalised SQL (comments, whitespace and keyword case do not change it), and
+    where it first reads the partition window (`{{ start }}`/`{{ end }}`), if it does."""
 
     tables: tuple[str, ...]
     files: tuple[str, ...]
     vars: tuple[str, ...]
     sql_hash: str
+    window_use: tuple[str, int] | None = None  # ("start" or "end", line)
 
 
 def analyze(text: str, path: str, window_literals: Mapping[str, str] | None = None) -> Analysis:
@@ -219,7 +221,32 @@ def analyze(text: str, path: str, window_literals: Mapping[str, str] | None = No
         files,
         tuple(dict.fromkeys(used)),
         _hash_tokens(tokens, statement),
+        window_use(text),
     )
+
+
+def window_use(text: str) -> tuple[str, int] | None:
+    """("start" or "end", line) of the first place a template reads the partition window."""
+    if "{" not in text:
+        return None
+    if not any(marker in _SIMPLE_EXPR.sub("", text) for marker in _JINJA_MARKERS):
+        for match in _SIMPLE_EXPR.finditer(text):
+            if match["name"] in ("start", "end"):
+                return match["name"], text.count("\n", 0, match.start()) + 1
+        return None
+    from jinja2 import meta, nodes
+
+    tree = _environment().parse(text)
+    free = meta.find_undeclared_variables(tree) & {"start", "end"}
+    found = [
+        (node.lineno, node.name)
+        for node in tree.find_all(nodes.Name)
+        if node.name in free and node.ctx == "load"
+    ]
+    if not found:
+        return None
+    line, name = min(found)
+    return name, line
 
 
 def _dialect():

@@ -160,6 +160,29 @@ def test_byte_order_mark_is_ignored(project):
     assert project_mod.load(project.root).models["s.m"].kind is Kind.VIEW
 
 
+@pytest.mark.parametrize(
+    ("header", "body", "line", "name"),
+    [
+        ("-- kind: table", "select 1 as d\nfrom t\nwhere d >= {{ start }}", 4, "start"),
+        ("-- kind: view", "select 1 as d\nwhere {{ end }} is not null", 3, "end"),
+        ("", "select 1 as d\n{% if true %}where d < {{ end }}{% endif %}", 2, "end"),
+        ("-- kind: table", "select {{ start ~ '' }} as d\n{# a comment #}", 2, "start"),
+    ],
+)
+def test_window_in_a_table_or_view_is_an_error(project, header, body, line, name):
+    project.write("models/s/m.sql", f"{header}\n{body}\n" if header else f"{body}\n")
+    with pytest.raises(ProjectError) as info:
+        project_mod.load(project.root)
+    assert info.value.path == "models/s/m.sql"
+    assert info.value.line == line
+    assert f"{{{{ {name} }}}} is the partition window of an incremental model" in str(info.value)
+
+
+def test_window_names_a_template_sets_itself_are_not_the_window(project):
+    project.model("s.m", "{% set start = 1 %}select {{ start }} as d")
+    assert project_mod.load(project.root).models["s.m"].kind is Kind.TABLE
+
+
 def test_version_folds_in_the_settings_of_the_sources_read(project):
     config = '[sources."raw.files"]\npath = "data/*.csv"\n'
     project.write("orchestrator.toml", config)
