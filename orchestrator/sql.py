@@ -204,6 +204,7 @@ class Analysis:
 def analyze(text: str, path: str, window_literals: Mapping[str, str] | None = None) -> Analysis:
     """Parse a model template and extract what it reads. Raises ProjectError naming the file and
     line for template errors, syntax errors, and anything that is not exactly one SELECT."""
+    _refuse_jinja_in_strings(text, path)
     literals = dict(window_literals or {"start": "DATE '0001-01-01'", "end": "DATE '0001-01-02'"})
     literals["this"] = THIS
     used: list[str] = []
@@ -247,6 +248,56 @@ def window_use(text: str) -> tuple[str, int] | None:
         return None
     line, name = min(found)
     return name, line
+
+
+_JINJA_CLOSE = {"{{": "}}", "{%": "%}", "{#": "#}"}
+_RENDERS_LITERAL = re.compile(r"\bvar\s*\(|\b(?:start|end)\b")
+
+
+def _refuse_jinja_in_strings(text: str, path: str) -> None:
+    """A `{{ var(...) }}`, `{{ start }}` or `{{ end }}` written inside a SQL string literal
+    renders a whole literal inside another one, which only the parser would notice, with a
+    message about a stray token. Say what happened instead."""
+    if "{{" not in text:
+        return
+    i, n, quote = 0, len(text), ""
+    while i < n:
+        two = text[i : i + 2]
+        if two in _JINJA_CLOSE:
+            close = text.find(_JINJA_CLOSE[two], i + 2)
+            if close < 0:
+                return  # an unclosed tag: rendering reports it
+            expression = text[i : close + 2]
+            if quote == "'" and two == "{{" and _RENDERS_LITERAL.search(expression):
+                line = text.count("\n", 0, i) + 1
+                if "var" in expression:
+                    hint = (
+                        f"a var renders as a whole quoted value, so it cannot be part of a "
+                        f"string: concatenate instead, e.g. '%' || {expression} || '%'"
+                    )
+                else:
+                    hint = "the window renders as a whole literal: write it outside the quotes"
+                raise ProjectError(f"{expression} is inside a SQL string: {hint}", path, line)
+            i = close + 2
+            continue
+        char = text[i]
+        if quote:
+            if char == quote:
+                if text.startswith(quote, i + 1):
+                    i += 2  # a doubled quote stays inside
+                    continue
+                quote = ""
+        elif two == "--":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif two == "/*":
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+            continue
+        elif char in "'\"":
+            quote = char
+        i += 1
 
 
 def _dialect():

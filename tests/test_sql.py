@@ -252,3 +252,31 @@ def test_hash_keeps_the_case_of_aliases_and_quoted_names(a, b):
 )
 def test_hash_ignores_a_trailing_semicolon_and_the_case_of_names_and_keywords(a, b):
     assert _hash(a) == _hash(b)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "hint"),
+    [
+        (
+            "select * from t\nwhere name like '%{{ var('q') }}%'",
+            2,
+            "concatenate instead, e.g. '%' || {{ var('q') }} || '%'",
+        ),
+        ("select 'it''s {{ var(\"q\") }}' as v", 1, "a var renders as a whole quoted value"),
+        ("select 1 as x\n\nwhere d = '{{ start }}'", 3, "write it outside the quotes"),
+    ],
+)
+def test_a_var_inside_a_sql_string_says_so(text, line, hint):
+    with pytest.raises(ProjectError) as info:
+        sql.analyze(text, "models/s/m.sql")
+    assert info.value.line == line
+    assert "is inside a SQL string" in str(info.value) and hint in str(info.value)
+
+
+def test_quotes_in_comments_names_and_jinja_do_not_count_as_strings():
+    text = (
+        "select {{ var('q') }} as \"it's\" -- don't\n"
+        "/* a 'quoted' word */ from t\n"
+        "where x = 'it''s' and y = {{ var('q') }} {% if var('q') == \"'\" %}{% endif %}"
+    )
+    assert sql.analyze(text, "m.sql").vars == ("q",)
