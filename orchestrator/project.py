@@ -29,7 +29,9 @@ from .partitions import Grain, Window, parse_boundary
 CONFIG_FILE = "orchestrator.toml"
 STATE_SCHEMA = "orchestrator"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_HEADER_LINE = re.compile(r"^--\s*(?P<key>[A-Za-z][A-Za-z_-]*(?: [a-z]+)?)\s*:(?P<value>.*)$")
+_HEADER_LINE = re.compile(r"^--\s*(?P<key>[A-Za-z][A-Za-z_-]*(?: [A-Za-z]+)?)\s*:(?P<value>.*)$")
+# `-- check unique(id)` or `-- check warn ...` without the colon: a check, not free text
+_CHECK_LIKE = re.compile(r"^--\s*check(?:\s+(?:warn|block)\b|\s*\w+\s*\()", re.IGNORECASE)
 
 
 class Kind(StrEnum):
@@ -690,6 +692,13 @@ def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
             break
         match = _HEADER_LINE.match(stripped)
         if not match:
+            if _CHECK_LIKE.match(stripped):
+                raise ProjectError(
+                    "a check line needs a colon after check or check warn, e.g. "
+                    "'-- check: unique(order_id)' or '-- check warn: not_null(amount)'",
+                    relpath,
+                    number,
+                )
             continue
         written, value = match["key"], match["value"].strip()
         key = written.lower().replace("-", "_")
@@ -700,7 +709,7 @@ def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
             except ValueError as exc:
                 raise ProjectError(f"bad check: {exc}", relpath, number) from None
             continue
-        if key not in HEADER_KEYS and written[0].isupper():
+        if key not in HEADER_KEYS and _free_text(written, key):
             continue  # free text such as "-- Note: ..." or "-- TODO: ..."
         if key not in HEADER_KEYS:
             raise ProjectError(
@@ -721,6 +730,16 @@ def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
     fields = _validate_header(values, lines, relpath)
     fields["checks"] = tuple(found)
     return fields, lines
+
+
+def _free_text(written: str, key: str) -> bool:
+    """Is an unknown `-- Word: ...` line a comment? Capitalised words are, unless they look like
+    a mistyped key (`Partiton_by`, `Started`): a key that is silently ignored changes the data.
+    A closer match is asked of capitalised words than of lower-case ones, so that `-- Created:`
+    or `-- Status:` stay comments."""
+    if not written[0].isupper() or "_" in written or "-" in written:
+        return False
+    return not suggest(key, [*HEADER_KEYS, "check"], cutoff=0.8)
 
 
 def _validate_header(values: dict, lines: dict[str, int], relpath: str) -> dict:

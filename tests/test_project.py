@@ -70,6 +70,19 @@ def test_header_fields(project):
             "'end' must be after 'start'",
         ),
         ("-- kind: incremental\n-- partition_by: d\n-- start: soon", 3, "is not a date"),
+        # a mistyped key is an error even when capitalised like free text
+        (
+            "-- kind: incremental\n-- Partiton_by: d",
+            2,
+            "unknown header key 'partiton_by' (did you mean: partition_by?); accepted keys: kind",
+        ),
+        ("-- Note: fine\n-- Started: 2024-01-01", 2, "unknown header key 'started'"),
+        ("-- Owners: finance", 1, "(did you mean: owner?)"),
+        ("-- Grain_Size: day", 1, "unknown header key 'grain_size'"),
+        # a check without its colon is a check gone missing, not a comment
+        ("-- check warn unique(order_id)", 1, "a check line needs a colon"),
+        ("-- owner: x\n-- check not_null(d)", 2, "'-- check: unique(order_id)'"),
+        ("-- CHECK WARN unique(d)", 1, "a check line needs a colon"),
     ],
 )
 def test_bad_headers_name_file_line_and_accepted_values(project, header, line, message):
@@ -146,11 +159,15 @@ def test_header_keys_tolerate_case_and_dashes_but_free_text_passes(project):
         -- partition-by: d
         -- Note: this comment is free text
         -- TODO: also free text
+        -- Created: 2024-01-01, Status: draft, Returns: one row per day
+        -- check the totals by hand before a release
+        -- CHECK WARN: not_null(d)
         select date '2024-01-01' as d
     """,
     )
     m = project_mod.load(project.root).models["s.m"]
     assert m.kind is Kind.INCREMENTAL and m.partition_by == "d"
+    assert [(c.name, c.severity) for c in m.checks] == [("not_null(d)", "warn")]
 
 
 def test_byte_order_mark_is_ignored(project):
