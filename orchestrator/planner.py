@@ -186,8 +186,40 @@ def _scope(dag: DAG, request: Request) -> tuple[list[str], set[str]]:
 
 def validate(dag: DAG, request: Request) -> None:
     """Errors in the request itself, found before anything is opened or written."""
+    if request.backfill is not None:
+        check_backfill_range(dag, request.selected, *request.backfill)
     if request.strict_vars:
         check_vars(dag, _scope(dag, request)[0], request.vars)
+
+
+def check_backfill_range(dag: DAG, selected: frozenset[str], start: datetime, end: datetime):
+    """A backfill whose range lies wholly before the `start` or from the `end` of every selected
+    model would rebuild nothing: a mistyped year, most likely. Say so instead of recording an
+    empty run. (When some selected model has partitions there, the rest are simply skipped.)"""
+    models = [dag.models[name] for name in dag.ordered(selected)]
+    outside = [
+        m
+        for m in models
+        if m.partitioned
+        and ((m.start is not None and end <= m.start) or (m.end is not None and start >= m.end))
+    ]
+    if not outside or len(outside) < len(models):
+        return
+    bounds = "; ".join(
+        f"{m.name} has start {_point(m.start)}"
+        + (f", end {_point(m.end)} (exclusive)" if m.end else "")
+        for m in outside[:3]
+    ) + (f"; and {len(outside) - 3} more" if len(outside) > 3 else "")
+    raise UsageError(
+        f"backfill: [{_point(start)}, {_point(end)}) is outside the partitions of the selected "
+        f"models, nothing would be rebuilt: {bounds}"
+    )
+
+
+def _point(ts: datetime | None) -> str:
+    if ts is None:
+        return "(none)"
+    return f"{ts:%Y-%m-%d}" if ts.hour == ts.minute == 0 else f"{ts:%Y-%m-%d %H:%M}"
 
 
 def plan(

@@ -88,6 +88,11 @@ def test_backfill_is_idempotent_and_reports(seeded):
         (["run", "--threads", "0"], "Invalid value for '--threads'"),
         (["run", "--no-such-flag"], "No such option '--no-such-flag'"),
         (["runs", "99"], "no run with id 99"),
+        (
+            ["backfill", "fact", "--start", "2023-01-01", "--end", "2023-02-01"],
+            "[2023-01-01, 2023-02-01) is outside the partitions of the selected models, "
+            "nothing would be rebuilt: marts.fact has start 2024-01-01",
+        ),
     ],
 )
 def test_usage_errors_exit_2_with_one_line_and_write_nothing(seeded, args, message):

@@ -337,3 +337,44 @@ def test_excluded_models_stay_out_of_a_backfill(pipeline):
         excluded=frozenset({"s.t"}),
     )
     assert {t.model for t in plan(pipeline, snap, r).tasks} == {"s.a", "s.b"}
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (datetime(2023, 1, 1), datetime(2023, 2, 1)),  # wholly before s.a's start
+        (datetime(2023, 12, 1), datetime(2024, 1, 1)),  # up to its start, exclusive
+    ],
+)
+def test_backfill_outside_the_models_partitions_is_a_usage_error(pipeline, start, end):
+    r = request(pipeline, "s.a", backfill=(start, end))
+    with pytest.raises(UsageError, match=r"outside the partitions .* s\.a has start 2024-01-01"):
+        plan(pipeline, Snapshot(), r)
+
+
+def test_backfill_at_or_after_the_end_names_it(project):
+    project.model(
+        "s.x",
+        """
+        -- kind: incremental
+        -- partition_by: d
+        -- start: 2024-01-01
+        -- end: 2024-02-01
+        select date '2024-01-01' as d
+    """,
+    )
+    dag = dag_mod.build(project_mod.load(project.root))
+    r = request(
+        dag, backfill=(datetime(2024, 2, 1), datetime(2024, 2, 5)), now=datetime(2025, 1, 1)
+    )
+    with pytest.raises(
+        UsageError, match=r"s\.x has start 2024-01-01, end 2024-02-01 \(exclusive\)"
+    ):
+        plan(dag, Snapshot(), r)
+
+
+def test_backfill_outside_one_of_several_models_skips_it(pipeline):
+    # s.m starts a month earlier than s.a: the range is s.m's alone, and that is no mistake
+    r = request(pipeline, "s.a", "s.m", backfill=(datetime(2023, 12, 1), datetime(2024, 1, 1)))
+    p = plan(pipeline, built_everything(pipeline), r)
+    assert summary(p) == [("s.m", "2023-12", "requested")]
