@@ -644,6 +644,8 @@ def status(
                 where = f" ({shown})"
             parts.append(f"{len(keys)} {label}{where}")
         state_text = "; ".join(parts) if parts else ("up to date" if built else "not built")
+        if name in pending.backfill_only:
+            state_text = "not built: no start, only backfill builds it"
         runs_ = [b.run for b in built.values()]
         rows_total = (
             sum(b.rows or 0 for b in built.values()) if built and model.kind != "view" else None

@@ -160,6 +160,7 @@ def _plan_json(the_plan) -> dict:
             {"model": h.model, "partition": h.key, "status": h.status, "reason": h.reason}
             for h in the_plan.held
         ],
+        "backfill_only": list(the_plan.backfill_only),
     }
 
 

@@ -93,6 +93,8 @@ class Plan:
     held: tuple[Held, ...]
     models: tuple[str, ...]
     request: Request
+    # incremental models without `start` that have no partition: only a backfill builds them
+    backfill_only: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -238,7 +240,13 @@ def plan(
     names, affected = _scope(dag, request)
     for name in names:
         builder.plan_model(name, downstream_only=name in affected)
-    return Plan(tuple(builder.tasks), tuple(builder.held), tuple(names), request)
+    return Plan(
+        tuple(builder.tasks),
+        tuple(builder.held),
+        tuple(names),
+        request,
+        tuple(builder.backfill_only),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +282,7 @@ class _Builder:
         # per model: window key -> the task whose completion publishes that key's data
         self.publishers: dict[str, dict[str, Task]] = {}
         self.holds: dict[str, dict[str, Held]] = {}
+        self.backfill_only: list[str] = []
         self._expected_cache: dict[str, list[Window]] = {}
         self._expected_key_cache: dict[str, dict[str, Window]] = {}
 
@@ -298,6 +307,9 @@ class _Builder:
             ]
         else:
             candidates = self._run_windows(model, built)
+            if model.partitioned and model.start is None and not built:
+                self.backfill_only.append(name)  # `run` never creates its partitions
+                return
         relayout = model.partitioned and exists and self._layout_changed(model, built)
         rewrite = (
             model.partitioned

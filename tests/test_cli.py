@@ -207,3 +207,26 @@ def test_no_models_is_a_clear_error(tmp_path):
     out = ProjectDir(tmp_path).cli("run")
     assert out.returncode == 2
     assert "no models: add SQL files under" in out.stderr
+
+
+def test_incremental_model_without_start_says_only_backfill_builds_it(project):
+    project.model(
+        "m.a",
+        """
+        -- kind: incremental
+        -- partition_by: d
+        select date '2024-01-01' as d where d >= {{ start }} and d < {{ end }}
+    """,
+    )
+    project.model("m.c", "select 1 as x")
+    hint = "not built: m.a has no start: build it with orchestrator backfill m.a --start"
+    plan = project.cli("plan")
+    assert hint in plan.stdout and "up to date: m.a" not in plan.stdout
+    project.cli("run", check=True)
+    run = project.cli("run")
+    assert hint in run.stdout
+    assert "everything is up to date" not in run.stdout
+    status = project.cli("status")
+    assert "not built: no start, only backfill builds it" in status.stdout
+    project.cli("backfill", "m.a", "--start", "2024-01-01", "--end", "2024-01-02", check=True)
+    assert "not built" not in project.cli("plan").stdout

@@ -239,9 +239,12 @@ def test_vars_are_required_and_a_change_makes_partitions_stale(project):
 def test_model_without_start_is_built_only_by_backfill(project):
     project.model("s.x", "-- kind: incremental\n-- partition_by: d\nselect date '2024-01-01' as d")
     dag = dag_mod.build(project_mod.load(project.root))
-    assert plan(dag, Snapshot(), request(dag)).tasks == ()
+    run_plan = plan(dag, Snapshot(), request(dag))
+    assert run_plan.tasks == () and run_plan.backfill_only == ("s.x",)
     r = request(dag, backfill=(datetime(2024, 1, 1), datetime(2024, 1, 3)))
-    assert [t.key for t in plan(dag, Snapshot(), r).tasks] == ["2024-01-01", "2024-01-02"]
+    backfill = plan(dag, Snapshot(), r)
+    assert [t.key for t in backfill.tasks] == ["2024-01-01", "2024-01-02"]
+    assert backfill.backfill_only == ()
 
 
 def test_end_closes_the_range(project):
