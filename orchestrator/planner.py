@@ -490,8 +490,12 @@ class _Builder:
         if not model.partitioned:
             return [WHOLE]
         if window is None:
+            # what it should have, has, and what this plan builds (a backfill of a model
+            # without `start` creates partitions nobody expected)
             return sorted(
-                set(self._expected_keys(model)) | {k for k in self._built(model.name) if k != WHOLE}
+                set(self._expected_keys(model))
+                | {k for k in self._built(model.name) if k != WHOLE}
+                | set(self.publishers.get(model.name, {}))
             )
         if window.grain == model.grain:
             return [window.key] if in_bounds(model, window) else []

@@ -247,6 +247,16 @@ def test_model_without_start_is_built_only_by_backfill(project):
     assert backfill.backfill_only == ()
 
 
+def test_backfill_of_a_model_without_start_rebuilds_a_table_reading_it(project):
+    project.model("s.x", "-- kind: incremental\n-- partition_by: d\nselect date '2024-01-01' as d")
+    project.model("s.t", "select count(*) as n from s.x")
+    dag = dag_mod.build(project_mod.load(project.root))
+    r = request(dag, "s.x", backfill=(datetime(2024, 1, 1), datetime(2024, 1, 2)))
+    p = plan(dag, Snapshot(), r)
+    assert summary(p) == [("s.t", "all", "missing"), ("s.x", "2024-01-01", "requested")]
+    assert p.held == ()
+
+
 def test_end_closes_the_range(project):
     project.model(
         "s.x",
