@@ -583,6 +583,11 @@ def status(
 
     names = ws.dag.ordered(dag_mod.select(ws.dag, selectors))
     if owner is not None:
+        owners = {m.owner for m in ws.dag.models.values() if m.owner}
+        if owner not in owners:
+            from .errors import suggest
+
+            raise UsageError(f"no model has owner '{owner}'{suggest(owner, owners)}")
         names = [n for n in names if ws.dag.models[n].owner == owner]
     attempts: dict[str, dict[str, tuple]] = defaultdict(dict)
     exists = ws.warehouse.exists()
@@ -666,6 +671,9 @@ def status(
 
 
 def list_runs(path: Path, limit: int) -> tuple[list[str], list[tuple]]:
+    """The latest runs; none (not an error) before the first run created the warehouse."""
+    if not path.exists():
+        return ["run_id"], []
     con = warehouse.connect(path, read_only=True)
     try:
         if not state.has_state(con):

@@ -93,6 +93,10 @@ def test_backfill_is_idempotent_and_reports(seeded):
             "[2023-01-01, 2023-02-01) is outside the partitions of the selected models, "
             "nothing would be rebuilt: marts.fact has start 2024-01-01",
         ),
+        (["run", "--var", "a=b", "--var", "a=c"], "--var a given twice"),
+        (["run", "--var", "v=\udcff"], "--var v: the value is not valid UTF-8 text"),
+        (["--project", "/nonexistent/p", "status"], "project directory /nonexistent/p does not"),
+        (["status", "--owner", "nobody"], "no model has owner 'nobody'"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line_and_write_nothing(seeded, args, message):
@@ -178,7 +182,19 @@ def test_status_before_any_run(project):
     out = project.cli("status")
     assert out.returncode == 0
     assert "s.t" in out.stdout and "1 missing" in out.stdout
+    runs = project.cli("runs")
+    assert runs.returncode == 0, runs.stderr
+    assert runs.stdout.startswith("no runs yet")
     assert not project.warehouse.exists()
+
+
+def test_status_owner_suggests_close_names(project):
+    project.model("s.t", "-- owner: finance\nselect 1 as x")
+    out = project.cli("status", "--owner", "finanse")
+    assert out.returncode == 2
+    assert "no model has owner 'finanse' (did you mean: finance?)" in out.stderr
+    ok = project.cli("status", "--owner", "finance")
+    assert ok.returncode == 0 and "s.t" in ok.stdout
 
 
 def test_init_creates_a_runnable_project(tmp_path):
