@@ -107,14 +107,12 @@ def read_snapshot(ws: Workspace) -> Snapshot:
 
 def plan(ws: Workspace, selection: Selection, at: datetime | None = None) -> Plan:
     """What `run`/`backfill` would do, reading the warehouse but writing nothing."""
-    import duckdb
-
     request = request_for(ws, selection, at)
     validate(ws.dag, request)
     if ws.warehouse.exists():
         con = warehouse.connect(ws.warehouse, read_only=True)
     else:
-        con = duckdb.connect()  # sources still get evaluated: files, or "no table yet"
+        con = warehouse.memory()  # sources still get evaluated: files, or "no table yet"
     try:
         snapshot = state.snapshot(con) if ws.warehouse.exists() else EMPTY
         return gated_plan(ws, con, snapshot, request)[0]
@@ -585,14 +583,17 @@ def status(
     from collections import defaultdict
     from dataclasses import replace
 
-    import duckdb
-
     names = ws.dag.ordered(dag_mod.select(ws.dag, selectors))
     if owner is not None:
+        owners = {m.owner for m in ws.dag.models.values() if m.owner}
+        if owner not in owners:
+            from .errors import suggest
+
+            raise UsageError(f"no model has owner '{owner}'{suggest(owner, owners)}")
         names = [n for n in names if ws.dag.models[n].owner == owner]
     attempts: dict[str, dict[str, tuple]] = defaultdict(dict)
     exists = ws.warehouse.exists()
-    con = warehouse.connect(ws.warehouse, read_only=True) if exists else duckdb.connect()
+    con = warehouse.connect(ws.warehouse, read_only=True) if exists else warehouse.memory()
     try:
         snapshot = state.snapshot(con) if exists else EMPTY
         if exists and state.has_state(con):
@@ -650,6 +651,8 @@ def status(
                 where = f" ({shown})"
             parts.append(f"{len(keys)} {label}{where}")
         state_text = "; ".join(parts) if parts else ("up to date" if built else "not built")
+        if name in pending.backfill_only:
+            state_text = "not built: no start, only backfill builds it"
         runs_ = [b.run for b in built.values()]
         rows_total = (
             sum(b.rows or 0 for b in built.values()) if built and model.kind != "view" else None
@@ -670,6 +673,9 @@ def status(
 
 
 def list_runs(path: Path, limit: int) -> tuple[list[str], list[tuple]]:
+    """The latest runs; none (not an error) before the first run created the warehouse."""
+    if not path.exists():
+        return ["run_id"], []
     con = warehouse.connect(path, read_only=True)
     try:
         if not state.has_state(con):

@@ -37,6 +37,12 @@ def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
         name, sep, value = item.partition("=")
         if not sep or not _VAR_NAME.match(name):
             raise UsageError(f"--var expects NAME=VALUE with NAME an identifier, got {item!r}")
+        if name in parsed:
+            raise UsageError(f"--var {name} given twice: pass each var once")
+        try:
+            value.encode("utf-8")  # undecodable bytes in argv arrive as lone surrogates
+        except UnicodeEncodeError:
+            raise UsageError(f"--var {name}: the value is not valid UTF-8 text") from None
         parsed[name] = value
     return parsed
 
@@ -71,6 +77,8 @@ def cli(ctx, project: Path, warehouse: Path | None):
     SQL. Run state lives in the warehouse's `orchestrator` schema.
     """
     ctx.ensure_object(dict)
+    if not project.exists() and ctx.invoked_subcommand != "init":  # init creates it
+        raise UsageError(f"the project directory {project} does not exist")
     ctx.obj["project"] = project
     ctx.obj["warehouse"] = warehouse
 
@@ -160,6 +168,7 @@ def _plan_json(the_plan) -> dict:
             {"model": h.model, "partition": h.key, "status": h.status, "reason": h.reason}
             for h in the_plan.held
         ],
+        "backfill_only": list(the_plan.backfill_only),
     }
 
 
@@ -393,6 +402,9 @@ def runs(ctx, run_id, limit):
     ws_settings = _settings(ctx)
     if run_id is None:
         columns, rows = api.list_runs(ws_settings.warehouse, limit)
+        if not rows:
+            click.echo("no runs yet: `orchestrator run` builds the models and records its runs")
+            return
     else:
         header, columns, rows = api.show_run(ws_settings.warehouse, run_id)
         click.echo(header)

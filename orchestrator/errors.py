@@ -70,9 +70,9 @@ class DuplicateKeyError(TaskError):
     """A MERGE source holds the same unique key twice, which would make the result arbitrary."""
 
 
-def suggest(value: str, choices: Iterable[str], limit: int = 3) -> str:
+def suggest(value: str, choices: Iterable[str], limit: int = 3, cutoff: float = 0.6) -> str:
     """' (did you mean: a, b?)' for the closest choices, or '' when nothing is close."""
-    close = difflib.get_close_matches(value, list(choices), n=limit, cutoff=0.6)
+    close = difflib.get_close_matches(value, list(choices), n=limit, cutoff=cutoff)
     return f" (did you mean: {', '.join(close)}?)" if close else ""
 
 

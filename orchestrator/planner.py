@@ -104,6 +104,8 @@ class Plan:
     held: tuple[Held, ...]
     models: tuple[str, ...]
     request: Request
+    # incremental models without `start` that have no partition: only a backfill builds them
+    backfill_only: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -202,8 +204,40 @@ def _scope(dag: DAG, request: Request) -> tuple[list[str], set[str]]:
 
 def validate(dag: DAG, request: Request) -> None:
     """Errors in the request itself, found before anything is opened or written."""
+    if request.backfill is not None:
+        check_backfill_range(dag, request.selected, *request.backfill)
     if request.strict_vars:
         check_vars(dag, _scope(dag, request)[0], request.vars)
+
+
+def check_backfill_range(dag: DAG, selected: frozenset[str], start: datetime, end: datetime):
+    """A backfill whose range lies wholly before the `start` or from the `end` of every selected
+    model would rebuild nothing: a mistyped year, most likely. Say so instead of recording an
+    empty run. (When some selected model has partitions there, the rest are simply skipped.)"""
+    models = [dag.models[name] for name in dag.ordered(selected)]
+    outside = [
+        m
+        for m in models
+        if m.partitioned
+        and ((m.start is not None and end <= m.start) or (m.end is not None and start >= m.end))
+    ]
+    if not outside or len(outside) < len(models):
+        return
+    bounds = "; ".join(
+        f"{m.name} has start {_point(m.start)}"
+        + (f", end {_point(m.end)} (exclusive)" if m.end else "")
+        for m in outside[:3]
+    ) + (f"; and {len(outside) - 3} more" if len(outside) > 3 else "")
+    raise UsageError(
+        f"backfill: [{_point(start)}, {_point(end)}) is outside the partitions of the selected "
+        f"models, nothing would be rebuilt: {bounds}"
+    )
+
+
+def _point(ts: datetime | None) -> str:
+    if ts is None:
+        return "(none)"
+    return f"{ts:%Y-%m-%d}" if ts.hour == ts.minute == 0 else f"{ts:%Y-%m-%d %H:%M}"
 
 
 def plan(
@@ -223,7 +257,13 @@ def plan(
     for name in names:
         builder.plan_model(name, downstream_only=name in affected)
     tasks = batched(builder.tasks, lambda m: request.batch_size or dag.models[m].batch_size or 1)
-    return Plan(tuple(tasks), tuple(builder.held), tuple(names), request)
+    return Plan(
+        tuple(tasks),
+        tuple(builder.held),
+        tuple(names),
+        request,
+        tuple(builder.backfill_only),
+    )
 
 
 def batched(tasks: list[Task], size_of) -> list[Task]:
@@ -303,6 +343,7 @@ class _Builder:
         # per model: window key -> the task whose completion publishes that key's data
         self.publishers: dict[str, dict[str, Task]] = {}
         self.holds: dict[str, dict[str, Held]] = {}
+        self.backfill_only: list[str] = []
         self._expected_cache: dict[str, list[Window]] = {}
         self._expected_key_cache: dict[str, dict[str, Window]] = {}
 
@@ -327,6 +368,9 @@ class _Builder:
             ]
         else:
             candidates = self._run_windows(model, built)
+            if model.partitioned and model.start is None and not built:
+                self.backfill_only.append(name)  # `run` never creates its partitions
+                return
         relayout = model.partitioned and exists and self._layout_changed(model, built)
         rewrite = (
             model.partitioned
@@ -507,8 +551,12 @@ class _Builder:
         if not model.partitioned:
             return [WHOLE]
         if window is None:
+            # what it should have, has, and what this plan builds (a backfill of a model
+            # without `start` creates partitions nobody expected)
             return sorted(
-                set(self._expected_keys(model)) | {k for k in self._built(model.name) if k != WHOLE}
+                set(self._expected_keys(model))
+                | {k for k in self._built(model.name) if k != WHOLE}
+                | set(self.publishers.get(model.name, {}))
             )
         if window.grain == model.grain:
             return [window.key] if in_bounds(model, window) else []

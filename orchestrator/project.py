@@ -8,6 +8,7 @@ here touches the warehouse; parsing the SQL itself is `sql.analyze`'s job.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import tomllib
@@ -29,7 +30,9 @@ from .partitions import Grain, Window, parse_boundary
 CONFIG_FILE = "orchestrator.toml"
 STATE_SCHEMA = "orchestrator"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_HEADER_LINE = re.compile(r"^--\s*(?P<key>[A-Za-z][A-Za-z_-]*(?: [a-z]+)?)\s*:(?P<value>.*)$")
+_HEADER_LINE = re.compile(r"^--\s*(?P<key>[A-Za-z][A-Za-z_-]*(?: [A-Za-z]+)?)\s*:(?P<value>.*)$")
+# `-- check unique(id)` or `-- check warn ...` without the colon: a check, not free text
+_CHECK_LIKE = re.compile(r"^--\s*check(?:\s+(?:warn|block)\b|\s*\w+\s*\()", re.IGNORECASE)
 
 
 class Kind(StrEnum):
@@ -474,6 +477,10 @@ def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
         models[model.name] = model
     _attach_custom_checks(settings, models, cache)
     cache.save()
+    for name, model in models.items():
+        read = _sources_read(model, models, sources, settings.default_schema)
+        if read:
+            models[name] = _replace(model, version=_with_sources(model.version, read))
     ops = jobs.parse(raw, settings.config_path, config_text, sources)
     for name, model in models.items():
         if model.owner is None:
@@ -481,6 +488,32 @@ def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
             if folder_owner:
                 models[name] = _replace(model, owner=folder_owner)
     return Project(settings, MappingProxyType(models), MappingProxyType(sources), ops)
+
+
+def _sources_read(
+    model: Model, models: Mapping[str, Model], sources: Mapping[str, Source], default_schema: str
+) -> list[Source]:
+    """The declared sources a model's SQL reads. An unqualified name that is no model may be
+    found in the model's schema or the default one (the search path), so both count."""
+    found: dict[str, None] = {}
+    for ref in model.tables:
+        parts = ref.split(".")[-2:]
+        if len(parts) == 2:
+            candidates = [".".join(parts)]
+        else:
+            candidates = [f"{model.schema}.{ref}", f"{default_schema}.{ref}"]
+            if any(c in models for c in candidates):
+                continue
+        found.update((c, None) for c in candidates if c in sources)
+    return [sources[name] for name in sorted(found)]
+
+
+def _with_sources(version: str, read: list[Source]) -> str:
+    """A model's version with the settings of the sources it reads folded in: pointing a source
+    at other files (or reading them with other options or types) changes the model's data."""
+    settings = [[s.name, s.path, s.format, dict(s.options), s.columns] for s in read]
+    text = json.dumps(settings, sort_keys=True)
+    return hashlib.sha256(f"{version}|{text}".encode()).hexdigest()[:12]
 
 
 def _attach_custom_checks(
@@ -551,6 +584,15 @@ def load_model(path: Path, settings: Settings, cache: AnalysisCache | None = Non
     probe = Window.containing(datetime(2000, 1, 1), model.grain)
     literals = model.window_literals(probe)
     analysis = (cache or AnalysisCache(None)).analyze(text, relpath, literals)
+    if analysis.window_use and not model.partitioned:
+        name, line = analysis.window_use
+        raise ProjectError(
+            f"{{{{ {name} }}}} is the partition window of an incremental model, but this one is "
+            f"kind: {model.kind} (built whole), so it would be NULL: add 'kind: incremental' "
+            "and 'partition_by', or leave the window out",
+            relpath,
+            line,
+        )
     version = hashlib.sha256(f"{analysis.sql_hash}|{model.layout}".encode()).hexdigest()[:12]
     return _replace(
         model,
@@ -664,6 +706,13 @@ def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
             break
         match = _HEADER_LINE.match(stripped)
         if not match:
+            if _CHECK_LIKE.match(stripped):
+                raise ProjectError(
+                    "a check line needs a colon after check or check warn, e.g. "
+                    "'-- check: unique(order_id)' or '-- check warn: not_null(amount)'",
+                    relpath,
+                    number,
+                )
             continue
         written, value = match["key"], match["value"].strip()
         key = written.lower().replace("-", "_")
@@ -674,7 +723,7 @@ def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
             except ValueError as exc:
                 raise ProjectError(f"bad check: {exc}", relpath, number) from None
             continue
-        if key not in HEADER_KEYS and written[0].isupper():
+        if key not in HEADER_KEYS and _free_text(written, key):
             continue  # free text such as "-- Note: ..." or "-- TODO: ..."
         if key not in HEADER_KEYS:
             raise ProjectError(
@@ -695,6 +744,16 @@ def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
     fields = _validate_header(values, lines, relpath)
     fields["checks"] = tuple(found)
     return fields, lines
+
+
+def _free_text(written: str, key: str) -> bool:
+    """Is an unknown `-- Word: ...` line a comment? Capitalised words are, unless they look like
+    a mistyped key (`Partiton_by`, `Started`): a key that is silently ignored changes the data.
+    A closer match is asked of capitalised words than of lower-case ones, so that `-- Created:`
+    or `-- Status:` stay comments."""
+    if not written[0].isupper() or "_" in written or "-" in written:
+        return False
+    return not suggest(key, [*HEADER_KEYS, "check"], cutoff=0.8)
 
 
 def _validate_header(values: dict, lines: dict[str, int], relpath: str) -> dict:

@@ -69,13 +69,22 @@ def format_plan(plan: Plan, dag: DAG, *, verbose: bool = False) -> list[str]:
         summary = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()))
         lines.append(f"held back: {_count(len(plan.held), 'task')} will not run ({summary})")
         lines.extend(_held_lines(plan, width, verbose))
-    idle = [m for m in plan.models if m not in models_with_work]
+    lines.extend(_backfill_only_lines(plan))
+    idle = [m for m in plan.models if m not in models_with_work and m not in plan.backfill_only]
     if idle:
         lines.append(f"up to date: {_names(idle)}")
     external = sorted({s for m in plan.models for s in dag.sources[m]})
     if external:
         lines.append(f"external sources read: {_names(external)}")
     return lines
+
+
+def _backfill_only_lines(plan: Plan) -> list[str]:
+    return [
+        f"not built: {name} has no start: build it with "
+        f"orchestrator backfill {name} --start DATE --end DATE"
+        for name in plan.backfill_only
+    ]
 
 
 def _held_lines(plan: Plan, width: int, verbose: bool) -> list[str]:
@@ -191,6 +200,7 @@ def format_result(result, dag: DAG) -> list[str]:
         mark = "x" if needs_action else ("-" if not ok else "ok")
         lines.append(f"  {mark:<2} {model:<{width}}  {'; '.join(parts)}")
     lines.extend(_problem_lines(result))
+    lines.extend(_backfill_only_lines(result.plan))
     counts = [f"{result.count('success')} succeeded"]
     for status in PROBLEMS:
         if result.count(status):
@@ -202,7 +212,8 @@ def format_result(result, dag: DAG) -> list[str]:
             f"complete partition in [{start:%Y-%m-%d %H:%M}, {end:%Y-%m-%d %H:%M})"
         )
     elif not result.outcomes:
-        lines.append(f"run {result.run_id}: nothing to do, everything is up to date")
+        rest = "" if result.plan.backfill_only else ", everything is up to date"
+        lines.append(f"run {result.run_id}: nothing to do{rest}")
     elif result.cancelled:
         lines.append(
             f"run {result.run_id} cancelled after {result.seconds:.1f}s: "

@@ -1,9 +1,10 @@
 """Jinja rendering, sqlglot parsing, dependency extraction and normalised-SQL hashing.
 
 A model body is a Jinja template of one DuckDB SELECT. It is rendered with the partition window
-(`{{ start }}`, `{{ end }}`) and run parameters (`{{ var('name') }}`), each rendered as a SQL
-literal, so a value can never change the shape of the query. Templates that use only those simple
-forms skip Jinja entirely (compiling a template costs about as much as parsing the SQL).
+(`{{ start }}`, `{{ end }}`) and run parameters (`{{ var('name') }}`). Every `{{ ... }}` writes a
+SQL literal, so a value can never change the shape of the query. Templates that use only those
+simple forms skip Jinja entirely (compiling a template costs about as much as parsing the SQL);
+the rest run in Jinja's sandbox.
 
 >>> render("select * from t where d >= {{ start }} and r = {{ var('r') }}",
 ...        {"start": "DATE '2024-01-01'", "end": "DATE '2024-01-02'"}, {"r": "o'k"})
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -45,6 +47,26 @@ class MissingVar(UsageError):
         super().__init__(f"missing --var {name}=VALUE (the model uses {{{{ var('{name}') }}}})")
 
 
+class Literal(str):
+    """SQL text that is already a safe literal or a name (the window bounds, `{{ this }}`):
+    written out as it is. Anything a template derives from it is a plain string again."""
+
+
+def sql_value(value: object) -> str:
+    """What one `{{ ... }}` writes into the SQL: a Literal as it is, a number as a number, and
+    anything else (a var, a concatenation, a filter's result) as a quoted string literal, so no
+    value can add SQL of its own."""
+    if isinstance(value, Literal):
+        return str(value)
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+        return repr(value)
+    return quote_literal(str(value))
+
+
 def render(
     text: str,
     window_literals: Mapping[str, str],
@@ -53,14 +75,19 @@ def render(
     path: str = "<model>",
 ) -> str:
     """Render a model template. `window_literals` holds SQL literals for `start` and `end`;
-    `variables` maps var names to raw values (quoted here) or is a function giving the literal."""
+    `variables` maps var names to raw values, or is a function giving a var's raw value. In
+    Jinja logic `var('x')` is that value (`{% if var('r') == 'eu' %}`); written out by
+    `{{ ... }}` it becomes a quoted literal (see `sql_value`)."""
 
-    def var(name: str) -> str:
+    def var(*args: object) -> str:
+        if len(args) != 1 or not isinstance(args[0], str):
+            raise TypeError("var() takes one name, e.g. var('region')")
+        name = args[0]
         if callable(variables):
             return variables(name)
         if name not in variables:
             raise MissingVar(name)
-        return quote_literal(str(variables[name]))
+        return str(variables[name])
 
     if "{" not in text:
         return text
@@ -68,7 +95,7 @@ def render(
     def simple(match: re.Match[str]) -> str:
         if match["name"]:
             return window_literals.get(match["name"], "NULL")
-        return var(match["var"])
+        return quote_literal(var(match["var"]))
 
     fast = _SIMPLE_EXPR.sub(simple, text)
     if not any(marker in _SIMPLE_EXPR.sub("", text) for marker in _JINJA_MARKERS):
@@ -83,54 +110,194 @@ def _render_jinja(text: str, window_literals: Mapping[str, str], var, path: str)
         template = _compile(text)
     except jinja2.TemplateSyntaxError as exc:
         raise ProjectError(f"template error: {exc.message}", path, exc.lineno) from None
+    except Exception as exc:
+        raise ProjectError(f"template error: {_one_line(exc)}", path) from None
     try:
         return template.render(
-            start=window_literals["start"],
-            end=window_literals["end"],
-            this=window_literals.get("this", "NULL"),
+            start=Literal(window_literals["start"]),
+            end=Literal(window_literals["end"]),
+            this=Literal(window_literals.get("this", "NULL")),
             var=var,
         )
-    except jinja2.UndefinedError as exc:
-        raise ProjectError(f"template error: {exc.message}", path) from None
+    except UsageError:
+        raise  # a missing var says so itself
+    except Exception as exc:
+        # anything a template can do wrong (1/0, var(), an undefined name, what the sandbox
+        # refuses, a recursion) is the model's error, never a crash
+        raise ProjectError(f"template error: {_one_line(exc)}", path, _template_line(exc)) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    import jinja2
+
+    message = getattr(exc, "message", None) if isinstance(exc, jinja2.TemplateError) else None
+    text = (message or str(exc)).strip().splitlines()
+    detail = text[0] if text else ""
+    if isinstance(exc, jinja2.TemplateError):
+        return detail or type(exc).__name__
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The template line an error was raised on: Jinja puts frames named `<template>` with
+    template line numbers into the traceback."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+_MAX_POWER = 10_000
+"""Largest integer exponent a template may use: `10 ** 10 ** 9` would compute for hours."""
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    """A sandbox: a template cannot reach Python internals, and ranges are capped (MAX_RANGE),
+    so `range(10**9)|list` fails at once instead of hanging the run."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+    class Sandbox(SandboxedEnvironment):
+        intercepted_binops = frozenset({"**"})
+
+        def call_binop(self, context, operator, left, right):
+            if (
+                operator == "**"
+                and isinstance(left, int)
+                and isinstance(right, int)
+                and abs(left) > 1
+                and right > _MAX_POWER
+            ):
+                raise SecurityError(f"the power {left} ** {right} is too large")
+            return super().call_binop(context, operator, left, right)
+
+    return Sandbox(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        finalize=sql_value,
+    )
 
 
 @lru_cache(maxsize=4096)
 def _compile(text: str):
-    import jinja2
-
-    env = jinja2.Environment(
-        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
-    )
-    return env.from_string(text)
+    return _environment().from_string(text)
 
 
 @dataclass(frozen=True)
 class Analysis:
-    """What parsing a model tells us: the relations and files it reads, the vars it uses, and a
-    hash of its normalised SQL (comments, whitespace and keyword case do not change it)."""
+    """What parsing a model tells us: the relations and files it reads, the vars it uses, a
+    hash of its normalised SQL (comments, whitespace and keyword case do not change it), and
+    where it first reads the partition window (`{{ start }}`/`{{ end }}`), if it does."""
 
     tables: tuple[str, ...]
     files: tuple[str, ...]
     vars: tuple[str, ...]
     sql_hash: str
+    window_use: tuple[str, int] | None = None  # ("start" or "end", line)
 
 
 def analyze(text: str, path: str, window_literals: Mapping[str, str] | None = None) -> Analysis:
     """Parse a model template and extract what it reads. Raises ProjectError naming the file and
     line for template errors, syntax errors, and anything that is not exactly one SELECT."""
+    _refuse_jinja_in_strings(text, path)
     literals = dict(window_literals or {"start": "DATE '0001-01-01'", "end": "DATE '0001-01-02'"})
     literals["this"] = THIS
     used: list[str] = []
 
     def placeholder(name: str) -> str:
         used.append(name)
-        return quote_literal(f"<var:{name}>")
+        return f"<var:{name}>"
 
     rendered = render(text, literals, placeholder, path=path)
     statement, tokens = parse(rendered, path)
     tables, files = references(statement)
     tables = tuple(t for t in tables if t != THIS)
-    return Analysis(tables, files, tuple(dict.fromkeys(used)), _hash_tokens(tokens))
+    return Analysis(
+        tables,
+        files,
+        tuple(dict.fromkeys(used)),
+        _hash_tokens(tokens, statement),
+        window_use(text),
+    )
+
+
+def window_use(text: str) -> tuple[str, int] | None:
+    """("start" or "end", line) of the first place a template reads the partition window."""
+    if "{" not in text:
+        return None
+    if not any(marker in _SIMPLE_EXPR.sub("", text) for marker in _JINJA_MARKERS):
+        for match in _SIMPLE_EXPR.finditer(text):
+            if match["name"] in ("start", "end"):
+                return match["name"], text.count("\n", 0, match.start()) + 1
+        return None
+    from jinja2 import meta, nodes
+
+    tree = _environment().parse(text)
+    free = meta.find_undeclared_variables(tree) & {"start", "end"}
+    found = [
+        (node.lineno, node.name)
+        for node in tree.find_all(nodes.Name)
+        if node.name in free and node.ctx == "load"
+    ]
+    if not found:
+        return None
+    line, name = min(found)
+    return name, line
+
+
+_JINJA_CLOSE = {"{{": "}}", "{%": "%}", "{#": "#}"}
+_RENDERS_LITERAL = re.compile(r"\bvar\s*\(|\b(?:start|end)\b")
+
+
+def _refuse_jinja_in_strings(text: str, path: str) -> None:
+    """A `{{ var(...) }}`, `{{ start }}` or `{{ end }}` written inside a SQL string literal
+    renders a whole literal inside another one, which only the parser would notice, with a
+    message about a stray token. Say what happened instead."""
+    if "{{" not in text:
+        return
+    i, n, quote = 0, len(text), ""
+    while i < n:
+        two = text[i : i + 2]
+        if two in _JINJA_CLOSE:
+            close = text.find(_JINJA_CLOSE[two], i + 2)
+            if close < 0:
+                return  # an unclosed tag: rendering reports it
+            expression = text[i : close + 2]
+            if quote == "'" and two == "{{" and _RENDERS_LITERAL.search(expression):
+                line = text.count("\n", 0, i) + 1
+                if "var" in expression:
+                    hint = (
+                        f"a var renders as a whole quoted value, so it cannot be part of a "
+                        f"string: concatenate instead, e.g. '%' || {expression} || '%'"
+                    )
+                else:
+                    hint = "the window renders as a whole literal: write it outside the quotes"
+                raise ProjectError(f"{expression} is inside a SQL string: {hint}", path, line)
+            i = close + 2
+            continue
+        char = text[i]
+        if quote:
+            if char == quote:
+                if text.startswith(quote, i + 1):
+                    i += 2  # a doubled quote stays inside
+                    continue
+                quote = ""
+        elif two == "--":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif two == "/*":
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+            continue
+        elif char in "'\"":
+            quote = char
+        i += 1
 
 
 def _dialect():
@@ -149,7 +316,12 @@ def parse(sql: str, path: str):
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     try:
         tokens = dialect.tokenize(sql)
-        statements = [s for s in dialect.parser().parse(tokens, sql) if s is not None]
+        # a comment after the last `;` comes back as a Semicolon statement: it is no statement
+        statements = [
+            s
+            for s in dialect.parser().parse(tokens, sql)
+            if s is not None and not isinstance(s, exp.Semicolon)
+        ]
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         near = first.get("highlight") or ""
@@ -257,12 +429,26 @@ def retarget(sql: str, names: set[str], relation: str) -> str:
     return statement.transform(swap).sql(dialect="duckdb")
 
 
-def _hash_tokens(tokens) -> str:
+def _hash_tokens(tokens, statement) -> str:
+    """A hash of the query's tokens. Keywords and unquoted names are folded to lower case (DuckDB
+    binds them case-insensitively), but strings, quoted names and aliases keep theirs: an alias
+    names an output column as written (`1 AS Foo` makes a column `Foo`). A trailing `;` is not
+    part of the query."""
+    from sqlglot import exp
     from sqlglot.tokens import TokenType
 
-    keep_case = {TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.RAW_STRING}
+    aliases = {
+        node.meta.get("start")
+        for node in statement.find_all(exp.Identifier)
+        if isinstance(node.parent, exp.Alias | exp.TableAlias)
+    }
+    tokens = list(tokens)
+    while tokens and tokens[-1].token_type is TokenType.SEMICOLON:
+        tokens.pop()
     digest = hashlib.sha256()
     for token in tokens:
-        text = token.text if token.token_type in keep_case else token.text.lower()
-        digest.update(f"{token.token_type.name}\x1f{text}\x1e".encode())
+        kind = token.token_type
+        keep = kind is TokenType.IDENTIFIER or kind.name.endswith("STRING")
+        text = token.text if keep or token.start in aliases else token.text.lower()
+        digest.update(f"{kind.name}\x1f{text}\x1e".encode())
     return digest.hexdigest()

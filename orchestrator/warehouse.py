@@ -16,7 +16,7 @@ def connect(path: Path, *, read_only: bool = False):
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         message = str(exc)
         if "lock" in message.lower():
@@ -30,6 +30,28 @@ def connect(path: Path, *, read_only: bool = False):
         raise WarehouseError(f"cannot open the warehouse {path}: {_first(message)}") from None
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open the warehouse {path}: {_first(str(exc))}") from None
+    return in_utc(con)
+
+
+def memory():
+    """An in-memory DuckDB connection (no warehouse yet), with the same session settings."""
+    import duckdb
+
+    return in_utc(duckdb.connect())
+
+
+def in_utc(con):
+    """Time zone arithmetic in UTC on `con` and every cursor made from it: otherwise a
+    TIMESTAMPTZ partition column is cut into windows by the machine's local zone, and the same
+    run builds other partitions on another machine. SET GLOBAL reaches worker cursors, which a
+    plain SET (session-local) does not."""
+    import duckdb
+
+    try:
+        con.execute("SET GLOBAL TimeZone = 'UTC'")
+    except duckdb.Error:
+        pass  # a build without ICU has no time zones: it computes in UTC already
+    return con
 
 
 def _first(message: str) -> str:

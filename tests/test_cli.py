@@ -88,6 +88,15 @@ def test_backfill_is_idempotent_and_reports(seeded):
         (["run", "--threads", "0"], "Invalid value for '--threads'"),
         (["run", "--no-such-flag"], "No such option '--no-such-flag'"),
         (["runs", "99"], "no run with id 99"),
+        (
+            ["backfill", "fact", "--start", "2023-01-01", "--end", "2023-02-01"],
+            "[2023-01-01, 2023-02-01) is outside the partitions of the selected models, "
+            "nothing would be rebuilt: marts.fact has start 2024-01-01",
+        ),
+        (["run", "--var", "a=b", "--var", "a=c"], "--var a given twice"),
+        (["run", "--var", "v=\udcff"], "--var v: the value is not valid UTF-8 text"),
+        (["--project", "/nonexistent/p", "status"], "project directory /nonexistent/p does not"),
+        (["status", "--owner", "nobody"], "no model has owner 'nobody'"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line_and_write_nothing(seeded, args, message):
@@ -173,7 +182,19 @@ def test_status_before_any_run(project):
     out = project.cli("status")
     assert out.returncode == 0
     assert "s.t" in out.stdout and "1 missing" in out.stdout
+    runs = project.cli("runs")
+    assert runs.returncode == 0, runs.stderr
+    assert runs.stdout.startswith("no runs yet")
     assert not project.warehouse.exists()
+
+
+def test_status_owner_suggests_close_names(project):
+    project.model("s.t", "-- owner: finance\nselect 1 as x")
+    out = project.cli("status", "--owner", "finanse")
+    assert out.returncode == 2
+    assert "no model has owner 'finanse' (did you mean: finance?)" in out.stderr
+    ok = project.cli("status", "--owner", "finance")
+    assert ok.returncode == 0 and "s.t" in ok.stdout
 
 
 def test_init_creates_a_runnable_project(tmp_path):
@@ -202,3 +223,26 @@ def test_no_models_is_a_clear_error(tmp_path):
     out = ProjectDir(tmp_path).cli("run")
     assert out.returncode == 2
     assert "no models: add SQL files under" in out.stderr
+
+
+def test_incremental_model_without_start_says_only_backfill_builds_it(project):
+    project.model(
+        "m.a",
+        """
+        -- kind: incremental
+        -- partition_by: d
+        select date '2024-01-01' as d where d >= {{ start }} and d < {{ end }}
+    """,
+    )
+    project.model("m.c", "select 1 as x")
+    hint = "not built: m.a has no start: build it with orchestrator backfill m.a --start"
+    plan = project.cli("plan")
+    assert hint in plan.stdout and "up to date: m.a" not in plan.stdout
+    project.cli("run", check=True)
+    run = project.cli("run")
+    assert hint in run.stdout
+    assert "everything is up to date" not in run.stdout
+    status = project.cli("status")
+    assert "not built: no start, only backfill builds it" in status.stdout
+    project.cli("backfill", "m.a", "--start", "2024-01-01", "--end", "2024-01-02", check=True)
+    assert "not built" not in project.cli("plan").stdout

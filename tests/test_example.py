@@ -61,3 +61,32 @@ def test_example_dag_lists_declared_sources(example):
     out = example.cli("dag")
     assert "raw.payments  (file source examples/data/payments/payments_{date}.csv)" in out.stdout
     assert "9 models, 4 external sources" in out.stdout
+
+
+def _readme_queries() -> list[tuple[str, str]]:
+    """(comment, statement) of every query on the state tables in the README's SQL blocks."""
+    import re
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    found = []
+    for block in re.findall(r"```sql\n(.*?)```", text, re.S):
+        for chunk in block.split(";\n"):
+            lines = chunk.strip().splitlines()
+            comment = next((line for line in lines if line.startswith("--")), "")
+            sql = "\n".join(line for line in lines if not line.startswith("--")).strip()
+            if "orchestrator." in sql and "{{" not in sql:
+                found.append((comment, sql))
+    return found
+
+
+def test_readme_queries_run_and_mean_what_they_say(example):
+    example.cli("run", now=None, check=True)
+    example.cli("backfill", "stg_orders", "--start", "2026-10-03", "--end", "2026-10-05", now=None)
+    example.cli("run", now=None, check=True)
+    queries = _readme_queries()
+    assert len(queries) >= 10
+    for comment, sql in queries:
+        rows = example.query(sql)
+        if "slowest first" in comment:
+            took = [r[-1] for r in rows]
+            assert len(took) == 3 and took == sorted(took, reverse=True), comment

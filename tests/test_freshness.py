@@ -408,3 +408,17 @@ def test_readiness_view_judges_upstream_and_sources(project):
         ("s.t", "stale", "stale", None, ["raw.events"]),
         ("s.top", "stale", "complete", "s.t is stale", None),
     ]
+
+
+def test_pointing_a_source_at_other_files_makes_its_readers_stale(project):
+    project.write("orchestrator.toml", '[sources."raw.files"]\npath = "old/*.csv"\n')
+    project.model("s.m", "select sum(x) as total from raw.files")
+    project.write("old/a.csv", "x\n1\n")
+    project.write("new/a.csv", "x\n5\n")
+    assert project.cli("run").returncode == 0
+    assert project.scalar("select total from s.m") == 1
+    project.write("orchestrator.toml", '[sources."raw.files"]\npath = "new/*.csv"\n')
+    plan = project.cli("plan")
+    assert "stale: model changed" in plan.stdout, plan.stdout
+    assert project.cli("run").returncode == 0
+    assert project.scalar("select total from s.m") == 5

@@ -69,7 +69,19 @@ HEADER_VALUES = [
     "incremental",
     "s.nope",
 ]
-JINJA = ["{{", "{% if %}", "{{ var( }}", "{{ nope }}", "{% for x in %}", "{{ var('a' }}", "{# open"]
+JINJA = [
+    "{{",
+    "{% if %}",
+    "{{ var( }}",
+    "{{ nope }}",
+    "{% for x in %}",
+    "{{ var('a' }}",
+    "{# open",
+    "{{ 1/0 }}",
+    "{{ var() }}",
+    "{{ range(10**9)|list|length }}",
+    "{{ ''.__class__.__mro__ }}",
+]
 
 
 def cases(seed: int = 20261125) -> list[tuple[str, bytes]]:

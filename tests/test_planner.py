@@ -239,9 +239,22 @@ def test_vars_are_required_and_a_change_makes_partitions_stale(project):
 def test_model_without_start_is_built_only_by_backfill(project):
     project.model("s.x", "-- kind: incremental\n-- partition_by: d\nselect date '2024-01-01' as d")
     dag = dag_mod.build(project_mod.load(project.root))
-    assert plan(dag, Snapshot(), request(dag)).tasks == ()
+    run_plan = plan(dag, Snapshot(), request(dag))
+    assert run_plan.tasks == () and run_plan.backfill_only == ("s.x",)
     r = request(dag, backfill=(datetime(2024, 1, 1), datetime(2024, 1, 3)))
-    assert [t.key for t in plan(dag, Snapshot(), r).tasks] == ["2024-01-01", "2024-01-02"]
+    backfill = plan(dag, Snapshot(), r)
+    assert [t.key for t in backfill.tasks] == ["2024-01-01", "2024-01-02"]
+    assert backfill.backfill_only == ()
+
+
+def test_backfill_of_a_model_without_start_rebuilds_a_table_reading_it(project):
+    project.model("s.x", "-- kind: incremental\n-- partition_by: d\nselect date '2024-01-01' as d")
+    project.model("s.t", "select count(*) as n from s.x")
+    dag = dag_mod.build(project_mod.load(project.root))
+    r = request(dag, "s.x", backfill=(datetime(2024, 1, 1), datetime(2024, 1, 2)))
+    p = plan(dag, Snapshot(), r)
+    assert summary(p) == [("s.t", "all", "missing"), ("s.x", "2024-01-01", "requested")]
+    assert p.held == ()
 
 
 def test_end_closes_the_range(project):
@@ -378,3 +391,44 @@ def test_batch_size_only_for_incremental_models(project):
     project.model("s.t", "-- batch_size: 10\nselect 1 as x")
     with pytest.raises(project_mod.ProjectError, match="'batch_size' only applies to incremental"):
         project_mod.load(project.root)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (datetime(2023, 1, 1), datetime(2023, 2, 1)),  # wholly before s.a's start
+        (datetime(2023, 12, 1), datetime(2024, 1, 1)),  # up to its start, exclusive
+    ],
+)
+def test_backfill_outside_the_models_partitions_is_a_usage_error(pipeline, start, end):
+    r = request(pipeline, "s.a", backfill=(start, end))
+    with pytest.raises(UsageError, match=r"outside the partitions .* s\.a has start 2024-01-01"):
+        plan(pipeline, Snapshot(), r)
+
+
+def test_backfill_at_or_after_the_end_names_it(project):
+    project.model(
+        "s.x",
+        """
+        -- kind: incremental
+        -- partition_by: d
+        -- start: 2024-01-01
+        -- end: 2024-02-01
+        select date '2024-01-01' as d
+    """,
+    )
+    dag = dag_mod.build(project_mod.load(project.root))
+    r = request(
+        dag, backfill=(datetime(2024, 2, 1), datetime(2024, 2, 5)), now=datetime(2025, 1, 1)
+    )
+    with pytest.raises(
+        UsageError, match=r"s\.x has start 2024-01-01, end 2024-02-01 \(exclusive\)"
+    ):
+        plan(dag, Snapshot(), r)
+
+
+def test_backfill_outside_one_of_several_models_skips_it(pipeline):
+    # s.m starts a month earlier than s.a: the range is s.m's alone, and that is no mistake
+    r = request(pipeline, "s.a", "s.m", backfill=(datetime(2023, 12, 1), datetime(2024, 1, 1)))
+    p = plan(pipeline, built_everything(pipeline), r)
+    assert summary(p) == [("s.m", "2023-12", "requested")]

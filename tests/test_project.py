@@ -70,6 +70,19 @@ def test_header_fields(project):
             "'end' must be after 'start'",
         ),
         ("-- kind: incremental\n-- partition_by: d\n-- start: soon", 3, "is not a date"),
+        # a mistyped key is an error even when capitalised like free text
+        (
+            "-- kind: incremental\n-- Partiton_by: d",
+            2,
+            "unknown header key 'partiton_by' (did you mean: partition_by?); accepted keys: kind",
+        ),
+        ("-- Note: fine\n-- Started: 2024-01-01", 2, "unknown header key 'started'"),
+        ("-- Owners: finance", 1, "(did you mean: owner?)"),
+        ("-- Grain_Size: day", 1, "unknown header key 'grain_size'"),
+        # a check without its colon is a check gone missing, not a comment
+        ("-- check warn unique(order_id)", 1, "a check line needs a colon"),
+        ("-- owner: x\n-- check not_null(d)", 2, "'-- check: unique(order_id)'"),
+        ("-- CHECK WARN unique(d)", 1, "a check line needs a colon"),
     ],
 )
 def test_bad_headers_name_file_line_and_accepted_values(project, header, line, message):
@@ -146,11 +159,15 @@ def test_header_keys_tolerate_case_and_dashes_but_free_text_passes(project):
         -- partition-by: d
         -- Note: this comment is free text
         -- TODO: also free text
+        -- Created: 2024-01-01, Status: draft, Returns: one row per day
+        -- check the totals by hand before a release
+        -- CHECK WARN: not_null(d)
         select date '2024-01-01' as d
     """,
     )
     m = project_mod.load(project.root).models["s.m"]
     assert m.kind is Kind.INCREMENTAL and m.partition_by == "d"
+    assert [(c.name, c.severity) for c in m.checks] == [("not_null(d)", "warn")]
 
 
 def test_byte_order_mark_is_ignored(project):
@@ -158,3 +175,52 @@ def test_byte_order_mark_is_ignored(project):
     path.parent.mkdir(parents=True)
     path.write_bytes("\ufeff-- kind: view\nselect 1 as x\n".encode())
     assert project_mod.load(project.root).models["s.m"].kind is Kind.VIEW
+
+
+@pytest.mark.parametrize(
+    ("header", "body", "line", "name"),
+    [
+        ("-- kind: table", "select 1 as d\nfrom t\nwhere d >= {{ start }}", 4, "start"),
+        ("-- kind: view", "select 1 as d\nwhere {{ end }} is not null", 3, "end"),
+        ("", "select 1 as d\n{% if true %}where d < {{ end }}{% endif %}", 2, "end"),
+        ("-- kind: table", "select {{ start ~ '' }} as d\n{# a comment #}", 2, "start"),
+    ],
+)
+def test_window_in_a_table_or_view_is_an_error(project, header, body, line, name):
+    project.write("models/s/m.sql", f"{header}\n{body}\n" if header else f"{body}\n")
+    with pytest.raises(ProjectError) as info:
+        project_mod.load(project.root)
+    assert info.value.path == "models/s/m.sql"
+    assert info.value.line == line
+    assert f"{{{{ {name} }}}} is the partition window of an incremental model" in str(info.value)
+
+
+def test_window_names_a_template_sets_itself_are_not_the_window(project):
+    project.model("s.m", "{% set start = 1 %}select {{ start }} as d")
+    assert project_mod.load(project.root).models["s.m"].kind is Kind.TABLE
+
+
+def test_version_folds_in_the_settings_of_the_sources_read(project):
+    config = '[sources."raw.files"]\npath = "data/*.csv"\n'
+    project.write("orchestrator.toml", config)
+    project.model("s.reader", "select * from raw.files")
+    project.model("raw.unqualified", "select * from files")  # found through the search path
+    project.model("s.other", "select 1 as one")
+
+    def versions():
+        return {n: m.version for n, m in project_mod.load(project.root).models.items()}
+
+    first = versions()
+    for changed in (
+        '[sources."raw.files"]\npath = "elsewhere/*.csv"\n',
+        config + 'format = "csv"\noptions = { delim = ";" }\n',
+        config + 'columns = { id = "BIGINT" }\n',
+        config.replace("*.csv", "*.json"),
+    ):
+        project.write("orchestrator.toml", changed)
+        now = versions()
+        assert now["s.reader"] != first["s.reader"], changed
+        assert now["raw.unqualified"] != first["raw.unqualified"], changed
+        assert now["s.other"] == first["s.other"]
+    project.write("orchestrator.toml", config + 'owner = "someone"\nwarn_after = "1h"\n')
+    assert versions() == first  # who owns it and how fresh it must be do not change data

@@ -136,3 +136,147 @@ def test_template_syntax_error_names_line():
     with pytest.raises(ProjectError) as info:
         sql.analyze("select 1\nfrom t\nwhere {% if %}", "m.sql")
     assert info.value.line == 3
+
+
+WINDOW = {"start": "DATE '2024-01-01'", "end": "DATE '2024-01-02'"}
+
+
+def test_var_is_a_plain_value_in_jinja_logic():
+    text = "select {% if var('r') == 'eu' %}'europe'{% else %}'other'{% endif %} as region"
+    assert sql.render(text, WINDOW, {"r": "eu"}) == "select 'europe' as region"
+    assert sql.render(text, WINDOW, {"r": "us"}) == "select 'other' as region"
+    loop = (
+        "select {% for p in var('parts').split(',') %}"
+        "{{ p }}{% if not loop.last %}, {% endif %}{% endfor %}"
+    )
+    assert sql.render(loop, WINDOW, {"parts": "a,b"}) == "select 'a', 'b'"
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{{ var('v') ~ 'x' }}", "'o''kx'"),
+        ("{{ 'x' ~ var('v') }}", "'xo''k'"),
+        ("{{ var('v')|upper }}", "'O''K'"),
+        ("{{ var('v') * 2 }}", "'o''ko''k'"),
+        ("{{ start ~ '' }}", "'DATE ''2024-01-01'''"),  # derived from a literal: data again
+        ("{{ start }}", "DATE '2024-01-01'"),
+        ("{{ 1 + 1 }}", "2"),
+        ("{{ 2.5 }}", "2.5"),
+        ("{{ 'a b' }}", "'a b'"),
+        ("{{ none }}", "NULL"),
+        ("{{ true }}", "true"),
+    ],
+)
+def test_every_output_is_a_literal_or_a_number(template, expected):
+    out = sql.render("select " + template + " as v", WINDOW, {"v": "o'k"})
+    assert out == f"select {expected} as v"
+
+
+@pytest.mark.parametrize("value", ["x'; drop table t; --", "'", "a\\'b", "1) union select 2 --"])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ var('v') }}",
+        "{{ var('v') ~ '' }}",
+        "{{ '' ~ var('v') ~ '' }}",
+        "{{ var('v')|trim }}",
+        "{{ var('v')|replace('x', 'y')|replace('y', 'x') }}",
+        "{{ var('v') if var('v') else 'no' }}",
+        "{% set w = var('v') %}{{ w }}",
+        "{{ [var('v')]|join }}",
+        "{{ '%s'|format(var('v')) }}",
+    ],
+)
+def test_no_jinja_expression_lets_a_value_out_of_its_literal(value, template):
+    import duckdb
+
+    rendered = sql.render(f"select {template} as v", WINDOW, {"v": value})
+    assert sql.parse(rendered, "m.sql")[0].key == "select"
+    assert duckdb.connect().execute(rendered).fetchall() == [(value,)]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("{{ 1/0 }}", "ZeroDivisionError"),
+        ("{{ var() }}", "var() takes one name"),
+        ("{{ var('a', 'b') }}", "var() takes one name"),
+        ("{{ range(10**9)|list|length }}", "MAX_RANGE"),
+        ("{{ 10 ** 1000000000 }}", "too large"),
+        ("{{ ''.__class__.__mro__ }}", "unsafe"),
+        ("{{ var.__globals__ }}", "unsafe"),
+        ("{{ nope }}", "'nope' is undefined"),
+        ("{{ [1][5] }}", "no element 5"),
+        ("{{ {}['a'].b }}", "no attribute 'a'"),
+        ("{{ 'a' + 1 }}", "TypeError"),
+        ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "RecursionError"),
+    ],
+)
+def test_any_template_failure_is_a_project_error_naming_file_and_line(body, message):
+    with pytest.raises(ProjectError) as info:
+        sql.render(f"select 1\nfrom t\nwhere {body}", WINDOW, {"a": "x"}, path="models/s/m.sql")
+    assert info.value.path == "models/s/m.sql"
+    assert info.value.line == 3
+    assert message in str(info.value)
+    assert len(str(info.value).splitlines()) == 1
+
+
+def _hash(text: str) -> str:
+    return sql.analyze(text, "m.sql").sql_hash
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("select 1 as Foo", "select 1 as foo"),  # an alias names the output column as written
+        ("select 1 Foo", "select 1 foo"),
+        ('select 1 as "Foo"', 'select 1 as "foo"'),
+        ('select "Col" from t', 'select "col" from t'),
+        ("select * from range(3) r(Foo)", "select * from range(3) r(foo)"),
+        ("with x(Foo) as (select 1) select * from x", "with x(foo) as (select 1) select * from x"),
+    ],
+)
+def test_hash_keeps_the_case_of_aliases_and_quoted_names(a, b):
+    assert _hash(a) != _hash(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("select a from t", "select a from t;"),
+        ("select a from t", "select a from t ;\n\n-- done\n"),
+        ("select A, SUM(x) as s from T group by A", "select a, sum(x) as s from t group by a"),
+        ("SELECT a FROM t WHERE b IS NOT NULL", "select a\n  from t\n where b is not null"),
+    ],
+)
+def test_hash_ignores_a_trailing_semicolon_and_the_case_of_names_and_keywords(a, b):
+    assert _hash(a) == _hash(b)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "hint"),
+    [
+        (
+            "select * from t\nwhere name like '%{{ var('q') }}%'",
+            2,
+            "concatenate instead, e.g. '%' || {{ var('q') }} || '%'",
+        ),
+        ("select 'it''s {{ var(\"q\") }}' as v", 1, "a var renders as a whole quoted value"),
+        ("select 1 as x\n\nwhere d = '{{ start }}'", 3, "write it outside the quotes"),
+    ],
+)
+def test_a_var_inside_a_sql_string_says_so(text, line, hint):
+    with pytest.raises(ProjectError) as info:
+        sql.analyze(text, "models/s/m.sql")
+    assert info.value.line == line
+    assert "is inside a SQL string" in str(info.value) and hint in str(info.value)
+
+
+def test_quotes_in_comments_names_and_jinja_do_not_count_as_strings():
+    text = (
+        "select {{ var('q') }} as \"it's\" -- don't\n"
+        "/* a 'quoted' word */ from t\n"
+        "where x = 'it''s' and y = {{ var('q') }} {% if var('q') == \"'\" %}{% endif %}"
+    )
+    assert sql.analyze(text, "m.sql").vars == ("q",)
