@@ -247,6 +247,12 @@ class Inspector:
         return self._headers[key]
 
     def _drift(self, source: Source, actual: Sequence[tuple[str, str]], typed: bool) -> str:
+        # loaded_at and partition_by are named by the declaration itself: a source carries
+        # them whether or not `columns` lists them, so they are never unexpected
+        implied = {c for c in (source.loaded_at, source.partition_by) if c} - {
+            n for n, _ in source.columns
+        }
+        actual = [(n, t) for n, t in actual if n.lower() not in implied]
         if typed:
             expected = list(
                 zip(

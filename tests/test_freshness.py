@@ -408,3 +408,79 @@ def test_readiness_view_judges_upstream_and_sources(project):
         ("s.t", "stale", "stale", None, ["raw.events"]),
         ("s.top", "stale", "complete", "s.t is stale", None),
     ]
+
+
+ISSUE_SOURCE = """
+[sources."raw.payments"]
+loaded_at = "_loaded_at"
+warn_after = "6h"
+error_after = "24h"
+partition_by = "payment_date"
+grain = "day"
+columns = { payment_id = "BIGINT", amount = "DECIMAL(18,2)", payment_date = "DATE" }
+owner = "payments"
+"""
+
+
+def test_loaded_at_and_partition_by_columns_are_not_unexpected(project):
+    # the issue's example: columns lists neither _loaded_at nor (here) payment_date
+    project.write("orchestrator.toml", ISSUE_SOURCE.replace(', payment_date = "DATE"', ""))
+    project.seed(
+        "create schema raw; create table raw.payments as select 1::bigint as payment_id, "
+        "2.5::decimal(18,2) as amount, date '2024-01-01' as payment_date, "
+        "timestamp '2024-01-02 05:00' as _loaded_at"
+    )
+    project.model(
+        "s.pay",
+        """
+        -- kind: incremental
+        -- partition_by: payment_date
+        -- start: 2024-01-01
+        -- end: 2024-01-02
+        select payment_id, amount, payment_date from raw.payments
+        where payment_date >= {{ start }} and payment_date < {{ end }}
+    """,
+    )
+    out = project.cli("freshness", now="2024-01-02T06:00")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "fresh" in out.stdout and "unexpected" not in out.stdout
+    run = project.cli("run", now="2024-01-02T06:00")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert project.query("select payment_id from s.pay") == [(1,)]
+    # another column still counts as drift
+    project.seed("alter table raw.payments add column note varchar")
+    out = project.cli("freshness", now="2024-01-02T06:00")
+    assert out.returncode == 1 and "unexpected column(s): note" in out.stdout
+
+
+def test_a_declared_loaded_at_column_is_still_type_checked(project):
+    project.write("orchestrator.toml", ISSUE_SOURCE.replace(" }", ', _loaded_at = "DATE" }'))
+    project.seed(
+        "create schema raw; create table raw.payments as select 1::bigint as payment_id, "
+        "2.5::decimal(18,2) as amount, date '2024-01-01' as payment_date, "
+        "timestamp '2024-01-02 05:00' as _loaded_at"
+    )
+    project.model("s.all", "select * from raw.payments")
+    out = project.cli("freshness", now="2024-01-02T06:00")
+    assert out.returncode == 1 and "_loaded_at is TIMESTAMP, expected DATE" in out.stdout
+
+
+def test_a_file_source_with_an_undeclared_loaded_at_column_is_not_drifted(project):
+    project.write(
+        "orchestrator.toml",
+        """
+        [sources."raw.events"]
+        path = "data/events_{date}.csv"
+        columns = { id = "BIGINT", d = "DATE" }
+        loaded_at = "_loaded_at"
+        error_after = "3d"
+    """,
+    )
+    project.model("s.daily", DAY_MODEL)
+    for day in ("2024-01-01", "2024-01-02"):
+        project.write(f"data/events_{day}.csv", f"id,d,_loaded_at\n1,{day},{day} 23:00:00\n")
+    result = project.api_run(at=datetime(2024, 1, 3))
+    assert {o.key: o.status for o in result.outcomes} == {
+        "2024-01-01": "success",
+        "2024-01-02": "success",
+    }
