@@ -248,12 +248,55 @@ def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Sett
     return settings, raw
 
 
-def _line_of(text: str, *needles: str) -> int | None:
-    """The first line of the config that holds all `needles` (to point errors at it)."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if all(n in line for n in needles):
-            return number
-    return None
+_TABLE_LINE = re.compile(r"^\s*\[(?!\[)(?P<path>.*)\]\s*(#.*)?$")
+
+
+def _table_path(line: str) -> tuple[str, ...] | None:
+    """The key path a `[table.header]` line opens (TOML itself unquotes it), else None."""
+    match = _TABLE_LINE.match(line)
+    if not match:
+        return None
+    try:
+        node = tomllib.loads(f"[{match['path']}]")
+    except tomllib.TOMLDecodeError:
+        return None
+    path: list[str] = []
+    while isinstance(node, dict) and len(node) == 1:
+        key, node = next(iter(node.items()))
+        path.append(key)
+    return tuple(path)
+
+
+def config_line(text: str, table: tuple[str, ...], key: str | None = None) -> int | None:
+    """The line of `key = ...` inside the TOML table `table` (without key: the table's header),
+    so an error points at the setting, not at the first mention of its name (a comment, another
+    table). A table written inline (`"raw.x" = { ... }` under its parent) is its key's line.
+
+    >>> toml = '# [jobs.a] cron = ?\\n[jobs.b]\\ncron = 1\\n[jobs.a]  # a\\n cron = 2'
+    >>> config_line(toml, ("jobs", "a"), "cron"), config_line(toml, ("jobs", "a"))
+    (5, 4)
+    """
+    lines = text.splitlines()
+    headers = [(n, path) for n, line in enumerate(lines) if (path := _table_path(line)) is not None]
+    if key is not None:  # [table.key] as a table of its own
+        own = [n for n, path in headers if path == (*table, key)]
+        if own:
+            return own[0] + 1
+    start = 0
+    if table:
+        opened = [n for n, path in headers if path == table]
+        if not opened:
+            return config_line(text, table[:-1], table[-1])
+        start = opened[0] + 1  # the first line of the table's body; 1-based, its header
+    if key is None:
+        return start or None
+    end = next((n for n, _ in headers if n >= start), len(lines))
+    written = "|".join(re.escape(k) for k in (key, f'"{key}"', f"'{key}'"))
+    setting = re.compile(rf"^\s*({written})\s*[.=]")
+    for number in range(start, end):
+        if setting.match(lines[number]):
+            return number + 1
+    return start or None
 
 
 def parse_duration(text: object) -> timedelta:
@@ -276,10 +319,9 @@ def _load_sources(raw: dict, config_path: Path, text: str) -> dict[str, Source]:
         raise ProjectError('[sources] must be tables like [sources."raw.orders"]', config_path)
     sources: dict[str, Source] = {}
     for name, spec in tables.items():
-        line = _line_of(text, "sources", name) or _line_of(text, name)
 
-        def fail(message: str, key: str | None = None, name=name, line=line) -> ProjectError:
-            at = (_line_of(text, key) if key else None) or line
+        def fail(message: str, key: str | None = None, name=name) -> ProjectError:
+            at = config_line(text, ("sources", name), key)
             return ProjectError(f"source '{name}': {message}", config_path, at)
 
         parts = name.lower().split(".")
