@@ -27,9 +27,9 @@ from .checks import canonical_types, column_differences, quote
 from .dag import DAG
 from .partitions import WHOLE, Window, windows
 from .planner import Action, Gate, Task, worst
-from .project import Kind, Project, Source
+from .project import PLACEHOLDERS, Kind, Project, Source
 
-_PLACEHOLDER = re.compile(r"\{(date|month|year|hour)\}")
+_PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 
 
 def glob_pattern(root: Path, path: str) -> str:

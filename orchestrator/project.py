@@ -59,7 +59,7 @@ class Source:
     @property
     def partitioned(self) -> bool:
         return self.partition_by is not None or bool(
-            self.path and any(f"{{{p}}}" in self.path for p in ("date", "month", "year", "hour"))
+            self.path and any(f"{{{p}}}" in self.path for p in PLACEHOLDERS)
         )
 
 
@@ -182,6 +182,7 @@ _SOURCE_KEYS = {
     "columns",
     "read_by_partition",
 }
+PLACEHOLDERS = ("date", "month", "year", "hour")  # in a source path: the period a file holds
 _TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?(\[\])?$")
 _SOURCE_FORMATS = {"csv", "parquet", "json"}
 
@@ -340,6 +341,10 @@ def _load_sources(raw: dict, config_path: Path, text: str) -> dict[str, Source]:
         path = spec.get("path")
         if path is not None and not isinstance(path, str):
             raise fail("path must be a file path or glob", "path")
+        if path is not None:
+            problem = _placeholder_problem(path)
+            if problem:
+                raise fail(problem, "path")
         if path is not None and fmt is None:
             fmt = _format_from_path(path)
             if fmt is None:
@@ -461,7 +466,23 @@ def _placeholder_grain(path: str) -> str | None:
 
 
 def _has_placeholder(path: str) -> bool:
-    return any(f"{{{p}}}" in path for p in ("date", "month", "year", "hour"))
+    return any(f"{{{p}}}" in path for p in PLACEHOLDERS)
+
+
+def _placeholder_problem(path: str) -> str | None:
+    """What is wrong with a path's `{...}` placeholders, if anything. An unknown one would never
+    match a file (its readers would wait forever), and `{hour}` alone would make one file count
+    for the same hour of every day."""
+    accepted = ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+    for name in re.findall(r"\{([^{}]*)\}", path):
+        if name not in PLACEHOLDERS:
+            return (
+                f"unknown placeholder {{{name}}} in path {path!r}{suggest(name, PLACEHOLDERS)}; "
+                f"placeholders: {accepted}"
+            )
+    if "{hour}" in path and "{date}" not in path:
+        return f"path {path!r} has {{hour}} but no {{date}}: an hour's file must name its day too"
+    return None
 
 
 def _format_from_path(path: str) -> str | None:

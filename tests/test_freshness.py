@@ -484,3 +484,36 @@ def test_a_file_source_with_an_undeclared_loaded_at_column_is_not_drifted(projec
         "2024-01-01": "success",
         "2024-01-02": "success",
     }
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (
+            "data/x_{day}.csv",
+            "unknown placeholder {day} in path 'data/x_{day}.csv'; "
+            "placeholders: {date}, {month}, {year}, {hour}",
+        ),
+        ("data/{Date}/x.csv", "unknown placeholder {Date}"),
+        ("data/x_{hour}.csv", "has {hour} but no {date}: an hour's file must name its day too"),
+        ("data/{month}/x_{hour}.csv", "has {hour} but no {date}"),
+    ],
+)
+def test_bad_path_placeholders_are_refused_naming_the_line(project, path, message):
+    project.write(
+        "orchestrator.toml",
+        f'# a path = "{{day}}" here is only a comment\n[sources."raw.x"]\npath = "{path}"\n',
+    )
+    project.model("s.m", "select * from raw.x")
+    before = project.files()
+    out = project.cli("run")
+    assert out.returncode == 2
+    assert "orchestrator.toml:3: source 'raw.x': " in out.stderr and message in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert project.files() == before
+
+
+def test_hourly_files_with_a_date_are_accepted(project):
+    project.write("orchestrator.toml", '[sources."raw.h"]\npath = "d/{date}/h_{hour}.csv"\n')
+    project.model("s.m", "select 1 as one")
+    assert project.cli("plan").returncode == 0
