@@ -121,12 +121,16 @@ def plan(ws: Workspace, selection: Selection, at: datetime | None = None) -> Pla
 
 
 def gated_plan(
-    ws: Workspace, con, snapshot: Snapshot, request: Request
+    ws: Workspace,
+    con,
+    snapshot: Snapshot,
+    request: Request,
+    unreadable: Mapping[str, str] | None = None,
 ) -> tuple[Plan, list[freshness.SourceStatus]]:
     """Plan, evaluate the sources the planned tasks read, and plan again with what is not ready
-    (not arrived, stale, drifted) held back: the planner itself stays free of I/O."""
+    (not arrived, stale, drifted, `unreadable`) held back: the planner itself stays free of I/O."""
     first = make_plan(ws.dag, snapshot, request)
-    inspector = freshness.Inspector(con, ws.project, request.now)
+    inspector = freshness.Inspector(con, ws.project, request.now, unreadable)
     found = freshness.gates(inspector, ws.dag, first.tasks)
     final = make_plan(ws.dag, snapshot, request, found) if found else first
     return final, list(inspector.statuses.values())
@@ -276,6 +280,9 @@ def run(
         denial = access.check_protected(ws.project.ops.access, who(), protected)
         if denial:
             _deny(con, command, denial)
+        unreadable = _sync_source_views(ws, con)
+        if unreadable:  # rare: the sources' checks passed, yet their views cannot be made
+            the_plan, sources = gated_plan(ws, con, snapshot, request, unreadable)
         run_id = state.start_run(
             con,
             command=command,
@@ -487,10 +494,8 @@ def _retry_request(ws: Workspace, con, run_id: int, request: Request) -> Request
 
 
 def _sync_catalog(ws: Workspace, con) -> None:
-    """The models table mirrors the project; declared file sources are views over their files.
-    Both are rewritten only when they changed, so a run with nothing to do changes nothing."""
-    import duckdb
-
+    """The models table mirrors the project; it is rewritten only when it changed, so a run with
+    nothing to do changes nothing."""
     rows = [
         [
             name,
@@ -516,6 +521,15 @@ def _sync_catalog(ws: Workspace, con) -> None:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _sync_source_views(ws: Workspace, con) -> dict[str, str]:
+    """Declared file sources become views over their files, rewritten only when they changed.
+    Returns the sources whose view could not be made, with DuckDB's reason: they cannot be read,
+    so their readers are held back instead of failing on a missing view."""
+    import duckdb
+
+    unreadable: dict[str, str] = {}
     known = state.source_views(con)
     existing = state.relations(con)
     for source in ws.project.sources.values():
@@ -524,16 +538,22 @@ def _sync_catalog(ws: Workspace, con) -> None:
         pattern = freshness.glob_pattern(ws.project.root, source.path)
         if not freshness.matching_files(pattern):
             continue  # no file yet: its readers wait
+        error = None
         for statement in materialize.source_views(source, pattern):
             if known.get(source.name) == statement and source.name in existing:
                 break
             try:
                 con.execute(materialize.create_schema(source.name.split(".")[0]))
                 con.execute(statement)
-            except duckdb.Error:
+            except duckdb.Error as exc:
+                error = error or freshness.first_line(exc)
                 continue  # e.g. declared types on files that lack the column: try plainer
             state.remember_source_view(con, source.name, statement)
             break
+        else:
+            if error:
+                unreadable[source.name] = error
+    return unreadable
 
 
 def init_warehouse(ws: Workspace) -> None:

@@ -517,3 +517,38 @@ def test_hourly_files_with_a_date_are_accepted(project):
     project.write("orchestrator.toml", '[sources."raw.h"]\npath = "d/{date}/h_{hour}.csv"\n')
     project.model("s.m", "select 1 as one")
     assert project.cli("plan").returncode == 0
+
+
+def test_bad_reader_options_are_reported_and_block_the_readers(project):
+    project.write(
+        "orchestrator.toml",
+        '[sources."raw.x"]\npath = "data/x_{date}.csv"\noptions = { nosuchopt = 1 }\n',
+    )
+    project.write("data/x_2024-01-01.csv", "id,d\n1,2024-01-01\n")
+    project.model("s.daily", DAY_MODEL.replace("raw.events", "raw.x"))
+    project.model("s.whole", "select count(*) as n from raw.x")
+    out = project.cli("freshness", now="2024-01-02T06:00")
+    assert out.returncode == 1
+    assert "drifted" in out.stdout and 'Invalid named parameter "nosuchopt"' in out.stdout
+    out = project.cli("run", now="2024-01-02T06:00")
+    assert out.returncode == 1 and "CatalogException" not in out.stdout
+    reasons = dict(
+        project.query(
+            "select model, reason from orchestrator.task_runs where run_id = 2 "
+            "and status = 'blocked'"
+        )
+    )
+    assert set(reasons) == {"s.daily", "s.whole"}
+    assert reasons["s.whole"].startswith("source raw.x is drifted: cannot be read: Binder Error")
+    assert 'Invalid named parameter "nosuchopt"' in reasons["s.daily"]
+
+
+def test_a_source_whose_view_cannot_be_made_blocks_its_readers(project):
+    project.write("orchestrator.toml", '[sources."raw.x"]\npath = "data/*.csv"\n')
+    project.write("data/a.csv", "id\n1\n")
+    (project.root / "data" / "b.csv").write_bytes(b"\xff\xfe\x00garbage\n\x00\x01")
+    project.model("s.m", "select * from raw.x")
+    result = project.api_run()
+    assert [(o.model, o.status) for o in result.outcomes] == [("s.m", "blocked")]
+    assert "source raw.x is drifted: cannot be read: " in result.outcomes[0].reason
+    assert project.query("select status from orchestrator.freshness") == [("drifted",)]
