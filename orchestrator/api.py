@@ -584,6 +584,7 @@ def query(ws_warehouse: Path, sql: str) -> tuple[list[str], list[tuple]]:
 
 
 ATTEMPT_PROBLEMS = ("failed", "check_failed", "timed_out", "cancelled", "skipped")
+REJECTED = ("failed", "check_failed", "timed_out")  # an attempt to publish that was rolled back
 _ORDER = ("failed", "check_failed", "timed_out", "blocked", "cancelled", "skipped", "waiting")
 
 
@@ -655,18 +656,23 @@ def status(
         built = snapshot.built.get(name, {}) if name in snapshot.relations else {}
         # a pending partition whose last attempt went wrong is shown by how it went wrong
         # (failed, check_failed, skipped...); the rest by why it is pending
-        labels: dict[str, list[str]] = defaultdict(list)
+        # and a built partition whose last attempt failed is not pending (nothing changed
+        # since), yet it is not up to date either: it still holds the build before that
+        labels: dict[tuple[str, bool], list[str]] = defaultdict(list)
         for key, why in todo[name].items():
             last = attempts[name].get(key)
             label = last[2] if last and last[2] in ATTEMPT_PROBLEMS else why.split(":")[0]
-            labels[label].append(key)
+            labels[(label, label in REJECTED and key in built)].append(key)
+        for key, last in attempts[name].items():
+            if key not in todo[name] and last[2] in REJECTED and key in built:
+                labels[(last[2], True)].append(key)
         parts = []
-        for label, keys in sorted(labels.items(), key=lambda kv: _urgency(kv[0])):
+        for (label, kept), keys in sorted(labels.items(), key=lambda kv: _urgency(kv[0][0])):
             where = ""
             if label in ATTEMPT_PROBLEMS or label in ("blocked", "waiting"):
                 shown = ", ".join(sorted(keys)[:3]) + (" ..." if len(keys) > 3 else "")
                 where = f" ({shown})"
-            parts.append(f"{len(keys)} {label}{where}")
+            parts.append(f"{len(keys)} {label}{where}" + (", last good data kept" if kept else ""))
         state_text = "; ".join(parts) if parts else ("up to date" if built else "not built")
         runs_ = [b.run for b in built.values()]
         rows_total = (

@@ -302,3 +302,21 @@ def test_status_names_check_failed_and_skipped(project):
     out = project.cli("status", now="2024-01-10").stdout
     assert "1 check_failed (2024-01-02)" in out
     assert "1 skipped (all)" in out
+
+
+def test_status_says_a_rejected_rebuild_kept_the_last_good_data(project):
+    project.seed(SOURCE)
+    project.model("s.m", MODEL.format(check="expression(amount >= 0)"))
+    project.model("s.t", "-- check: expression(amount >= 0)\nselect * from raw.t")
+    project.cli("run", now="2024-01-10", check=True)
+    assert project.cli("status", now="2024-01-10").stdout.count("up to date") == 2
+    project.seed("update raw.t set amount = -1 where id = 3")
+    out = project.cli("backfill", "s.m", "s.t", "--start", "2024-01-01", "--end", "2024-01-03")
+    assert out.returncode == 1
+    lines = {
+        line.split()[0]: line
+        for line in project.cli("status", now="2024-01-10").stdout.splitlines()[2:]
+    }
+    assert "1 check_failed (2024-01-02), last good data kept" in lines["s.m"]
+    assert "up to date" not in lines["s.m"]
+    assert "1 check_failed (all), last good data kept" in lines["s.t"]
