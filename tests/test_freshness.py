@@ -552,3 +552,30 @@ def test_a_source_whose_view_cannot_be_made_blocks_its_readers(project):
     assert [(o.model, o.status) for o in result.outcomes] == [("s.m", "blocked")]
     assert "source raw.x is drifted: cannot be read: " in result.outcomes[0].reason
     assert project.query("select status from orchestrator.freshness") == [("drifted",)]
+
+
+def readme_query(comment: str) -> str:
+    """The SQL under `-- comment` in the README's examples, up to its `;`."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index(f"-- {comment}")
+    return text[start : text.index(";", start)]
+
+
+def test_readme_freshness_query_picks_the_latest_evaluation_of_a_pinned_clock(project):
+    # with ORCHESTRATOR_NOW pinned, two evaluations share checked_at: the run decides
+    project.write(
+        "orchestrator.toml", '[sources."raw.events"]\nloaded_at = "loaded"\nerror_after = "1h"\n'
+    )
+    project.seed(
+        "create schema raw; create table raw.events as select 1 as id, "
+        "timestamp '2024-01-05 05:30' as loaded"
+    )
+    project.model("s.m", "select id from raw.events")
+    for expected in ("fresh", "stale", "fresh", "stale"):
+        if expected == "stale":
+            project.seed("update raw.events set loaded = timestamp '2024-01-05 01:00'")
+        else:
+            project.seed("update raw.events set loaded = timestamp '2024-01-05 05:30'")
+        project.cli("freshness", now="2024-01-05T06:00")
+    query = readme_query("how fresh is each source, by its latest evaluation")
+    assert [r[:2] for r in project.query(query)] == [("raw.events", "stale")]
