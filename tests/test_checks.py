@@ -320,3 +320,32 @@ def test_status_says_a_rejected_rebuild_kept_the_last_good_data(project):
     assert "1 check_failed (2024-01-02), last good data kept" in lines["s.m"]
     assert "up to date" not in lines["s.m"]
     assert "1 check_failed (all), last good data kept" in lines["s.t"]
+
+
+def test_warnings_are_recorded_when_a_blocking_check_rejects_the_data(project):
+    project.seed(SOURCE)
+    project.model(
+        "s.m",
+        MODEL.format(check="expression(amount >= 0)").replace(
+            "-- check:", "-- check warn: accepted_values(status, 'ok')\n-- check:"
+        ),
+    )
+    project.seed("update raw.t set amount = -1 where id = 3")
+    result = project.api_run()
+    assert {o.key: o.status for o in result.outcomes} == {
+        "2024-01-01": "success",
+        "2024-01-02": "check_failed",
+    }
+    rows = project.query(
+        "select partition_key, check_name, severity, status, failing_rows "
+        "from orchestrator.check_results order by partition_key, severity"
+    )
+    assert rows == [
+        ("2024-01-01", "expression(amount >= 0)", "block", "pass", 0),
+        ("2024-01-01", "accepted_values(status, 'ok')", "warn", "warn", 1),
+        ("2024-01-02", "expression(amount >= 0)", "block", "fail", 1),
+        ("2024-01-02", "accepted_values(status, 'ok')", "warn", "pass", 0),
+    ]
+    # the alert and the task's error are about the blocking check, not the warning
+    failed = next(o for o in result.outcomes if o.status == "check_failed")
+    assert failed.error.startswith("expression(amount >= 0) failed on 2024-01-02")
