@@ -177,11 +177,12 @@ def test_check_command_runs_against_published_data(project):
     project.model("s.m", MODEL.format(check="expression(amount >= 0)"))
     project.cli("run", check=True)
     ok = project.cli("check")
-    assert ok.returncode == 0 and "s.m" in ok.stdout
+    assert ok.returncode == 0 and "ok s.m  1 check on 2 partitions: all passed" in ok.stdout
     # published data goes bad behind the orchestrator's back: `check` notices, builds nothing
     project.seed("update s.m set amount = -1 where id = 3")
     bad = project.cli("check")
     assert bad.returncode == 1
+    assert "x  s.m  1 check on 2 partitions: 1 passed, 1 failed" in bad.stdout
     assert "failed: expression(amount >= 0) [2024-01-02]" in bad.stdout
     assert project.scalar("select count(*) from orchestrator.runs where command = 'check'") == 2
 
@@ -349,3 +350,20 @@ def test_warnings_are_recorded_when_a_blocking_check_rejects_the_data(project):
     # the alert and the task's error are about the blocking check, not the warning
     failed = next(o for o in result.outcomes if o.status == "check_failed")
     assert failed.error.startswith("expression(amount >= 0) failed on 2024-01-02")
+
+
+def test_check_tally_reads_naturally():
+    from orchestrator.report import _check_tally
+
+    def result(name, key, status):
+        check = checks.parse(f"not_null({name})", "block", "m.sql", 1)
+        return checks.Result(check, key, status)
+
+    assert _check_tally([result("a", "all", "pass")]) == "1 check: passed"
+    assert _check_tally([result("a", "all", "pass"), result("b", "all", "pass")]) == (
+        "2 checks: all passed"
+    )
+    assert _check_tally(
+        [result("a", "2024-01-01", "fail"), result("a", "2024-01-02", "error")]
+        + [result("b", k, "warn") for k in ("2024-01-01", "2024-01-02")]
+    ) == ("2 checks on 2 partitions: 0 passed, 1 failed, 2 warned, 1 could not run")
