@@ -424,6 +424,10 @@ def _load_sources(raw: dict, config_path: Path, text: str) -> dict[str, Source]:
                 'columns = { id = "BIGINT", amount = "DECIMAL(18,2)" }',
                 "columns",
             )
+        for column, kind in columns.items():
+            problem = checks_mod.type_error(kind)
+            if problem:
+                raise fail(f"columns: {column} = {kind!r}: {problem}", "columns")
         for key in ("owner", "description"):
             if key in spec and not isinstance(spec[key], str):
                 raise fail(f"{key} must be text", key)

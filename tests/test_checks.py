@@ -198,6 +198,12 @@ def test_check_command_runs_against_published_data(project):
         ("-- check: relationships(id, dim)", "relationships expects a column and model.column"),
         ("-- check: accepted_values(status, ok)", "is not a literal"),
         ("-- check: columns(id)", "columns expects 'name TYPE' pairs"),
+        (
+            "-- check: columns(id BIGINT, amount VARCHR)",
+            "columns: amount VARCHR: Catalog Error: Type with name VARCHR does not exist! "
+            "(did you mean: VARCHAR?)",
+        ),
+        ("-- check: columns(amount DECIMAL(40,2))", "DECIMAL type width must be between 1 and 38"),
         ("-- check: not_null", "expected a check like not_null(col)"),
     ],
 )
@@ -367,3 +373,13 @@ def test_check_tally_reads_naturally():
         [result("a", "2024-01-01", "fail"), result("a", "2024-01-02", "error")]
         + [result("b", k, "warn") for k in ("2024-01-01", "2024-01-02")]
     ) == ("2 checks on 2 partitions: 0 passed, 1 failed, 2 warned, 1 could not run")
+
+
+def test_known_type_names_are_known_to_duckdb():
+    import duckdb
+
+    con = duckdb.connect()
+    for name in sorted(checks.KNOWN_TYPES):
+        con.execute(f"SELECT CAST(NULL AS {name})")
+    assert checks.type_error("UINT8") is None  # not in the list: DuckDB is asked
+    assert checks.type_error("NUMBER").startswith("Catalog Error: Type with name NUMBER")

@@ -579,3 +579,17 @@ def test_readme_freshness_query_picks_the_latest_evaluation_of_a_pinned_clock(pr
         project.cli("freshness", now="2024-01-05T06:00")
     query = readme_query("how fresh is each source, by its latest evaluation")
     assert [r[:2] for r in project.query(query)] == [("raw.events", "stale")]
+
+
+def test_an_unknown_column_type_is_refused_naming_the_line(project):
+    project.write(
+        "orchestrator.toml",
+        '[sources."raw.x"]\npath = "x.csv"\n# columns are checked\ncolumns = { a = "NOTATYPE" }\n',
+    )
+    project.model("s.m", "select 1 as one")
+    out = project.cli("plan")
+    assert out.returncode == 2
+    assert (
+        "orchestrator.toml:4: source 'raw.x': columns: a = 'NOTATYPE': Catalog Error: "
+        "Type with name NOTATYPE does not exist!" in out.stderr
+    )
