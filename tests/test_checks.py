@@ -204,6 +204,11 @@ def test_check_command_runs_against_published_data(project):
             "(did you mean: VARCHAR?)",
         ),
         ("-- check: columns(amount DECIMAL(40,2))", "DECIMAL type width must be between 1 and 38"),
+        (
+            "-- check: relationships(id, nosuch.model.id)",
+            "relationships: no model or source named 'nosuch.model'; a table loaded by "
+            'something else is declared as [sources."nosuch.model"] in orchestrator.toml',
+        ),
         ("-- check: not_null", "expected a check like not_null(col)"),
     ],
 )
@@ -383,3 +388,20 @@ def test_known_type_names_are_known_to_duckdb():
         con.execute(f"SELECT CAST(NULL AS {name})")
     assert checks.type_error("UINT8") is None  # not in the list: DuckDB is asked
     assert checks.type_error("NUMBER").startswith("Catalog Error: Type with name NUMBER")
+
+
+def test_relationships_must_point_at_something_the_project_knows(project):
+    project.seed(SOURCE)
+    project.model("s.dim", "select * from raw.dim")
+    project.model("s.m", "-- check: relationships(id, s.dimm.id)\nselect * from raw.t")
+    out = project.cli("plan")
+    assert out.returncode == 2
+    assert (
+        "models/s/m.sql:1: bad check: relationships: no model or source named 's.dimm' "
+        "(did you mean: s.dim, s.m?)" in out.stderr
+    )
+    # a model, a declared source, or a table of a schema only loaders write: all accepted
+    for target in ("s.dim", "dim", "raw.dim", "raw.other", "ext.codes"):
+        project.write("orchestrator.toml", '[sources."ext.codes"]\n')
+        project.model("s.m", f"-- check: relationships(id, {target}.id)\nselect * from raw.t")
+        assert project.cli("plan").returncode == 0, target
