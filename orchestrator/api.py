@@ -121,12 +121,16 @@ def plan(ws: Workspace, selection: Selection, at: datetime | None = None) -> Pla
 
 
 def gated_plan(
-    ws: Workspace, con, snapshot: Snapshot, request: Request
+    ws: Workspace,
+    con,
+    snapshot: Snapshot,
+    request: Request,
+    unreadable: Mapping[str, str] | None = None,
 ) -> tuple[Plan, list[freshness.SourceStatus]]:
     """Plan, evaluate the sources the planned tasks read, and plan again with what is not ready
-    (not arrived, stale, drifted) held back: the planner itself stays free of I/O."""
+    (not arrived, stale, drifted, `unreadable`) held back: the planner itself stays free of I/O."""
     first = make_plan(ws.dag, snapshot, request)
-    inspector = freshness.Inspector(con, ws.project, request.now)
+    inspector = freshness.Inspector(con, ws.project, request.now, unreadable)
     found = freshness.gates(inspector, ws.dag, first.units)
     final = make_plan(ws.dag, snapshot, request, found) if found else first
     return final, list(inspector.statuses.values())
@@ -276,6 +280,9 @@ def run(
         denial = access.check_protected(ws.project.ops.access, who(), protected)
         if denial:
             _deny(con, command, denial)
+        unreadable = _sync_source_views(ws, con)
+        if unreadable:  # rare: the sources' checks passed, yet their views cannot be made
+            the_plan, sources = gated_plan(ws, con, snapshot, request, unreadable)
         run_id = state.start_run(
             con,
             command=command,
@@ -487,10 +494,8 @@ def _retry_request(ws: Workspace, con, run_id: int, request: Request) -> Request
 
 
 def _sync_catalog(ws: Workspace, con) -> None:
-    """The models table mirrors the project; declared file sources are views over their files.
-    Both are rewritten only when they changed, so a run with nothing to do changes nothing."""
-    import duckdb
-
+    """The models table mirrors the project; it is rewritten only when it changed, so a run with
+    nothing to do changes nothing."""
     rows = [
         [
             name,
@@ -516,6 +521,15 @@ def _sync_catalog(ws: Workspace, con) -> None:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _sync_source_views(ws: Workspace, con) -> dict[str, str]:
+    """Declared file sources become views over their files, rewritten only when they changed.
+    Returns the sources whose view could not be made, with DuckDB's reason: they cannot be read,
+    so their readers are held back instead of failing on a missing view."""
+    import duckdb
+
+    unreadable: dict[str, str] = {}
     known = state.source_views(con)
     existing = state.relations(con)
     for source in ws.project.sources.values():
@@ -524,16 +538,22 @@ def _sync_catalog(ws: Workspace, con) -> None:
         pattern = freshness.glob_pattern(ws.project.root, source.path)
         if not freshness.matching_files(pattern):
             continue  # no file yet: its readers wait
+        error = None
         for statement in materialize.source_views(source, pattern):
             if known.get(source.name) == statement and source.name in existing:
                 break
             try:
                 con.execute(materialize.create_schema(source.name.split(".")[0]))
                 con.execute(statement)
-            except duckdb.Error:
+            except duckdb.Error as exc:
+                error = error or freshness.first_line(exc)
                 continue  # e.g. declared types on files that lack the column: try plainer
             state.remember_source_view(con, source.name, statement)
             break
+        else:
+            if error:
+                unreadable[source.name] = error
+    return unreadable
 
 
 def init_warehouse(ws: Workspace) -> None:
@@ -564,6 +584,7 @@ def query(ws_warehouse: Path, sql: str) -> tuple[list[str], list[tuple]]:
 
 
 ATTEMPT_PROBLEMS = ("failed", "check_failed", "timed_out", "cancelled", "skipped")
+REJECTED = ("failed", "check_failed", "timed_out")  # an attempt to publish that was rolled back
 _ORDER = ("failed", "check_failed", "timed_out", "blocked", "cancelled", "skipped", "waiting")
 
 
@@ -638,18 +659,23 @@ def status(
         built = snapshot.built.get(name, {}) if name in snapshot.relations else {}
         # a pending partition whose last attempt went wrong is shown by how it went wrong
         # (failed, check_failed, skipped...); the rest by why it is pending
-        labels: dict[str, list[str]] = defaultdict(list)
+        # and a built partition whose last attempt failed is not pending (nothing changed
+        # since), yet it is not up to date either: it still holds the build before that
+        labels: dict[tuple[str, bool], list[str]] = defaultdict(list)
         for key, why in todo[name].items():
             last = attempts[name].get(key)
             label = last[2] if last and last[2] in ATTEMPT_PROBLEMS else why.split(":")[0]
-            labels[label].append(key)
+            labels[(label, label in REJECTED and key in built)].append(key)
+        for key, last in attempts[name].items():
+            if key not in todo[name] and last[2] in REJECTED and key in built:
+                labels[(last[2], True)].append(key)
         parts = []
-        for label, keys in sorted(labels.items(), key=lambda kv: _urgency(kv[0])):
+        for (label, kept), keys in sorted(labels.items(), key=lambda kv: _urgency(kv[0][0])):
             where = ""
             if label in ATTEMPT_PROBLEMS or label in ("blocked", "waiting"):
                 shown = ", ".join(sorted(keys)[:3]) + (" ..." if len(keys) > 3 else "")
                 where = f" ({shown})"
-            parts.append(f"{len(keys)} {label}{where}")
+            parts.append(f"{len(keys)} {label}{where}" + (", last good data kept" if kept else ""))
         state_text = "; ".join(parts) if parts else ("up to date" if built else "not built")
         if name in pending.backfill_only:
             state_text = "not built: no start, only backfill builds it"

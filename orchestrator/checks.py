@@ -3,7 +3,8 @@
 A check looks at the data a task is about to publish (inside its transaction, before COMMIT) or,
 for `orchestrator check`, at what is published. Row-level checks return the violating rows, counted
 and sampled per partition in one query; `row_count`, `row_count_change` and `columns` compare
-aggregates. Nothing here executes SQL: `Evaluation` says what to run and how to read the answer.
+aggregates. Nothing here executes SQL on the warehouse: `evaluate` runs it on the cursor it is
+given (type names are asked of a private in-memory DuckDB).
 
 >>> c = parse("not_null(order_id, amount)", "block", "m.sql", 3)
 >>> c.kind, c.columns
@@ -15,6 +16,7 @@ aggregates. Nothing here executes SQL: `Evaluation` says what to run and how to 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -221,6 +223,9 @@ def parse(text: str, severity: str, path: str, line: int | None) -> Check:
         name_, _, type_ = arg.strip().partition(" ")
         if not _IDENT.match(name_) or not _TYPE.match(type_.strip()):
             raise ValueError(f"columns expects 'name TYPE' pairs, got {arg!r}")
+        problem = type_error(type_.strip())
+        if problem:
+            raise ValueError(f"columns: {name_} {type_.strip()}: {problem}")
         types.append((name_.lower(), type_.strip().upper()))
     if not types:
         raise ValueError("columns expects 'name TYPE' pairs: columns(id BIGINT, amount DOUBLE)")
@@ -532,21 +537,79 @@ def _same_type(expected: str, actual: str, exact: bool) -> bool:
 
 def canonical_types(types: Sequence[str]) -> list[str]:
     """Types as DuckDB names them (REAL -> FLOAT, INT64 -> BIGINT, VARCHAR(10) -> VARCHAR):
-    asking DuckDB is the only alias table that is always right. It is asked on a private
-    in-memory connection, so a bad type name never aborts a caller's transaction."""
+    asking DuckDB is the only alias table that is always right."""
     return [_canonical(t) for t in types]
 
 
-@lru_cache(maxsize=512)
+def type_error(kind: str) -> str | None:
+    """Why `kind` is not a column type DuckDB knows, or None when it is one.
+
+    >>> type_error("DECIMAL(18,2)") is None, type_error("NOTATYPE")
+    (True, 'Catalog Error: Type with name NOTATYPE does not exist!')
+    """
+    if not _TYPE.match(kind):
+        return f"{kind!r} is not a type name"
+    if _plainly_known(kind):
+        return None
+    import duckdb
+
+    try:
+        _type_name(kind)
+    except duckdb.Error as exc:  # its own "did you mean" is poor at this: ours knows types
+        return _first_line(exc).partition(": ")[2] + suggest(kind.upper(), KNOWN_TYPES)
+    return None
+
+
+# Type names every DuckDB knows: loading a project checks these without starting a database
+# (importing and connecting cost more than the rest of loading); anything else is asked of it.
+KNOWN_TYPES = frozenset(
+    {
+        *(t for family in TYPE_FAMILIES.values() for t in family),
+        *("INT", "INT2", "INT4", "INT8", "INT64", "BOOL", "NUMERIC", "TEXT", "STRING"),
+        *("TIMESTAMPTZ", "DATETIME", "FLOAT4", "FLOAT8", "BLOB", "INTERVAL", "UUID", "JSON"),
+    }
+)
+_TYPE_PARTS = re.compile(r"^(?P<base>[A-Za-z][A-Za-z0-9_ ]*?)\s*(\((?P<args>[^)]*)\))?(\[\])?$")
+
+
+def _plainly_known(kind: str) -> bool:
+    parts = _TYPE_PARTS.match(kind)
+    if not parts or " ".join(parts["base"].upper().split()) not in KNOWN_TYPES:
+        return False
+    if parts["args"] is None:
+        return True
+    if _base(parts["base"]) in ("DECIMAL", "NUMERIC"):
+        width, _, scale = parts["args"].partition(",")
+        return 1 <= int(width) <= 38 and 0 <= int(scale or 0) <= int(width)
+    return False  # other arguments: DuckDB decides
+
+
 def _canonical(kind: str) -> str:
     import duckdb
 
     if not _TYPE.match(kind):
         return kind.upper()
     try:
-        return duckdb.connect().execute(f"SELECT typeof(CAST(NULL AS {kind}))").fetchone()[0]
+        return _type_name(kind)
     except duckdb.Error:  # an unknown name: compared as written, the mismatch will show it
         return kind.upper()
+
+
+_types_lock = threading.Lock()
+_types_con: list = []  # one private in-memory connection per process, made when first needed
+
+
+@lru_cache(maxsize=512)
+def _type_name(kind: str) -> str:
+    """DuckDB's name for a type (duckdb.Error for an unknown one). It is asked on a private
+    in-memory connection, so a bad name never aborts a caller's transaction; connecting costs
+    tens of milliseconds, so there is one, shared under a lock by the worker threads."""
+    import duckdb
+
+    with _types_lock:
+        if not _types_con:
+            _types_con.append(duckdb.connect())
+        return _types_con[0].execute(f"SELECT typeof(CAST(NULL AS {kind}))").fetchone()[0]
 
 
 def judge_columns(

@@ -121,6 +121,7 @@ def build(project: Project) -> DAG:
                 if target is not None and target != name and target not in deps:
                     checked[target] = None
         after[name] = tuple(sorted(checked))
+    _check_references(project, {s for refs in sources.values() for s in refs})
     sorter = graphlib.TopologicalSorter({n: set(upstream[n]) | set(after[n]) for n in upstream})
     try:
         order = tuple(sorter.static_order())
@@ -140,6 +141,34 @@ def build(project: Project) -> DAG:
         after=MappingProxyType(after),
         default_schema=project.settings.default_schema,
     )
+
+
+def _check_references(project: Project, external: set[str]) -> None:
+    """A `relationships` target must be something the project knows: a model, a declared
+    source, a relation the models read, or a table of a schema that only the outside world
+    writes (raw.dim, when models read raw.orders). Anything else is most likely a typo, which
+    would otherwise show only when the check runs."""
+    outside = {*project.sources, *external}
+    outside_schemas = {n.split(".")[0] for n in outside} - {
+        m.schema for m in project.models.values()
+    }
+    for model in project.models.values():
+        for check in model.checks:
+            if check.kind != "relationships" or resolve(check.reference, model, project):
+                continue
+            parts = check.reference.split(".")
+            if len(parts) == 3 and parts[0] != project.settings.warehouse.stem.lower():
+                continue  # a table of another attached database
+            name = _qualify_external(".".join(parts[-2:]), project)
+            if name in outside or name.split(".")[0] in outside_schemas:
+                continue
+            raise ProjectError(
+                f"bad check: relationships: no model or source named '{check.reference}'"
+                f"{suggest(check.reference, [*project.models, *project.sources])}; a table "
+                f'loaded by something else is declared as [sources."{name}"] in orchestrator.toml',
+                check.path,
+                check.line,
+            )
 
 
 def _qualify_external(ref: str, project: Project) -> str:

@@ -670,13 +670,20 @@ class _TaskRunner:
         )
 
     def _blocking_checks(self) -> None:
-        """Judge the new data inside the open transaction: a failure rolls the task back."""
+        """Judge the new data inside the open transaction: a failure rolls the task back.
+
+        Before it does, the warnings judge the rejected data too, so that check_results holds
+        every check of the attempt (this costs only on the failure path). Not after a check
+        errored: the error aborted the transaction, and the data is gone with it."""
         blocking = [c for c in self.model.checks if c.blocking]
         if not blocking:
             return
         results = self._evaluate(blocking, self._target(), in_transaction=True)
         self.results.extend(results)
         if any(r.failed for r in results):
+            warn = [c for c in self.model.checks if not c.blocking]
+            if warn and not any(r.status == "error" for r in results):
+                self.results.extend(self._evaluate(warn, self._target(), in_transaction=True))
             raise CheckFailed(results)
 
     def _warn_checks(self) -> None:

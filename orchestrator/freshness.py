@@ -18,7 +18,7 @@ import csv
 import glob
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,9 +27,9 @@ from .checks import canonical_types, column_differences, quote
 from .dag import DAG
 from .partitions import WHOLE, Window, windows
 from .planner import Action, Gate, Task, worst
-from .project import Kind, Project, Source
+from .project import PLACEHOLDERS, Kind, Project, Source
 
-_PLACEHOLDER = re.compile(r"\{(date|month|year|hour)\}")
+_PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 
 
 def glob_pattern(root: Path, path: str) -> str:
@@ -93,7 +93,7 @@ def _relation(source: Source) -> str:
     return ".".join(quote(p) for p in source.name.split("."))
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
 
@@ -101,10 +101,13 @@ def _first_line(exc: BaseException) -> str:
 class Inspector:
     """Evaluates sources on one connection, remembering what it found for the rest of the run."""
 
-    def __init__(self, con, project: Project, now: datetime):
+    def __init__(
+        self, con, project: Project, now: datetime, unreadable: Mapping[str, str] | None = None
+    ):
         self.con = con
         self.project = project
         self.now = now
+        self.unreadable = dict(unreadable or {})  # source -> why its view could not be made
         self.statuses: dict[str, SourceStatus] = {}
         self.windows: dict[tuple[str, str], Gate | None] = {}
         self._headers: dict[tuple[str, float, int], list[str]] = {}
@@ -119,6 +122,10 @@ class Inspector:
     def _evaluate(self, source: Source) -> SourceStatus:
         import duckdb
 
+        if source.name in self.unreadable:
+            return self._status(
+                source, None, "drifted", f"cannot be read: {self.unreadable[source.name]}"
+            )
         files: list[str] = []
         if source.path:
             files = matching_files(glob_pattern(self.project.root, source.path))
@@ -127,10 +134,12 @@ class Inspector:
         elif not self._table_exists(source):
             return self._status(source, None, "missing", f"no table {source.name}")
         try:
+            if files:
+                self._probe(source, files[0])
             drift = self._whole_drift(source, files)
             latest = self._latest(source, files)
         except (duckdb.Error, OSError, csv.Error) as exc:
-            return self._status(source, None, "drifted", f"cannot be read: {_first_line(exc)}")
+            return self._status(source, None, "drifted", f"cannot be read: {first_line(exc)}")
         if drift:
             return self._status(
                 source, latest, "drifted", drift, per_file=has_placeholders(source.path)
@@ -162,6 +171,14 @@ class Inspector:
         per_file: bool = False,
     ) -> SourceStatus:
         return SourceStatus(source.name, self.now, latest, lag, status, detail, per_file)
+
+    def _probe(self, source: Source, path: str) -> None:
+        """Bind the source's reader, options and all, on one of its files: a bad option (or a
+        file it cannot read) shows here, before anything reads the source, not in its readers."""
+        from .materialize import source_reader
+
+        reader = source_reader(source, _files_sql([path]), typed=False)
+        self.con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
 
     def _table_exists(self, source: Source) -> bool:
         schema, table = source.name.split(".")
@@ -247,6 +264,12 @@ class Inspector:
         return self._headers[key]
 
     def _drift(self, source: Source, actual: Sequence[tuple[str, str]], typed: bool) -> str:
+        # loaded_at and partition_by are named by the declaration itself: a source carries
+        # them whether or not `columns` lists them, so they are never unexpected
+        implied = {c for c in (source.loaded_at, source.partition_by) if c} - {
+            n for n, _ in source.columns
+        }
+        actual = [(n, t) for n, t in actual if n.lower() not in implied]
         if typed:
             expected = list(
                 zip(
@@ -287,7 +310,7 @@ class Inspector:
                 try:
                     drift = self._file_drift(source, files)
                 except (duckdb.Error, OSError, csv.Error) as exc:
-                    drift = f"cannot be read: {_first_line(exc)}"
+                    drift = f"cannot be read: {first_line(exc)}"
                 if drift:
                     names = ", ".join(os.path.basename(f) for f in files)
                     return Gate(
@@ -298,7 +321,7 @@ class Inspector:
             rows = self._rows_in(source, window)
         except duckdb.Error as exc:
             return Gate(
-                "blocked", f"source {source.name}[{window.key}] cannot be read: {_first_line(exc)}"
+                "blocked", f"source {source.name}[{window.key}] cannot be read: {first_line(exc)}"
             )
         if not rows:
             return Gate(

@@ -111,49 +111,48 @@ _OWNER_KEYS = {"webhook", "command", "log", "folders"}
 
 
 def parse(raw: dict, config_path: Path, text: str, source_names) -> Operations:
-    from .project import _line_of, parse_duration
+    from .project import config_line, parse_duration
 
-    def fail(message: str, *needles: str) -> ProjectError:
-        return ProjectError(message, config_path, _line_of(text, *needles) if needles else None)
+    def fail(message: str, table: tuple[str, ...], key: str | None = None) -> ProjectError:
+        return ProjectError(message, config_path, config_line(text, table, key))
 
     jobs: dict[str, Job] = {}
     for name, spec in _table(raw, "jobs", config_path).items():
-        where = (f"[jobs.{name}]",)
+        where = ("jobs", name)
         if not isinstance(spec, dict):
-            raise fail(f"job '{name}' must be a table of settings", *where)
+            raise fail(f"job '{name}' must be a table of settings", where)
         unknown = sorted(set(spec) - _JOB_KEYS)
         if unknown:
             raise fail(
                 f"job '{name}': unknown setting '{unknown[0]}'"
                 f"{suggest(unknown[0], _JOB_KEYS)}; accepted: "
                 f"{', '.join(sorted(_JOB_KEYS))}",
+                where,
                 unknown[0],
             )
         select = spec.get("select")
         if not isinstance(select, str) or not select.split():
-            raise fail(
-                f"job '{name}': select must be selectors, e.g. select = \"+marts.x\"", *where
-            )
+            raise fail(f"job '{name}': select must be selectors, e.g. select = \"+marts.x\"", where)
         exclude = spec.get("exclude", "")
         if not isinstance(exclude, str):
-            raise fail(f"job '{name}': exclude must be selectors in a string", "exclude")
+            raise fail(f"job '{name}': exclude must be selectors in a string", where, "exclude")
         cron = None
         if "cron" in spec:
             try:
                 cron = Cron.parse(str(spec["cron"]))
             except ValueError as exc:
-                raise fail(f"job '{name}': {exc}", "cron") from None
+                raise fail(f"job '{name}': {exc}", where, "cron") from None
         timezone = spec.get("timezone", "UTC")
         try:
             zone(str(timezone))
         except ValueError as exc:
-            raise fail(f"job '{name}': {exc}", "timezone") from None
+            raise fail(f"job '{name}': {exc}", where, "timezone") from None
         deadline = None
         if "deadline" in spec:
             try:
                 deadline = parse_clock(str(spec["deadline"]))
             except ValueError as exc:
-                raise fail(f"job '{name}': deadline: {exc}", "deadline") from None
+                raise fail(f"job '{name}': deadline: {exc}", where, "deadline") from None
         on = spec.get("on")
         if on is not None:
             kind, _, target = str(on).partition(":")
@@ -161,6 +160,7 @@ def parse(raw: dict, config_path: Path, text: str, source_names) -> Operations:
                 raise fail(
                     f"job '{name}': on must be \"source:<a declared source>\", got {on!r}"
                     f"{suggest(target.lower(), source_names)}",
+                    where,
                     "on",
                 )
             on = target.lower()
@@ -168,20 +168,20 @@ def parse(raw: dict, config_path: Path, text: str, source_names) -> Operations:
             raise fail(
                 f'job \'{name}\' needs cron = "..." or on = "source:..." (or both); '
                 f"`orchestrator run --job {name}` starts it by hand either way",
-                *where,
+                where,
             )
         durations = {}
         for key, default in (("poll", "1m"), ("catchup", "1d")):
             try:
                 durations[key] = parse_duration(spec.get(key, default))
             except ValueError as exc:
-                raise fail(f"job '{name}': {key}: {exc}", key) from None
+                raise fail(f"job '{name}': {key}: {exc}", where, key) from None
         variables = spec.get("vars", {})
         if not isinstance(variables, dict):
-            raise fail(f"job '{name}': vars must be a table of name = value", "vars")
+            raise fail(f"job '{name}': vars must be a table of name = value", where, "vars")
         owner = spec.get("owner")
         if owner is not None and not isinstance(owner, str):
-            raise fail(f"job '{name}': owner must be a name", "owner")
+            raise fail(f"job '{name}': owner must be a name", where, "owner")
         jobs[name] = Job(
             name=name,
             select=tuple(select.split()),
@@ -198,31 +198,33 @@ def parse(raw: dict, config_path: Path, text: str, source_names) -> Operations:
 
     owners: dict[str, Owner] = {}
     for name, spec in _table(raw, "owners", config_path).items():
+        where = ("owners", name)
         if not isinstance(spec, dict):
-            raise fail(f"owner '{name}' must be a table of settings", f"[owners.{name}]")
+            raise fail(f"owner '{name}' must be a table of settings", where)
         unknown = sorted(set(spec) - _OWNER_KEYS)
         if unknown:
             raise fail(
                 f"owner '{name}': unknown setting '{unknown[0]}'"
                 f"{suggest(unknown[0], _OWNER_KEYS)}; accepted: "
                 f"{', '.join(sorted(_OWNER_KEYS))}",
+                where,
                 unknown[0],
             )
         webhook = spec.get("webhook")
         if webhook is not None and (
             not isinstance(webhook, str) or not webhook.startswith(("http://", "https://"))
         ):
-            raise fail(f"owner '{name}': webhook must be an http(s) URL", "webhook")
+            raise fail(f"owner '{name}': webhook must be an http(s) URL", where, "webhook")
         command = spec.get("command")
         if command is not None and (not isinstance(command, str) or not command.strip()):
-            raise fail(f"owner '{name}': command must be a command line", "command")
+            raise fail(f"owner '{name}': command must be a command line", where, "command")
         log = spec.get("log")
         if log is not None and not isinstance(log, str):
-            raise fail(f"owner '{name}': log must be a file path", "log")
+            raise fail(f"owner '{name}': log must be a file path", where, "log")
         folders = spec.get("folders", [])
         if not isinstance(folders, list) or not all(isinstance(f, str) for f in folders):
             raise fail(
-                f"owner '{name}': folders must be a list of folders under models/", "folders"
+                f"owner '{name}': folders must be a list of folders under models/", where, "folders"
             )
         owners[name] = Owner(
             name,
@@ -236,18 +238,19 @@ def parse(raw: dict, config_path: Path, text: str, source_names) -> Operations:
     if "access" in raw:
         table = raw["access"]
         if not isinstance(table, dict):
-            raise fail("[access] must map roles to lists of users", "[access]")
+            raise fail("[access] must map roles to lists of users", ("access",))
         unknown = sorted(set(table) - set(ROLES))
         if unknown:
             raise fail(
                 f"[access]: unknown role '{unknown[0]}'{suggest(unknown[0], ROLES)}; "
                 f"roles: {', '.join(ROLES)}",
+                ("access",),
                 unknown[0],
             )
         users = {}
         for role, members in table.items():
             if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
-                raise fail(f"[access]: {role} must be a list of user names", role)
+                raise fail(f"[access]: {role} must be a list of user names", ("access",), role)
             users[role] = tuple(members)
         access = Access(MappingProxyType(users))
     return Operations(MappingProxyType(jobs), MappingProxyType(owners), access)

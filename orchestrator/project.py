@@ -63,7 +63,7 @@ class Source:
     @property
     def partitioned(self) -> bool:
         return self.partition_by is not None or bool(
-            self.path and any(f"{{{p}}}" in self.path for p in ("date", "month", "year", "hour"))
+            self.path and any(f"{{{p}}}" in self.path for p in PLACEHOLDERS)
         )
 
 
@@ -187,6 +187,7 @@ _SOURCE_KEYS = {
     "columns",
     "read_by_partition",
 }
+PLACEHOLDERS = ("date", "month", "year", "hour")  # in a source path: the period a file holds
 _TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?(\[\])?$")
 _SOURCE_FORMATS = {"csv", "parquet", "json"}
 
@@ -253,12 +254,55 @@ def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Sett
     return settings, raw
 
 
-def _line_of(text: str, *needles: str) -> int | None:
-    """The first line of the config that holds all `needles` (to point errors at it)."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if all(n in line for n in needles):
-            return number
-    return None
+_TABLE_LINE = re.compile(r"^\s*\[(?!\[)(?P<path>.*)\]\s*(#.*)?$")
+
+
+def _table_path(line: str) -> tuple[str, ...] | None:
+    """The key path a `[table.header]` line opens (TOML itself unquotes it), else None."""
+    match = _TABLE_LINE.match(line)
+    if not match:
+        return None
+    try:
+        node = tomllib.loads(f"[{match['path']}]")
+    except tomllib.TOMLDecodeError:
+        return None
+    path: list[str] = []
+    while isinstance(node, dict) and len(node) == 1:
+        key, node = next(iter(node.items()))
+        path.append(key)
+    return tuple(path)
+
+
+def config_line(text: str, table: tuple[str, ...], key: str | None = None) -> int | None:
+    """The line of `key = ...` inside the TOML table `table` (without key: the table's header),
+    so an error points at the setting, not at the first mention of its name (a comment, another
+    table). A table written inline (`"raw.x" = { ... }` under its parent) is its key's line.
+
+    >>> toml = '# [jobs.a] cron = ?\\n[jobs.b]\\ncron = 1\\n[jobs.a]  # a\\n cron = 2'
+    >>> config_line(toml, ("jobs", "a"), "cron"), config_line(toml, ("jobs", "a"))
+    (5, 4)
+    """
+    lines = text.splitlines()
+    headers = [(n, path) for n, line in enumerate(lines) if (path := _table_path(line)) is not None]
+    if key is not None:  # [table.key] as a table of its own
+        own = [n for n, path in headers if path == (*table, key)]
+        if own:
+            return own[0] + 1
+    start = 0
+    if table:
+        opened = [n for n, path in headers if path == table]
+        if not opened:
+            return config_line(text, table[:-1], table[-1])
+        start = opened[0] + 1  # the first line of the table's body; 1-based, its header
+    if key is None:
+        return start or None
+    end = next((n for n, _ in headers if n >= start), len(lines))
+    written = "|".join(re.escape(k) for k in (key, f'"{key}"', f"'{key}'"))
+    setting = re.compile(rf"^\s*({written})\s*[.=]")
+    for number in range(start, end):
+        if setting.match(lines[number]):
+            return number + 1
+    return start or None
 
 
 def parse_duration(text: object) -> timedelta:
@@ -281,10 +325,9 @@ def _load_sources(raw: dict, config_path: Path, text: str) -> dict[str, Source]:
         raise ProjectError('[sources] must be tables like [sources."raw.orders"]', config_path)
     sources: dict[str, Source] = {}
     for name, spec in tables.items():
-        line = _line_of(text, "sources", name) or _line_of(text, name)
 
-        def fail(message: str, key: str | None = None, name=name, line=line) -> ProjectError:
-            at = (_line_of(text, key) if key else None) or line
+        def fail(message: str, key: str | None = None, name=name) -> ProjectError:
+            at = config_line(text, ("sources", name), key)
             return ProjectError(f"source '{name}': {message}", config_path, at)
 
         parts = name.lower().split(".")
@@ -303,6 +346,10 @@ def _load_sources(raw: dict, config_path: Path, text: str) -> dict[str, Source]:
         path = spec.get("path")
         if path is not None and not isinstance(path, str):
             raise fail("path must be a file path or glob", "path")
+        if path is not None:
+            problem = _placeholder_problem(path)
+            if problem:
+                raise fail(problem, "path")
         if path is not None and fmt is None:
             fmt = _format_from_path(path)
             if fmt is None:
@@ -382,6 +429,10 @@ def _load_sources(raw: dict, config_path: Path, text: str) -> dict[str, Source]:
                 'columns = { id = "BIGINT", amount = "DECIMAL(18,2)" }',
                 "columns",
             )
+        for column, kind in columns.items():
+            problem = checks_mod.type_error(kind)
+            if problem:
+                raise fail(f"columns: {column} = {kind!r}: {problem}", "columns")
         for key in ("owner", "description"):
             if key in spec and not isinstance(spec[key], str):
                 raise fail(f"{key} must be text", key)
@@ -424,7 +475,23 @@ def _placeholder_grain(path: str) -> str | None:
 
 
 def _has_placeholder(path: str) -> bool:
-    return any(f"{{{p}}}" in path for p in ("date", "month", "year", "hour"))
+    return any(f"{{{p}}}" in path for p in PLACEHOLDERS)
+
+
+def _placeholder_problem(path: str) -> str | None:
+    """What is wrong with a path's `{...}` placeholders, if anything. An unknown one would never
+    match a file (its readers would wait forever), and `{hour}` alone would make one file count
+    for the same hour of every day."""
+    accepted = ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+    for name in re.findall(r"\{([^{}]*)\}", path):
+        if name not in PLACEHOLDERS:
+            return (
+                f"unknown placeholder {{{name}}} in path {path!r}{suggest(name, PLACEHOLDERS)}; "
+                f"placeholders: {accepted}"
+            )
+    if "{hour}" in path and "{date}" not in path:
+        return f"path {path!r} has {{hour}} but no {{date}}: an hour's file must name its day too"
+    return None
 
 
 def _format_from_path(path: str) -> str | None:

@@ -14,7 +14,7 @@ from typing import TextIO
 
 from .dag import DAG
 from .executor import Outcome, Reporter
-from .partitions import describe
+from .partitions import WHOLE, describe
 from .planner import Action, Plan, Task
 
 
@@ -290,6 +290,20 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _check_tally(results) -> str:
+    """'3 checks on 31 partitions: all passed', '2 checks: 1 passed, 1 failed'."""
+    checks_n = len({r.check.name for r in results})
+    partitions = {r.key for r in results} - {WHOLE}  # a custom check may judge them as one
+    scope = f" on {_count(len(partitions), 'partition')}" if partitions else ""
+    words = {"pass": "passed", "fail": "failed", "warn": "warned", "error": "could not run"}
+    tally = [(words[s], sum(1 for r in results if r.status == s)) for s in words]
+    if all(n == 0 for word, n in tally if word != "passed"):
+        verdict = "all passed" if len(results) > 1 else "passed"
+    else:
+        verdict = ", ".join(f"{n:,} {word}" for word, n in tally if n or word == "passed")
+    return f"{_count(checks_n, 'check')}{scope}: {verdict}"
+
+
 def format_check_report(report) -> list[str]:
     """`orchestrator check`: a line per model, then each failure with a sample row."""
     by_model: dict[str, list] = defaultdict(list)
@@ -301,12 +315,8 @@ def format_check_report(report) -> list[str]:
     width = max(len(m) for m in by_model)
     for model, results in by_model.items():
         bad = [r for r in results if r.status != "pass"]
-        checks_n = len({r.check.name for r in results})
         verdict = "ok" if not any(r.failed and r.check.blocking for r in bad) else "x"
-        lines.append(
-            f"  {verdict:<2} {model:<{width}}  {_count(checks_n, 'check')}, "
-            f"{len(results) - len(bad)} passed, {len(bad)} not"
-        )
+        lines.append(f"  {verdict:<2} {model:<{width}}  {_check_tally(results)}")
         for r in bad[:10]:
             what = r.message or f"{r.failing} failing row{'s' if r.failing != 1 else ''}"
             sample = f"  e.g. {r.sample[0]}" if r.sample else ""

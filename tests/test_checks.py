@@ -177,11 +177,12 @@ def test_check_command_runs_against_published_data(project):
     project.model("s.m", MODEL.format(check="expression(amount >= 0)"))
     project.cli("run", check=True)
     ok = project.cli("check")
-    assert ok.returncode == 0 and "s.m" in ok.stdout
+    assert ok.returncode == 0 and "ok s.m  1 check on 2 partitions: all passed" in ok.stdout
     # published data goes bad behind the orchestrator's back: `check` notices, builds nothing
     project.seed("update s.m set amount = -1 where id = 3")
     bad = project.cli("check")
     assert bad.returncode == 1
+    assert "x  s.m  1 check on 2 partitions: 1 passed, 1 failed" in bad.stdout
     assert "failed: expression(amount >= 0) [2024-01-02]" in bad.stdout
     assert project.scalar("select count(*) from orchestrator.runs where command = 'check'") == 2
 
@@ -197,6 +198,17 @@ def test_check_command_runs_against_published_data(project):
         ("-- check: relationships(id, dim)", "relationships expects a column and model.column"),
         ("-- check: accepted_values(status, ok)", "is not a literal"),
         ("-- check: columns(id)", "columns expects 'name TYPE' pairs"),
+        (
+            "-- check: columns(id BIGINT, amount VARCHR)",
+            "columns: amount VARCHR: Catalog Error: Type with name VARCHR does not exist! "
+            "(did you mean: VARCHAR?)",
+        ),
+        ("-- check: columns(amount DECIMAL(40,2))", "DECIMAL type width must be between 1 and 38"),
+        (
+            "-- check: relationships(id, nosuch.model.id)",
+            "relationships: no model or source named 'nosuch.model'; a table loaded by "
+            'something else is declared as [sources."nosuch.model"] in orchestrator.toml',
+        ),
         ("-- check: not_null", "expected a check like not_null(col)"),
     ],
 )
@@ -302,3 +314,94 @@ def test_status_names_check_failed_and_skipped(project):
     out = project.cli("status", now="2024-01-10").stdout
     assert "1 check_failed (2024-01-02)" in out
     assert "1 skipped (all)" in out
+
+
+def test_status_says_a_rejected_rebuild_kept_the_last_good_data(project):
+    project.seed(SOURCE)
+    project.model("s.m", MODEL.format(check="expression(amount >= 0)"))
+    project.model("s.t", "-- check: expression(amount >= 0)\nselect * from raw.t")
+    project.cli("run", now="2024-01-10", check=True)
+    assert project.cli("status", now="2024-01-10").stdout.count("up to date") == 2
+    project.seed("update raw.t set amount = -1 where id = 3")
+    out = project.cli("backfill", "s.m", "s.t", "--start", "2024-01-01", "--end", "2024-01-03")
+    assert out.returncode == 1
+    lines = {
+        line.split()[0]: line
+        for line in project.cli("status", now="2024-01-10").stdout.splitlines()[2:]
+    }
+    assert "1 check_failed (2024-01-02), last good data kept" in lines["s.m"]
+    assert "up to date" not in lines["s.m"]
+    assert "1 check_failed (all), last good data kept" in lines["s.t"]
+
+
+def test_warnings_are_recorded_when_a_blocking_check_rejects_the_data(project):
+    project.seed(SOURCE)
+    project.model(
+        "s.m",
+        MODEL.format(check="expression(amount >= 0)").replace(
+            "-- check:", "-- check warn: accepted_values(status, 'ok')\n-- check:"
+        ),
+    )
+    project.seed("update raw.t set amount = -1 where id = 3")
+    result = project.api_run()
+    assert {o.key: o.status for o in result.outcomes} == {
+        "2024-01-01": "success",
+        "2024-01-02": "check_failed",
+    }
+    rows = project.query(
+        "select partition_key, check_name, severity, status, failing_rows "
+        "from orchestrator.check_results order by partition_key, severity"
+    )
+    assert rows == [
+        ("2024-01-01", "expression(amount >= 0)", "block", "pass", 0),
+        ("2024-01-01", "accepted_values(status, 'ok')", "warn", "warn", 1),
+        ("2024-01-02", "expression(amount >= 0)", "block", "fail", 1),
+        ("2024-01-02", "accepted_values(status, 'ok')", "warn", "pass", 0),
+    ]
+    # the alert and the task's error are about the blocking check, not the warning
+    failed = next(o for o in result.outcomes if o.status == "check_failed")
+    assert failed.error.startswith("expression(amount >= 0) failed on 2024-01-02")
+
+
+def test_check_tally_reads_naturally():
+    from orchestrator.report import _check_tally
+
+    def result(name, key, status):
+        check = checks.parse(f"not_null({name})", "block", "m.sql", 1)
+        return checks.Result(check, key, status)
+
+    assert _check_tally([result("a", "all", "pass")]) == "1 check: passed"
+    assert _check_tally([result("a", "all", "pass"), result("b", "all", "pass")]) == (
+        "2 checks: all passed"
+    )
+    assert _check_tally(
+        [result("a", "2024-01-01", "fail"), result("a", "2024-01-02", "error")]
+        + [result("b", k, "warn") for k in ("2024-01-01", "2024-01-02")]
+    ) == ("2 checks on 2 partitions: 0 passed, 1 failed, 2 warned, 1 could not run")
+
+
+def test_known_type_names_are_known_to_duckdb():
+    import duckdb
+
+    con = duckdb.connect()
+    for name in sorted(checks.KNOWN_TYPES):
+        con.execute(f"SELECT CAST(NULL AS {name})")
+    assert checks.type_error("UINT8") is None  # not in the list: DuckDB is asked
+    assert checks.type_error("NUMBER").startswith("Catalog Error: Type with name NUMBER")
+
+
+def test_relationships_must_point_at_something_the_project_knows(project):
+    project.seed(SOURCE)
+    project.model("s.dim", "select * from raw.dim")
+    project.model("s.m", "-- check: relationships(id, s.dimm.id)\nselect * from raw.t")
+    out = project.cli("plan")
+    assert out.returncode == 2
+    assert (
+        "models/s/m.sql:1: bad check: relationships: no model or source named 's.dimm' "
+        "(did you mean: s.dim, s.m?)" in out.stderr
+    )
+    # a model, a declared source, or a table of a schema only loaders write: all accepted
+    for target in ("s.dim", "dim", "raw.dim", "raw.other", "ext.codes"):
+        project.write("orchestrator.toml", '[sources."ext.codes"]\n')
+        project.model("s.m", f"-- check: relationships(id, {target}.id)\nselect * from raw.t")
+        assert project.cli("plan").returncode == 0, target

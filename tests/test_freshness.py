@@ -422,3 +422,188 @@ def test_pointing_a_source_at_other_files_makes_its_readers_stale(project):
     assert "stale: model changed" in plan.stdout, plan.stdout
     assert project.cli("run").returncode == 0
     assert project.scalar("select total from s.m") == 5
+
+
+ISSUE_SOURCE = """
+[sources."raw.payments"]
+loaded_at = "_loaded_at"
+warn_after = "6h"
+error_after = "24h"
+partition_by = "payment_date"
+grain = "day"
+columns = { payment_id = "BIGINT", amount = "DECIMAL(18,2)", payment_date = "DATE" }
+owner = "payments"
+"""
+
+
+def test_loaded_at_and_partition_by_columns_are_not_unexpected(project):
+    # the issue's example: columns lists neither _loaded_at nor (here) payment_date
+    project.write("orchestrator.toml", ISSUE_SOURCE.replace(', payment_date = "DATE"', ""))
+    project.seed(
+        "create schema raw; create table raw.payments as select 1::bigint as payment_id, "
+        "2.5::decimal(18,2) as amount, date '2024-01-01' as payment_date, "
+        "timestamp '2024-01-02 05:00' as _loaded_at"
+    )
+    project.model(
+        "s.pay",
+        """
+        -- kind: incremental
+        -- partition_by: payment_date
+        -- start: 2024-01-01
+        -- end: 2024-01-02
+        select payment_id, amount, payment_date from raw.payments
+        where payment_date >= {{ start }} and payment_date < {{ end }}
+    """,
+    )
+    out = project.cli("freshness", now="2024-01-02T06:00")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "fresh" in out.stdout and "unexpected" not in out.stdout
+    run = project.cli("run", now="2024-01-02T06:00")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert project.query("select payment_id from s.pay") == [(1,)]
+    # another column still counts as drift
+    project.seed("alter table raw.payments add column note varchar")
+    out = project.cli("freshness", now="2024-01-02T06:00")
+    assert out.returncode == 1 and "unexpected column(s): note" in out.stdout
+
+
+def test_a_declared_loaded_at_column_is_still_type_checked(project):
+    project.write("orchestrator.toml", ISSUE_SOURCE.replace(" }", ', _loaded_at = "DATE" }'))
+    project.seed(
+        "create schema raw; create table raw.payments as select 1::bigint as payment_id, "
+        "2.5::decimal(18,2) as amount, date '2024-01-01' as payment_date, "
+        "timestamp '2024-01-02 05:00' as _loaded_at"
+    )
+    project.model("s.all", "select * from raw.payments")
+    out = project.cli("freshness", now="2024-01-02T06:00")
+    assert out.returncode == 1 and "_loaded_at is TIMESTAMP, expected DATE" in out.stdout
+
+
+def test_a_file_source_with_an_undeclared_loaded_at_column_is_not_drifted(project):
+    project.write(
+        "orchestrator.toml",
+        """
+        [sources."raw.events"]
+        path = "data/events_{date}.csv"
+        columns = { id = "BIGINT", d = "DATE" }
+        loaded_at = "_loaded_at"
+        error_after = "3d"
+    """,
+    )
+    project.model("s.daily", DAY_MODEL)
+    for day in ("2024-01-01", "2024-01-02"):
+        project.write(f"data/events_{day}.csv", f"id,d,_loaded_at\n1,{day},{day} 23:00:00\n")
+    result = project.api_run(at=datetime(2024, 1, 3))
+    assert {o.key: o.status for o in result.outcomes} == {
+        "2024-01-01": "success",
+        "2024-01-02": "success",
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (
+            "data/x_{day}.csv",
+            "unknown placeholder {day} in path 'data/x_{day}.csv'; "
+            "placeholders: {date}, {month}, {year}, {hour}",
+        ),
+        ("data/{Date}/x.csv", "unknown placeholder {Date}"),
+        ("data/x_{hour}.csv", "has {hour} but no {date}: an hour's file must name its day too"),
+        ("data/{month}/x_{hour}.csv", "has {hour} but no {date}"),
+    ],
+)
+def test_bad_path_placeholders_are_refused_naming_the_line(project, path, message):
+    project.write(
+        "orchestrator.toml",
+        f'# a path = "{{day}}" here is only a comment\n[sources."raw.x"]\npath = "{path}"\n',
+    )
+    project.model("s.m", "select * from raw.x")
+    before = project.files()
+    out = project.cli("run")
+    assert out.returncode == 2
+    assert "orchestrator.toml:3: source 'raw.x': " in out.stderr and message in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert project.files() == before
+
+
+def test_hourly_files_with_a_date_are_accepted(project):
+    project.write("orchestrator.toml", '[sources."raw.h"]\npath = "d/{date}/h_{hour}.csv"\n')
+    project.model("s.m", "select 1 as one")
+    assert project.cli("plan").returncode == 0
+
+
+def test_bad_reader_options_are_reported_and_block_the_readers(project):
+    project.write(
+        "orchestrator.toml",
+        '[sources."raw.x"]\npath = "data/x_{date}.csv"\noptions = { nosuchopt = 1 }\n',
+    )
+    project.write("data/x_2024-01-01.csv", "id,d\n1,2024-01-01\n")
+    project.model("s.daily", DAY_MODEL.replace("raw.events", "raw.x"))
+    project.model("s.whole", "select count(*) as n from raw.x")
+    out = project.cli("freshness", now="2024-01-02T06:00")
+    assert out.returncode == 1
+    assert "drifted" in out.stdout and 'Invalid named parameter "nosuchopt"' in out.stdout
+    out = project.cli("run", now="2024-01-02T06:00")
+    assert out.returncode == 1 and "CatalogException" not in out.stdout
+    reasons = dict(
+        project.query(
+            "select model, reason from orchestrator.task_runs where run_id = 2 "
+            "and status = 'blocked'"
+        )
+    )
+    assert set(reasons) == {"s.daily", "s.whole"}
+    assert reasons["s.whole"].startswith("source raw.x is drifted: cannot be read: Binder Error")
+    assert 'Invalid named parameter "nosuchopt"' in reasons["s.daily"]
+
+
+def test_a_source_whose_view_cannot_be_made_blocks_its_readers(project):
+    project.write("orchestrator.toml", '[sources."raw.x"]\npath = "data/*.csv"\n')
+    project.write("data/a.csv", "id\n1\n")
+    (project.root / "data" / "b.csv").write_bytes(b"\xff\xfe\x00garbage\n\x00\x01")
+    project.model("s.m", "select * from raw.x")
+    result = project.api_run()
+    assert [(o.model, o.status) for o in result.outcomes] == [("s.m", "blocked")]
+    assert "source raw.x is drifted: cannot be read: " in result.outcomes[0].reason
+    assert project.query("select status from orchestrator.freshness") == [("drifted",)]
+
+
+def readme_query(comment: str) -> str:
+    """The SQL under `-- comment` in the README's examples, up to its `;`."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index(f"-- {comment}")
+    return text[start : text.index(";", start)]
+
+
+def test_readme_freshness_query_picks_the_latest_evaluation_of_a_pinned_clock(project):
+    # with ORCHESTRATOR_NOW pinned, two evaluations share checked_at: the run decides
+    project.write(
+        "orchestrator.toml", '[sources."raw.events"]\nloaded_at = "loaded"\nerror_after = "1h"\n'
+    )
+    project.seed(
+        "create schema raw; create table raw.events as select 1 as id, "
+        "timestamp '2024-01-05 05:30' as loaded"
+    )
+    project.model("s.m", "select id from raw.events")
+    for expected in ("fresh", "stale", "fresh", "stale"):
+        if expected == "stale":
+            project.seed("update raw.events set loaded = timestamp '2024-01-05 01:00'")
+        else:
+            project.seed("update raw.events set loaded = timestamp '2024-01-05 05:30'")
+        project.cli("freshness", now="2024-01-05T06:00")
+    query = readme_query("how fresh is each source, by its latest evaluation")
+    assert [r[:2] for r in project.query(query)] == [("raw.events", "stale")]
+
+
+def test_an_unknown_column_type_is_refused_naming_the_line(project):
+    project.write(
+        "orchestrator.toml",
+        '[sources."raw.x"]\npath = "x.csv"\n# columns are checked\ncolumns = { a = "NOTATYPE" }\n',
+    )
+    project.model("s.m", "select 1 as one")
+    out = project.cli("plan")
+    assert out.returncode == 2
+    assert (
+        "orchestrator.toml:4: source 'raw.x': columns: a = 'NOTATYPE': Catalog Error: "
+        "Type with name NOTATYPE does not exist!" in out.stderr
+    )

@@ -224,3 +224,67 @@ def test_version_folds_in_the_settings_of_the_sources_read(project):
         assert now["s.other"] == first["s.other"]
     project.write("orchestrator.toml", config + 'owner = "someone"\nwarn_after = "1h"\n')
     assert versions() == first  # who owns it and how fresh it must be do not change data
+
+
+CONFIG_LINES = """\
+# path, warn_after, cron and folders are explained in the README
+[sources."raw.a"]
+path = "a.csv"
+warn_after = "1h"
+
+[sources."raw.b"]      # the one with the mistake
+"path" = "b.csv"
+{source_b}
+
+[jobs.first]
+select = "s.m"
+cron = "0 6 * * *"
+
+[jobs.second]
+select = "s.m"
+{job_second}
+
+[owners.x]
+log = "x.jsonl"
+folders = ["marts"]
+
+[owners.y]
+log = "y.jsonl"
+{owner_y}
+
+[access]
+admin = ["alice"]
+{access}
+"""
+GOOD = {"source_b": "", "job_second": 'cron = "0 7 * * *"', "owner_y": "", "access": ""}
+
+
+@pytest.mark.parametrize(
+    ("bad", "line", "message"),
+    [
+        ({"source_b": 'warn_after = "soon"'}, 8, "source 'raw.b': warn_after:"),
+        ({"source_b": "options.delim = [5]"}, 8, "source 'raw.b': options must be a table"),
+        ({"source_b": 'paht = "x"'}, 8, "source 'raw.b': unknown setting 'paht'"),
+        ({"job_second": 'cron = "61 6 * * *"'}, 16, "job 'second': "),
+        ({"job_second": 'cron = "0 7 * * *"\ndeadline = "25:00"'}, 17, "job 'second': deadline"),
+        ({"owner_y": 'folders = "marts"'}, 24, "owner 'y': folders must be a list"),
+        ({"owner_y": 'webhook = "ftp://x"'}, 24, "owner 'y': webhook must be"),
+        ({"access": 'viewer = "*"'}, 28, "[access]: viewer must be a list"),
+    ],
+)
+def test_config_errors_point_at_the_line_in_their_own_table(project, bad, line, message):
+    """The same key appears earlier in a comment and in other tables: the error must still
+    name the line of the table that holds the mistake."""
+    project.write("orchestrator.toml", CONFIG_LINES.format(**(GOOD | bad)))
+    project.model("s.m", "select 1 as x")
+    with pytest.raises(ProjectError) as info:
+        project_mod.load(project.root)
+    assert f"orchestrator.toml:{line}: {message}" in str(info.value)
+
+
+def test_config_line_of_inline_and_sub_tables():
+    text = '[sources]\n"raw.a" = { path = "a.csv" }\n\n[sources."raw.b".options]\ndelim = ";"\n'
+    assert project_mod.config_line(text, ("sources", "raw.a"), "path") == 2
+    assert project_mod.config_line(text, ("sources", "raw.b"), "options") == 4
+    assert project_mod.config_line(text, ("sources", "raw.b")) == 1  # not opened: its parent
+    assert project_mod.config_line("x = 1\ny = 2\n[t]\ny = 3\n", (), "y") == 2
