@@ -157,6 +157,7 @@ def test_most_generated_cases_are_rejected(fuzz_project):
             "not a valid date",
         ),
         (["backfill", "s.good", "--start", "20240101", "--end", "2024-03-01"], "is not a date"),
+        (["backfill", "s.good", "--start", "2026-10-01", "--end", "9999-12-31"], "out of range"),
         (["backfill", "s.good", "--start", "2024-01-01", "--end", "2024-01-01"], "must be after"),
         (["run", "nothing.here"], "no model matches"),
         (["run", "tag:none"], "matches no model"),
