@@ -98,7 +98,8 @@ def read_snapshot(ws: Workspace) -> Snapshot:
         return EMPTY
     con = warehouse.connect(ws.warehouse, read_only=True)
     try:
-        return state.snapshot(con)
+        with warehouse.reading(ws.warehouse):
+            return state.snapshot(con)
     finally:
         con.close()
 
@@ -114,7 +115,8 @@ def plan(ws: Workspace, selection: Selection, at: datetime | None = None) -> Pla
     else:
         con = duckdb.connect()  # sources still get evaluated: files, or "no table yet"
     try:
-        snapshot = state.snapshot(con) if ws.warehouse.exists() else EMPTY
+        with warehouse.reading(ws.warehouse):
+            snapshot = state.snapshot(con) if ws.warehouse.exists() else EMPTY
         return gated_plan(ws, con, snapshot, request)[0]
     finally:
         con.close()
@@ -174,8 +176,9 @@ def writing(ws: Workspace, command: str, wait: float | None = None):
     try:
         con = warehouse.connect(ws.warehouse)
         try:
-            state.ensure(con)
-            abandoned = state.abandon_running(con, utcnow())
+            with warehouse.reading(ws.warehouse):
+                state.ensure(con)
+                abandoned = state.abandon_running(con, utcnow())
             yield con, lock, abandoned
         finally:
             con.close()
@@ -265,12 +268,13 @@ def run(
     clock = time.monotonic()
     cancel = cancel or threading.Event()
     with writing(ws, command, wait) as (con, lock, abandoned):
-        snapshot = state.snapshot(con)
-        if retry_of is not None:
-            target = retry_of or state.last_run_id(con)
-            if target is None:
-                raise UsageError("no run to retry yet")
-            request = _retry_request(ws, con, target, request)
+        with warehouse.reading(ws.warehouse):
+            snapshot = state.snapshot(con)
+            if retry_of is not None:
+                target = retry_of or state.last_run_id(con)
+                if target is None:
+                    raise UsageError("no run to retry yet")
+                request = _retry_request(ws, con, target, request)
         the_plan, sources = gated_plan(ws, con, snapshot, request)
         protected = sorted({t.model for t in the_plan.tasks if ws.dag.models[t.model].protected})
         denial = access.check_protected(ws.project.ops.access, who(), protected)
@@ -592,10 +596,11 @@ def status(
     exists = ws.warehouse.exists()
     con = warehouse.connect(ws.warehouse, read_only=True) if exists else duckdb.connect()
     try:
-        snapshot = state.snapshot(con) if exists else EMPTY
-        if exists and state.has_state(con):
-            for row in state.partition_rows(con):
-                attempts[row[0]][row[1]] = row
+        with warehouse.reading(ws.warehouse):
+            snapshot = state.snapshot(con) if exists else EMPTY
+            if exists and state.has_state(con):
+                for row in state.partition_rows(con):
+                    attempts[row[0]][row[1]] = row
         request = replace(request_for(ws, Selection()), strict_vars=False)
         pending, _ = gated_plan(ws, con, snapshot, request)
     finally:
@@ -670,9 +675,10 @@ def status(
 def list_runs(path: Path, limit: int) -> tuple[list[str], list[tuple]]:
     con = warehouse.connect(path, read_only=True)
     try:
-        if not state.has_state(con):
-            return ["run_id"], []
-        rows = state.runs(con, limit)
+        with warehouse.reading(path):
+            if not state.has_state(con):
+                return ["run_id"], []
+            rows = state.runs(con, limit)
     finally:
         con.close()
     columns = [
@@ -697,10 +703,11 @@ def list_runs(path: Path, limit: int) -> tuple[list[str], list[tuple]]:
 def show_run(path: Path, run_id: int) -> tuple[str, list[str], list[tuple]]:
     con = warehouse.connect(path, read_only=True)
     try:
-        row = state.run_row(con, run_id) if state.has_state(con) else None
-        if row is None:
-            raise UsageError(f"no run with id {run_id} in {path}")
-        tasks = state.run_tasks(con, run_id)
+        with warehouse.reading(path):
+            row = state.run_row(con, run_id) if state.has_state(con) else None
+            if row is None:
+                raise UsageError(f"no run with id {run_id} in {path}")
+            tasks = state.run_tasks(con, run_id)
     finally:
         con.close()
     rid, command, arguments, status_, started, finished, by, host, variables, error = row
@@ -854,7 +861,8 @@ def check_published(
     names = ws.dag.ordered(dag_mod.select(ws.dag, selectors, exclude))
     all_vars = dict(ws.project.settings.vars) | dict(variables or {})
     with writing(ws, "check " + " ".join(selectors), wait) as (con, _lock, _):
-        snapshot = state.snapshot(con)
+        with warehouse.reading(ws.warehouse):
+            snapshot = state.snapshot(con)
         run_id = state.start_run(
             con,
             command="check",

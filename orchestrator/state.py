@@ -376,7 +376,20 @@ def schema_version(con) -> int | None:
     if not exists:
         return None
     row = con.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 1
+    if not row:
+        return 1
+    try:
+        version = int(row[0])
+    except (TypeError, ValueError):
+        version = 0
+    if version < 1:
+        from .errors import WarehouseError
+
+        raise WarehouseError(
+            f"the warehouse's state schema version is {row[0]!r} (in {SCHEMA}.meta), not a "
+            "version number: the state was edited by hand or written by another tool"
+        )
+    return version
 
 
 def ensure(con) -> list[int]:

@@ -260,3 +260,60 @@ def test_state_from_a_newer_version_is_refused(project):
     out = project.cli("run")
     assert out.returncode == 2 and "newer than this orchestrator" in out.stderr
     assert project.files() == before
+
+
+def test_state_schema_version_that_is_no_number_is_refused(project):
+    project.model("s.t", "select 1 as x")
+    project.cli("run", check=True)
+    con = duckdb.connect(str(project.warehouse))
+    con.execute("update orchestrator.meta set value = 'abc' where key = 'schema_version'")
+    con.close()
+    before = project.files()
+    out = project.cli("run")
+    assert out.returncode == 2, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert "state schema version is 'abc' (in orchestrator.meta)" in out.stderr
+    assert project.files() == before
+
+
+def test_truncated_warehouse_that_still_opens_gets_one_line(project, tmp_path):
+    """A truncated file (a copy cut short) can open, and fail only when a state page is read:
+    it gets the same one line as a file that does not open, and nothing is written."""
+    project.seed(
+        "create schema raw; create table raw.t as select date '2024-01-01' + "
+        "(range % 9)::int as d, range as amount from range(300000)"
+    )
+    project.model(
+        "s.fact",
+        "-- kind: incremental\n-- partition_by: d\n-- start: 2024-01-01\n"
+        "select d, amount from raw.t where d >= {{ start }} and d < {{ end }}",
+    )
+    project.cli("run", check=True)
+    full = project.warehouse.read_bytes()
+    opens_then_fails = []
+    for tenth in range(1, 10):
+        cut = tmp_path / f"cut{tenth}" / "w.duckdb"
+        cut.parent.mkdir()
+        cut.write_bytes(full[: len(full) * tenth // 10])
+        try:
+            con = duckdb.connect(str(cut), read_only=True)
+        except duckdb.Error:
+            continue  # fails at open: covered by test_missing_and_corrupt_warehouse
+        try:
+            con.execute("select * from orchestrator.runs").fetchall()
+            con.execute("select * from orchestrator.partitions").fetchall()
+        except duckdb.Error:
+            opens_then_fails.append(cut)
+        finally:
+            con.close()
+    assert opens_then_fails, "no cut point opened and then failed: make the warehouse bigger"
+    for cut in opens_then_fails[:2]:
+        before = cut.read_bytes()
+        for command in (["status"], ["runs"], ["runs", "1"], ["run"], ["plan"]):
+            out = project.cli("--warehouse", str(cut), *command)
+            assert out.returncode == 2, (cut, command, out.stderr)
+            lines = out.stderr.strip().splitlines()
+            assert len(lines) == 1
+            assert lines[0].startswith(f"error: cannot open the warehouse {cut}: ")
+        assert cut.read_bytes() == before
+        assert sorted(p.name for p in cut.parent.iterdir()) == ["w.duckdb", "w.duckdb.lock"]
