@@ -196,6 +196,8 @@ def test_var_values_with_quotes_are_data_not_sql(project, value):
         "[vars]\n1 = {",
         "retries = 100",
         "timeout = 'forever'",
+        "timeout = '0s'",
+        "retry_delay = '9999999999d'",
         "[sources.'raw.x']\nloaded_at = 'a b'\npath='x.csv'",
     ],
 )
