@@ -24,7 +24,7 @@ from . import project as project_mod
 from . import sql as sql_mod
 from .dag import DAG
 from .errors import UsageError
-from .executor import Outcome, Policy, Reporter, execute, utcnow
+from .executor import Outcome, Policy, Reporter, execute, refuse_changed_types, utcnow
 from .lock import WriteLock, is_alive
 from .partitions import parse_point, window_for_key
 from .planner import Plan, Request, validate
@@ -104,8 +104,11 @@ def read_snapshot(ws: Workspace) -> Snapshot:
         con.close()
 
 
-def plan(ws: Workspace, selection: Selection, at: datetime | None = None) -> Plan:
-    """What `run`/`backfill` would do, reading the warehouse but writing nothing."""
+def plan(
+    ws: Workspace, selection: Selection, at: datetime | None = None, *, check_types: bool = True
+) -> Plan:
+    """What `run`/`backfill` would do, reading the warehouse but writing nothing; like `run`,
+    refuses a plan that would write a changed column type into a table (`check_types`)."""
     import duckdb
 
     request = request_for(ws, selection, at)
@@ -117,7 +120,17 @@ def plan(ws: Workspace, selection: Selection, at: datetime | None = None) -> Pla
     try:
         with warehouse.reading(ws.warehouse):
             snapshot = state.snapshot(con) if ws.warehouse.exists() else EMPTY
-        return gated_plan(ws, con, snapshot, request)[0]
+        the_plan = gated_plan(ws, con, snapshot, request)[0]
+        if check_types:
+            refuse_changed_types(
+                the_plan,
+                ws.dag,
+                con,
+                snapshot,
+                request.vars,
+                ws.project.settings.default_schema,
+            )
+        return the_plan
     finally:
         con.close()
 
@@ -280,6 +293,18 @@ def run(
         denial = access.check_protected(ws.project.ops.access, who(), protected)
         if denial:
             _deny(con, command, denial)
+        if job is None:
+            # refused before the run starts (exit 2, nothing written); a scheduled job leaves
+            # it to the task's own guard: the task fails and its owner is alerted, and one
+            # model cannot stop the scheduler
+            refuse_changed_types(
+                the_plan,
+                ws.dag,
+                con,
+                snapshot,
+                request.vars,
+                ws.project.settings.default_schema,
+            )
         run_id = state.start_run(
             con,
             command=command,

@@ -28,6 +28,7 @@ from . import checks, materialize, sql, state
 from .dag import DAG
 from .errors import (
     OrchestratorError,
+    ProjectError,
     SchemaChangeError,
     TaskError,
     WindowError,
@@ -292,6 +293,59 @@ def execute(
         give_up(left, "cancelled", "the run was cancelled before this task started")
     _cleanup_shadows(plan, dag, con, outcomes)
     return outcomes
+
+
+def refuse_changed_types(
+    plan: Plan,
+    dag: DAG,
+    con,
+    snapshot: Snapshot,
+    variables: Mapping[str, str],
+    default_schema: str = "main",
+) -> None:
+    """Before anything is written: raise ProjectError (exit 2) when a task would write into an
+    incremental table in place and its query now returns a column of another type than the
+    table holds (older partitions hold the old type; only a full refresh can change it).
+
+    Only models the plan writes in place are looked at, one DESCRIBE each (it binds the query
+    and reads no data). A query that cannot be described yet (it reads a table this run
+    creates, a file not there yet) is left to the guard in the task itself."""
+    import duckdb
+
+    first: dict[str, Task] = {}
+    for task in plan.tasks:
+        model = dag.models[task.model]
+        if (
+            task.action is Action.BUILD
+            and model.partitioned
+            and snapshot.relations.get(model.name) == "table"
+        ):
+            first.setdefault(model.name, task)
+    if not first:
+        return
+    cur = con.cursor()
+    try:
+        for name, task in first.items():
+            model = dag.models[name]
+            rendered = sql.render(
+                model.template,
+                model.window_literals(task.window),
+                used_vars(model, variables),
+                path=model.relpath,
+            )
+            try:
+                cur.execute(materialize.search_path(model.schema, default_schema))
+                described = cur.execute(materialize.describe_query(rendered)).fetchall()
+                query, params = materialize.describe_relation(model.schema, model.table)
+                old = cur.execute(query, params).fetchall()
+            except duckdb.Error:
+                continue
+            new = [(r[0], r[1]) for r in described]
+            _, refusal = materialize.evolve(model, model.relation, new, old)
+            if refusal:
+                raise ProjectError(f"{refusal} (nothing was written)", model.relpath)
+    finally:
+        cur.close()
 
 
 def _start(task: Task) -> datetime | None:
