@@ -9,6 +9,7 @@ import sys
 import time
 from datetime import datetime
 
+import pytest
 from conftest import DAILY_SOURCE, ProjectDir
 
 from orchestrator import api
@@ -58,6 +59,41 @@ def test_transient_fault_is_retried_with_backoff_and_every_attempt_recorded(proj
     rows = project.query("select attempt, status from orchestrator.task_runs order by attempt")
     assert rows == [(1, "retried"), (2, "retried"), (3, "success")]
     assert project.query("select x from s.m") == [(1,)]
+
+
+class CompletesFileOnRetry(Reporter):
+    """A Parquet file half-written when the task first reads it, whole by the next attempt."""
+
+    def __init__(self, path, data: bytes):
+        self.path, self.data, self.seen = path, data, []
+
+    def retrying(self, task, attempt, error, delay):
+        self.seen.append((attempt, error))
+        self.path.write_bytes(self.data)
+
+
+@pytest.mark.parametrize("kept", [4, 0.5], ids=["too-small", "half"])
+def test_half_written_parquet_file_is_transient(project, kept):
+    import duckdb
+
+    whole = project.root / "whole.parquet"
+    con = duckdb.connect()
+    con.execute(f"copy (select range as x from range(1000)) to '{whole}'")
+    con.close()
+    data = whole.read_bytes()
+    path = project.root / "landing.parquet"
+    path.write_bytes(data[: kept if isinstance(kept, int) else int(len(data) * kept)])
+    project.model("s.m", f"-- retries: 2\n-- retry_delay: 1s\nselect * from read_parquet('{path}')")
+    reporter = CompletesFileOnRetry(path, data)
+    result = run(project, reporter)
+    assert result.exit_code == 0, result.outcomes[0].error
+    assert [a for a, _ in reporter.seen] == [1]
+    message = reporter.seen[0][1]
+    assert "InvalidInputException" in message and "transient" in message
+    assert ("too small" if kept == 4 else "No magic bytes") in message
+    rows = project.query("select attempt, status from orchestrator.task_runs order by attempt")
+    assert rows == [(1, "retried"), (2, "success")]
+    assert project.scalar("select count(*) from s.m") == 1000
 
 
 def test_retries_are_bounded(project):
