@@ -23,7 +23,7 @@ from . import dag as dag_mod
 from . import project as project_mod
 from . import sql as sql_mod
 from .dag import DAG
-from .errors import UsageError
+from .errors import OrchestratorError, UsageError
 from .executor import Outcome, Policy, Reporter, execute, refuse_changed_types, utcnow
 from .lock import WriteLock, is_alive
 from .partitions import parse_point, window_for_key
@@ -199,19 +199,27 @@ def writing(ws: Workspace, command: str, wait: float | None = None):
         lock.release()
 
 
+class RunStopped(OrchestratorError):
+    """A second SIGINT/SIGTERM stopped a run at once; it is recorded cancelled all the same."""
+
+    exit_code = 130
+
+
 @contextmanager
 def cancellable(cancel: threading.Event):
-    """SIGINT and SIGTERM set `cancel` (the executor then interrupts running tasks and rolls
-    them back); a second signal acts as usual. Only the main thread can install handlers."""
+    """SIGINT and SIGTERM set `cancel`: the executor interrupts the running tasks and rolls them
+    back, and the run is recorded cancelled. A signal when `cancel` is already set stops at
+    once, as KeyboardInterrupt in the main thread (SIGTERM too, so that the run can still be
+    recorded cancelled on the way out). Only the main thread can install handlers."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = {}
 
     def handler(signum, frame):
+        if cancel.is_set():
+            raise KeyboardInterrupt
         cancel.set()
-        for sig, old in previous.items():  # a second signal stops at once
-            signal.signal(sig, old)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         previous[sig] = signal.signal(sig, handler)
@@ -280,7 +288,9 @@ def run(
     validate(ws.dag, request)
     clock = time.monotonic()
     cancel = cancel or threading.Event()
-    with writing(ws, command, wait) as (con, lock, abandoned):
+    # the handlers cover the whole writing block: a signal at any moment after the run row
+    # exists (during alerts or the final state writes too) ends with the run recorded cancelled
+    with writing(ws, command, wait) as (con, lock, abandoned), cancellable(cancel):
         with warehouse.reading(ws.warehouse):
             snapshot = state.snapshot(con)
             if retry_of is not None:
@@ -316,49 +326,59 @@ def run(
             started=utcnow(),
             tool_version=__version__,
         )
-        state.record_plan(con, run_id, the_plan)
-        state.insert_freshness(con, [s.row(run_id) for s in sources])
-        progress = _Progress(reporter, lock)
-        progress.started(the_plan, run_id)
         try:
+            state.record_plan(con, run_id, the_plan)
+            state.insert_freshness(con, [s.row(run_id) for s in sources])
+            progress = _Progress(reporter, lock)
+            progress.started(the_plan, run_id)
             _sync_catalog(ws, con)
             workers = threads or ws.project.settings.threads or os.cpu_count() or 1
-            with cancellable(cancel):
-                outcomes = execute(
-                    the_plan,
-                    ws.dag,
-                    con,
-                    snapshot,
-                    run_id=run_id,
-                    variables=request.vars,
-                    threads=workers,
-                    reporter=progress,
-                    default_schema=ws.project.settings.default_schema,
-                    session=lambda task: freshness.session_statements(ws.project, ws.dag, task),
-                    policy=policy_for(ws),
-                    cancel=cancel,
-                )
+            outcomes = execute(
+                the_plan,
+                ws.dag,
+                con,
+                snapshot,
+                run_id=run_id,
+                variables=request.vars,
+                threads=workers,
+                reporter=progress,
+                default_schema=ws.project.settings.default_schema,
+                session=lambda task: freshness.session_statements(ws.project, ws.dag, task),
+                policy=policy_for(ws),
+                cancel=cancel,
+            )
+            result = RunResult(
+                run_id,
+                the_plan,
+                tuple(outcomes),
+                time.monotonic() - clock,
+                tuple(abandoned),
+                tuple(sources),
+                cancel.is_set(),
+                lock.previous if lock.previous and not is_alive(lock.previous) else None,
+            )
+            sent = raise_alerts(ws, con, result, job)
         except BaseException as exc:
+            stopped = isinstance(exc, KeyboardInterrupt)  # a second signal: still a cancel
+            _roll_back(con)  # whatever it cut short must not commit with the run's record
             state.finish_run(
                 con,
                 run_id,
-                status="failed",
+                status="cancelled" if stopped else "failed",
                 finished=utcnow(),
                 counts={},
-                error=f"{type(exc).__name__}: {exc}",
+                error="stopped at once by a second signal"
+                if stopped
+                else f"{type(exc).__name__}: {exc}",
             )
+            if stopped:
+                raise RunStopped(
+                    f"run {run_id} stopped at once by a second signal and recorded cancelled; "
+                    f"`orchestrator retry --run {run_id}` reruns what it did not finish"
+                ) from None
             raise
-        result = RunResult(
-            run_id,
-            the_plan,
-            tuple(outcomes),
-            time.monotonic() - clock,
-            tuple(abandoned),
-            tuple(sources),
-            cancel.is_set(),
-            lock.previous if lock.previous and not is_alive(lock.previous) else None,
-        )
-        sent = raise_alerts(ws, con, result, job)
+        # a signal that came after the tasks (during alerts) still cancels the run
+        result = replace(result, cancelled=cancel.is_set())
         state.finish_run(
             con,
             run_id,
@@ -374,6 +394,15 @@ def run(
             },
         )
         return replace(result, alerts=tuple(sent))
+
+
+def _roll_back(con) -> None:
+    import duckdb
+
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:  # no transaction was open
+        pass
 
 
 class NothingToRetry(UsageError):

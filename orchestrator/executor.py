@@ -251,43 +251,50 @@ def execute(
 
     interrupted = False
     with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="task") as pool:
-        while ready or running:
-            if run.cancel.is_set() and not interrupted:
-                interrupted = True
-                run.interrupt_all()
-            if not run.cancel.is_set():
-                for tid in list(ready):
-                    if len(running) >= threads:
-                        break
-                    task = by_id[tid]
-                    if task.model in busy:
-                        continue
-                    ready.remove(tid)
-                    busy.add(task.model)
-                    running[pool.submit(work, task)] = task
-            if not running:
-                break
-            # a short timeout: the loop must notice a cancel even while every task is busy
-            done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in done:
-                task = running.pop(future)
-                busy.discard(task.model)
-                outcome = future.result()
-                outcomes.append(outcome)
-                run.reporter.finished_task(outcome)
-                waiting_on.pop(task.id, None)
-                if outcome.status == "success":
-                    for nxt in dependents[task.id]:
-                        if nxt in waiting_on:
-                            waiting_on[nxt].discard(task.id)
-                            if not waiting_on[nxt]:
-                                ready.append(nxt)
-                    ready.sort()
-                elif outcome.status != "cancelled":
-                    what = {"check_failed": "failed a check", "timed_out": "timed out"}.get(
-                        outcome.status, "failed"
-                    )
-                    skip_downstream(task, f"upstream {task.model}[{task.key}] {what}")
+        try:
+            while ready or running:
+                if run.cancel.is_set() and not interrupted:
+                    interrupted = True
+                    run.interrupt_all()
+                if not run.cancel.is_set():
+                    for tid in list(ready):
+                        if len(running) >= threads:
+                            break
+                        task = by_id[tid]
+                        if task.model in busy:
+                            continue
+                        ready.remove(tid)
+                        busy.add(task.model)
+                        running[pool.submit(work, task)] = task
+                if not running:
+                    break
+                # a short timeout: the loop must notice a cancel even while every task is busy
+                done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = running.pop(future)
+                    busy.discard(task.model)
+                    outcome = future.result()
+                    outcomes.append(outcome)
+                    run.reporter.finished_task(outcome)
+                    waiting_on.pop(task.id, None)
+                    if outcome.status == "success":
+                        for nxt in dependents[task.id]:
+                            if nxt in waiting_on:
+                                waiting_on[nxt].discard(task.id)
+                                if not waiting_on[nxt]:
+                                    ready.append(nxt)
+                        ready.sort()
+                    elif outcome.status != "cancelled":
+                        what = {"check_failed": "failed a check", "timed_out": "timed out"}.get(
+                            outcome.status, "failed"
+                        )
+                        skip_downstream(task, f"upstream {task.model}[{task.key}] {what}")
+        except BaseException:
+            # stopped at once (a second signal): interrupt what runs, so that leaving this
+            # block waits only for those tasks to roll back
+            run.cancel.set()
+            run.interrupt_all()
+            raise
     if run.cancel.is_set():
         left = [by_id[tid] for tid in waiting_on]
         give_up(left, "cancelled", "the run was cancelled before this task started")

@@ -158,14 +158,15 @@ def cli_process(project: ProjectDir, *args: str) -> subprocess.Popen:
     )
 
 
-def test_sigterm_cancels_gracefully(project):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_cancels_gracefully(project, sig):
     project.model("s.slow", SLOW.format(timeout="1h", value=1, size=1000))
     assert run(project).exit_code == 0
     before = project.query("select * from s.slow order by all")
     project.model("s.slow", SLOW.format(timeout="1h", value=2, size=5_000_000_000))
     proc = cli_process(project, "run", "--threads", "1")
     time.sleep(2.5)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, out + err
     assert "cancelled" in out
@@ -183,6 +184,67 @@ def test_sigterm_cancels_gracefully(project):
     out = project.cli("retry")
     assert out.returncode == 0, out.stderr
     assert project.query("select distinct v from s.slow") == [(2,)]
+
+
+def slow_alert_sink(project, seconds: float) -> None:
+    """A failing model whose owner's alert command announces itself, then takes `seconds`:
+    a signal can be sent while the run delivers alerts, after every task has finished."""
+    import json
+    import shlex
+
+    script = (
+        "import pathlib, sys, time; sys.stdin.read(); "
+        f"pathlib.Path('delivering').touch(); time.sleep({seconds})"
+    )
+    command = f"{shlex.quote(sys.executable)} -c {shlex.quote(script)}"
+    project.write("orchestrator.toml", f"[owners.ops]\ncommand = {json.dumps(command)}\n")
+    project.model("s.ok", "select 1 as x")
+    project.model("s.broken", "-- owner: ops\nselect x from raw.nowhere")
+
+
+def wait_for(path, proc, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "never got there"
+        time.sleep(0.05)
+
+
+def test_signal_after_the_tasks_still_records_the_run_cancelled(project):
+    slow_alert_sink(project, seconds=2)
+    proc = cli_process(project, "run")
+    wait_for(project.root / "delivering", proc)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in err
+    assert project.query("select status from orchestrator.runs") == [("cancelled",)]
+    # the tasks had finished: they stay as they ended, and the alert went out
+    assert project.query("select model, status from orchestrator.task_runs order by model") == [
+        ("s.broken", "failed"),
+        ("s.ok", "success"),
+    ]
+    assert project.query("select delivered from orchestrator.alerts") == [(True,)]
+
+
+def test_second_signal_stops_at_once_and_the_run_is_recorded_cancelled(project):
+    slow_alert_sink(project, seconds=4)
+    proc = cli_process(project, "run")
+    wait_for(project.root / "delivering", proc)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    t0 = time.monotonic()
+    out, err = proc.communicate(timeout=60)
+    assert time.monotonic() - t0 < 3  # did not wait for the alert command to finish
+    assert proc.returncode == 130, out + err
+    last = err.strip().splitlines()[-1]  # after the progress lines
+    assert last.startswith("error: run 1 stopped at once by a second signal"), err
+    assert "orchestrator retry --run 1" in last
+    assert project.query("select status, error from orchestrator.runs") == [
+        ("cancelled", "stopped at once by a second signal")
+    ]
+    assert project.query("select x from s.ok") == [(1,)]
 
 
 def test_retry_reruns_only_what_did_not_succeed(project):
