@@ -156,7 +156,7 @@ class RunResult:
     plan: Plan
     outcomes: tuple[Outcome, ...]
     seconds: float
-    abandoned: tuple[int, ...] = ()
+    abandoned: tuple[tuple[int, str], ...] = ()  # (run id, command) of runs found cut off
     sources: tuple[freshness.SourceStatus, ...] = ()
     cancelled: bool = False
     took_over: dict | None = None  # what a dead writer left in the lock file
@@ -184,7 +184,8 @@ class RunResult:
 def writing(ws: Workspace, command: str, wait: float | None = None):
     """The one-writer protocol around every writing command: take the lock file (or say who
     holds it), open the warehouse, create or migrate the state schema, and mark runs that a
-    dead process left `running` as abandoned. Yields (connection, lock, abandoned run ids)."""
+    dead process left `running` as abandoned. Yields (connection, lock, abandoned runs as
+    (run id, command))."""
     lock = WriteLock(ws.warehouse).acquire(command, who(), wait)
     try:
         con = warehouse.connect(ws.warehouse)

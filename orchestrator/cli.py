@@ -213,9 +213,18 @@ def _notes(result) -> None:
             err=True,
         )
     if result.abandoned:
+        from .state import BUILD_COMMANDS
+
+        # `run` rebuilds only what is missing or stale: partitions a killed backfill or retry
+        # did not get to are built (with older data) and fresh, so only `retry` redoes them
+        redo = "".join(
+            f"; `orchestrator retry --run {run_id}` reruns what run {run_id} left undone"
+            for run_id, command in result.abandoned
+            if command in BUILD_COMMANDS
+        )
         click.echo(
-            f"note: marked earlier run(s) {', '.join(map(str, result.abandoned))} "
-            "abandoned (their process is gone)",
+            f"note: marked earlier run(s) {', '.join(str(r) for r, _ in result.abandoned)} "
+            f"abandoned (their process is gone){redo}",
             err=True,
         )
     for event in result.alerts:
