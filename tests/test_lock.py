@@ -68,6 +68,19 @@ def test_wait_gives_up_after_its_seconds(project):
     assert project.cli("run").returncode == 0
 
 
+def test_bare_wait_after_the_selectors_waits_as_long_as_it_takes(project):
+    import threading
+
+    project.model("s.t", "select 1 as x")
+    lock = WriteLock(project.warehouse).acquire("run", "someone-else")
+    threading.Timer(1.5, lock.release).start()
+    t0 = time.monotonic()
+    out = project.cli("run", "s.t", "--wait")
+    assert out.returncode == 0, out.stderr
+    assert time.monotonic() - t0 >= 1.5
+    assert project.cli("run", "--wait", "5", "s.t").returncode == 0  # SECONDS, then selectors
+
+
 def test_lock_of_a_dead_process_is_taken_over(project):
     project.model("s.t", "select 1 as x")
     dead = subprocess.run(
