@@ -105,6 +105,135 @@ def test_retries_are_bounded(project):
     assert result.outcomes[0].attempts == 3
 
 
+def test_project_defaults_apply_and_the_backoff_is_capped(project):
+    path = project.root / "late.csv"
+    project.write("orchestrator.toml", 'retries = 3\nretry_delay = "1s"\nretry_max_delay = "1s"\n')
+    project.model("s.m", f"select * from read_csv('{path}')")  # no header: project defaults
+    reporter = CreatesFileOnRetry(path, after=3)
+    assert run(project, reporter).exit_code == 0
+    assert [a for a, _, _ in reporter.seen] == [1, 2, 3]
+    # doubling would wait 1s, 2s, 4s: every wait is capped at 1s (half of it random)
+    assert all(0.5 <= delay <= 1.0 for _, _, delay in reporter.seen), reporter.seen
+    assert project.query("select status from orchestrator.task_runs order by attempt") == [
+        ("retried",),
+        ("retried",),
+        ("retried",),
+        ("success",),
+    ]
+
+
+def test_backoff_doubles_until_the_cap():
+    from datetime import timedelta
+
+    from orchestrator.executor import Policy
+
+    policy = Policy(retry_delay=timedelta(seconds=10), retry_max_delay=timedelta(seconds=25))
+    for attempt, full in ((1, 10), (2, 20), (3, 25), (12, 25)):
+        delays = [policy.delay(attempt) for _ in range(200)]
+        assert all(full / 2 <= d <= full for d in delays)
+        assert max(delays) - min(delays) > full / 10  # jittered
+
+
+def test_project_retries_bound_attempts_and_a_model_header_overrides_them(project):
+    project.write("orchestrator.toml", 'retries = 1\nretry_delay = "1s"\n')
+    project.model("s.default", f"select * from read_csv('{project.root / 'never.csv'}')")
+    project.model("s.own", f"-- retries: 0\nselect * from read_csv('{project.root / 'never.csv'}')")
+    assert run(project).exit_code == 1
+    assert project.query(
+        "select model, list(status order by attempt) from orchestrator.task_runs "
+        "group by model order by model"
+    ) == [("s.default", ["retried", "failed"]), ("s.own", ["failed"])]
+
+
+def test_project_timeout_applies_unless_a_model_header_overrides_it(project):
+    project.write("orchestrator.toml", 'timeout = "1s"\n')
+    query = "select count(*) as n from range({}) r where hash(r.range) % 1000003 = 7"
+    project.model("s.slow", query.format(3_000_000_000))
+    project.model("s.longer", "-- timeout: 1h\n" + query.format(400_000_000))  # a second or so
+    result = run(project)
+    assert result.exit_code == 1
+    outcomes = {o.model: o for o in result.outcomes}
+    assert outcomes["s.slow"].status == "timed_out"
+    assert "ran longer than its timeout (1s)" in outcomes["s.slow"].error
+    assert outcomes["s.slow"].seconds < 20
+    assert outcomes["s.longer"].status == "success"
+
+
+class ReleasesConflictOnRetry(Reporter):
+    """Another transaction holds the partition's rows; it rolls back while the task backs off."""
+
+    def __init__(self, con):
+        self.con, self.seen = con, []
+
+    def retrying(self, task, attempt, error, delay):
+        self.seen.append((attempt, error))
+        self.con.execute("ROLLBACK")
+
+
+def test_transaction_conflict_is_retried(project):
+    import duckdb
+
+    project.seed(DAILY_SOURCE)
+    project.model(
+        "s.fact",
+        "-- kind: incremental\n-- partition_by: event_date\n-- start: 2024-01-01\n"
+        "-- retry_delay: 1s\nselect * from raw.events "
+        "where event_date >= {{ start }} and event_date < {{ end }}",
+    )
+    assert run(project).exit_code == 0
+    before = project.query("select * from s.fact order by all")
+    # a second connection of this process (the same database) deletes the rows of 01-03 in
+    # a transaction it keeps open: the task's own DELETE of that partition conflicts
+    other = duckdb.connect(str(project.warehouse))
+    try:
+        other.execute("BEGIN")
+        other.execute("DELETE FROM s.fact WHERE event_date = DATE '2024-01-03'")
+        reporter = ReleasesConflictOnRetry(other)
+        result = run(project, reporter, backfill=(datetime(2024, 1, 3), datetime(2024, 1, 4)))
+    finally:
+        other.close()
+    assert result.exit_code == 0, result.outcomes
+    assert len(reporter.seen) == 1 and "TransactionException" in reporter.seen[0][1]
+    assert "transient" in reporter.seen[0][1]
+    assert project.query(
+        "select attempt, status from orchestrator.task_runs where run_id = 2 order by attempt"
+    ) == [(1, "retried"), (2, "success")]
+    assert project.query("select * from s.fact order by all") == before
+
+
+KNOB = """
+-- kind: incremental
+-- partition_by: d
+-- start: 2024-01-01
+-- end: 2024-01-05
+-- timeout: 1s
+select d, (select count(*) from range((select n from raw.knob)) r
+           where hash(r.range + 3) % 1000003 = 7) as hits
+from (select date '2024-01-01' + range::int as d from range(4))
+where d >= {{ start }} and d < {{ end }}
+"""
+
+
+def test_timeout_of_an_in_place_overwrite_leaves_the_partition_as_it_was(project):
+    project.seed("create schema raw; create table raw.knob as select 10::bigint as n")
+    project.model("s.part", KNOB)
+    assert run(project).exit_code == 0
+    before = project.query("select * from s.part order by all")
+    built = "select partition_key, built_run, rows from orchestrator.partitions order by 1"
+    state_before = project.query(built)
+    project.seed("update raw.knob set n = 3000000000")  # the same model, now slow
+    result = run(project, backfill=(datetime(2024, 1, 2), datetime(2024, 1, 3)))
+    [outcome] = result.outcomes
+    assert (outcome.task.action, outcome.status) == ("build", "timed_out")  # in place
+    assert result.exit_code == 1 and outcome.seconds < 20
+    # the DELETE of the partition ran inside the rolled-back transaction: its rows are back
+    assert project.query("select * from s.part order by all") == before
+    assert project.query(built) == state_before
+    assert project.query(
+        "select status from orchestrator.partitions where partition_key = '2024-01-02'"
+    ) == [("timed_out",)]
+
+
 def test_permanent_fault_fails_at_once(project):
     project.model("s.m", "-- retries: 5\nselect no_such_column from (select 1 as a)")
     result = run(project)
