@@ -316,6 +316,8 @@ def run(
                 request.vars,
                 ws.project.settings.default_schema,
             )
+        if cancel.is_set():  # a signal while planning: nothing has started, nothing to record
+            raise RunStopped("cancelled before the run started; nothing was written")
         run_id = state.start_run(
             con,
             command=command,

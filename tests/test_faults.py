@@ -315,6 +315,20 @@ def test_signal_cancels_gracefully(project, sig):
     assert project.query("select distinct v from s.slow") == [(2,)]
 
 
+def test_cancel_before_the_run_starts_records_nothing(project):
+    import threading
+
+    project.model("s.t", "select 1 as x")
+    project.cli("run", check=True)
+    before = project.files()
+    cancel = threading.Event()
+    cancel.set()  # as a signal during planning does
+    ws = api.open_workspace(project.root)
+    with pytest.raises(api.RunStopped, match="before the run started; nothing was written"):
+        api.run(ws, api.Selection(), command="test", cancel=cancel)
+    assert project.files() == before
+
+
 def slow_alert_sink(project, seconds: float) -> None:
     """A failing model whose owner's alert command announces itself, then takes `seconds`:
     a signal can be sent while the run delivers alerts, after every task has finished."""
