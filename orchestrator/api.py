@@ -129,6 +129,7 @@ def plan(
                 snapshot,
                 request.vars,
                 ws.project.settings.default_schema,
+                session=lambda task: freshness.session_statements(ws.project, ws.dag, task),
             )
         return the_plan
     finally:
@@ -201,7 +202,8 @@ def writing(ws: Workspace, command: str, wait: float | None = None):
 
 
 class RunStopped(OrchestratorError):
-    """A second SIGINT/SIGTERM stopped a run at once; it is recorded cancelled all the same."""
+    """A signal stopped a run: while it planned (nothing recorded), or at once, by a second
+    signal (the run is recorded cancelled all the same)."""
 
     exit_code = 130
 
@@ -315,6 +317,7 @@ def run(
                 snapshot,
                 request.vars,
                 ws.project.settings.default_schema,
+                session=lambda task: freshness.session_statements(ws.project, ws.dag, task),
             )
         if cancel.is_set():  # a signal while planning: nothing has started, nothing to record
             raise RunStopped("cancelled before the run started; nothing was written")

@@ -290,8 +290,8 @@ def execute(
                         )
                         skip_downstream(task, f"upstream {task.model}[{task.key}] {what}")
         except BaseException:
-            # stopped at once (a second signal): interrupt what runs, so that leaving this
-            # block waits only for those tasks to roll back
+            # stopped at once (a second signal, or an error of this loop itself): interrupt
+            # what runs, so that leaving this block waits only for those tasks to roll back
             run.cancel.set()
             run.interrupt_all()
             raise
@@ -309,14 +309,16 @@ def refuse_changed_types(
     snapshot: Snapshot,
     variables: Mapping[str, str],
     default_schema: str = "main",
+    session: Callable[[Task], list[str]] | None = None,
 ) -> None:
     """Before anything is written: raise ProjectError (exit 2) when a task would write into an
     incremental table in place and its query now returns a column of another type than the
     table holds (older partitions hold the old type; only a full refresh can change it).
 
     Only models the plan writes in place are looked at, one DESCRIBE each (it binds the query
-    and reads no data). A query that cannot be described yet (it reads a table this run
-    creates, a file not there yet) is left to the guard in the task itself."""
+    and reads no data; `session(task)` as in `execute`, so that a source read by partition
+    lists only the task's files). A query that cannot be described yet (it reads a table this
+    run creates, a file not there yet) is left to the guard in the task itself."""
     import duckdb
 
     first: dict[str, Task] = {}
@@ -342,6 +344,8 @@ def refuse_changed_types(
             )
             try:
                 cur.execute(materialize.search_path(model.schema, default_schema))
+                for statement in session(task) if session else ():
+                    cur.execute(statement)
                 described = cur.execute(materialize.describe_query(rendered)).fetchall()
                 query, params = materialize.describe_relation(model.schema, model.table)
                 old = cur.execute(query, params).fetchall()
