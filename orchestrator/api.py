@@ -23,8 +23,8 @@ from . import dag as dag_mod
 from . import project as project_mod
 from . import sql as sql_mod
 from .dag import DAG
-from .errors import UsageError
-from .executor import Outcome, Policy, Reporter, execute, utcnow
+from .errors import OrchestratorError, UsageError
+from .executor import Outcome, Policy, Reporter, execute, refuse_changed_types, utcnow
 from .lock import WriteLock, is_alive
 from .partitions import parse_point, window_for_key
 from .planner import Plan, Request, validate
@@ -100,13 +100,17 @@ def read_snapshot(ws: Workspace) -> Snapshot:
         return EMPTY
     con = warehouse.connect(ws.warehouse, read_only=True)
     try:
-        return state.snapshot(con)
+        with warehouse.reading(ws.warehouse):
+            return state.snapshot(con)
     finally:
         con.close()
 
 
-def plan(ws: Workspace, selection: Selection, at: datetime | None = None) -> Plan:
-    """What `run`/`backfill` would do, reading the warehouse but writing nothing."""
+def plan(
+    ws: Workspace, selection: Selection, at: datetime | None = None, *, check_types: bool = True
+) -> Plan:
+    """What `run`/`backfill` would do, reading the warehouse but writing nothing; like `run`,
+    refuses a plan that would write a changed column type into a table (`check_types`)."""
     request = request_for(ws, selection, at)
     validate(ws.dag, request)
     if ws.warehouse.exists():
@@ -114,8 +118,20 @@ def plan(ws: Workspace, selection: Selection, at: datetime | None = None) -> Pla
     else:
         con = warehouse.memory()  # sources still get evaluated: files, or "no table yet"
     try:
-        snapshot = state.snapshot(con) if ws.warehouse.exists() else EMPTY
-        return gated_plan(ws, con, snapshot, request)[0]
+        with warehouse.reading(ws.warehouse):
+            snapshot = state.snapshot(con) if ws.warehouse.exists() else EMPTY
+        the_plan = gated_plan(ws, con, snapshot, request)[0]
+        if check_types:
+            refuse_changed_types(
+                the_plan,
+                ws.dag,
+                con,
+                snapshot,
+                request.vars,
+                ws.project.settings.default_schema,
+                session=lambda task: freshness.session_statements(ws.project, ws.dag, task),
+            )
+        return the_plan
     finally:
         con.close()
 
@@ -145,7 +161,7 @@ class RunResult:
     plan: Plan
     outcomes: tuple[Outcome, ...]
     seconds: float
-    abandoned: tuple[int, ...] = ()
+    abandoned: tuple[tuple[int, str], ...] = ()  # (run id, command) of runs found cut off
     sources: tuple[freshness.SourceStatus, ...] = ()
     cancelled: bool = False
     took_over: dict | None = None  # what a dead writer left in the lock file
@@ -173,13 +189,15 @@ class RunResult:
 def writing(ws: Workspace, command: str, wait: float | None = None):
     """The one-writer protocol around every writing command: take the lock file (or say who
     holds it), open the warehouse, create or migrate the state schema, and mark runs that a
-    dead process left `running` as abandoned. Yields (connection, lock, abandoned run ids)."""
+    dead process left `running` as abandoned. Yields (connection, lock, abandoned runs as
+    (run id, command))."""
     lock = WriteLock(ws.warehouse).acquire(command, who(), wait)
     try:
         con = warehouse.connect(ws.warehouse)
         try:
-            state.ensure(con)
-            abandoned = state.abandon_running(con, utcnow())
+            with warehouse.reading(ws.warehouse):
+                state.ensure(con)
+                abandoned = state.abandon_running(con, utcnow())
             yield con, lock, abandoned
         finally:
             con.close()
@@ -187,19 +205,28 @@ def writing(ws: Workspace, command: str, wait: float | None = None):
         lock.release()
 
 
+class RunStopped(OrchestratorError):
+    """A signal stopped a run: while it planned (nothing recorded), or at once, by a second
+    signal (the run is recorded cancelled all the same)."""
+
+    exit_code = 130
+
+
 @contextmanager
 def cancellable(cancel: threading.Event):
-    """SIGINT and SIGTERM set `cancel` (the executor then interrupts running tasks and rolls
-    them back); a second signal acts as usual. Only the main thread can install handlers."""
+    """SIGINT and SIGTERM set `cancel`: the executor interrupts the running tasks and rolls them
+    back, and the run is recorded cancelled. A signal when `cancel` is already set stops at
+    once, as KeyboardInterrupt in the main thread (SIGTERM too, so that the run can still be
+    recorded cancelled on the way out). Only the main thread can install handlers."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = {}
 
     def handler(signum, frame):
+        if cancel.is_set():
+            raise KeyboardInterrupt
         cancel.set()
-        for sig, old in previous.items():  # a second signal stops at once
-            signal.signal(sig, old)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         previous[sig] = signal.signal(sig, handler)
@@ -268,13 +295,16 @@ def run(
     validate(ws.dag, request)
     clock = time.monotonic()
     cancel = cancel or threading.Event()
-    with writing(ws, command, wait) as (con, lock, abandoned):
-        snapshot = state.snapshot(con)
-        if retry_of is not None:
-            target = retry_of or state.last_run_id(con)
-            if target is None:
-                raise UsageError("no run to retry yet")
-            request = _retry_request(ws, con, target, request)
+    # the handlers cover the whole writing block: a signal at any moment after the run row
+    # exists (during alerts or the final state writes too) ends with the run recorded cancelled
+    with writing(ws, command, wait) as (con, lock, abandoned), cancellable(cancel):
+        with warehouse.reading(ws.warehouse):
+            snapshot = state.snapshot(con)
+            if retry_of is not None:
+                target = retry_of or state.last_run_id(con)
+                if target is None:
+                    raise UsageError("no run to retry yet")
+                request = _retry_request(ws, con, target, request)
         the_plan, sources = gated_plan(ws, con, snapshot, request)
         protected = sorted({t.model for t in the_plan.tasks if ws.dag.models[t.model].protected})
         denial = access.check_protected(ws.project.ops.access, who(), protected)
@@ -283,6 +313,21 @@ def run(
         unreadable = _sync_source_views(ws, con)
         if unreadable:  # rare: the sources' checks passed, yet their views cannot be made
             the_plan, sources = gated_plan(ws, con, snapshot, request, unreadable)
+        if job is None:
+            # refused before the run starts (exit 2, nothing written); a scheduled job leaves
+            # it to the task's own guard: the task fails and its owner is alerted, and one
+            # model cannot stop the scheduler
+            refuse_changed_types(
+                the_plan,
+                ws.dag,
+                con,
+                snapshot,
+                request.vars,
+                ws.project.settings.default_schema,
+                session=lambda task: freshness.session_statements(ws.project, ws.dag, task),
+            )
+        if cancel.is_set():  # a signal while planning: nothing has started, nothing to record
+            raise RunStopped("cancelled before the run started; nothing was written")
         run_id = state.start_run(
             con,
             command=command,
@@ -294,49 +339,59 @@ def run(
             started=utcnow(),
             tool_version=__version__,
         )
-        state.record_plan(con, run_id, the_plan)
-        state.insert_freshness(con, [s.row(run_id) for s in sources])
-        progress = _Progress(reporter, lock)
-        progress.started(the_plan, run_id)
         try:
+            state.record_plan(con, run_id, the_plan)
+            state.insert_freshness(con, [s.row(run_id) for s in sources])
+            progress = _Progress(reporter, lock)
+            progress.started(the_plan, run_id)
             _sync_catalog(ws, con)
             workers = threads or ws.project.settings.threads or os.cpu_count() or 1
-            with cancellable(cancel):
-                outcomes = execute(
-                    the_plan,
-                    ws.dag,
-                    con,
-                    snapshot,
-                    run_id=run_id,
-                    variables=request.vars,
-                    threads=workers,
-                    reporter=progress,
-                    default_schema=ws.project.settings.default_schema,
-                    session=lambda task: freshness.session_statements(ws.project, ws.dag, task),
-                    policy=policy_for(ws),
-                    cancel=cancel,
-                )
+            outcomes = execute(
+                the_plan,
+                ws.dag,
+                con,
+                snapshot,
+                run_id=run_id,
+                variables=request.vars,
+                threads=workers,
+                reporter=progress,
+                default_schema=ws.project.settings.default_schema,
+                session=lambda task: freshness.session_statements(ws.project, ws.dag, task),
+                policy=policy_for(ws),
+                cancel=cancel,
+            )
+            result = RunResult(
+                run_id,
+                the_plan,
+                tuple(outcomes),
+                time.monotonic() - clock,
+                tuple(abandoned),
+                tuple(sources),
+                cancel.is_set(),
+                lock.previous if lock.previous and not is_alive(lock.previous) else None,
+            )
+            sent = raise_alerts(ws, con, result, job)
         except BaseException as exc:
+            stopped = isinstance(exc, KeyboardInterrupt)  # a second signal: still a cancel
+            _roll_back(con)  # whatever it cut short must not commit with the run's record
             state.finish_run(
                 con,
                 run_id,
-                status="failed",
+                status="cancelled" if stopped else "failed",
                 finished=utcnow(),
                 counts={},
-                error=f"{type(exc).__name__}: {exc}",
+                error="stopped at once by a second signal"
+                if stopped
+                else f"{type(exc).__name__}: {exc}",
             )
+            if stopped:
+                raise RunStopped(
+                    f"run {run_id} stopped at once by a second signal and recorded cancelled; "
+                    f"`orchestrator retry --run {run_id}` reruns what it did not finish"
+                ) from None
             raise
-        result = RunResult(
-            run_id,
-            the_plan,
-            tuple(outcomes),
-            time.monotonic() - clock,
-            tuple(abandoned),
-            tuple(sources),
-            cancel.is_set(),
-            lock.previous if lock.previous and not is_alive(lock.previous) else None,
-        )
-        sent = raise_alerts(ws, con, result, job)
+        # a signal that came after the tasks (during alerts) still cancels the run
+        result = replace(result, cancelled=cancel.is_set())
         state.finish_run(
             con,
             run_id,
@@ -352,6 +407,15 @@ def run(
             },
         )
         return replace(result, alerts=tuple(sent))
+
+
+def _roll_back(con) -> None:
+    import duckdb
+
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:  # no transaction was open
+        pass
 
 
 class NothingToRetry(UsageError):
@@ -616,10 +680,11 @@ def status(
     exists = ws.warehouse.exists()
     con = warehouse.connect(ws.warehouse, read_only=True) if exists else warehouse.memory()
     try:
-        snapshot = state.snapshot(con) if exists else EMPTY
-        if exists and state.has_state(con):
-            for row in state.partition_rows(con):
-                attempts[row[0]][row[1]] = row
+        with warehouse.reading(ws.warehouse):
+            snapshot = state.snapshot(con) if exists else EMPTY
+            if exists and state.has_state(con):
+                for row in state.partition_rows(con):
+                    attempts[row[0]][row[1]] = row
         request = replace(request_for(ws, Selection()), strict_vars=False)
         pending, _ = gated_plan(ws, con, snapshot, request)
     finally:
@@ -704,9 +769,10 @@ def list_runs(path: Path, limit: int) -> tuple[list[str], list[tuple]]:
         return ["run_id"], []
     con = warehouse.connect(path, read_only=True)
     try:
-        if not state.has_state(con):
-            return ["run_id"], []
-        rows = state.runs(con, limit)
+        with warehouse.reading(path):
+            if not state.has_state(con):
+                return ["run_id"], []
+            rows = state.runs(con, limit)
     finally:
         con.close()
     columns = [
@@ -731,10 +797,11 @@ def list_runs(path: Path, limit: int) -> tuple[list[str], list[tuple]]:
 def show_run(path: Path, run_id: int) -> tuple[str, list[str], list[tuple]]:
     con = warehouse.connect(path, read_only=True)
     try:
-        row = state.run_row(con, run_id) if state.has_state(con) else None
-        if row is None:
-            raise UsageError(f"no run with id {run_id} in {path}")
-        tasks = state.run_tasks(con, run_id)
+        with warehouse.reading(path):
+            row = state.run_row(con, run_id) if state.has_state(con) else None
+            if row is None:
+                raise UsageError(f"no run with id {run_id} in {path}")
+            tasks = state.run_tasks(con, run_id)
     finally:
         con.close()
     rid, command, arguments, status_, started, finished, by, host, variables, error = row
@@ -888,7 +955,8 @@ def check_published(
     names = ws.dag.ordered(dag_mod.select(ws.dag, selectors, exclude))
     all_vars = dict(ws.project.settings.vars) | dict(variables or {})
     with writing(ws, "check " + " ".join(selectors), wait) as (con, _lock, _):
-        snapshot = state.snapshot(con)
+        with warehouse.reading(ws.warehouse):
+            snapshot = state.snapshot(con)
         run_id = state.start_run(
             con,
             command="check",

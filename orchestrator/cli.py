@@ -8,6 +8,7 @@ Exit codes: 0 success, 1 a task failed (or failed a check, timed out, or an inpu
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -107,14 +108,43 @@ _threads = click.option(
 )
 
 
+class _Seconds(click.ParamType):
+    """--wait's value: a finite number of seconds, 0 or more; a bare --wait has no limit (-1).
+
+    A bare --wait takes the next word as its value (click cannot tell `--wait staging.x` from
+    `--wait 30`), so a word that is no number gets a message saying where to put --wait."""
+
+    name = "seconds"
+    NO_LIMIT = "no-limit"  # what a bare --wait stands for
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            return value
+        if value == self.NO_LIMIT:
+            return -1.0
+        try:
+            seconds = float(value)
+        except ValueError:
+            self.fail(
+                f"{value!r} is not a number of seconds; a bare --wait (no time limit) takes the "
+                "next word as its value, so put it after the selectors or write --wait=SECONDS",
+                param,
+                ctx,
+            )
+        if not math.isfinite(seconds) or seconds < 0:
+            self.fail(f"{value!r}: SECONDS must be a finite number, 0 or more", param, ctx)
+        return seconds
+
+
 _wait = click.option(
     "--wait",
-    type=float,
+    type=_Seconds(),
     default=None,
     is_flag=False,
-    flag_value=-1.0,
+    flag_value=_Seconds.NO_LIMIT,
     metavar="[SECONDS]",
-    help="If another process is writing the warehouse, wait for it (at most SECONDS).",
+    help="If another process is writing the warehouse, wait for it (at most SECONDS; a bare "
+    "--wait, placed after the selectors, waits as long as it takes).",
 )
 
 
@@ -222,9 +252,18 @@ def _notes(result) -> None:
             err=True,
         )
     if result.abandoned:
+        from .state import BUILD_COMMANDS
+
+        # `run` rebuilds only what is missing or stale: partitions a killed backfill or retry
+        # did not get to are built (with older data) and fresh, so only `retry` redoes them
+        redo = "".join(
+            f"; `orchestrator retry --run {run_id}` reruns what run {run_id} left undone"
+            for run_id, command in result.abandoned
+            if command in BUILD_COMMANDS
+        )
         click.echo(
-            f"note: marked earlier run(s) {', '.join(map(str, result.abandoned))} "
-            "abandoned (their process is gone)",
+            f"note: marked earlier run(s) {', '.join(str(r) for r, _ in result.abandoned)} "
+            f"abandoned (their process is gone){redo}",
             err=True,
         )
     for event in result.alerts:
@@ -547,13 +586,30 @@ def init(ctx, directory):
     )
 
 
+def _negative_wait() -> str | None:
+    """The negative number given to --wait on the command line, if one was."""
+    args = sys.argv[1:]
+    for i, arg in enumerate(args):
+        value = arg.partition("=")[2] if arg.startswith("--wait=") else None
+        if arg == "--wait" and i + 1 < len(args):
+            value = args[i + 1]
+        if value is not None and re.fullmatch(r"-[0-9.]+(e-?[0-9]+)?", value):
+            return value
+    return None
+
+
 def main() -> None:
     """Entry point: click's multi-line usage errors become one line, like every other error."""
     try:
         code = cli.main(prog_name="orchestrator", standalone_mode=False)
     except click.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx else "orchestrator"
-        click.echo(f"error: {exc.format_message()} (see: {where} --help)", err=True)
+        message = exc.format_message()
+        negative = _negative_wait() if isinstance(exc, click.NoSuchOption) else None
+        if negative is not None:
+            # click reads `--wait -5` as a bare --wait followed by an option named -5
+            message = f"Invalid value for '--wait': {negative!r}: SECONDS must be 0 or more"
+        click.echo(f"error: {message} (see: {where} --help)", err=True)
         sys.exit(2)
     except click.ClickException as exc:
         click.echo(f"error: {exc.format_message()}", err=True)

@@ -76,25 +76,36 @@ def suggest(value: str, choices: Iterable[str], limit: int = 3, cutoff: float = 
     return f" (did you mean: {', '.join(close)}?)" if close else ""
 
 
-# Which errors are worth retrying. DuckDB's exception classes are named, not imported, so this
-# module stays free of the database driver; an error is transient when it or a base class has
-# one of these names. Everything else (parse, binder, catalog, constraint, conversion, a failed
-# check, the window guard) fails at once: running it again would fail the same way.
-TRANSIENT_ERRORS = frozenset(
-    {
-        "IOException",  # a file read or write failed, a lock on a file was not granted
-        "HTTPException",
-        "TransactionException",  # two transactions wrote the same rows
-        "SerializationException",
-        "ResourceInUseException",
-        "ConnectionException",
-        "OSError",  # from Python's own file access: an interrupted read, a full disk
-        "TimeoutError",
-    }
+# Which errors are worth retrying: the one table. DuckDB's exception classes are named, not
+# imported, so this module stays free of the database driver. An error is transient when it or
+# a base class has the name of a row and its message holds that row's text (None: any message).
+# Everything else (parse, binder, catalog, constraint, conversion, a failed check, the window
+# guard) fails at once: running it again would fail the same way.
+TRANSIENT_ERRORS: tuple[tuple[str, str | None], ...] = (
+    ("IOException", None),  # a file read or write failed, a lock on a file was not granted
+    ("HTTPException", None),
+    ("TransactionException", None),  # two transactions wrote the same rows
+    ("SerializationException", None),
+    ("ResourceInUseException", None),
+    ("ConnectionException", None),
+    ("OSError", None),  # from Python's own file access: an interrupted read, a full disk
+    ("TimeoutError", None),
+    # a Parquet file read while it is still being written (its footer is not there yet)
+    ("InvalidInputException", "too small to be a Parquet file"),
+    ("InvalidInputException", "No magic bytes found at end of file"),
 )
 
 
 def is_transient(exc: BaseException) -> bool:
+    """Is `exc` worth another attempt? See TRANSIENT_ERRORS.
+
+    >>> is_transient(OSError("interrupted")), is_transient(ValueError("bad"))
+    (True, False)
+    """
     if isinstance(exc, OrchestratorError):
         return bool(getattr(exc, "transient", False))
-    return any(cls.__name__ in TRANSIENT_ERRORS for cls in type(exc).__mro__)
+    message = str(exc)
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return any(
+        name in names and (text is None or text in message) for name, text in TRANSIENT_ERRORS
+    )

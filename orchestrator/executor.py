@@ -28,6 +28,7 @@ from . import checks, materialize, sql, state
 from .dag import DAG
 from .errors import (
     OrchestratorError,
+    ProjectError,
     SchemaChangeError,
     TaskError,
     WindowError,
@@ -258,28 +259,35 @@ def execute(
 
     interrupted = False
     with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="task") as pool:
-        while ready or running:
-            if run.cancel.is_set() and not interrupted:
-                interrupted = True
-                run.interrupt_all()
-            if not run.cancel.is_set():
-                for tid in list(ready):
-                    if len(running) >= threads:
-                        break
-                    task = by_id[tid]
-                    if task.model in busy:
-                        continue
-                    ready.remove(tid)
-                    busy.add(task.model)
-                    running[pool.submit(work, task)] = task
-            if not running:
-                break
-            # a short timeout: the loop must notice a cancel even while every task is busy
-            done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in done:
-                task = running.pop(future)
-                busy.discard(task.model)
-                finish(task, future.result())
+        try:
+            while ready or running:
+                if run.cancel.is_set() and not interrupted:
+                    interrupted = True
+                    run.interrupt_all()
+                if not run.cancel.is_set():
+                    for tid in list(ready):
+                        if len(running) >= threads:
+                            break
+                        task = by_id[tid]
+                        if task.model in busy:
+                            continue
+                        ready.remove(tid)
+                        busy.add(task.model)
+                        running[pool.submit(work, task)] = task
+                if not running:
+                    break
+                # a short timeout: the loop must notice a cancel even while every task is busy
+                done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = running.pop(future)
+                    busy.discard(task.model)
+                    finish(task, future.result())
+        except BaseException:
+            # stopped at once (a second signal, or an error of this loop itself): interrupt
+            # what runs, so that leaving this block waits only for those tasks to roll back
+            run.cancel.set()
+            run.interrupt_all()
+            raise
     if run.cancel.is_set():
         left = [by_id[tid] for tid in sorted(waiting_on)]
         for outcome in give_up(left, "cancelled", "the run was cancelled before this task started"):
@@ -324,6 +332,63 @@ def _unit_record(
         dag.models[unit.model].version,
         error,
     )
+
+
+def refuse_changed_types(
+    plan: Plan,
+    dag: DAG,
+    con,
+    snapshot: Snapshot,
+    variables: Mapping[str, str],
+    default_schema: str = "main",
+    session: Callable[[Task], list[str]] | None = None,
+) -> None:
+    """Before anything is written: raise ProjectError (exit 2) when a task would write into an
+    incremental table in place and its query now returns a column of another type than the
+    table holds (older partitions hold the old type; only a full refresh can change it).
+
+    Only models the plan writes in place are looked at, one DESCRIBE each (it binds the query
+    and reads no data; `session(task)` as in `execute`, so that a source read by partition
+    lists only the task's files). A query that cannot be described yet (it reads a table this
+    run creates, a file not there yet) is left to the guard in the task itself."""
+    import duckdb
+
+    first: dict[str, Task] = {}
+    for task in plan.tasks:
+        model = dag.models[task.model]
+        if (
+            task.action is Action.BUILD
+            and model.partitioned
+            and snapshot.relations.get(model.name) == "table"
+        ):
+            first.setdefault(model.name, task)
+    if not first:
+        return
+    cur = con.cursor()
+    try:
+        for name, task in first.items():
+            model = dag.models[name]
+            rendered = sql.render(
+                model.template,
+                model.window_literals(task.window),
+                used_vars(model, variables),
+                path=model.relpath,
+            )
+            try:
+                cur.execute(materialize.search_path(model.schema, default_schema))
+                for statement in session(task) if session else ():
+                    cur.execute(statement)
+                described = cur.execute(materialize.describe_query(rendered)).fetchall()
+                query, params = materialize.describe_relation(model.schema, model.table)
+                old = cur.execute(query, params).fetchall()
+            except duckdb.Error:
+                continue
+            new = [(r[0], r[1]) for r in described]
+            _, refusal = materialize.evolve(model, model.relation, new, old)
+            if refusal:
+                raise ProjectError(f"{refusal} (nothing was written)", model.relpath)
+    finally:
+        cur.close()
 
 
 def _start(task: Task) -> datetime | None:

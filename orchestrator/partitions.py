@@ -100,6 +100,10 @@ def window_for_key(key: str, grain: Grain) -> Window:
     return Window.containing(datetime.strptime(key, _KEY_FORMATS[grain]), grain)
 
 
+LAST_YEAR = 9998
+"""The latest year a point may fall in: the window after it must still be a valid datetime
+(Python's end at the close of year 9999)."""
+
 _POINT = re.compile(
     r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2})"
     r"(?:[T ](?P<h>\d{2})(?::(?P<mi>\d{2})(?::(?P<s>\d{2}))?)?)?)?)?$"
@@ -109,7 +113,8 @@ _POINT = re.compile(
 def parse_point(text: str) -> datetime:
     """A point in time typed by a user: `2024`, `2024-03`, `2024-03-05`, `2024-03-05T07[:30[:00]]`.
 
-    Raises ValueError with the accepted forms when `text` is none of them.
+    Raises ValueError with the accepted forms when `text` is none of them, or when it lies past
+    LAST_YEAR (a window from there would end beyond what a datetime holds).
     """
     match = _POINT.match(text.strip())
     if not match:
@@ -117,6 +122,8 @@ def parse_point(text: str) -> datetime:
             f"'{text}' is not a date; use YYYY-MM-DD (or YYYY, YYYY-MM, YYYY-MM-DDTHH)"
         )
     parts = {k: int(v) if v else None for k, v in match.groupdict().items()}
+    if parts["y"] > LAST_YEAR:  # type: ignore[operator]
+        raise ValueError(f"'{text}' is out of range: use a date before {LAST_YEAR + 1}-01-01")
     try:
         return datetime(
             parts["y"],

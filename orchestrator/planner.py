@@ -479,9 +479,10 @@ class _Builder:
             return [None]
         start, end = self.request.backfill  # type: ignore[misc]
         # a period still in progress is never built: it would count as built once complete
+        # (so a far-off --end costs nothing: the range stops at now)
         return [
             w
-            for w in windows(start, end, model.grain)
+            for w in windows(start, min(end, self.request.now), model.grain)
             if in_bounds(model, w) and w.end <= self.request.now
         ]
 
@@ -496,7 +497,9 @@ class _Builder:
         candidates = {w.key: w for w in self._expected(model)}
         candidates.update((k, window_for_key(k, model.grain)) for k in built if k != WHOLE)
         candidates.update(
-            (w.key, w) for w in windows(start, end, model.grain) if w.end <= self.request.now
+            (w.key, w)
+            for w in windows(start, min(end, self.request.now), model.grain)
+            if w.end <= self.request.now
         )
         return [
             w

@@ -197,48 +197,55 @@ def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Sett
     root = root.resolve()
     config_path = root / CONFIG_FILE
     raw: dict = {}
+    text = ""
     if config_path.exists():
         try:
-            raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+            text = config_path.read_text(encoding="utf-8")
+            raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ProjectError(f"invalid TOML: {exc}", config_path) from None
         except UnicodeDecodeError:
             raise ProjectError("not UTF-8 text", config_path) from None
+
+    def fail(message: str, key: str | None = None) -> ProjectError:
+        return ProjectError(message, config_path, config_line(text, (), key) if key else None)
+
     unknown = sorted(set(raw) - _SETTINGS_KEYS)
     if unknown:
-        raise ProjectError(
+        raise fail(
             f"unknown setting '{unknown[0]}'{suggest(unknown[0], _SETTINGS_KEYS)}; "
             f"accepted: {', '.join(sorted(_SETTINGS_KEYS))}",
-            config_path,
+            unknown[0],
         )
     schema = raw.get("default_schema", "main")
     if not isinstance(schema, str) or not _IDENT.match(schema):
-        raise ProjectError(f"default_schema must be an identifier, got {schema!r}", config_path)
+        raise fail(f"default_schema must be an identifier, got {schema!r}", "default_schema")
     threads = raw.get("threads")
     if threads is not None and (not isinstance(threads, int) or threads < 1):
-        raise ProjectError(f"threads must be a positive integer, got {threads!r}", config_path)
+        raise fail(f"threads must be a positive integer, got {threads!r}", "threads")
     retries = raw.get("retries", 2)
     if not isinstance(retries, int) or isinstance(retries, bool) or not 0 <= retries <= 20:
-        raise ProjectError(
-            f"retries must be a whole number from 0 to 20, got {retries!r}", config_path
-        )
+        raise fail(f"retries must be a whole number from 0 to 20, got {retries!r}", "retries")
     durations = {}
     for key, default in (("retry_delay", "5s"), ("retry_max_delay", "5m"), ("timeout", None)):
         value = raw.get(key, default)
         try:
             durations[key] = parse_duration(value) if value is not None else None
         except ValueError as exc:
-            raise ProjectError(f"{key}: {exc}", config_path) from None
+            raise fail(f"{key}: {exc}", key) from None
+        if durations[key] is not None and not durations[key]:
+            # a zero timeout would time out every task at once, a zero delay hammer a fault
+            raise fail(f"{key}: {value!r} must be longer than zero", key)
     variables = raw.get("vars", {})
     if not isinstance(variables, dict):
-        raise ProjectError("[vars] must be a table of name = value", config_path)
+        raise fail("[vars] must be a table of name = value", "vars")
     location = (
         warehouse
         or os.environ.get("ORCHESTRATOR_WAREHOUSE")
         or raw.get("warehouse", "warehouse.duckdb")
     )
     if not isinstance(location, str | Path) or not str(location):
-        raise ProjectError(f"warehouse must be a file path, got {location!r}", config_path)
+        raise fail(f"warehouse must be a file path, got {location!r}", "warehouse")
     path = Path(location)
     settings = Settings(
         root=root,
@@ -305,18 +312,32 @@ def config_line(text: str, table: tuple[str, ...], key: str | None = None) -> in
     return start or None
 
 
+MAX_DURATION = timedelta(days=3650)
+"""The longest duration a setting may hold: longer ones are typos, and some (a timer of 300 years)
+overflow the clock they are handed to."""
+
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
 def parse_duration(text: object) -> timedelta:
-    """'90s', '30m', '6h', '2d', '1h30m' -> timedelta."""
+    """'90s', '30m', '6h', '2d', '1h30m' -> timedelta, at most MAX_DURATION.
+
+    >>> parse_duration("1h30m")
+    datetime.timedelta(seconds=5400)
+    """
     if not isinstance(text, str):
         raise ValueError(f"{text!r} is not a duration like '30m', '6h' or '2d'")
     parts = re.findall(r"(\d+)\s*([smhd])", text.strip().lower())
     if not parts or re.sub(r"(\d+)\s*([smhd])", "", text.strip().lower()).strip():
         raise ValueError(f"{text!r} is not a duration like '30m', '6h' or '2d'")
-    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-    total = timedelta()
-    for amount, u in parts:
-        total += timedelta(**{unit[u]: int(amount)})
-    return total
+    limit = int(MAX_DURATION.total_seconds())
+    # digits are counted first: a number of thousands of digits is no duration either
+    if any(len(amount.lstrip("0")) > 12 for amount, _ in parts) or (
+        sum(int(amount) * _UNIT_SECONDS[u] for amount, u in parts) > limit
+    ):
+        shown = text if len(text) <= 24 else text[:20] + "..."
+        raise ValueError(f"{shown!r} is too long: at most {MAX_DURATION.days}d")
+    return timedelta(seconds=sum(int(amount) * _UNIT_SECONDS[u] for amount, u in parts))
 
 
 def _load_sources(raw: dict, config_path: Path, text: str) -> dict[str, Source]:

@@ -155,7 +155,7 @@ def _nothing_ready(ws: api.Workspace, job: Job, now: datetime) -> bool:
     """A tick that already waited is run again only when some of its work became ready, so an
     evaluation every minute does not record a run every minute while a file is late."""
     try:
-        return not api.plan(ws, selection_of(job), at=now).tasks
+        return not api.plan(ws, selection_of(job), at=now, check_types=False).tasks
     except WarehouseBusy:
         return False  # let the run wait for the writer and decide
 

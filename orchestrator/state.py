@@ -376,7 +376,20 @@ def schema_version(con) -> int | None:
     if not exists:
         return None
     row = con.execute(f"SELECT value FROM {SCHEMA}.meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 1
+    if not row:
+        return 1
+    try:
+        version = int(row[0])
+    except (TypeError, ValueError):
+        version = 0
+    if version < 1:
+        from .errors import WarehouseError
+
+        raise WarehouseError(
+            f"the warehouse's state schema version is {row[0]!r} (in {SCHEMA}.meta), not a "
+            "version number: the state was edited by hand or written by another tool"
+        )
+    return version
 
 
 def ensure(con) -> list[int]:
@@ -413,21 +426,22 @@ def ensure(con) -> list[int]:
     return migrated
 
 
-def abandon_running(con, now: datetime) -> list[int]:
-    """Runs still marked running were cut off (one writer at a time): mark them abandoned."""
-    ids = [
-        r[0]
+def abandon_running(con, now: datetime) -> list[tuple[int, str]]:
+    """Runs still marked running were cut off (one writer at a time): mark them abandoned.
+    Returns their (run_id, command)."""
+    found = [
+        (r[0], r[1])
         for r in con.execute(
-            f"SELECT run_id FROM {SCHEMA}.runs WHERE status = 'running' ORDER BY run_id"
+            f"SELECT run_id, command FROM {SCHEMA}.runs WHERE status = 'running' ORDER BY run_id"
         ).fetchall()
     ]
-    if ids:
+    if found:
         con.execute(
             f"UPDATE {SCHEMA}.runs SET status = 'abandoned', finished = coalesce(finished, ?) "
             "WHERE status = 'running'",
             [now],
         )
-    return ids
+    return found
 
 
 def start_run(
@@ -776,7 +790,11 @@ def run_vars(con, run_id: int) -> dict[str, str]:
     return json.loads(row[0]) if row and row[0] else {}
 
 
-def last_run_id(con, commands: tuple[str, ...] = ("run", "backfill", "retry")) -> int | None:
+BUILD_COMMANDS = ("run", "backfill", "retry")
+"""The commands whose runs build models (and so can be retried)."""
+
+
+def last_run_id(con, commands: tuple[str, ...] = BUILD_COMMANDS) -> int | None:
     row = con.execute(
         f"SELECT max(run_id) FROM {SCHEMA}.runs WHERE list_contains(?, command)", [list(commands)]
     ).fetchone()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import WarehouseError
@@ -27,9 +29,9 @@ def connect(path: Path, *, read_only: bool = False):
             raise WarehouseBusy(
                 f"the warehouse {path} is being written by {who}; try again when it finishes"
             ) from None
-        raise WarehouseError(f"cannot open the warehouse {path}: {_first(message)}") from None
+        raise unusable(path, exc) from None
     except duckdb.Error as exc:
-        raise WarehouseError(f"cannot open the warehouse {path}: {_first(str(exc))}") from None
+        raise unusable(path, exc) from None
     return in_utc(con)
 
 
@@ -52,6 +54,25 @@ def in_utc(con):
     except duckdb.Error:
         pass  # a build without ICU has no time zones: it computes in UTC already
     return con
+
+
+def unusable(path: Path, exc: BaseException) -> WarehouseError:
+    return WarehouseError(f"cannot open the warehouse {path}: {_first(str(exc))}")
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Around reads of the state in an opened warehouse. A truncated or corrupt file can open
+    fine and fail only when a page is read: it gets the same one line as a file that does not
+    open (the state is our own SQL on our own tables, so an error there is the file's)."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.InterruptException:
+        raise
+    except duckdb.Error as exc:
+        raise unusable(path, exc) from None
 
 
 def _first(message: str) -> str:

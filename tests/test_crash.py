@@ -155,3 +155,123 @@ def test_kill_at_many_points_leaves_consistent_state(project):
     assert "running" not in statuses and "abandoned" in statuses
     again = project.cli("run", now="2024-02-01T00:00")
     assert "nothing to do" in again.stdout
+
+
+def seed_events(project: ProjectDir) -> None:
+    project.seed(f"""
+        create schema raw;
+        create table raw.events as
+        select range as id, date '2024-01-01' + (range // {ROWS_PER_DAY})::int as d,
+               (range % 97)::double as amount
+        from range({DAYS * ROWS_PER_DAY});
+    """)
+
+
+def flip_source(project: ProjectDir) -> None:
+    """A new version of every source row: amounts below 1000 are one version, above another."""
+    project.seed(
+        "update raw.events set amount = "
+        "case when amount >= 1000 then amount - 1000 else amount + 1000 end"
+    )
+
+
+def kill_points(project: ProjectDir, args: tuple[str, ...], count: int, before, after) -> int:
+    """Time one uninterrupted `args` run, then start it `count` times more and SIGKILL it at
+    moments spread over that time; `before()` runs ahead of each start, `after()` (with
+    check_invariants) after each kill. Returns how many starts were killed mid-way."""
+    before()
+    t0 = time.monotonic()
+    assert start(project, *args).wait(timeout=300) == 0
+    duration = time.monotonic() - t0
+    kills = 0
+    for i in range(count):
+        before()
+        proc = start(project, *args)
+        time.sleep(0.3 + i * duration / count)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait(timeout=60)
+        check_invariants(project)
+        after()
+    return kills
+
+
+@pytest.mark.slow
+def test_kill_during_a_full_refresh_leaves_the_old_table_or_the_new_one(project):
+    seed_events(project)
+    project.model("s.fact", FACT)
+    assert start(project, "run").wait(timeout=300) == 0
+
+    def one_version():
+        con = duckdb.connect(str(project.warehouse), read_only=True)
+        try:
+            # the whole table is the old one or the new one, never a mix, and so is its state
+            assert con.execute(
+                "select count(*), count(distinct amount >= 1000) from s.fact"
+            ).fetchone() == (DAYS * ROWS_PER_DAY, 1)
+            assert con.execute(
+                "select count(*), count(distinct built_run) from orchestrator.partitions "
+                "where model = 's.fact' and built_run is not null"
+            ).fetchone() == (DAYS, 1)
+        finally:
+            con.close()
+
+    args = ("run", "--full-refresh")
+    kills = kill_points(project, args, 6, lambda: flip_source(project), one_version)
+    assert kills >= 3
+    final = project.cli("run", "--full-refresh", now="2024-02-01T00:00")
+    assert final.returncode == 0, final.stdout + final.stderr
+    one_version()
+    assert project.query(
+        "select count(*) from s.fact f join raw.events e using (id) where f.amount <> e.amount"
+    ) == [(0,)]
+    assert "s.fact__refresh" not in {
+        r[0] for r in project.query("select schema_name || '.' || table_name from duckdb_tables()")
+    }
+    statuses = {s for (s,) in project.query("select status from orchestrator.runs")}
+    assert "running" not in statuses and "abandoned" in statuses
+
+
+MERGED = """
+-- kind: incremental
+-- partition_by: d
+-- unique_key: id
+-- start: 2024-01-01
+-- end: 2024-01-25
+select id, d, amount from raw.events where d >= {{ start }} and d < {{ end }}
+"""
+
+
+@pytest.mark.slow
+def test_kill_during_merges_leaves_no_duplicate_key_and_no_half_merged_partition(project):
+    seed_events(project)
+    project.model("s.fact", MERGED)
+    assert start(project, "run").wait(timeout=300) == 0
+
+    def whole_partitions():
+        con = duckdb.connect(str(project.warehouse), read_only=True)
+        try:
+            assert con.execute("select count(*) - count(distinct id) from s.fact").fetchone() == (
+                0,
+            )
+            # a partition's MERGE commits whole: its rows are all of one version
+            assert con.execute(
+                "select count(*) from (select d from s.fact group by d "
+                "having count(distinct amount >= 1000) > 1 or count(*) <> ?)",
+                [ROWS_PER_DAY],
+            ).fetchone() == (0,)
+        finally:
+            con.close()
+
+    args = ("backfill", "s.fact", "--start", "2024-01-01", "--end", "2024-01-25")
+    kills = kill_points(project, args, 6, lambda: flip_source(project), whole_partitions)
+    assert kills >= 3
+    final = project.cli(*args, now="2024-02-01T00:00")
+    assert final.returncode == 0, final.stdout + final.stderr
+    whole_partitions()
+    check_invariants(project)
+    assert project.query(
+        "select count(*) from s.fact f full join raw.events e using (id) "
+        "where f.amount is distinct from e.amount"
+    ) == [(0,)]

@@ -349,14 +349,49 @@ def test_upstream_column_changes_are_followed_or_refused(project):
     project.seed("alter table raw.events add column note varchar default 'x'")
     assert project.api_run(backfill=(datetime(2024, 1, 9), datetime(2024, 1, 10))).exit_code == 0
     assert project.query("select count(*), count(note) from marts.copy") == [(45, 5)]
-    before = dump(project, "marts.copy")
-    # the source changes a column's type: refused, with the command that rebuilds
+    # the source changes a column's type: refused before the run starts (exit 2), naming the
+    # file, the column and the command that rebuilds; nothing is written
     project.seed("alter table raw.events alter amount type varchar")
-    result = project.api_run(backfill=(datetime(2024, 1, 9), datetime(2024, 1, 10)))
+    files = project.files()
+    out = project.cli("backfill", "marts.copy", "--start", "2024-01-09", "--end", "2024-01-10")
+    assert out.returncode == 2, out.stdout + out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: models/marts/copy.sql: ")
+    assert "amount BIGINT -> VARCHAR" in lines[0]
+    assert "orchestrator run --full-refresh marts.copy" in lines[0]
+    assert project.files() == files
+    dry = project.cli(
+        "backfill", "marts.copy", "--start", "2024-01-09", "--end", "2024-01-10", "--dry-run"
+    )
+    assert dry.returncode == 2 and "amount BIGINT -> VARCHAR" in dry.stderr  # as run would
+    # the command it names rebuilds the table with the new type
+    assert project.cli("run", "--full-refresh", "marts.copy").returncode == 0
+    assert project.scalar("select typeof(amount) from marts.copy limit 1") == "VARCHAR"
+
+
+def test_a_type_change_seen_only_while_running_fails_the_task(project):
+    """The check before the run describes queries against the tables as they are; an upstream
+    that the same run rebuilds with another type is caught by the task's own guard."""
+    project.seed(DAILY_SOURCE)
+    project.model("marts.base", "select * from raw.events")
+    project.model(
+        "marts.copy",
+        """
+        -- kind: incremental
+        -- partition_by: event_date
+        -- start: 2024-01-01
+        select * from marts.base where event_date >= {{ start }} and event_date < {{ end }}
+    """,
+    )
+    project.api_run()
+    before = dump(project, "marts.copy")
+    project.model("marts.base", "select * replace (amount::varchar as amount) from raw.events")
+    result = project.api_run()
     assert result.exit_code == 1
-    error = result.outcomes[0].error
-    assert "amount BIGINT -> VARCHAR" in error or "amount INTEGER -> VARCHAR" in error
-    assert "orchestrator run --full-refresh marts.copy" in error
+    failed = [o for o in result.outcomes if o.model == "marts.copy"]
+    assert failed and {o.status for o in failed} == {"failed"}
+    assert "amount BIGINT -> VARCHAR" in failed[0].error
+    assert "orchestrator run --full-refresh marts.copy" in failed[0].error
     assert dump(project, "marts.copy") == before
 
 

@@ -68,6 +68,19 @@ def test_wait_gives_up_after_its_seconds(project):
     assert project.cli("run").returncode == 0
 
 
+def test_bare_wait_after_the_selectors_waits_as_long_as_it_takes(project):
+    import threading
+
+    project.model("s.t", "select 1 as x")
+    lock = WriteLock(project.warehouse).acquire("run", "someone-else")
+    threading.Timer(1.5, lock.release).start()
+    t0 = time.monotonic()
+    out = project.cli("run", "s.t", "--wait")
+    assert out.returncode == 0, out.stderr
+    assert time.monotonic() - t0 >= 1.5
+    assert project.cli("run", "--wait", "5", "s.t").returncode == 0  # SECONDS, then selectors
+
+
 def test_lock_of_a_dead_process_is_taken_over(project):
     project.model("s.t", "select 1 as x")
     dead = subprocess.run(
@@ -115,3 +128,43 @@ def test_killed_run_is_marked_abandoned_by_the_next_writer(project):
         ("abandoned",),
         ("success",),
     ]
+
+
+KNOB = """
+-- kind: incremental
+-- partition_by: d
+-- start: 2024-01-01
+-- end: 2024-01-05
+select d, (select count(*) from range((select n from raw.knob)) r
+           where hash(r.range + 1) % 1000003 = 7) as hits
+from (select date '2024-01-01' + range::int as d from range(4))
+where d >= {{ start }} and d < {{ end }}
+"""
+
+
+def test_killed_backfill_is_picked_up_by_the_retry_the_note_names(project):
+    """A backfill rebuilds partitions that exist and are fresh: `run` has nothing to do for
+    the ones a killed backfill did not get to, so the note names the command that does."""
+    project.seed("create schema raw; create table raw.knob as select 10::bigint as n")
+    project.model("s.part", KNOB)
+    project.cli("run", check=True)
+    project.seed("update raw.knob set n = 3000000000")  # every partition is slow now
+    args = ("backfill", "s.part", "--start", "2024-01-01", "--end", "2024-01-05")
+    first = start(project, *args, "--threads", "1")
+    run_id = wait_for_holder(project)["run_id"]
+    first.kill()
+    first.wait()
+    project.seed("update raw.knob set n = 20")
+    out = project.cli("run")
+    assert out.returncode == 0, out.stderr
+    assert f"marked earlier run(s) {run_id} abandoned" in out.stderr
+    assert f"`orchestrator retry --run {run_id}` reruns what run {run_id} left undone" in (
+        out.stderr
+    )
+    assert "nothing to do" in out.stdout  # run does not pick the backfill's partitions up
+    out = project.cli("retry", "--run", str(run_id))
+    assert out.returncode == 0, out.stderr
+    assert project.query(
+        "select partition_key, status from orchestrator.task_runs where run_id = "
+        "(select max(run_id) from orchestrator.runs) order by 1"
+    ) == [(f"2024-01-0{d}", "success") for d in range(1, 5)]

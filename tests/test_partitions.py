@@ -71,6 +71,15 @@ def test_parse_point_rejects(text):
         parse_point(text)
 
 
+@pytest.mark.parametrize("text", ["9999", "9999-12-31", "9999-12-31T23"])
+def test_parse_point_rejects_points_whose_window_would_end_past_year_9999(text):
+    with pytest.raises(ValueError, match="out of range: use a date before 9999-01-01"):
+        parse_point(text)
+    last = parse_point("9998-12-31T23")
+    for grain in Grain:  # the latest point accepted still has a whole window of every grain
+        assert Window.containing(last, grain).end <= datetime(9999, 12, 31)
+
+
 def test_boundary_must_align_to_grain():
     assert parse_boundary("2024-03", Grain.MONTH) == datetime(2024, 3, 1)
     with pytest.raises(ValueError, match="not the start of a month"):

@@ -173,6 +173,19 @@ def test_backfill_clips_to_model_bounds(pipeline):
     assert [t.key for t in p.tasks if t.model == "s.a"] == ["2024-01-01"]
 
 
+def test_a_far_off_backfill_end_stops_at_now(pipeline):
+    """--end 9998-12-31 plans the same as an end at now, without walking millions of days (or
+    overflowing past year 9999 at the last window of a coarse grain)."""
+    import time
+
+    far = request(pipeline, "s.a", backfill=(datetime(2024, 1, 2), datetime(9998, 12, 31)))
+    t0 = time.monotonic()
+    p = plan(pipeline, built_everything(pipeline), far)
+    assert time.monotonic() - t0 < 2
+    near = request(pipeline, "s.a", backfill=(datetime(2024, 1, 2), NOW))
+    assert summary(p) == summary(plan(pipeline, built_everything(pipeline), near))
+
+
 def test_backfill_of_a_coarse_upstream_rebuilds_every_finer_partition_it_feeds(project):
     project.model(
         "s.mon",

@@ -83,6 +83,15 @@ def test_header_fields(project):
         ("-- check warn unique(order_id)", 1, "a check line needs a colon"),
         ("-- owner: x\n-- check not_null(d)", 2, "'-- check: unique(order_id)'"),
         ("-- CHECK WARN unique(d)", 1, "a check line needs a colon"),
+        ("-- owner: x\n-- timeout: 9999999999d", 2, "'9999999999d' is too long: at most 3650d"),
+        ("-- retry_delay: 99999999d", 1, "'99999999d' is too long: at most 3650d"),
+        ("-- timeout: 3651d", 1, "too long"),
+        ("-- timeout: 0s", 1, "must be longer than zero"),
+        (
+            "-- kind: incremental\n-- partition_by: d\n-- grain: year\n-- start: 9999",
+            4,
+            "out of range",
+        ),
     ],
 )
 def test_bad_headers_name_file_line_and_accepted_values(project, header, line, message):
@@ -140,6 +149,37 @@ def test_bad_config(project, toml, message):
     with pytest.raises(ProjectError, match="orchestrator.toml") as info:
         project_mod.load(project.root)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("toml", "line", "message"),
+    [
+        ('retries = 1\ntimeout = "0s"', 2, "timeout: '0s' must be longer than zero"),
+        ('retry_delay = "0m"', 1, "retry_delay: '0m' must be longer than zero"),
+        ('# limits\n\nretry_max_delay = "0s"', 3, "retry_max_delay: '0s' must be longer"),
+        ('timeout = "9999999999d"', 1, "timeout: '9999999999d' is too long: at most 3650d"),
+        ('threads = 2\nretries = 99\n[vars]\nretries = "x"', 2, "retries must be a whole"),
+        ('threads = 2\n"threads" = 0', None, "invalid TOML"),  # a duplicate key
+        ("threads = 0", 1, "threads must be a positive integer"),
+    ],
+)
+def test_bad_project_defaults_name_the_config_line(project, toml, line, message):
+    project.write("orchestrator.toml", toml)
+    with pytest.raises(ProjectError) as info:
+        project_mod.load(project.root)
+    assert info.value.path == str(project.root / "orchestrator.toml")
+    assert info.value.line == line
+    assert message in str(info.value)
+
+
+def test_durations_are_bounded_and_the_timer_can_hold_the_longest():
+    import threading
+
+    longest = project_mod.parse_duration(f"{project_mod.MAX_DURATION.days}d")
+    assert longest == project_mod.MAX_DURATION
+    assert longest.total_seconds() < threading.TIMEOUT_MAX
+    with pytest.raises(ValueError, match="too long"):
+        project_mod.parse_duration("1" + "0" * 5000 + "s")  # no int() of 5000 digits
 
 
 def test_version_ignores_comments_but_not_data_settings(project):
