@@ -134,6 +134,9 @@ class _Run:
     cancel: threading.Event
     reporter: Reporter
     active: dict[int, object] = field(default_factory=dict)  # task id -> cursor in use
+    # per cursor, the search_path it was last given (setting it again costs a statement)
+    paths: dict[int, str] = field(default_factory=dict)
+    recorded: Mapping[str, frozenset[str]] = field(default_factory=dict)  # see Snapshot
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def interrupt_all(self) -> None:
@@ -176,6 +179,7 @@ def execute(
         policy=policy or (lambda model: Policy()),
         cancel=cancel or threading.Event(),
         reporter=reporter or Reporter(),
+        recorded=snapshot.recorded,
     )
     outcomes: list[Outcome] = []
     _prepare(plan, dag, con)
@@ -787,7 +791,10 @@ class _TaskRunner:
         with self.live.lock:
             existing = self.live.relations.get(model.name)
             shadow_exists = model.name in self.live.shadows
-        self.cur.execute(materialize.search_path(model.schema, self.run_.default_schema))
+        path = materialize.search_path(model.schema, self.run_.default_schema)
+        if self.run_.paths.get(id(self.cur)) != path:
+            self.cur.execute(path)
+            self.run_.paths[id(self.cur)] = path
         for statement in self.run_.session(task) if self.run_.session else ():
             self.cur.execute(statement)
         write = materialize.build(
@@ -831,7 +838,8 @@ class _TaskRunner:
         state.insert_task_runs(self.cur, self._records("success", started, finished, rows))
         self._record_checks(self.cur, finished)
         if not into_shadow:
-            state.publish_partitions(self.cur, publications)
+            # each partition is written once per run: the snapshot says whether it has a row
+            state.publish_partitions(self.cur, publications, self.run_.recorded)
         self._checkpoint()
         self.cur.execute("COMMIT")
         with self.live.lock:
@@ -867,8 +875,15 @@ class _TaskRunner:
 
     def _apply(self, write: materialize.Write) -> int | None:
         counts: list[int | None] = []
-        for statement in write.statements:
-            counts.append(self._count(statement))
+        try:
+            for statement in write.statements:
+                counts.append(self._count(statement))
+        except Exception as exc:
+            if write.guard is None or materialize.GUARD not in str(exc):
+                raise
+            self._rollback()  # the failed write aborted the transaction: count outside it
+            outside = self.cur.execute(write.guard.count).fetchone()[0]
+            raise WindowError(write.guard.message(outside)) from None
         if write.audit:
             row = self.cur.execute(write.audit).fetchone()
             problem = write.judge(row, counts[-1] or 0) if write.judge else None

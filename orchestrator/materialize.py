@@ -19,6 +19,19 @@ STAGE = "__orchestrator_stage"
 
 
 @dataclass(frozen=True)
+class Guard:
+    """A window guard inside the writing statement itself: a row outside the window raises
+    `GUARD` in DuckDB and aborts the write; then `count` (run after the rollback) says how many
+    rows were outside, for `message`."""
+
+    count: str
+    message: Callable[[int], str]
+
+
+GUARD = "orchestrator: a row outside the partition window"
+
+
+@dataclass(frozen=True)
 class Write:
     statements: tuple[str, ...]
     audit: str | None = None
@@ -27,6 +40,7 @@ class Write:
     finish: tuple[str, ...] = ()
     # index into statements + finish of the statement whose count is the number of rows written
     count_statement: int | None = None
+    guard: Guard | None = None
 
 
 def quote(identifier: str) -> str:
@@ -106,25 +120,27 @@ def _outside_message(model: Model, window: Window, outside: int) -> str:
 
 
 def _overwrite(model: Model, sql: str, window: Window, target: str, exists: bool) -> Write:
-    """Replace exactly the window: delete it, insert the query, then prove every inserted row
-    landed inside the window (rows in the window after the insert == rows inserted)."""
+    """Replace exactly the window: delete it and insert the query's rows, each of which must lie
+    inside the window (NULL included): the insert itself raises on the first one that does not,
+    so the guard costs no statement of its own."""
+    inside = _in_window(model, window)
+    rows = (
+        f"SELECT * FROM {_wrap(sql)} WHERE CASE WHEN {inside} THEN true ELSE error('{GUARD}') END"
+    )
     if exists:
         statements: tuple[str, ...] = (
-            f"DELETE FROM {target} WHERE {_in_window(model, window)}",
-            f"INSERT INTO {target} BY NAME SELECT * FROM {_wrap(sql)}",
+            f"DELETE FROM {target} WHERE {inside}",
+            f"INSERT INTO {target} BY NAME {rows}",
         )
     else:
-        statements = (f"CREATE TABLE {target} AS SELECT * FROM {_wrap(sql)}",)
-
-    def judge(row: tuple, written: int) -> str | None:
-        outside = written - row[0]
-        return _outside_message(model, window, outside) if outside else None
-
+        statements = (f"CREATE TABLE {target} AS {rows}",)
     return Write(
         statements,
         count_statement=-1,
-        audit=f"SELECT count(*) FROM {target} WHERE {_in_window(model, window)}",
-        judge=judge,
+        guard=Guard(
+            f"SELECT count(*) FROM {_wrap(sql)} WHERE NOT coalesce({inside}, false)",
+            lambda outside: _outside_message(model, window, outside),
+        ),
     )
 
 

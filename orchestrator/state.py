@@ -198,6 +198,9 @@ class Snapshot:
 
     built: Mapping[str, Mapping[str, Built]] = field(default_factory=dict)
     relations: Mapping[str, str] = field(default_factory=dict)  # name -> 'table' or 'view'
+    # every partition with a row in orchestrator.partitions, built or not (a first build of
+    # one that has none needs no DELETE of its row)
+    recorded: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def get(self, model: str, key: str = WHOLE) -> Built | None:
         return self.built.get(model, {}).get(key)
@@ -226,11 +229,15 @@ def snapshot(con) -> Snapshot:
     if f"{SCHEMA}.partitions" not in relations:
         return Snapshot(relations=MappingProxyType(relations))
     built: dict[str, dict[str, Built]] = {}
+    recorded: dict[str, set[str]] = {}
     rows = con.execute(
         f"SELECT model, partition_key, model_version, layout, built_run, inputs, vars, rows "
-        f"FROM {SCHEMA}.partitions WHERE built_run IS NOT NULL"
+        f"FROM {SCHEMA}.partitions"
     ).fetchall()
     for model, key, version, layout, run, inputs, variables, count in rows:
+        recorded.setdefault(model, set()).add(key)
+        if run is None:
+            continue
         built.setdefault(model, {})[key] = Built(
             key=key,
             version=version,
@@ -240,7 +247,11 @@ def snapshot(con) -> Snapshot:
             vars=MappingProxyType(json.loads(variables)) if variables else MappingProxyType({}),
             rows=count,
         )
-    return Snapshot(built=MappingProxyType(built), relations=MappingProxyType(relations))
+    return Snapshot(
+        built=MappingProxyType(built),
+        relations=MappingProxyType(relations),
+        recorded=MappingProxyType({m: frozenset(k) for m, k in recorded.items()}),
+    )
 
 
 def encode_inputs(inputs: Mapping[str, tuple[int, int]]) -> str:
@@ -602,12 +613,20 @@ def insert_task_runs(con, records: Sequence[TaskRecord]) -> None:
     )
 
 
-def publish_partitions(con, publications: Sequence[Publication]) -> None:
-    """Within the publishing transaction: replace the partitions' rows by their new builds."""
+def publish_partitions(
+    con, publications: Sequence[Publication], recorded: Mapping[str, frozenset[str]] | None = None
+) -> None:
+    """Within the publishing transaction: replace the partitions' rows by their new builds.
+    `recorded`: the partition rows known to exist (None: unknown); a model with none of the
+    published keys among them has no row to delete, which saves a statement per task."""
     by_model: dict[str, list[str]] = {}
     for p in publications:
         by_model.setdefault(p.model, []).append(p.key)
     for model, keys in by_model.items():
+        if recorded is not None and recorded.get(model, frozenset()).isdisjoint(
+            keys if WHOLE not in keys else recorded.get(model, frozenset())
+        ):
+            continue
         if WHOLE in keys:  # a whole table or view: no partition rows of an older kind remain
             con.execute(f"DELETE FROM {SCHEMA}.partitions WHERE model = ?", [model])
         else:
