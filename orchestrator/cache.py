@@ -22,6 +22,7 @@ from pathlib import Path
 from . import __version__, sql
 
 FOLDER = Path(".orchestrator") / "cache"
+_FIELDS = dataclasses.fields(sql.Analysis)
 FILE = "analysis.json"
 
 
@@ -70,7 +71,7 @@ class AnalysisCache:
             except TypeError:
                 pass  # written by a different shape of Analysis: parse again
         analysis = sql.analyze(text, relpath, literals)
-        self.used[key] = dataclasses.asdict(analysis)
+        self.used[key] = {f.name: getattr(analysis, f.name) for f in _FIELDS}
         self.misses += 1
         return analysis
 

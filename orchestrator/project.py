@@ -549,8 +549,8 @@ def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
     paths = sorted(models_dir.rglob("*.sql")) if models_dir.is_dir() else []
     cache = AnalysisCache(settings.root)
     for path in paths:
-        rel = path.relative_to(settings.root)
-        if any(part.startswith(".") for part in rel.parts):
+        rel = _relative(path, settings.root)
+        if any(part.startswith(".") for part in rel.split("/")):
             continue
         model = load_model(path, settings, cache)
         if model.name in models:
@@ -635,13 +635,20 @@ def _attach_custom_checks(
 
 def model_name(path: Path, settings: Settings) -> tuple[str, str]:
     """(schema, table) for a model file: the first folder under models/ is the schema."""
-    rel = path.relative_to(settings.root / "models")
-    schema = rel.parts[0] if len(rel.parts) > 1 else settings.default_schema
+    rel = _relative(path, settings.root / "models").split("/")
+    schema = rel[0] if len(rel) > 1 else settings.default_schema
     return schema.lower(), path.stem.lower()
 
 
+def _relative(path: Path, root: Path) -> str:
+    """`path` under `root`, as a '/'-separated string (Path.relative_to costs more than the
+    rest of a cached model load)."""
+    text, prefix = path.as_posix(), root.as_posix().rstrip("/") + "/"
+    return text[len(prefix) :] if text.startswith(prefix) else path.relative_to(root).as_posix()
+
+
 def load_model(path: Path, settings: Settings, cache: AnalysisCache | None = None) -> Model:
-    relpath = str(path.relative_to(settings.root))
+    relpath = _relative(path, settings.root)
     schema, table = model_name(path, settings)
     for part, what in ((schema, "folder"), (table, "file name")):
         if not _IDENT.match(part):
