@@ -122,18 +122,22 @@ def plan(
             snapshot = state.snapshot(con) if ws.warehouse.exists() else EMPTY
         the_plan = gated_plan(ws, con, snapshot, request)[0]
         if check_types:
-            refuse_changed_types(
-                the_plan,
-                ws.dag,
-                con,
-                snapshot,
-                request.vars,
-                ws.project.settings.default_schema,
-                session=lambda task: freshness.session_statements(ws.project, ws.dag, task),
-            )
+            _refuse_changed_types(ws, con, snapshot, the_plan)
         return the_plan
     finally:
         con.close()
+
+
+def _refuse_changed_types(ws: Workspace, con, snapshot: Snapshot, the_plan: Plan) -> None:
+    refuse_changed_types(
+        the_plan,
+        ws.dag,
+        con,
+        snapshot,
+        the_plan.request.vars,
+        ws.project.settings.default_schema,
+        session=lambda task: freshness.session_statements(ws.project, ws.dag, task),
+    )
 
 
 def gated_plan(
@@ -317,15 +321,7 @@ def run(
             # refused before the run starts (exit 2, nothing written); a scheduled job leaves
             # it to the task's own guard: the task fails and its owner is alerted, and one
             # model cannot stop the scheduler
-            refuse_changed_types(
-                the_plan,
-                ws.dag,
-                con,
-                snapshot,
-                request.vars,
-                ws.project.settings.default_schema,
-                session=lambda task: freshness.session_statements(ws.project, ws.dag, task),
-            )
+            _refuse_changed_types(ws, con, snapshot, the_plan)
         if cancel.is_set():  # a signal while planning: nothing has started, nothing to record
             raise RunStopped("cancelled before the run started; nothing was written")
         run_id = state.start_run(

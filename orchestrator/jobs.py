@@ -116,20 +116,24 @@ def parse(raw: dict, config_path: Path, text: str, source_names) -> Operations:
     def fail(message: str, table: tuple[str, ...], key: str | None = None) -> ProjectError:
         return ProjectError(message, config_path, config_line(text, table, key))
 
-    jobs: dict[str, Job] = {}
-    for name, spec in _table(raw, "jobs", config_path).items():
-        where = ("jobs", name)
+    def settings_table(what: str, name: str, spec, accepted: set[str]) -> None:
+        """A [jobs.NAME] or [owners.NAME] table with only settings we know."""
+        where = (f"{what}s", name)
         if not isinstance(spec, dict):
-            raise fail(f"job '{name}' must be a table of settings", where)
-        unknown = sorted(set(spec) - _JOB_KEYS)
+            raise fail(f"{what} '{name}' must be a table of settings", where)
+        unknown = sorted(set(spec) - accepted)
         if unknown:
             raise fail(
-                f"job '{name}': unknown setting '{unknown[0]}'"
-                f"{suggest(unknown[0], _JOB_KEYS)}; accepted: "
-                f"{', '.join(sorted(_JOB_KEYS))}",
+                f"{what} '{name}': unknown setting '{unknown[0]}'"
+                f"{suggest(unknown[0], accepted)}; accepted: {', '.join(sorted(accepted))}",
                 where,
                 unknown[0],
             )
+
+    jobs: dict[str, Job] = {}
+    for name, spec in _table(raw, "jobs", config_path).items():
+        where = ("jobs", name)
+        settings_table("job", name, spec, _JOB_KEYS)
         select = spec.get("select")
         if not isinstance(select, str) or not select.split():
             raise fail(f"job '{name}': select must be selectors, e.g. select = \"+marts.x\"", where)
@@ -199,17 +203,7 @@ def parse(raw: dict, config_path: Path, text: str, source_names) -> Operations:
     owners: dict[str, Owner] = {}
     for name, spec in _table(raw, "owners", config_path).items():
         where = ("owners", name)
-        if not isinstance(spec, dict):
-            raise fail(f"owner '{name}' must be a table of settings", where)
-        unknown = sorted(set(spec) - _OWNER_KEYS)
-        if unknown:
-            raise fail(
-                f"owner '{name}': unknown setting '{unknown[0]}'"
-                f"{suggest(unknown[0], _OWNER_KEYS)}; accepted: "
-                f"{', '.join(sorted(_OWNER_KEYS))}",
-                where,
-                unknown[0],
-            )
+        settings_table("owner", name, spec, _OWNER_KEYS)
         webhook = spec.get("webhook")
         if webhook is not None and (
             not isinstance(webhook, str) or not webhook.startswith(("http://", "https://"))
