@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks import generate  # noqa: E402
+from benchmarks import generate, peers  # noqa: E402
 
 SIZES = {
     "full": {
@@ -120,12 +120,18 @@ def measure(command: list[str], cwd: Path | None = None, env: dict | None = None
 
 
 class Suite:
-    def __init__(self, python: str, compiled: str | None, repeat: int, work: Path):
+    def __init__(
+        self, python: str, compiled: str | None, repeat: int, work: Path, dbt: str | None = None
+    ):
         self.python = python
         self.compiled = compiled
         self.repeat = repeat
         self.work = work
+        self.dbt = dbt  # a dbt executable with dbt-duckdb, to measure the peer side by side
         self.rows: list[Row] = []
+
+    def dbt_command(self, root: Path, *args: str) -> list[str]:
+        return [self.dbt, *args, "--project-dir", str(root), "--profiles-dir", str(root)]
 
     def cli(self, python: str, root: Path, *args: str) -> list[str]:
         return [python, "-m", "orchestrator", "--project", str(root), *args]
@@ -152,7 +158,7 @@ class Suite:
 
     def parse(self, n: int) -> None:
         root = self.work / f"parse-{n}"
-        generate.layered(root, n)
+        work = generate.layered(root, n)
         cache = root / ".orchestrator"
         pythons = {"": self.python}
         if self.compiled:
@@ -163,9 +169,16 @@ class Suite:
             variants[f"cold{label}"] = self.cli(python, root, "plan")
             variants[f"warm{label}"] = self.cli(python, root, "plan")
 
+        if self.dbt:
+            dbt_root = peers.tables(work, root / "dbt", root / "dbt.duckdb", os.cpu_count() or 1)
+            variants["dbt parse, cold"] = self.dbt_command(dbt_root, "parse")
+            variants["dbt parse, warm"] = self.dbt_command(dbt_root, "parse")
+
         def setup(name: str) -> None:
             if name.startswith("cold"):
                 shutil.rmtree(cache, ignore_errors=True)
+            if name == "dbt parse, cold":
+                shutil.rmtree(root / "dbt" / "target", ignore_errors=True)
 
         rows = self.interleaved(f"PARSE-{n}", variants, setup)
         for label in pythons:
@@ -209,8 +222,22 @@ class Suite:
                 shutil.rmtree(root / ".orchestrator", ignore_errors=True)
             shutil.copy(template, target)
 
-        result = self.interleaved(f"DAG-{n}", variants, setup)
+        dbt_warehouse = root / "dbt.duckdb"
+        if self.dbt:
+            dbt_root = peers.tables(work, root / "dbt", dbt_warehouse, os.cpu_count() or 1)
+            variants["dbt run"] = self.dbt_command(dbt_root, "run")
+
+        def setup_all(name: str) -> None:
+            if name == "dbt run":
+                dbt_warehouse.with_name(dbt_warehouse.name + ".wal").unlink(missing_ok=True)
+                shutil.copy(template, dbt_warehouse)
+            else:
+                setup(name)
+
+        result = self.interleaved(f"DAG-{n}", variants, setup_all)
         limit = result["limit"].seconds
+        if "dbt run" in result:
+            result["dbt run"].note = f"{result['dbt run'].seconds / limit:.2f}x limit (peer)"
         result[cold].note = f"{result[cold].seconds / limit:.2f}x limit (parses {n} models too)"
         result[warm].note = f"{result[warm].seconds / limit:.2f}x limit (target <= 1.15x)"
 
@@ -253,6 +280,17 @@ class Suite:
             "orchestrator backfill, batch_size": self.cli(self.python, batched, *args),
         }
 
+        if self.dbt:
+            work = generate.backfill(self.work / f"backfill-{days}-scratch", days)
+            name = "dbt microbatch backfill"
+            warehouses[name] = root / "dbt.duckdb"
+            dbt_root = peers.microbatch(
+                work, root / "dbt", warehouses[name], os.cpu_count() or 1, "2025-01-01"
+            )
+            variants[name] = self.dbt_command(
+                dbt_root, "run", "--event-time-start", args[3], "--event-time-end", args[5]
+            )
+
         def setup(name: str) -> None:
             target = warehouses[name]
             target.with_name(target.name + ".wal").unlink(missing_ok=True)
@@ -265,6 +303,9 @@ class Suite:
         us.note = f"{us.seconds / loop:.2f}x per-day loop (target <= 1.3x)"
         batch = result["orchestrator backfill, batch_size"]
         batch.note = f"{batch.seconds / one:.2f}x one INSERT (target <= 2x)"
+        if "dbt microbatch backfill" in result:
+            peer = result["dbt microbatch backfill"]
+            peer.note = f"{peer.seconds / loop:.2f}x per-day loop (peer)"
 
     def memory(self, rows: int, days_list: list[int]) -> None:
         variants, warehouses, templates = {}, {}, {}
@@ -361,12 +402,24 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--keep", action="store_true", help="keep the generated projects")
+    parser.add_argument(
+        "--peers",
+        type=Path,
+        default=None,
+        metavar="VENV",
+        help="a separate environment with dbt-duckdb: measure dbt on the same workloads",
+    )
     args = parser.parse_args()
     size = SIZES[args.size]
     only = {w.strip().upper() for w in args.only.split(",")}
     work = Path(tempfile.mkdtemp(prefix="orchestrator-bench-"))
+    dbt = None
+    if args.peers is not None:
+        dbt = str(args.peers / "bin" / "dbt")
+        if not Path(dbt).exists():
+            parser.error(f"--peers {args.peers}: no bin/dbt there (pip install dbt-duckdb)")
     suite = Suite(
-        sys.executable, compiled_python(args.compiled), args.repeat or size["repeat"], work
+        sys.executable, compiled_python(args.compiled), args.repeat or size["repeat"], work, dbt
     )
     started, clock = datetime.utcnow(), time.monotonic()
     try:

@@ -22,3 +22,25 @@ def test_the_suite_runs_at_tiny_sizes_and_writes_its_table(tmp_path):
         assert f"| {workload} |" in text
     assert "FAILED" not in text
     assert "x limit (target <= 1.5x)" in text and "x one INSERT (target <= 2x)" in text
+
+
+def test_peer_projects_say_the_same_with_refs(tmp_path):
+    """The dbt side of --peers (dbt is not installed here): same SQL, refs and sources."""
+    sys.path.insert(0, str(REPO))
+    from benchmarks import generate, peers
+
+    work = generate.layered(tmp_path / "ours", 30)
+    root = peers.tables(work, tmp_path / "dbt", tmp_path / "w.duckdb", 2)
+    first = (root / "models" / f"{work.models[0].split('.')[1]}.sql").read_text()
+    assert "{{ source('raw', 'events') }}" in first and "raw.events" not in first
+    last = work.models[-1]
+    text = (root / "models" / f"{last.split('.')[1]}.sql").read_text()
+    assert "{{ ref('m" in text and "materialized='table'" in text
+    assert not any(m in text for m in work.models)  # every model name became a ref
+    assert "path: " + str(tmp_path / "w.duckdb") in (root / "profiles.yml").read_text()
+
+    daily = generate.backfill(tmp_path / "ours-b", 10)
+    root = peers.microbatch(daily, tmp_path / "dbt-b", tmp_path / "b.duckdb", 2, "2025-01-01")
+    agg = (root / "models" / "daily_revenue.sql").read_text()
+    assert "incremental_strategy='microbatch'" in agg and "begin='2025-01-01'" in agg
+    assert "{{ ref('fct_events') }}" in agg and "{start}" not in agg and "where d >=" not in agg
