@@ -257,27 +257,24 @@ def test_bad_job_owner_and_access_settings_point_at_the_line(project, toml, mess
     assert not project.warehouse.exists()
 
 
+def _start(project, now: str, *args: str) -> subprocess.Popen:
+    """The CLI as a background process (unbuffered: a test reads its lines as they come)."""
+    env = {**os.environ, "ORCHESTRATOR_NOW": now, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", "--project", str(project.root), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
 def test_a_due_job_waits_for_the_running_writer(project):
     project.write("orchestrator.toml", '[jobs.j]\nselect = "s.daily"\ncron = "0 6 * * *"\n')
     project.model("s.daily", GENERATED)
     lock = WriteLock(project.warehouse).acquire("run", "someone else")
     try:
-        env = {**os.environ, "ORCHESTRATOR_NOW": "2024-01-05T06:05"}
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "orchestrator",
-                "--project",
-                str(project.root),
-                "schedule",
-                "--once",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
+        proc = _start(project, "2024-01-05T06:05", "schedule", "--once")
         time.sleep(2)
         assert proc.poll() is None  # still waiting for the writer
     finally:
@@ -294,23 +291,7 @@ def test_the_foreground_loop_reacts_to_an_arrival_and_stops_on_sigterm(project):
     )
     project.model("s.daily", FROM_FILES.replace("2024-01-01", "2024-01-01\n-- end: 2024-01-03"))
     write_day(project, "2024-01-01")
-    env = {**os.environ, "ORCHESTRATOR_NOW": "2024-01-05T06:00", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "orchestrator",
-            "--project",
-            str(project.root),
-            "schedule",
-            "--interval",
-            "0.2",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = _start(project, "2024-01-05T06:00", "schedule", "--interval", "0.2")
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
     try:
