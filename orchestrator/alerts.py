@@ -21,7 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -314,7 +314,3 @@ def _append(path: Path, body: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as f:
         f.write(json.dumps(body, default=str) + "\n")
-
-
-def plain(events: Sequence[Event]) -> list[str]:
-    return [e.summary for e in events]

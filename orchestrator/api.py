@@ -516,8 +516,6 @@ RETRYABLE = ("failed", "check_failed", "timed_out", "cancelled", "skipped")
 def _retry_request(ws: Workspace, con, run_id: int, request: Request) -> Request:
     """The tasks of run `run_id` that did not end in success (including those a dead process
     never got to), as a request to build exactly those again."""
-    from dataclasses import replace
-
     planned = state.planned_tasks(con, run_id)
     if planned is None:
         raise UsageError(f"no run with id {run_id} (see: orchestrator runs)")
@@ -662,7 +660,6 @@ def status(
     """Per model (or per partition): what is built, and what `run` would still do or hold back
     (evaluating sources as `run` would), with failed attempts since the last good build."""
     from collections import defaultdict
-    from dataclasses import replace
 
     names = ws.dag.ordered(dag_mod.select(ws.dag, selectors))
     if owner is not None:

@@ -32,15 +32,18 @@ from .project import PLACEHOLDERS, Kind, Project, Source
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 
 
+def _absolute(root: Path, path: str) -> str:
+    return str(Path(path) if Path(path).is_absolute() else root / path)
+
+
 def glob_pattern(root: Path, path: str) -> str:
     """The absolute glob for every file of a source (placeholders become `*`)."""
-    full = Path(path) if Path(path).is_absolute() else root / path
-    return _PLACEHOLDER.sub("*", str(full))
+    return _PLACEHOLDER.sub("*", _absolute(root, path))
 
 
 def window_pattern(root: Path, path: str, window: Window) -> str:
     """The absolute glob for the files of one period of the source's grain."""
-    full = Path(path) if Path(path).is_absolute() else root / path
+    full = _absolute(root, path)
     start = window.start
     values = {
         "date": f"{start:%Y-%m-%d}",
@@ -48,7 +51,7 @@ def window_pattern(root: Path, path: str, window: Window) -> str:
         "year": f"{start:%Y}",
         "hour": f"{start:%H}",
     }
-    return _PLACEHOLDER.sub(lambda m: values[m[1]], str(full))
+    return _PLACEHOLDER.sub(lambda m: values[m[1]], full)
 
 
 def matching_files(pattern: str) -> list[str]:
@@ -432,26 +435,26 @@ _KEY_PATTERNS = {
 }
 
 
+def _file_periods(root: Path, path: str) -> re.Pattern[str]:
+    """A matcher of a source's file names whose groups are the placeholders' values (a
+    placeholder used twice must hold the same value both times)."""
+    pattern = re.escape(_absolute(root, path))
+    for name, regex in _KEY_PATTERNS.items():
+        pattern = pattern.replace(re.escape("{" + name + "}"), regex, 1)
+        pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P={name})")
+    return re.compile(pattern.replace(re.escape("*"), "[^/]*") + "$")
+
+
 def arrived_keys(inspector: Inspector, source: Source) -> set[str]:
     """The partition keys (of the source's grain) the source holds now: from file names for a
     path with placeholders, from `partition_by` values otherwise."""
     import duckdb
 
-    from .partitions import Window, floor
+    from .partitions import floor
 
     project = inspector.project
     if has_placeholders(source.path):
-        full = str(
-            Path(source.path)
-            if Path(source.path or "").is_absolute()
-            else project.root / (source.path or "")
-        )
-        pattern = re.escape(full)
-        for name, regex in _KEY_PATTERNS.items():
-            pattern = pattern.replace(re.escape("{" + name + "}"), regex, 1)
-            pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P={name})")
-        pattern = pattern.replace(re.escape("*"), "[^/]*")
-        matcher = re.compile(pattern + "$")
+        matcher = _file_periods(project.root, source.path or "")
         keys = set()
         for f in matching_files(glob_pattern(project.root, source.path or "")):
             m = matcher.match(f)

@@ -623,10 +623,10 @@ def publish_partitions(
     for p in publications:
         by_model.setdefault(p.model, []).append(p.key)
     for model, keys in by_model.items():
-        if recorded is not None and recorded.get(model, frozenset()).isdisjoint(
-            keys if WHOLE not in keys else recorded.get(model, frozenset())
-        ):
-            continue
+        if recorded is not None:
+            rows = recorded.get(model, frozenset())
+            if not rows or (WHOLE not in keys and rows.isdisjoint(keys)):
+                continue  # no row of these partitions (a whole table: no row at all) to delete
         if WHOLE in keys:  # a whole table or view: no partition rows of an older kind remain
             con.execute(f"DELETE FROM {SCHEMA}.partitions WHERE model = ?", [model])
         else:
