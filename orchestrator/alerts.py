@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .jobs import Operations, Owner
 from .partitions import describe
+from .status import SOURCE_HEALTHY
 
 KINDS = {  # event -> the incident it opens or belongs to
     "task_failed": "model",
@@ -145,7 +146,7 @@ def healthy_subjects(result, still_failing: set[str]) -> set[tuple[str, str]]:
         if o.status == "blocked" and o.reason.startswith("source ")
     }
     for status in result.sources:
-        if status.status in ("fresh", "warn", "unchecked") and status.source not in blocked_sources:
+        if status.status in SOURCE_HEALTHY and status.source not in blocked_sources:
             fine.add(("source", status.source))
     return fine
 

@@ -23,7 +23,7 @@ from . import dag as dag_mod
 from . import project as project_mod
 from . import sql as sql_mod
 from .dag import DAG
-from .errors import OrchestratorError, UsageError
+from .errors import OrchestratorError, UsageError, first_line
 from .executor import Outcome, Policy, Reporter, execute, refuse_changed_types, utcnow
 from .lock import WriteLock, is_alive
 from .partitions import parse_point, window_for_key
@@ -31,6 +31,16 @@ from .planner import Plan, Request, validate
 from .planner import plan as make_plan
 from .project import Project
 from .state import EMPTY, Snapshot
+from .status import (
+    ATTEMPT_PROBLEMS,
+    HOLDS,
+    NEEDS_ACTION,
+    REJECTED,
+    RETRYABLE,
+    SOURCE_PROBLEMS,
+    URGENCY,
+    rank,
+)
 
 
 @dataclass(frozen=True)
@@ -156,9 +166,6 @@ def gated_plan(
     return final, list(inspector.statuses.values())
 
 
-ACTION_NEEDED = ("failed", "check_failed", "timed_out", "blocked")
-
-
 @dataclass(frozen=True)
 class RunResult:
     run_id: int
@@ -180,13 +187,13 @@ class RunResult:
         waiting alone is a success: the data is simply not there yet."""
         if self.cancelled:
             return "cancelled"
-        return "failed" if self.count(*ACTION_NEEDED) else "success"
+        return "failed" if self.count(*NEEDS_ACTION) else "success"
 
     @property
     def exit_code(self) -> int:
         if self.cancelled:
             return 130
-        return 1 if self.count(*ACTION_NEEDED) else 0
+        return 1 if self.count(*NEEDS_ACTION) else 0
 
 
 @contextmanager
@@ -509,7 +516,6 @@ def _deny(con, command: str, reason: str) -> None:
     raise access.AccessDenied(reason)
 
 
-RETRYABLE = ("failed", "check_failed", "timed_out", "cancelled", "skipped")
 """Final task states `orchestrator retry` reruns."""
 
 
@@ -604,7 +610,7 @@ def _sync_source_views(ws: Workspace, con) -> dict[str, str]:
                 con.execute(materialize.create_schema(source.name.split(".")[0]))
                 con.execute(statement)
             except duckdb.Error as exc:
-                error = error or freshness.first_line(exc)
+                error = error or first_line(exc, named=False)
                 continue  # e.g. declared types on files that lack the column: try plainer
             state.remember_source_view(con, source.name, statement)
             break
@@ -639,15 +645,6 @@ def query(ws_warehouse: Path, sql: str) -> tuple[list[str], list[tuple]]:
 
 
 # -- read-only views of the state -----------------------------------------------------------------
-
-
-ATTEMPT_PROBLEMS = ("failed", "check_failed", "timed_out", "cancelled", "skipped")
-REJECTED = ("failed", "check_failed", "timed_out")  # an attempt to publish that was rolled back
-_ORDER = ("failed", "check_failed", "timed_out", "blocked", "cancelled", "skipped", "waiting")
-
-
-def _urgency(label: str) -> int:
-    return _ORDER.index(label) if label in _ORDER else len(_ORDER)
 
 
 def status(
@@ -728,9 +725,9 @@ def status(
             if key not in todo[name] and last[2] in REJECTED and key in built:
                 labels[(last[2], True)].append(key)
         parts = []
-        for (label, kept), keys in sorted(labels.items(), key=lambda kv: _urgency(kv[0][0])):
+        for (label, kept), keys in sorted(labels.items(), key=lambda kv: rank(kv[0][0], URGENCY)):
             where = ""
-            if label in ATTEMPT_PROBLEMS or label in ("blocked", "waiting"):
+            if label in ATTEMPT_PROBLEMS or label in HOLDS:
                 shown = ", ".join(sorted(keys)[:3]) + (" ..." if len(keys) > 3 else "")
                 where = f" ({shown})"
             parts.append(f"{len(keys)} {label}{where}" + (", last good data kept" if kept else ""))
@@ -1040,7 +1037,7 @@ def source_freshness(
             tool_version=__version__,
         )
         state.insert_freshness(con, [s.row(run_id) for s in statuses])
-        bad = sum(1 for s in statuses if s.status in ("stale", "drifted"))
+        bad = sum(1 for s in statuses if s.status in SOURCE_PROBLEMS)
         state.finish_run(
             con,
             run_id,

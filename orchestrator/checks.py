@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 
-from .errors import OrchestratorError, ProjectError, suggest
+from .errors import OrchestratorError, ProjectError, first_line, suggest
 from .partitions import WHOLE, Grain, Window
+from .quoting import quote
 
 SAMPLE_ROWS = 5
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -274,10 +275,6 @@ def parse_custom(text: str, relpath: str) -> tuple[str, Check]:
 
 
 # -- evaluation -----------------------------------------------------------------------------------
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)
@@ -556,7 +553,7 @@ def type_error(kind: str) -> str | None:
     try:
         _type_name(kind)
     except duckdb.Error as exc:  # its own "did you mean" is poor at this: ours knows types
-        return _first_line(exc).partition(": ")[2] + suggest(kind.upper(), KNOWN_TYPES)
+        return first_line(exc).partition(": ")[2] + suggest(kind.upper(), KNOWN_TYPES)
     return None
 
 
@@ -677,7 +674,7 @@ def evaluate(
                     judge_columns(check, scope, [(r[0], r[1]) for r in described], declared)
                 )
         except (duckdb.Error, OrchestratorError) as exc:
-            message = f"the check could not run: {_first_line(exc)}"
+            message = f"the check could not run: {first_line(exc)}"
             results.extend(Result(check, key, "error", 0, (), message) for key in scope.keys)
             if stop_on_error:
                 break
@@ -688,11 +685,6 @@ def _with_reference(check: Check, relation: str) -> Check:
     from dataclasses import replace
 
     return replace(check, reference=relation)
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 def summarize(results: Sequence[Result]) -> str:

@@ -17,6 +17,7 @@ import click
 
 from . import __version__
 from .errors import OrchestratorError, UsageError
+from .status import SOURCE_PROBLEMS
 
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -557,7 +558,7 @@ def freshness(ctx, sources, wait):
     click.echo(
         "\n".join(format_table(["source", "status", "latest_loaded_at", "lag", "detail"], rows))
     )
-    sys.exit(1 if any(s.status in ("stale", "drifted") for s in statuses) else 0)
+    sys.exit(1 if any(s.status in SOURCE_PROBLEMS for s in statuses) else 0)
 
 
 def _age(lag) -> str | None:

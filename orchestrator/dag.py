@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 from .errors import CycleError, ProjectError, UsageError, suggest
 from .project import Model, Project
+from .quoting import quote
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class DAG:
         ):
             if candidate in self.models:
                 return self.models[candidate].relation
-        return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
+        return ".".join(quote(p) for p in parts)
 
     def ancestors(self, names: Iterable[str]) -> set[str]:
         return _walk(names, self.upstream)

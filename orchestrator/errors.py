@@ -70,6 +70,20 @@ class DuplicateKeyError(TaskError):
     """A MERGE source holds the same unique key twice, which would make the result arbitrary."""
 
 
+def first_line(exc: BaseException, *, named: bool = True) -> str:
+    """The first line of an error's message, for one-line reports. `named` puts the exception's
+    class before it (`BinderException: ...`) unless it is one of ours, whose text says it all.
+
+    >>> first_line(ValueError("bad value\\nmore detail")), first_line(OSError("x"), named=False)
+    ('ValueError: bad value', 'x')
+    """
+    lines = str(exc).strip().splitlines()
+    message = lines[0] if lines else ""
+    if not named or isinstance(exc, OrchestratorError):
+        return message or type(exc).__name__
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
 def suggest(value: str, choices: Iterable[str], limit: int = 3, cutoff: float = 0.6) -> str:
     """' (did you mean: a, b?)' for the closest choices, or '' when nothing is close."""
     close = difflib.get_close_matches(value, list(choices), n=limit, cutoff=cutoff)

@@ -27,11 +27,11 @@ from datetime import UTC, datetime, timedelta
 from . import checks, materialize, sql, state
 from .dag import DAG
 from .errors import (
-    OrchestratorError,
     ProjectError,
     SchemaChangeError,
     TaskError,
     WindowError,
+    first_line,
     is_transient,
 )
 from .partitions import WHOLE, Window
@@ -466,14 +466,6 @@ def _record_unpublished(
 def _span(delta: timedelta | None) -> str:
     seconds = int(delta.total_seconds()) if delta else 0
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    message = text[0] if text else type(exc).__name__
-    if isinstance(exc, OrchestratorError):
-        return message
-    return f"{type(exc).__name__}: {message}"
 
 
 class _TaskRunner:

@@ -23,11 +23,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .checks import canonical_types, column_differences, quote
+from .checks import canonical_types, column_differences
 from .dag import DAG
+from .errors import first_line
 from .partitions import WHOLE, Window, windows
 from .planner import Action, Gate, Task, worst
 from .project import PLACEHOLDERS, Kind, Project, Source
+from .quoting import literal, quote, quote_relation
 
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 
@@ -89,16 +91,11 @@ class SourceStatus:
 
 
 def _files_sql(files: Sequence[str]) -> str:
-    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+    return "[" + ", ".join(literal(f) for f in files) + "]"
 
 
 def _relation(source: Source) -> str:
-    return ".".join(quote(p) for p in source.name.split("."))
-
-
-def first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
+    return quote_relation(source.name)
 
 
 class Inspector:
@@ -142,7 +139,9 @@ class Inspector:
             drift = self._whole_drift(source, files)
             latest = self._latest(source, files)
         except (duckdb.Error, OSError, csv.Error) as exc:
-            return self._status(source, None, "drifted", f"cannot be read: {first_line(exc)}")
+            return self._status(
+                source, None, "drifted", f"cannot be read: {first_line(exc, named=False)}"
+            )
         if drift:
             return self._status(
                 source, latest, "drifted", drift, per_file=has_placeholders(source.path)
@@ -313,7 +312,7 @@ class Inspector:
                 try:
                     drift = self._file_drift(source, files)
                 except (duckdb.Error, OSError, csv.Error) as exc:
-                    drift = f"cannot be read: {first_line(exc)}"
+                    drift = f"cannot be read: {first_line(exc, named=False)}"
                 if drift:
                     names = ", ".join(os.path.basename(f) for f in files)
                     return Gate(
@@ -323,9 +322,8 @@ class Inspector:
         try:
             rows = self._rows_in(source, window)
         except duckdb.Error as exc:
-            return Gate(
-                "blocked", f"source {source.name}[{window.key}] cannot be read: {first_line(exc)}"
-            )
+            why = first_line(exc, named=False)
+            return Gate("blocked", f"source {source.name}[{window.key}] cannot be read: {why}")
         if not rows:
             return Gate(
                 "waiting",

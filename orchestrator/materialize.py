@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from .partitions import Window
 from .project import Kind, Model, Source
+from .quoting import literal as string_literal
+from .quoting import quote
 
 STAGE = "__orchestrator_stage"
 
@@ -43,10 +45,6 @@ class Write:
     guard: Guard | None = None
 
 
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def shadow_relation(model: Model) -> str:
     return f"{quote(model.schema)}.{quote(model.table + '__refresh')}"
 
@@ -65,7 +63,7 @@ def _drop_other_kind(model: Model, existing: str | None, wanted: str) -> tuple[s
 def search_path(schema: str, default_schema: str) -> str:
     """Unqualified names resolve as the DAG resolved them: the model's schema, then the default."""
     path = ",".join(quote(s) for s in dict.fromkeys([schema, default_schema]))
-    return "SET search_path = '" + path.replace("'", "''") + "'"
+    return "SET search_path = " + string_literal(path)
 
 
 def create_schema(schema: str) -> str:
@@ -300,4 +298,4 @@ def literal(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return string_literal(value)

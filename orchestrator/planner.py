@@ -22,6 +22,7 @@ from .errors import UsageError
 from .partitions import WHOLE, Window, floor, window_for_key, windows
 from .project import Kind, Model
 from .state import Snapshot
+from .status import HOLDS, rank
 
 Marker = tuple[int, int]
 """(number of upstream partitions read, latest run that built one of them)."""
@@ -321,13 +322,9 @@ class Gate:
     cause: str = ""  # the reason it began with
 
 
-SEVERITY = ("blocked", "waiting", "skipped")
-"""Hold statuses, most urgent first: a blocked input needs someone, a waiting one only time."""
-
-
 def worst(gates: list[Gate]) -> Gate:
     """The gate to report when several inputs are not ready."""
-    return min(gates, key=lambda g: SEVERITY.index(g.status) if g.status in SEVERITY else 99)
+    return min(gates, key=lambda g: rank(g.status, HOLDS))
 
 
 class _Builder:

@@ -16,6 +16,7 @@ from .dag import DAG
 from .executor import Outcome, Reporter
 from .partitions import WHOLE, describe
 from .planner import Action, Plan, Task
+from .status import PROBLEMS
 
 
 def _count(n: int, word: str) -> str:
@@ -157,10 +158,6 @@ class ConsoleReporter(Reporter):
                 file=self.stream,
                 flush=True,
             )
-
-
-PROBLEMS = ("failed", "check_failed", "timed_out", "blocked", "cancelled", "waiting", "skipped")
-"""Task states other than success, most urgent first."""
 
 
 def format_result(result, dag: DAG) -> list[str]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .errors import ProjectError, UsageError
+from .quoting import literal
 
 _SIMPLE_EXPR = re.compile(
     r"\{\{-?\s*(?:(?P<name>start|end|this)|var\(\s*(?P<q>['\"])(?P<var>[^'\"]*)(?P=q)\s*\))\s*-?\}\}"
@@ -38,7 +39,7 @@ def quote_literal(value: str) -> str:
     have no backslash escapes, so nothing inside the quotes can end the literal."""
     if "\x00" in value:
         raise UsageError("a --var value may not contain a NUL character")
-    return "'" + value.replace("'", "''") + "'"
+    return literal(value)
 
 
 class MissingVar(UsageError):
