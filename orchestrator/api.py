@@ -18,19 +18,27 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from . import __version__, access, alerts, freshness, materialize, state, warehouse
+from . import __version__, access, alerts, engine, freshness, materialize, state
 from . import dag as dag_mod
 from . import project as project_mod
-from . import sql as sql_mod
 from .dag import DAG
 from .errors import OrchestratorError, UsageError, first_line
-from .executor import Outcome, Policy, Reporter, execute, refuse_changed_types, utcnow
+from .execution import (
+    Options,
+    Outcome,
+    Policy,
+    Reporter,
+    evaluate_checks,
+    execute,
+    refuse_changed_types,
+    utcnow,
+)
 from .lock import WriteLock, is_alive
 from .partitions import parse_point, window_for_key
 from .planner import Plan, Request, validate
 from .planner import plan as make_plan
 from .project import Project
-from .state import EMPTY, Snapshot
+from .snapshot import EMPTY, Snapshot
 from .status import (
     ATTEMPT_PROBLEMS,
     HOLDS,
@@ -108,9 +116,9 @@ def request_for(ws: Workspace, selection: Selection, at: datetime | None = None)
 def read_snapshot(ws: Workspace) -> Snapshot:
     if not ws.warehouse.exists():
         return EMPTY
-    con = warehouse.connect(ws.warehouse, read_only=True)
+    con = engine.connect(ws.warehouse, read_only=True)
     try:
-        with warehouse.reading(ws.warehouse):
+        with engine.reading(ws.warehouse):
             return state.snapshot(con)
     finally:
         con.close()
@@ -124,11 +132,11 @@ def plan(
     request = request_for(ws, selection, at)
     validate(ws.dag, request)
     if ws.warehouse.exists():
-        con = warehouse.connect(ws.warehouse, read_only=True)
+        con = engine.connect(ws.warehouse, read_only=True)
     else:
-        con = warehouse.memory()  # sources still get evaluated: files, or "no table yet"
+        con = engine.memory()  # sources still get evaluated: files, or "no table yet"
     try:
-        with warehouse.reading(ws.warehouse):
+        with engine.reading(ws.warehouse):
             snapshot = state.snapshot(con) if ws.warehouse.exists() else EMPTY
         the_plan = gated_plan(ws, con, snapshot, request)[0]
         if check_types:
@@ -204,9 +212,9 @@ def writing(ws: Workspace, command: str, wait: float | None = None):
     (run id, command))."""
     lock = WriteLock(ws.warehouse).acquire(command, who(), wait)
     try:
-        con = warehouse.connect(ws.warehouse)
+        con = engine.connect(ws.warehouse)
         try:
-            with warehouse.reading(ws.warehouse):
+            with engine.reading(ws.warehouse):
                 state.ensure(con)
                 abandoned = state.abandon_running(con, utcnow())
             yield con, lock, abandoned
@@ -309,7 +317,7 @@ def run(
     # the handlers cover the whole writing block: a signal at any moment after the run row
     # exists (during alerts or the final state writes too) ends with the run recorded cancelled
     with writing(ws, command, wait) as (con, lock, abandoned), cancellable(cancel):
-        with warehouse.reading(ws.warehouse):
+        with engine.reading(ws.warehouse):
             snapshot = state.snapshot(con)
             if retry_of is not None:
                 target = retry_of or state.last_run_id(con)
@@ -348,21 +356,17 @@ def run(
             progress = _Progress(reporter, lock)
             progress.started(the_plan, run_id)
             _sync_catalog(ws, con)
-            workers = threads or ws.project.settings.threads or os.cpu_count() or 1
-            outcomes = execute(
-                the_plan,
-                ws.dag,
-                con,
-                snapshot,
+            options = Options(
                 run_id=run_id,
                 variables=request.vars,
-                threads=workers,
+                threads=threads or ws.project.settings.threads or os.cpu_count() or 1,
                 reporter=progress,
                 default_schema=ws.project.settings.default_schema,
                 session=lambda task: freshness.session_statements(ws.project, ws.dag, task),
                 policy=policy_for(ws),
                 cancel=cancel,
             )
+            outcomes = execute(the_plan, ws.dag, con, snapshot, options)
             result = RunResult(
                 run_id,
                 the_plan,
@@ -376,7 +380,6 @@ def run(
             sent = raise_alerts(ws, con, result, job)
         except BaseException as exc:
             stopped = isinstance(exc, KeyboardInterrupt)  # a second signal: still a cancel
-            _roll_back(con)  # whatever it cut short must not commit with the run's record
             state.finish_run(
                 con,
                 run_id,
@@ -410,15 +413,6 @@ def run(
             },
         )
         return replace(result, alerts=tuple(sent))
-
-
-def _roll_back(con) -> None:
-    import duckdb
-
-    try:
-        con.execute("ROLLBACK")
-    except duckdb.Error:  # no transaction was open
-        pass
 
 
 class NothingToRetry(UsageError):
@@ -496,7 +490,7 @@ def authorize(
     try:  # never waits for a writer: a denied command must not hold anyone up
         lock = WriteLock(target).acquire(f"{command} (denied)", who(), wait=None)
         try:
-            con = warehouse.connect(target)
+            con = engine.connect(target)
             try:
                 state.ensure(con)
                 state.add_audit(
@@ -578,13 +572,8 @@ def _sync_catalog(ws: Workspace, con) -> None:
         for name in ws.dag.order
         for m in [ws.dag.models[name]]
     ]
-    con.execute("BEGIN")
-    try:
+    with con.transaction():
         state.replace_models(con, rows, utcnow())
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _sync_source_views(ws: Workspace, con) -> dict[str, str]:
@@ -629,7 +618,7 @@ def query(ws_warehouse: Path, sql: str) -> tuple[list[str], list[tuple]]:
     """Run a read-only query against the warehouse: (column names, rows)."""
     import duckdb
 
-    con = warehouse.connect(ws_warehouse, read_only=True)
+    con = engine.connect(ws_warehouse, read_only=True)
     try:
         cursor = con.execute(sql)
         columns = [d[0] for d in cursor.description] if cursor.description else []
@@ -668,9 +657,9 @@ def status(
         names = [n for n in names if ws.dag.models[n].owner == owner]
     attempts: dict[str, dict[str, tuple]] = defaultdict(dict)
     exists = ws.warehouse.exists()
-    con = warehouse.connect(ws.warehouse, read_only=True) if exists else warehouse.memory()
+    con = engine.connect(ws.warehouse, read_only=True) if exists else engine.memory()
     try:
-        with warehouse.reading(ws.warehouse):
+        with engine.reading(ws.warehouse):
             snapshot = state.snapshot(con) if exists else EMPTY
             if exists and state.has_state(con):
                 for row in state.partition_rows(con):
@@ -757,9 +746,9 @@ def list_runs(path: Path, limit: int) -> tuple[list[str], list[tuple]]:
     """The latest runs; none (not an error) before the first run created the warehouse."""
     if not path.exists():
         return ["run_id"], []
-    con = warehouse.connect(path, read_only=True)
+    con = engine.connect(path, read_only=True)
     try:
-        with warehouse.reading(path):
+        with engine.reading(path):
             if not state.has_state(con):
                 return ["run_id"], []
             rows = state.runs(con, limit)
@@ -785,9 +774,9 @@ def list_runs(path: Path, limit: int) -> tuple[list[str], list[tuple]]:
 
 
 def show_run(path: Path, run_id: int) -> tuple[str, list[str], list[tuple]]:
-    con = warehouse.connect(path, read_only=True)
+    con = engine.connect(path, read_only=True)
     try:
-        with warehouse.reading(path):
+        with engine.reading(path):
             row = state.run_row(con, run_id) if state.has_state(con) else None
             if row is None:
                 raise UsageError(f"no run with id {run_id} in {path}")
@@ -945,7 +934,7 @@ def check_published(
     names = ws.dag.ordered(dag_mod.select(ws.dag, selectors, exclude))
     all_vars = dict(ws.project.settings.vars) | dict(variables or {})
     with writing(ws, "check " + " ".join(selectors), wait) as (con, _lock, _):
-        with warehouse.reading(ws.warehouse):
+        with engine.reading(ws.warehouse):
             snapshot = state.snapshot(con)
         run_id = state.start_run(
             con,
@@ -979,20 +968,9 @@ def check_published(
                 model.grain if model.partitioned else None,
                 windows,
             )
-
-            def render(check, model=model, scope=scope):
-                return sql_mod.render(
-                    check.template, model.window_literals(scope.outer), all_vars, path=check.path
-                )
-
-            history = [(k, b.rows or 0) for k, b in built.items()]
-            results = checks_mod.evaluate(
-                cur,
-                model.checks,
-                scope,
-                relation_for=lambda ref, name=name: ws.dag.relation_for(ref, name),
-                render=render,
-                history=[] if model.partitioned else history,
+            history = [] if model.partitioned else [(k, b.rows or 0) for k, b in built.items()]
+            results = evaluate_checks(
+                cur, ws.dag, model, model.checks, scope, all_vars, history=history
             )
             state.insert_check_results(con, run_id, -1, name, results, utcnow())
             found.extend((name, r) for r in results)

@@ -70,6 +70,23 @@ class DuplicateKeyError(TaskError):
     """A MERGE source holds the same unique key twice, which would make the result arbitrary."""
 
 
+class TaskTimeout(TaskError):
+    """The task ran past its timeout and was interrupted."""
+
+
+class Cancelled(TaskError):
+    """The run was cancelled while the task ran."""
+
+
+class CheckFailed(TaskError):
+    """A blocking check failed on the data a task was about to publish; `results` holds every
+    result of the attempt, `summary` says what failed."""
+
+    def __init__(self, results: list, summary: str):
+        self.results = results
+        super().__init__(summary)
+
+
 def first_line(exc: BaseException, *, named: bool = True) -> str:
     """The first line of an error's message, for one-line reports. `named` puts the exception's
     class before it (`BinderException: ...`) unless it is one of ours, whose text says it all.

@@ -57,7 +57,7 @@ def _wrap(sql: str) -> str:
 def _drop_other_kind(model: Model, existing: str | None, wanted: str) -> tuple[str, ...]:
     if existing is None or existing == wanted:
         return ()
-    return (f"DROP {existing.upper()} IF EXISTS {model.relation}",)
+    return (drop_relation(model, existing),)
 
 
 def search_path(schema: str, default_schema: str) -> str:
@@ -189,11 +189,6 @@ def _merge(model: Model, sql: str, window: Window, target: str, exists: bool) ->
     )
 
 
-def describe_query(sql: str) -> str:
-    """Binds the query without running it: its output columns and types."""
-    return f"DESCRIBE SELECT * FROM {_wrap(sql)}"
-
-
 def describe_relation(schema: str, table: str) -> tuple[str, list]:
     return (
         "SELECT column_name, data_type FROM information_schema.columns "
@@ -223,6 +218,11 @@ def evolve(
     return [f"ALTER TABLE {target} ADD COLUMN {quote(n)} {k}" for n, k in added], None
 
 
+def drop_relation(model: Model, kind: str) -> str:
+    """Drop what stands under the model's name (`kind`: table or view)."""
+    return f"DROP {kind.upper()} IF EXISTS {model.relation}"
+
+
 def drop_shadow(model: Model) -> str:
     return f"DROP TABLE IF EXISTS {shadow_relation(model)}"
 
@@ -230,7 +230,7 @@ def drop_shadow(model: Model) -> str:
 def swap(model: Model, existing: str | None) -> Write:
     """Publish the shadow table under the model's name. Views bind names late, so a view over the
     model sees the new table as soon as this commits."""
-    drop = (f"DROP {existing.upper()} IF EXISTS {model.relation}",) if existing else ()
+    drop = (drop_relation(model, existing),) if existing else ()
     return Write(drop + (f"ALTER TABLE {shadow_relation(model)} RENAME TO {quote(model.table)}",))
 
 

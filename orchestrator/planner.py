@@ -21,7 +21,7 @@ from .dag import DAG
 from .errors import UsageError
 from .partitions import WHOLE, Window, floor, window_for_key, windows
 from .project import Kind, Model
-from .state import Snapshot
+from .snapshot import Snapshot
 from .status import HOLDS, rank
 
 Marker = tuple[int, int]

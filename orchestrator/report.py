@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TextIO
 
 from .dag import DAG
-from .executor import Outcome, Reporter
+from .execution import Outcome, Reporter
 from .partitions import WHOLE, describe
 from .planner import Action, Plan, Task
 from .status import PROBLEMS

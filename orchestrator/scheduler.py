@@ -24,7 +24,7 @@ from datetime import datetime
 
 from . import alerts, api, freshness, schedule, state
 from .errors import UsageError, suggest
-from .executor import Reporter
+from .execution import Reporter
 from .jobs import Job
 from .lock import WarehouseBusy
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 from typing import NamedTuple
 
 from .partitions import WHOLE
+from .snapshot import Built, Publication, Snapshot, TaskRecord, decode_inputs, encode_inputs
 
 SCHEMA = "orchestrator"
 SCHEMA_VERSION = 5
@@ -179,36 +179,6 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.models (
 # -- the snapshot the planner reads ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Built:
-    """The published build of one partition (or of a whole table or view)."""
-
-    key: str
-    version: str
-    run: int
-    layout: str = ""
-    inputs: Mapping[str, tuple[int, int]] = field(default_factory=dict)
-    vars: Mapping[str, str] = field(default_factory=dict)
-    rows: int | None = None
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What the warehouse holds: built partitions per model, and which relations exist."""
-
-    built: Mapping[str, Mapping[str, Built]] = field(default_factory=dict)
-    relations: Mapping[str, str] = field(default_factory=dict)  # name -> 'table' or 'view'
-    # every partition with a row in orchestrator.partitions, built or not (a first build of
-    # one that has none needs no DELETE of its row)
-    recorded: Mapping[str, frozenset[str]] = field(default_factory=dict)
-
-    def get(self, model: str, key: str = WHOLE) -> Built | None:
-        return self.built.get(model, {}).get(key)
-
-
-EMPTY = Snapshot()
-
-
 def has_state(con) -> bool:
     row = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
@@ -252,18 +222,6 @@ def snapshot(con) -> Snapshot:
         relations=MappingProxyType(relations),
         recorded=MappingProxyType({m: frozenset(k) for m, k in recorded.items()}),
     )
-
-
-def encode_inputs(inputs: Mapping[str, tuple[int, int]]) -> str:
-    return json.dumps(
-        [{"model": m, "partitions": n, "run": r} for m, (n, r) in sorted(inputs.items())]
-    )
-
-
-def decode_inputs(text: str | None) -> Mapping[str, tuple[int, int]]:
-    if not text:
-        return MappingProxyType({})
-    return MappingProxyType({i["model"]: (i["partitions"], i["run"]) for i in json.loads(text)})
 
 
 # -- writes ---------------------------------------------------------------------------------------
@@ -417,8 +375,7 @@ def ensure(con) -> list[int]:
     if version == SCHEMA_VERSION:
         return []
     migrated = list(range(version, SCHEMA_VERSION)) if version is not None else []
-    con.execute("BEGIN")
-    try:
+    with con.transaction():
         for step in migrated:
             for statement in MIGRATIONS.get(step, ()):
                 con.execute(statement)
@@ -430,10 +387,6 @@ def ensure(con) -> list[int]:
         con.execute(
             f"INSERT INTO {SCHEMA}.meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return migrated
 
 
@@ -537,54 +490,6 @@ def _append(con, table: str, rows: Sequence[Sequence], columns: str = "") -> Non
         f"INSERT INTO {target} SELECT {', '.join(['unnest(?)'] * width)}",
         lists,
     )
-
-
-@dataclass(frozen=True)
-class TaskRecord:
-    """One attempt of one task, as it goes into task_runs."""
-
-    run_id: int
-    task_id: int
-    model: str
-    key: str
-    start: datetime | None
-    end: datetime | None
-    attempt: int
-    status: str
-    reason: str
-    started: datetime
-    finished: datetime
-    rows: int | None = None
-    version: str = ""
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class Publication:
-    """A partition (or whole table/view) as published: what the partitions table remembers."""
-
-    model: str
-    key: str
-    start: datetime | None
-    end: datetime | None
-    version: str
-    layout: str
-    inputs: Mapping[str, tuple[int, int]]
-    vars: Mapping[str, str]
-    run_id: int
-    rows: int | None
-    built_at: datetime
-
-    def built(self) -> Built:
-        return Built(
-            self.key,
-            self.version,
-            self.run_id,
-            self.layout,
-            MappingProxyType(dict(self.inputs)),
-            MappingProxyType(dict(self.vars)),
-            self.rows,
-        )
 
 
 def insert_task_runs(con, records: Sequence[TaskRecord]) -> None:

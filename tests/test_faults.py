@@ -13,7 +13,7 @@ import pytest
 from conftest import DAILY_SOURCE, ProjectDir
 
 from orchestrator import api
-from orchestrator.executor import Reporter
+from orchestrator.execution import Reporter
 
 READS_FILE = """
 -- retries: {retries}
@@ -125,7 +125,7 @@ def test_project_defaults_apply_and_the_backoff_is_capped(project):
 def test_backoff_doubles_until_the_cap():
     from datetime import timedelta
 
-    from orchestrator.executor import Policy
+    from orchestrator.execution import Policy
 
     policy = Policy(retry_delay=timedelta(seconds=10), retry_max_delay=timedelta(seconds=25))
     for attempt, full in ((1, 10), (2, 20), (3, 25), (12, 25)):

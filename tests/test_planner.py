@@ -11,7 +11,7 @@ from orchestrator import project as project_mod
 from orchestrator.errors import UsageError
 from orchestrator.partitions import WHOLE, Grain, window_for_key
 from orchestrator.planner import Action, Reason, Request, input_markers, plan
-from orchestrator.state import Built, Snapshot
+from orchestrator.snapshot import Built, Snapshot
 
 NOW = datetime(2024, 1, 4, 9, 30)
 

@@ -1,0 +1,192 @@
+"""The engine boundary: what execution, state and source probes need from a warehouse, and
+DuckDB, its one implementation today.
+
+Everything above this module talks to an `Engine`: it executes the statements the SQL-text
+layer built, describes a relation, quotes a name, hands a worker thread its own cursor, and
+wraps a publish in `transaction()`, the construct behind our central invariant (a publish is one
+transaction: the data change and the state row that records it commit together, or neither
+does). A second engine (Spark) is a new class with these methods, not edits across the house.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from .errors import WarehouseError, first_line
+from .lock import WarehouseBusy, describe, read_holder
+from .quoting import quote
+
+
+class Transaction(Protocol):
+    def rollback(self) -> None:
+        """End the transaction early (leaving the block then commits or rolls back nothing)."""
+
+
+class Engine(Protocol):
+    """One session on a warehouse. Not shared between threads: `cursor()` makes a thread its own."""
+
+    def execute(self, statement: str, params: Sequence[Any] | None = None) -> Any:
+        """Run one statement; the result has fetchall(), fetchone() and description."""
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def transaction(self) -> Any:
+        """A context manager: BEGIN, then COMMIT when the block ends, ROLLBACK when it raises."""
+
+    def describe(self, query: str) -> list[tuple[str, str]]:
+        """The (name, type) of each output column of `query`, binding it without running it."""
+
+    def quote(self, identifier: str) -> str: ...
+
+    def cursor(self) -> Engine: ...
+
+    def interrupt(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _Open:
+    """The state of one `transaction()` block, so that an early rollback is not done twice."""
+
+    def __init__(self, engine: DuckDB):
+        self.engine = engine
+        self.open = True
+
+    def rollback(self) -> None:
+        if self.open:
+            self.open = False
+            self.engine.execute("ROLLBACK")
+
+
+class DuckDB:
+    """An `Engine` over one DuckDB connection (or cursor)."""
+
+    name = "duckdb"
+
+    def __init__(self, connection):
+        self.raw = connection
+
+    def execute(self, statement: str, params: Sequence[Any] | None = None):
+        return (
+            self.raw.execute(statement, params)
+            if params is not None
+            else self.raw.execute(statement)
+        )
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.raw.executemany(statement, rows)
+
+    @contextmanager
+    def transaction(self) -> Iterator[_Open]:
+        # DuckDB runs each statement of a multi-statement string in its own transaction, so the
+        # boundary is explicit. An error inside leaves DuckDB's transaction aborted: ROLLBACK.
+        tx = _Open(self)
+        try:
+            # BEGIN inside the try: a signal between it and the block still rolls back
+            self.raw.execute("BEGIN")
+            yield tx
+        except BaseException as exc:
+            if tx.open:
+                tx.open = False
+                try:
+                    self.raw.execute("ROLLBACK")
+                except Exception as rollback_error:  # the original error is the one to report
+                    exc.add_note(f"(the rollback failed too: {first_line(rollback_error)})")
+            raise
+        if tx.open:
+            tx.open = False
+            self.raw.execute("COMMIT")
+
+    def describe(self, query: str) -> list[tuple[str, str]]:
+        # the newline before ')' keeps a trailing `-- comment` in the query from swallowing it
+        body = query.strip().rstrip(";").rstrip()
+        described = self.raw.execute(f"DESCRIBE SELECT * FROM (\n{body}\n)").fetchall()
+        return [(r[0], r[1]) for r in described]
+
+    def quote(self, identifier: str) -> str:
+        return quote(identifier)
+
+    def cursor(self) -> DuckDB:
+        return DuckDB(self.raw.cursor())
+
+    def interrupt(self) -> None:
+        self.raw.interrupt()
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def connect(path: Path, *, read_only: bool = False) -> DuckDB:
+    """The warehouse at `path`. Read-only connections never create it."""
+    import duckdb
+
+    if read_only and not path.exists():
+        raise WarehouseError(f"no warehouse at {path} yet: `orchestrator run` creates it")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        message = str(exc)
+        if "lock" in message.lower():
+            holder = read_holder(path)
+            who = describe(holder) if holder else _holder(message)
+            raise WarehouseBusy(
+                f"the warehouse {path} is being written by {who}; try again when it finishes"
+            ) from None
+        raise unusable(path, exc) from None
+    except duckdb.Error as exc:
+        raise unusable(path, exc) from None
+    return DuckDB(in_utc(con))
+
+
+def memory() -> DuckDB:
+    """An in-memory warehouse (none on disk yet), with the same session settings."""
+    import duckdb
+
+    return DuckDB(in_utc(duckdb.connect()))
+
+
+def in_utc(con):
+    """Time zone arithmetic in UTC on `con` and every cursor made from it: otherwise a
+    TIMESTAMPTZ partition column is cut into windows by the machine's local zone, and the same
+    run builds other partitions on another machine. SET GLOBAL reaches worker cursors, which a
+    plain SET (session-local) does not."""
+    import duckdb
+
+    try:
+        con.execute("SET GLOBAL TimeZone = 'UTC'")
+    except duckdb.Error:
+        pass  # a build without ICU has no time zones: it computes in UTC already
+    return con
+
+
+def unusable(path: Path, exc: BaseException) -> WarehouseError:
+    return WarehouseError(f"cannot open the warehouse {path}: {first_line(exc, named=False)}")
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Around reads of the state in an opened warehouse. A truncated or corrupt file can open
+    fine and fail only when a page is read: it gets the same one line as a file that does not
+    open (the state is our own SQL on our own tables, so an error there is the file's)."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.InterruptException:
+        raise
+    except duckdb.Error as exc:
+        raise unusable(path, exc) from None
+
+
+def _holder(message: str) -> str:
+    # DuckDB says e.g. "... Conflicting lock is held in /usr/bin/python3 (PID 1234) by user x."
+    marker = "Conflicting lock is held in"
+    if marker in message:
+        holder = message.split(marker, 1)[1].split("See also")[0].strip().rstrip(".")
+        return f"lock held by {holder}"
+    return first_line(Exception(message), named=False)

@@ -1,0 +1,76 @@
+"""How an incremental table follows its query's columns, decided in one place for both moments
+that need it: while planning (refuse a changed type before anything is written) and inside a
+task's transaction (add new columns; refuse a changed type, should planning have missed it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from .. import materialize, sql
+from ..dag import DAG
+from ..errors import ProjectError
+from ..planner import Action, Plan, Task, used_vars
+from ..project import Model
+from ..snapshot import Snapshot
+
+
+def column_change(engine, model: Model, rendered: str) -> tuple[list[str], str | None]:
+    """The ALTER statements that add the query's new columns to the model's table, or why the
+    table cannot follow the query (a changed type). Binds the query; reads no data."""
+    new = engine.describe(rendered)
+    query, params = materialize.describe_relation(model.schema, model.table)
+    old = [(r[0], r[1]) for r in engine.execute(query, params).fetchall()]
+    return materialize.evolve(model, model.relation, new, old)
+
+
+def refuse_changed_types(
+    plan: Plan,
+    dag: DAG,
+    engine,
+    snapshot: Snapshot,
+    variables: Mapping[str, str],
+    default_schema: str = "main",
+    session: Callable[[Task], list[str]] | None = None,
+) -> None:
+    """Before anything is written: raise ProjectError (exit 2) when a task would write into an
+    incremental table in place and its query now returns a column of another type than the
+    table holds (older partitions hold the old type; only a full refresh can change it).
+
+    Only models the plan writes in place are looked at, one DESCRIBE each (`session(task)` as
+    in `execute`, so that a source read by partition lists only the task's files). A query that
+    cannot be described yet (it reads a table this run creates, a file not there yet) is left
+    to the guard in the task itself."""
+    import duckdb
+
+    first: dict[str, Task] = {}
+    for task in plan.tasks:
+        model = dag.models[task.model]
+        if (
+            task.action is Action.BUILD
+            and model.partitioned
+            and snapshot.relations.get(model.name) == "table"
+        ):
+            first.setdefault(model.name, task)
+    if not first:
+        return
+    cur = engine.cursor()
+    try:
+        for name, task in first.items():
+            model = dag.models[name]
+            rendered = sql.render(
+                model.template,
+                model.window_literals(task.window),
+                used_vars(model, variables),
+                path=model.relpath,
+            )
+            try:
+                cur.execute(materialize.search_path(model.schema, default_schema))
+                for statement in session(task) if session else ():
+                    cur.execute(statement)
+                _, refusal = column_change(cur, model, rendered)
+            except duckdb.Error:
+                continue
+            if refusal:
+                raise ProjectError(f"{refusal} (nothing was written)", model.relpath)
+    finally:
+        cur.close()

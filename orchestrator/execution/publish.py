@@ -1,0 +1,187 @@
+"""Publish: the one transaction of a task. The data change (a window's overwrite, a merge, a
+table replace, a swap), the audit of the new data, and the state rows that record it commit
+together or not at all, so a crash leaves the warehouse as it was before the task or after it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .. import checks, materialize, sql, state
+from ..errors import SchemaChangeError, WindowError
+from ..planner import Action, input_markers
+from ..snapshot import Publication
+from .audit import blocking_checks
+from .columns import column_change
+from .context import TaskContext
+
+
+def publish(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
+    """Write, audit, check and record in one transaction; the rows written per partition."""
+    if ctx.task.action is Action.SWAP:
+        return swap(ctx, started)
+    task, model = ctx.task, ctx.model
+    rendered = sql.render(
+        model.template,
+        model.window_literals(task.window, this=ctx.target()),
+        ctx.variables,
+        path=model.relpath,
+    )
+    with ctx.live.lock:
+        existing = ctx.live.relations.get(model.name)
+        shadow_exists = model.name in ctx.live.shadows
+    _prepare_session(ctx)
+    write = materialize.build(
+        model,
+        rendered,
+        task.window,
+        existing,
+        into_shadow=ctx.into_shadow,
+        shadow_exists=shadow_exists,
+    )
+    with ctx.cur.transaction() as tx:
+        if model.partitioned and existing == "table" and not ctx.into_shadow:
+            _follow_columns(ctx, rendered)
+        written = _apply(ctx, write, tx)
+        rows = _rows(ctx, written)
+        blocking_checks(ctx)
+        ctx.checkpoint()
+        finished = ctx.now()
+        publications = _publications(ctx, rows, finished)
+        _record(ctx, started, finished, rows, publications)
+        ctx.checkpoint()
+    _remember(ctx, publications)
+    return rows
+
+
+def _prepare_session(ctx: TaskContext) -> None:
+    """The search path of the model's schema (once per cursor) and the task's session
+    settings (a source read by partition lists only the task's files)."""
+    path = materialize.search_path(ctx.model.schema, ctx.options.default_schema)
+    if ctx.shared.paths.get(id(ctx.cur)) != path:
+        ctx.cur.execute(path)
+        ctx.shared.paths[id(ctx.cur)] = path
+    session = ctx.options.session
+    for statement in session(ctx.task) if session else ():
+        ctx.cur.execute(statement)
+
+
+def _rows(ctx: TaskContext, written: int | None) -> dict[str, int | None]:
+    if not ctx.task.parts:
+        return {ctx.task.key: written}
+    # one statement wrote a batch's partitions: count each one's rows
+    counted = dict(ctx.cur.execute(checks.counts_sql(ctx.scope(ctx.target()))).fetchall())
+    return {u.key: counted.get(u.key, 0) for u in ctx.units}
+
+
+def _publications(ctx: TaskContext, rows, finished: datetime) -> list[Publication]:
+    model = ctx.model
+    with ctx.live.lock:
+        return [
+            Publication(
+                model.name,
+                u.key,
+                u.window.start if u.window else None,
+                u.window.end if u.window else None,
+                model.version,
+                model.layout,
+                input_markers(ctx.dag, ctx.live.built, model.name, u.window),
+                ctx.variables,
+                ctx.options.run_id,
+                rows[u.key],
+                finished,
+            )
+            for u in ctx.units
+        ]
+
+
+def _record(
+    ctx: TaskContext, started: datetime, finished: datetime, rows, publications: list[Publication]
+) -> None:
+    state.insert_task_runs(ctx.cur, ctx.records("success", started, finished, rows))
+    ctx.record_checks(ctx.cur, finished)
+    if not ctx.into_shadow:
+        # each partition is written once per run: the snapshot says whether it has a row
+        state.publish_partitions(ctx.cur, publications, ctx.shared.recorded)
+
+
+def _remember(ctx: TaskContext, publications: list[Publication]) -> None:
+    """After the commit: what the rest of the run sees as published."""
+    model = ctx.model
+    with ctx.live.lock:
+        for publication in publications:
+            if ctx.into_shadow:
+                ctx.live.shadows.setdefault(model.name, {})[publication.key] = publication
+            else:
+                ctx.live.built.setdefault(model.name, {})[publication.key] = publication.built()
+        if not ctx.into_shadow:
+            # the columns were checked in this transaction, which committed
+            ctx.live.columns_checked.add(model.name)
+            ctx.live.relations[model.name] = "view" if model.kind == "view" else "table"
+
+
+def _follow_columns(ctx: TaskContext, rendered: str) -> None:
+    """Once per model and run (until a write commits): add new query columns to the table,
+    refuse changed types."""
+    with ctx.live.lock:
+        if ctx.model.name in ctx.live.columns_checked:
+            return
+    statements, refusal = column_change(ctx.cur, ctx.model, rendered)
+    if refusal:
+        raise SchemaChangeError(refusal)
+    for statement in statements:
+        ctx.cur.execute(statement)
+
+
+def _apply(ctx: TaskContext, write: materialize.Write, tx) -> int | None:
+    """Run a write's statements; the window guard and the audit turn into WindowError."""
+    counts: list[int | None] = []
+    try:
+        for statement in write.statements:
+            counts.append(_count(ctx, statement))
+    except Exception as exc:
+        if write.guard is None or materialize.GUARD not in str(exc):
+            raise
+        tx.rollback()  # the failed write aborted the transaction: count outside it
+        outside = ctx.cur.execute(write.guard.count).fetchone()[0]
+        raise WindowError(write.guard.message(outside)) from None
+    if write.audit:
+        row = ctx.cur.execute(write.audit).fetchone()
+        problem = write.judge(row, counts[-1] or 0) if write.judge else None
+        if problem:
+            raise WindowError(problem)
+    for statement in write.finish:
+        counts.append(_count(ctx, statement))
+    return counts[write.count_statement] if write.count_statement is not None else None
+
+
+def _count(ctx: TaskContext, statement: str) -> int | None:
+    ctx.checkpoint()
+    row = ctx.cur.execute(statement).fetchone()
+    return row[0] if row and isinstance(row[0], int) else None
+
+
+def swap(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
+    """The last step of a full refresh: the shadow table (or nothing) replaces the model."""
+    model = ctx.model
+    with ctx.live.lock:
+        existing = ctx.live.relations.get(model.name)
+        shadow = dict(ctx.live.shadows.get(model.name, {}))
+    with ctx.cur.transaction() as tx:
+        if shadow:
+            _apply(ctx, materialize.swap(model, existing), tx)
+        elif existing:
+            ctx.cur.execute(materialize.drop_relation(model, existing))
+        finished = ctx.now()
+        rows = {ctx.task.key: sum(p.rows or 0 for p in shadow.values())}
+        state.insert_task_runs(ctx.cur, ctx.records("success", started, finished, rows))
+        state.forget_partitions(ctx.cur, model.name)
+        state.publish_partitions(ctx.cur, list(shadow.values()))
+        ctx.checkpoint()
+    with ctx.live.lock:
+        ctx.live.built[model.name] = {k: p.built() for k, p in shadow.items()}
+        if shadow:
+            ctx.live.relations[model.name] = "table"
+        else:
+            ctx.live.relations.pop(model.name, None)
+        ctx.live.shadows.pop(model.name, None)
+    return rows

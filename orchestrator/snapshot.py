@@ -1,0 +1,105 @@
+"""What the planner and the executor know of the warehouse's state, as plain values: the
+published build of each partition (`Built`, gathered in a `Snapshot`), one attempt of a task
+(`TaskRecord`) and a publication (`Publication`). No I/O: `state` reads and writes the tables
+these values come from and go to.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+from .partitions import WHOLE
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """The published build of one partition (or of a whole table or view)."""
+
+    key: str
+    version: str
+    run: int
+    layout: str = ""
+    inputs: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    vars: Mapping[str, str] = field(default_factory=dict)
+    rows: int | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the warehouse holds: built partitions per model, and which relations exist."""
+
+    built: Mapping[str, Mapping[str, Built]] = field(default_factory=dict)
+    relations: Mapping[str, str] = field(default_factory=dict)  # name -> 'table' or 'view'
+    # every partition with a row in orchestrator.partitions, built or not (a first build of
+    # one that has none needs no DELETE of its row)
+    recorded: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def get(self, model: str, key: str = WHOLE) -> Built | None:
+        return self.built.get(model, {}).get(key)
+
+
+EMPTY = Snapshot()
+
+
+def encode_inputs(inputs: Mapping[str, tuple[int, int]]) -> str:
+    return json.dumps(
+        [{"model": m, "partitions": n, "run": r} for m, (n, r) in sorted(inputs.items())]
+    )
+
+
+def decode_inputs(text: str | None) -> Mapping[str, tuple[int, int]]:
+    if not text:
+        return MappingProxyType({})
+    return MappingProxyType({i["model"]: (i["partitions"], i["run"]) for i in json.loads(text)})
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """One attempt of one task, as it goes into task_runs."""
+
+    run_id: int
+    task_id: int
+    model: str
+    key: str
+    start: datetime | None
+    end: datetime | None
+    attempt: int
+    status: str
+    reason: str
+    started: datetime
+    finished: datetime
+    rows: int | None = None
+    version: str = ""
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A partition (or whole table/view) as published: what the partitions table remembers."""
+
+    model: str
+    key: str
+    start: datetime | None
+    end: datetime | None
+    version: str
+    layout: str
+    inputs: Mapping[str, tuple[int, int]]
+    vars: Mapping[str, str]
+    run_id: int
+    rows: int | None
+    built_at: datetime
+
+    def built(self) -> Built:
+        return Built(
+            self.key,
+            self.version,
+            self.run_id,
+            self.layout,
+            MappingProxyType(dict(self.inputs)),
+            MappingProxyType(dict(self.vars)),
+            self.rows,
+        )
