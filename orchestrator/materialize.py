@@ -299,3 +299,10 @@ def literal(value: object) -> str:
     if isinstance(value, int | float):
         return repr(value)
     return string_literal(value)
+
+
+# Transaction control, for the few application steps that group state writes; the engine's
+# transaction() context manager is meant to replace these.
+BEGIN = "BEGIN"
+COMMIT = "COMMIT"
+ROLLBACK = "ROLLBACK"
