@@ -50,7 +50,7 @@ def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
 
 
 def _workspace(ctx):
-    from .api import open_workspace
+    from .workspace import open_workspace
 
     return open_workspace(ctx.obj["project"], ctx.obj["warehouse"])
 
@@ -150,7 +150,7 @@ _wait = click.option(
 
 
 def _selection(selectors, exclude, variables, **kwargs):
-    from .api import Selection
+    from .workspace import Selection
 
     return Selection(tuple(selectors), tuple(exclude), _parse_vars(variables), **kwargs)
 
@@ -169,11 +169,11 @@ def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
     SELECTORS: name, schema.name, schema.*, +name (with upstream), name+ (with downstream),
     tag:x, owner:x, schema:x, kind:x. None means every model.
     """
-    from . import api
+    from . import api, session
     from .report import format_plan
 
     ws = _workspace(ctx)
-    api.authorize(ws, "plan")
+    session.authorize(ws, "plan")
     the_plan = api.plan(ws, _selection(selectors, exclude, variables, full_refresh=full_refresh))
     if as_json:
         click.echo(json.dumps(_plan_json(the_plan), indent=2))
@@ -213,16 +213,17 @@ def _execute(
     retry_of: int | None = None,
     job: str | None = None,
 ):
-    from . import api, scheduler
+    from . import api, scheduler, session
     from .report import ConsoleReporter, format_plan, format_result
+    from .workspace import Selection
 
     ws = _workspace(ctx)
     needed = "full-refresh" if selection.full_refresh else command
-    api.authorize(ws, "plan" if dry_run else needed)
+    session.authorize(ws, "plan" if dry_run else needed)
     if job is not None:
         the_job = scheduler.job_named(ws, job)
         if dry_run:
-            selection = api.Selection(the_job.select, the_job.exclude, dict(the_job.vars))
+            selection = Selection(the_job.select, the_job.exclude, dict(the_job.vars))
     if dry_run:
         click.echo("\n".join(format_plan(api.plan(ws, selection), ws.dag)))
         return
@@ -320,11 +321,11 @@ def schedule(ctx, once, interval, wait):
 
     Runs in the foreground until SIGINT/SIGTERM; history in orchestrator.schedule_ticks.
     """
-    from . import api, scheduler
+    from . import scheduler, session
     from .report import ConsoleReporter, format_ticks
 
     ws = _workspace(ctx)
-    api.authorize(ws, "schedule")
+    session.authorize(ws, "schedule")
     if not ws.project.ops.jobs:
         raise UsageError("no jobs: add [jobs.NAME] tables to orchestrator.toml")
     if once:
@@ -413,12 +414,12 @@ def retry(ctx, run_id, variables, threads, wait):
 def status(ctx, selectors, partitions, owner):
     """The state of every model (or the selected ones): built, pending, waiting, blocked,
     failed. Sources are evaluated as `run` would, so waiting and blocked are current."""
-    from . import api
+    from . import api, session
     from .lock import WarehouseBusy
     from .report import format_table
 
     ws = _workspace(ctx)
-    api.authorize(ws, "status")
+    session.authorize(ws, "status")
     try:
         columns, rows = api.status(ws, selectors, partitions=partitions, owner=owner)
     except WarehouseBusy as busy:
@@ -434,9 +435,9 @@ def status(ctx, selectors, partitions, owner):
 @click.pass_context
 def runs(ctx, run_id, limit):
     """Recent runs, or the tasks of one run."""
-    from . import api
+    from . import api, session
 
-    api.authorize(None, "runs", root=ctx.obj["project"], warehouse_path=ctx.obj["warehouse"])
+    session.authorize(None, "runs", root=ctx.obj["project"], warehouse_path=ctx.obj["warehouse"])
     from .report import format_table
 
     ws_settings = _settings(ctx)
@@ -466,10 +467,10 @@ def _settings(ctx):
 @click.pass_context
 def dag(ctx, selectors, fmt):
     """The models in dependency order, with what each reads (models and external sources)."""
-    from . import api
+    from . import api, session
 
     ws = _workspace(ctx)
-    api.authorize(ws, "dag")
+    session.authorize(ws, "dag")
     click.echo(api.describe_dag(ws, selectors, fmt))
 
 
@@ -495,9 +496,9 @@ def sql(ctx, query, fmt, limit):
     import csv
     import io
 
-    from . import api
+    from . import api, session
 
-    api.authorize(None, "sql", root=ctx.obj["project"], warehouse_path=ctx.obj["warehouse"])
+    session.authorize(None, "sql", root=ctx.obj["project"], warehouse_path=ctx.obj["warehouse"])
     from .report import format_table
 
     columns, rows = api.query(_settings(ctx).warehouse, query)
@@ -526,11 +527,11 @@ def check(ctx, selectors, exclude, variables, wait):
 
     Exit 1 when a blocking check fails.
     """
-    from . import api
+    from . import api, session
     from .report import format_check_report
 
     ws = _workspace(ctx)
-    api.authorize(ws, "check")
+    session.authorize(ws, "check")
     report = api.check_published(ws, selectors, exclude, _parse_vars(variables), wait)
     click.echo("\n".join(format_check_report(report)))
     sys.exit(report.exit_code)
@@ -545,11 +546,11 @@ def freshness(ctx, sources, wait):
 
     Results are recorded in orchestrator.freshness. Exit 1 when a source is stale or drifted.
     """
-    from . import api
+    from . import api, session
     from .report import format_table
 
     ws = _workspace(ctx)
-    api.authorize(ws, "freshness")
+    session.authorize(ws, "freshness")
     run_id, statuses = api.source_freshness(ws, sources, wait=wait)
     if not statuses:
         click.echo("no declared sources (see [sources] in orchestrator.toml)")
@@ -574,11 +575,11 @@ def _age(lag) -> str | None:
 @click.pass_context
 def init(ctx, directory):
     """Create a project skeleton (orchestrator.toml, models/, checks/) and its warehouse state."""
-    from . import api
+    from . import api, session
 
     root = directory or Path(ctx.obj["project"])
     if (root / "orchestrator.toml").exists():
-        api.authorize(None, "init", root=root, warehouse_path=ctx.obj["warehouse"])
+        session.authorize(None, "init", root=root, warehouse_path=ctx.obj["warehouse"])
     created = api.init_project(root, ctx.obj["warehouse"])
     for path in created:
         click.echo(f"created {path}")

@@ -140,3 +140,16 @@ def is_transient(exc: BaseException) -> bool:
     return any(
         name in names and (text is None or text in message) for name, text in TRANSIENT_ERRORS
     )
+
+
+class RunStopped(OrchestratorError):
+    """A signal stopped a run: while it planned (nothing recorded), or at once, by a second
+    signal (the run is recorded cancelled all the same)."""
+
+    exit_code = 130
+
+
+class NothingToRetry(UsageError):
+    """`retry` found every task of the run succeeded: nothing to do is not a failure."""
+
+    exit_code = 0

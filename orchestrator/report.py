@@ -5,10 +5,11 @@ Pure formatting (values in, lines out), plus the reporter that shows progress du
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TextIO
 
@@ -342,3 +343,76 @@ def format_ticks(reports) -> list[str]:
         detail = f": {r.detail}" if r.detail else ""
         lines.append(f"  {r.job}  {r.trigger} {r.due_at:%Y-%m-%d %H:%M}  {r.outcome}{run}{detail}")
     return lines
+
+
+def format_dag(dag: DAG, sources: Mapping, names: Sequence[str], fmt: str) -> str:
+    """The models `names` (in order) with what each reads: as text, json or Graphviz dot."""
+    if fmt == "json":
+        return _dag_json(dag, sources, names)
+    if fmt == "dot":
+        return _dag_dot(dag, names)
+    return _dag_text(dag, sources, names)
+
+
+def _dag_json(dag: DAG, sources: Mapping, names: Sequence[str]) -> str:
+    return json.dumps(
+        {
+            "models": [
+                {
+                    "name": n,
+                    "kind": str(dag.models[n].kind),
+                    "path": dag.models[n].relpath,
+                    "upstream": list(dag.upstream[n]),
+                    "sources": list(dag.sources[n]),
+                    "files": list(dag.models[n].files),
+                }
+                for n in names
+            ],
+            "sources": [
+                {
+                    "name": s,
+                    "declared": s in sources,
+                    "path": sources[s].path if s in sources else None,
+                }
+                for s in sorted({x for n in names for x in dag.sources[n]})
+            ],
+        },
+        indent=2,
+    )
+
+
+def _dag_dot(dag: DAG, names: Sequence[str]) -> str:
+    lines = ["digraph orchestrator {", "  rankdir=LR;"]
+    for n in names:
+        lines.append(f'  "{n}" [shape=box];')
+        for up in dag.upstream[n]:
+            lines.append(f'  "{up}" -> "{n}";')
+        for src in dag.sources[n]:
+            lines.append(f'  "{src}" [shape=ellipse]; "{src}" -> "{n}";')
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _dag_text(dag: DAG, sources: Mapping, names: Sequence[str]) -> str:
+    lines = []
+    for n in names:
+        m = dag.models[n]
+        detail = f"{m.kind}" + (f", {m.grain} by {m.partition_by}" if m.partitioned else "")
+        lines.append(f"{n}  ({detail})  {m.relpath}")
+        for up in dag.upstream[n]:
+            lines.append(f"    <- {up}")
+        for src in dag.sources[n]:
+            how = (
+                f"file source {sources[src].path}"
+                if src in sources and sources[src].path
+                else ("declared source" if src in sources else "external, not declared")
+            )
+            lines.append(f"    <- {src}  ({how})")
+        for f in m.files:
+            lines.append(f"    <- file {f}")
+    external = sorted({x for n in names for x in dag.sources[n]})
+    lines.append(
+        f"{len(names)} models, {len(external)} external sources"
+        + (f": {', '.join(external)}" if external else "")
+    )
+    return "\n".join(lines)

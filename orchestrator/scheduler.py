@@ -22,11 +22,14 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import alerts, api, freshness, schedule, state
+from . import alerts, api, freshness, schedule, state, workspace
 from .errors import UsageError, suggest
 from .execution import Reporter
 from .jobs import Job
 from .lock import WarehouseBusy
+from .notify import deliver_alerts
+from .session import cancellable, writing
+from .workspace import Selection, Workspace
 
 MISSED_ROWS = 100  # at most this many missed ticks are recorded per job and evaluation
 
@@ -47,7 +50,7 @@ def _deadline(job: Job, due_at: datetime) -> datetime | None:
     return schedule.deadline_after(due_at, job.deadline, schedule.zone(job.timezone))
 
 
-def record_due(ws: api.Workspace, con, now: datetime) -> list[TickReport]:
+def record_due(ws: Workspace, con, now: datetime) -> list[TickReport]:
     """Step 1: ticks that came due and arrivals, as rows (pending, coalesced, missed)."""
     reports: list[TickReport] = []
     inspector = freshness.Inspector(con, ws.project, now)
@@ -114,7 +117,7 @@ def _supersede(con, job: Job, now: datetime) -> None:
 
 
 def run_job(
-    ws: api.Workspace,
+    ws: Workspace,
     job: Job,
     *,
     trigger: str = "manual",
@@ -137,8 +140,8 @@ def run_job(
     )
 
 
-def selection_of(job: Job) -> api.Selection:
-    return api.Selection(job.select, job.exclude, dict(job.vars))
+def selection_of(job: Job) -> Selection:
+    return Selection(job.select, job.exclude, dict(job.vars))
 
 
 def outcome_of(result: api.RunResult) -> str:
@@ -151,7 +154,7 @@ def outcome_of(result: api.RunResult) -> str:
     return "success"
 
 
-def _nothing_ready(ws: api.Workspace, job: Job, now: datetime) -> bool:
+def _nothing_ready(ws: Workspace, job: Job, now: datetime) -> bool:
     """A tick that already waited is run again only when some of its work became ready, so an
     evaluation every minute does not record a run every minute while a file is late."""
     try:
@@ -161,7 +164,7 @@ def _nothing_ready(ws: api.Workspace, job: Job, now: datetime) -> bool:
 
 
 def once(
-    ws: api.Workspace,
+    ws: Workspace,
     now: datetime | None = None,
     *,
     reporter: Reporter | None = None,
@@ -169,8 +172,8 @@ def once(
     cancel: threading.Event | None = None,
 ) -> list[TickReport]:
     """One evaluation of every job: record what is due, run it, alert on missed deadlines."""
-    now = now or api.now()
-    with api.writing(ws, "schedule", wait) as (con, _lock, _):
+    now = now or workspace.now()
+    with writing(ws, "schedule", wait) as (con, _lock, _):
         recorded = record_due(ws, con, now)
         todo = {job.name: state.open_ticks(con, job.name) for job in ws.project.ops.jobs.values()}
     reports = {(r.job, r.due_at, r.trigger): r for r in recorded}
@@ -188,7 +191,7 @@ def once(
         outcome = outcome_of(result)
         if outcome == "success":
             succeeded.add(name)
-        with api.writing(ws, "schedule", wait) as (con, _lock, _):
+        with writing(ws, "schedule", wait) as (con, _lock, _):
             for tick in ticks:
                 detail = None
                 if outcome == "success" and tick.deadline_at and tick.deadline_at < now:
@@ -206,13 +209,13 @@ def once(
                 )
         if result.cancelled:
             break
-    with api.writing(ws, "schedule", wait) as (con, _lock, _):
+    with writing(ws, "schedule", wait) as (con, _lock, _):
         for report in _deadlines(ws, con, now, succeeded):
             reports[(report.job, report.due_at, report.trigger)] = report
     return list(reports.values())
 
 
-def _deadlines(ws: api.Workspace, con, now: datetime, succeeded: set[str]) -> list[TickReport]:
+def _deadlines(ws: Workspace, con, now: datetime, succeeded: set[str]) -> list[TickReport]:
     """Ticks past their deadline with outputs still unpublished: alert the job's owner (once
     per incident). A tick that waits for data keeps waiting (its outputs publish when the data
     comes, and the job's recovery is told); a failed one waits for someone to act."""
@@ -242,11 +245,11 @@ def _deadlines(ws: api.Workspace, con, now: datetime, succeeded: set[str]) -> li
             reports.append(TickReport(job.name, tick.due_at, tick.trigger, "late", None, detail))
     healthy = {("job", name) for name in succeeded}
     if events or healthy:
-        api.deliver_alerts(ws, con, events, healthy, None)
+        deliver_alerts(ws, con, events, healthy, None)
     return reports
 
 
-def job_named(ws: api.Workspace, name: str) -> Job:
+def job_named(ws: Workspace, name: str) -> Job:
     jobs = ws.project.ops.jobs
     if name not in jobs:
         hint = suggest(name, jobs) or (
@@ -256,14 +259,14 @@ def job_named(ws: api.Workspace, name: str) -> Job:
     return jobs[name]
 
 
-def interval(ws: api.Workspace) -> float:
+def interval(ws: Workspace) -> float:
     """How often the foreground loop looks: the shortest sensor poll, between 1 s and 60 s."""
     polls = [j.poll.total_seconds() for j in ws.project.ops.jobs.values() if j.on]
     return max(1.0, min([60.0, *polls]))
 
 
 def forever(
-    ws: api.Workspace,
+    ws: Workspace,
     *,
     reporter: Reporter | None = None,
     every: float | None = None,
@@ -274,7 +277,7 @@ def forever(
     is cancelled like any run) or `stop` is set."""
     stop = stop or threading.Event()
     pause = every or interval(ws)
-    with api.cancellable(stop):
+    with cancellable(stop):
         while not stop.is_set():
             reports = once(ws, reporter=reporter, cancel=stop)
             if on_tick:

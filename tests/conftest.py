@@ -76,17 +76,19 @@ class ProjectDir:
 
     def api_run(self, *selectors: str, at: datetime = NOW, threads: int = 2, **selection):
         from orchestrator import api
+        from orchestrator.workspace import Selection, open_workspace
 
-        ws = api.open_workspace(self.root)
+        ws = open_workspace(self.root)
         return api.run(
-            ws, api.Selection(tuple(selectors), **selection), command="test", at=at, threads=threads
+            ws, Selection(tuple(selectors), **selection), command="test", at=at, threads=threads
         )
 
     def api_plan(self, *selectors: str, at: datetime = NOW, **selection):
         from orchestrator import api
+        from orchestrator.workspace import Selection, open_workspace
 
-        ws = api.open_workspace(self.root)
-        return api.plan(ws, api.Selection(tuple(selectors), **selection), at=at)
+        ws = open_workspace(self.root)
+        return api.plan(ws, Selection(tuple(selectors), **selection), at=at)
 
     def files(self) -> dict[str, bytes]:
         """Every file under the project, for 'nothing was written' assertions."""

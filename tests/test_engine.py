@@ -1,4 +1,5 @@
-"""Opening the warehouse: session settings that must not depend on the machine."""
+"""The engine: opening the warehouse (session settings that must not depend on the machine),
+transactions, and describing queries."""
 
 from __future__ import annotations
 
@@ -29,3 +30,64 @@ def test_timestamptz_partitions_do_not_depend_on_the_machine_time_zone(project, 
     assert project.scalar("select count(*) from m.ev") == 12
     plan = project.cli("plan", env={"TZ": zone}, now="2024-01-01T06:00")
     assert "nothing to do" in plan.stdout
+
+
+# -- transaction(): the construct behind "a publish is one transaction" -------------------------
+
+
+def _engine(tmp_path):
+    from orchestrator import engine
+
+    return engine.connect(tmp_path / "w.duckdb")
+
+
+def test_a_transaction_commits_when_its_block_ends(tmp_path):
+    con = _engine(tmp_path)
+    with con.transaction():
+        con.execute("create table t as select 1 as x")
+        con.execute("insert into t values (2)")
+    assert con.execute("select sum(x) from t").fetchone() == (3,)
+
+
+def test_a_transaction_rolls_back_everything_when_its_block_raises(tmp_path):
+    con = _engine(tmp_path)
+    con.execute("create table t as select 1 as x")
+    with pytest.raises(ValueError, match="boom"), con.transaction():
+        con.execute("delete from t")
+        con.execute("create table u as select 1 as y")
+        raise ValueError("boom")
+    assert con.execute("select count(*) from t").fetchone() == (1,)
+    assert con.execute(
+        "select count(*) from duckdb_tables() where table_name = 'u'"
+    ).fetchone() == (0,)
+
+
+def test_an_early_rollback_is_not_done_twice(tmp_path):
+    import duckdb
+
+    con = _engine(tmp_path)
+    con.execute("create table t as select 1 as x")
+    with pytest.raises(LookupError), con.transaction() as tx:
+        con.execute("delete from t")
+        tx.rollback()  # as the window guard does, to count outside the aborted transaction
+        assert con.execute("select count(*) from t").fetchone() == (1,)
+        raise LookupError("reported after the early rollback")
+    with con.transaction():  # no transaction was left open
+        con.execute("insert into t values (2)")
+    assert con.execute("select count(*) from t").fetchone() == (2,)
+    with pytest.raises(duckdb.Error):
+        con.execute("rollback")  # nothing open: the engine did not leave one behind
+
+
+def test_the_original_error_survives_a_failed_rollback(tmp_path):
+    con = _engine(tmp_path)
+    with pytest.raises(ValueError, match="the real cause") as raised, con.transaction():
+        con.execute("rollback")  # whatever ends the transaction behind the engine's back
+        raise ValueError("the real cause")
+    assert any("the rollback failed too" in note for note in raised.value.__notes__)
+
+
+def test_describe_binds_a_query_without_running_it(tmp_path):
+    con = _engine(tmp_path)
+    described = con.describe("select 1::int as a, 'x' as b -- a trailing comment;")
+    assert described == [("a", "INTEGER"), ("b", "VARCHAR")]

@@ -13,7 +13,9 @@ import pytest
 from conftest import DAILY_SOURCE, ProjectDir
 
 from orchestrator import api
+from orchestrator.errors import RunStopped
 from orchestrator.execution import Reporter
+from orchestrator.workspace import Selection, open_workspace
 
 READS_FILE = """
 -- retries: {retries}
@@ -35,10 +37,10 @@ class CreatesFileOnRetry(Reporter):
 
 
 def run(project, reporter=None, **selection):
-    ws = api.open_workspace(project.root)
+    ws = open_workspace(project.root)
     return api.run(
         ws,
-        api.Selection(**selection),
+        Selection(**selection),
         command="test",
         reporter=reporter,
         threads=2,
@@ -323,9 +325,9 @@ def test_cancel_before_the_run_starts_records_nothing(project):
     before = project.files()
     cancel = threading.Event()
     cancel.set()  # as a signal during planning does
-    ws = api.open_workspace(project.root)
-    with pytest.raises(api.RunStopped, match="before the run started; nothing was written"):
-        api.run(ws, api.Selection(), command="test", cancel=cancel)
+    ws = open_workspace(project.root)
+    with pytest.raises(RunStopped, match="before the run started; nothing was written"):
+        api.run(ws, Selection(), command="test", cancel=cancel)
     assert project.files() == before
 
 

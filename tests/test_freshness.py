@@ -13,6 +13,7 @@ from conftest import REPO
 
 from orchestrator import api
 from orchestrator.project import parse_duration
+from orchestrator.workspace import open_workspace
 
 DAY_MODEL = """
 -- kind: incremental
@@ -221,7 +222,7 @@ def test_example_scenario_end_to_end(tmp_path):
         "arrived" in out
     )
     assert "first run exit 1 (a blocked source needs someone), second run exit 0" in out
-    ws = api.open_workspace(target)
+    ws = open_workspace(target)
     columns, rows = api.query(ws.warehouse, "select count(*) from marts.revenue_daily")
     assert rows == [(21,)]
 

@@ -1,0 +1,220 @@
+"""Read-only views of the state for people: the status of models (or partitions) and the runs,
+as typed rows. A row is a NamedTuple, so a table printer takes it as it takes any tuple and its
+field names are the column headers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import NamedTuple
+
+from . import dag as dag_mod
+from . import engine, state
+from .errors import UsageError, suggest
+from .planner import Plan
+from .snapshot import Snapshot
+from .status import ATTEMPT_PROBLEMS, HOLDS, REJECTED, URGENCY, rank
+from .workspace import Selection, Workspace, gated_plan, reading, request_for
+
+
+class ModelRow(NamedTuple):
+    model: str
+    kind: str
+    owner: str | None
+    built: str
+    rows: int | None
+    last_built: int | None
+    state: str
+
+
+class PartitionRow(NamedTuple):
+    model: str
+    partition: str
+    last_attempt: str | None
+    built_run: int | None
+    rows: int | None
+    built_at: object
+    pending: str
+    error: str | None
+
+
+class RunRow(NamedTuple):
+    run_id: int
+    command: str
+    status: str
+    started: object
+    seconds: float | None
+    tasks: int | None
+    ok: int | None
+    failed: int | None
+    skipped: int | None
+    who: str
+
+
+class TaskRow(NamedTuple):
+    model: str
+    partition: str
+    attempt: int
+    status: str
+    reason: str | None
+    rows: int | None
+    seconds: float | None
+    error: str | None
+
+
+Attempts = Mapping[str, Mapping[str, tuple]]  # model -> partition key -> last attempt row
+Pending = Mapping[str, Mapping[str, str]]  # model -> partition key -> why it is pending
+
+
+def status(
+    ws: Workspace, selectors: Sequence[str] = (), *, partitions: bool = False, owner=None
+) -> list[ModelRow] | list[PartitionRow]:
+    """Per model (or per partition): what is built, and what `run` would still do or hold back
+    (evaluating sources as `run` would), with failed attempts since the last good build."""
+    names = selected_names(ws, selectors, owner)
+    with reading(ws) as (con, snapshot):
+        attempts = last_attempts(ws, con)
+        request = replace(request_for(ws, Selection()), strict_vars=False)
+        planned, _ = gated_plan(ws, con, snapshot, request)
+    todo = pending(planned)
+    if partitions:
+        return partition_rows(names, attempts, todo)
+    return [model_row(ws, name, snapshot, attempts, todo, planned) for name in names]
+
+
+def selected_names(ws: Workspace, selectors: Sequence[str], owner: str | None) -> list[str]:
+    names = ws.dag.ordered(dag_mod.select(ws.dag, selectors))
+    if owner is None:
+        return names
+    owners = {m.owner for m in ws.dag.models.values() if m.owner}
+    if owner not in owners:
+        raise UsageError(f"no model has owner '{owner}'{suggest(owner, owners)}")
+    return [n for n in names if ws.dag.models[n].owner == owner]
+
+
+def last_attempts(ws: Workspace, con) -> dict[str, dict[str, tuple]]:
+    attempts: dict[str, dict[str, tuple]] = defaultdict(dict)
+    if ws.warehouse.exists():
+        with engine.reading(ws.warehouse):
+            if state.has_state(con):
+                for row in state.partition_rows(con):
+                    attempts[row[0]][row[1]] = row
+    return attempts
+
+
+def pending(plan: Plan) -> dict[str, dict[str, str]]:
+    """What the plan would build (with its reason) or holds back (with its status)."""
+    todo: dict[str, dict[str, str]] = defaultdict(dict)
+    for t in plan.units:
+        todo[t.model][t.key] = str(t.reason)
+    for h in plan.held:
+        todo[h.model][h.key] = f"{h.status}: {h.reason}"
+    return todo
+
+
+def partition_rows(names: Sequence[str], attempts: Attempts, todo: Pending) -> list[PartitionRow]:
+    out = []
+    for name in names:
+        for key in sorted(set(attempts.get(name, {})) | set(todo.get(name, {}))):
+            row = attempts.get(name, {}).get(key)
+            last, built_run, count, built_at, error = (
+                (row[2], row[3], row[4], row[5], row[7]) if row else (None,) * 5
+            )
+            waiting = todo.get(name, {}).get(key, "")
+            out.append(PartitionRow(name, key, last, built_run, count, built_at, waiting, error))
+    return out
+
+
+def model_row(
+    ws: Workspace, name: str, snapshot: Snapshot, attempts: Attempts, todo: Pending, plan: Plan
+) -> ModelRow:
+    model = ws.dag.models[name]
+    built = snapshot.built.get(name, {}) if name in snapshot.relations else {}
+    text = state_text(built, attempts.get(name, {}), todo.get(name, {}))
+    if name in plan.backfill_only:
+        text = "not built: no start, only backfill builds it"
+    runs_ = [b.run for b in built.values()]
+    rows_total = (
+        sum(b.rows or 0 for b in built.values()) if built and model.kind != "view" else None
+    )
+    count = f"{len(built)}" if model.partitioned else ("yes" if built else "no")
+    return ModelRow(
+        name, str(model.kind), model.owner, count, rows_total, max(runs_) if runs_ else None, text
+    )
+
+
+def state_text(built: Mapping, attempts: Mapping[str, tuple], todo: Mapping[str, str]) -> str:
+    """One model's partitions grouped by label, most urgent first: '2 failed (a, b); 1 stale'."""
+    parts = []
+    for (label, kept), keys in sorted(
+        _labels(built, attempts, todo).items(), key=lambda kv: rank(kv[0][0], URGENCY)
+    ):
+        where = ""
+        if label in ATTEMPT_PROBLEMS or label in HOLDS:
+            shown = ", ".join(sorted(keys)[:3]) + (" ..." if len(keys) > 3 else "")
+            where = f" ({shown})"
+        parts.append(f"{len(keys)} {label}{where}" + (", last good data kept" if kept else ""))
+    return "; ".join(parts) if parts else ("up to date" if built else "not built")
+
+
+def _labels(
+    built: Mapping, attempts: Mapping[str, tuple], todo: Mapping[str, str]
+) -> dict[tuple[str, bool], list[str]]:
+    """(label, last good data kept) -> partition keys. A pending partition whose last attempt
+    went wrong is shown by how it went wrong (failed, check_failed, skipped...), the rest by why
+    it is pending. A built partition whose last attempt failed is not pending (nothing changed
+    since), yet it is not up to date either: it still holds the build before that."""
+    labels: dict[tuple[str, bool], list[str]] = defaultdict(list)
+    for key, why in todo.items():
+        last = attempts.get(key)
+        label = last[2] if last and last[2] in ATTEMPT_PROBLEMS else why.split(":")[0]
+        labels[(label, label in REJECTED and key in built)].append(key)
+    for key, last in attempts.items():
+        if key not in todo and last[2] in REJECTED and key in built:
+            labels[(last[2], True)].append(key)
+    return labels
+
+
+def runs(path: Path, limit: int) -> list[RunRow]:
+    """The latest runs; none (not an error) before the first run created the warehouse."""
+    if not path.exists():
+        return []
+    con = engine.connect(path, read_only=True)
+    try:
+        with engine.reading(path):
+            if not state.has_state(con):
+                return []
+            rows = state.runs(con, limit)
+    finally:
+        con.close()
+    out = []
+    for run_id, command, status_, started, finished, tasks, ok, failed, skipped, by in rows:
+        seconds = round((finished - started).total_seconds(), 2) if finished else None
+        out.append(
+            RunRow(run_id, command, status_, started, seconds, tasks, ok, failed, skipped, by)
+        )
+    return out
+
+
+def run_detail(path: Path, run_id: int) -> tuple[str, list[TaskRow]]:
+    """One run: a header line (command, who, when, vars, error) and its task attempts."""
+    con = engine.connect(path, read_only=True)
+    try:
+        with engine.reading(path):
+            row = state.run_row(con, run_id) if state.has_state(con) else None
+            if row is None:
+                raise UsageError(f"no run with id {run_id} in {path}")
+            tasks = state.run_tasks(con, run_id)
+    finally:
+        con.close()
+    rid, command, arguments, status_, started, finished, by, host, variables, error = row
+    header = (
+        f"run {rid}: {status_}  `orchestrator {arguments or command}`  by {by}@{host}  "
+        f"started {started:%Y-%m-%d %H:%M:%S}"
+        + (f"  vars {variables}" if variables and variables != "{}" else "")
+        + (f"\nerror: {error}" if error else "")
+    )
+    rows = [TaskRow(*r[:6], round(r[6], 3) if r[6] is not None else None, r[7]) for r in tasks]
+    return header, rows

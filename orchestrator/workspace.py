@@ -1,0 +1,131 @@
+"""The workspace (a loaded project and its DAG) and what a user asks of it, as a planner Request.
+
+Everything a command needs before it plans: who asks, at what time, which models, and the gated
+plan (the planner's plan with the sources it reads evaluated, so that what is not ready waits).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from . import dag as dag_mod
+from . import engine, freshness, state
+from . import project as project_mod
+from .dag import DAG
+from .errors import UsageError
+from .execution import utcnow
+from .partitions import parse_point
+from .planner import Plan, Request
+from .planner import plan as make_plan
+from .project import Project
+from .snapshot import EMPTY, Snapshot
+
+
+@dataclass(frozen=True)
+class Workspace:
+    project: Project
+    dag: DAG
+
+    @property
+    def warehouse(self) -> Path:
+        return self.project.settings.warehouse
+
+
+def open_workspace(root: Path | str = ".", warehouse_path: Path | str | None = None) -> Workspace:
+    project = project_mod.load(Path(root), warehouse_path)
+    return Workspace(project, dag_mod.build(project))
+
+
+def now() -> datetime:
+    """The current time in UTC; ORCHESTRATOR_NOW pins it (to reproduce a plan "as of" a time)."""
+    pinned = os.environ.get("ORCHESTRATOR_NOW")
+    if pinned:
+        try:
+            return parse_point(pinned)
+        except ValueError as exc:
+            raise UsageError(f"ORCHESTRATOR_NOW: {exc}") from None
+    return utcnow()
+
+
+def who() -> str:
+    return os.environ.get("ORCHESTRATOR_USER") or getpass.getuser()
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the user asked for: which models, and how."""
+
+    selectors: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    vars: Mapping[str, str] | None = None
+    full_refresh: bool = False
+    backfill: tuple[datetime, datetime] | None = None
+    batch_size: int | None = None  # partitions per task, for every selected model
+
+
+def request_for(ws: Workspace, selection: Selection, at: datetime | None = None) -> Request:
+    if not ws.dag.models:
+        raise UsageError(f"no models: add SQL files under {ws.project.root / 'models'}/")
+    chosen = dag_mod.select(ws.dag, selection.selectors, selection.exclude)
+    if not chosen:
+        raise UsageError("the selection matches no model (every match was excluded)")
+    excluded = dag_mod.select(ws.dag, selection.exclude) if selection.exclude else set()
+    variables = dict(ws.project.settings.vars)
+    variables.update(selection.vars or {})
+    return Request(
+        selected=frozenset(chosen),
+        now=at or now(),
+        vars=variables,
+        full_refresh=selection.full_refresh,
+        backfill=selection.backfill,
+        excluded=frozenset(excluded),
+        batch_size=selection.batch_size,
+    )
+
+
+def read_snapshot(ws: Workspace) -> Snapshot:
+    if not ws.warehouse.exists():
+        return EMPTY
+    con = engine.connect(ws.warehouse, read_only=True)
+    try:
+        with engine.reading(ws.warehouse):
+            return state.snapshot(con)
+    finally:
+        con.close()
+
+
+@contextmanager
+def reading(ws: Workspace) -> Iterator[tuple[object, Snapshot]]:
+    """A read-only connection and the snapshot, for commands that write nothing. Before the
+    first run there is no warehouse: an in-memory connection still lets sources be evaluated
+    (files, or "no table yet") against an empty snapshot."""
+    exists = ws.warehouse.exists()
+    con = engine.connect(ws.warehouse, read_only=True) if exists else engine.memory()
+    try:
+        with engine.reading(ws.warehouse):
+            snapshot = state.snapshot(con) if exists else EMPTY
+        yield con, snapshot
+    finally:
+        con.close()
+
+
+def gated_plan(
+    ws: Workspace,
+    con,
+    snapshot: Snapshot,
+    request: Request,
+    unreadable: Mapping[str, str] | None = None,
+) -> tuple[Plan, list[freshness.SourceStatus]]:
+    """Plan, evaluate the sources the planned tasks read, and plan again with what is not ready
+    (not arrived, stale, drifted, `unreadable`) held back: the planner itself stays free of I/O."""
+    first = make_plan(ws.dag, snapshot, request)
+    inspector = freshness.Inspector(con, ws.project, request.now, unreadable)
+    found = freshness.gates(inspector, ws.dag, first.units)
+    final = make_plan(ws.dag, snapshot, request, found) if found else first
+    return final, list(inspector.statuses.values())
