@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import catalog, engine, freshness, materialize, state, views
 from . import dag as dag_mod
-from .checks import Scope
+from .check_sql import Scope
 from .errors import RunStopped, UsageError, suggest
 from .execution import (
     Options,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .checks import canonical_types, column_differences
+from .column_types import canonical_types, column_differences
 from .dag import DAG
 from .errors import first_line
 from .partitions import WHOLE, Window, windows

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from orchestrator import checks
+from orchestrator import checks, column_types
 from orchestrator.errors import ProjectError
 
 SOURCE = """
@@ -384,10 +384,10 @@ def test_known_type_names_are_known_to_duckdb():
     import duckdb
 
     con = duckdb.connect()
-    for name in sorted(checks.KNOWN_TYPES):
+    for name in sorted(column_types.KNOWN_TYPES):
         con.execute(f"SELECT CAST(NULL AS {name})")
-    assert checks.type_error("UINT8") is None  # not in the list: DuckDB is asked
-    assert checks.type_error("NUMBER").startswith("Catalog Error: Type with name NUMBER")
+    assert column_types.type_error("UINT8") is None  # not in the list: DuckDB is asked
+    assert column_types.type_error("NUMBER").startswith("Catalog Error: Type with name NUMBER")
 
 
 def test_relationships_must_point_at_something_the_project_knows(project):

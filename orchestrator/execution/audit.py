@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .. import checks, sql, state
+from .. import check_sql, checks, sql, state
+from ..column_types import canonical_types
 from ..dag import DAG
-from ..errors import CheckFailed, first_line
+from ..errors import CheckFailed, OrchestratorError, first_line
 from ..partitions import WHOLE
 from ..planner import Action
 from ..project import Model
@@ -20,7 +21,7 @@ def evaluate_checks(
     dag: DAG,
     model: Model,
     selected: Sequence[checks.Check],
-    scope: checks.Scope,
+    scope: check_sql.Scope,
     variables,
     *,
     history: Sequence[tuple[str, int]] = (),
@@ -37,7 +38,7 @@ def evaluate_checks(
             text = sql.retarget(text, {model.name, model.table}, relation)
         return text
 
-    return checks.evaluate(
+    return run_checks(
         engine,
         selected,
         scope,
@@ -46,6 +47,57 @@ def evaluate_checks(
         history=history,
         stop_on_error=in_transaction,
     )
+
+
+def run_checks(
+    cur,
+    selected: Sequence[checks.Check],
+    scope: check_sql.Scope,
+    *,
+    relation_for,
+    render,
+    history: Sequence[tuple[str, int]] = (),
+    stop_on_error: bool = False,
+) -> list[checks.Result]:
+    """Run the `selected` checks over `scope` on `cur`; one Result per check and partition key.
+
+    `relation_for(reference)` quotes a relationships target; `render(check)` gives a custom
+    check's SQL. A check whose query fails yields `error` results; with `stop_on_error` (inside a
+    transaction, which the failure aborts) the remaining checks are not run."""
+    import duckdb
+
+    results: list[checks.Result] = []
+    counts: dict[str, int] | None = None
+    for check in selected:
+        try:
+            if check.kind in check_sql.ROW_LEVEL:
+                custom = render(check) if check.kind == "custom" else None
+                if check.kind == "relationships":
+                    check = check_sql.with_reference(check, relation_for(check.reference))
+                failing = check_sql.failing_rows_sql(check, scope, custom)
+                group = check.kind != "custom" or len(scope.keys) == 1
+                rows = cur.execute(check_sql.grouped_failures_sql(failing, scope, group)).fetchall()
+                # a custom check's rows need not carry the partition column: over several
+                # windows its verdict is for the scope as a whole
+                judged = scope if group else check_sql.Scope(scope.relation)
+                results.extend(check_sql.judge_failures(check, judged, rows))
+            elif check.kind in ("row_count", "row_count_change"):
+                if counts is None:
+                    counts = dict(cur.execute(check_sql.counts_sql(scope)).fetchall())
+                if check.kind == "row_count":
+                    results.extend(check_sql.judge_row_count(check, scope, counts))
+                else:
+                    results.extend(check_sql.judge_row_count_change(check, scope, counts, history))
+            else:
+                described = cur.describe(f"SELECT * FROM {scope.relation}")
+                declared = canonical_types([t for _, t in check.types])
+                results.extend(check_sql.judge_columns(check, scope, described, declared))
+        except (duckdb.Error, OrchestratorError) as exc:
+            message = f"the check could not run: {first_line(exc)}"
+            results.extend(checks.Result(check, key, "error", 0, (), message) for key in scope.keys)
+            if stop_on_error:
+                break
+    return results
 
 
 def _history(ctx: TaskContext) -> list[tuple[str, int]]:

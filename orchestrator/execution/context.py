@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from .. import checks, materialize, state
+from .. import check_sql, checks, materialize, state
 from ..errors import Cancelled, TaskTimeout
 from ..planner import Action, Task, used_vars
 from ..snapshot import TaskRecord
@@ -48,10 +48,10 @@ class TaskContext:
         """Where this task writes: the model's relation, or its shadow during a full refresh."""
         return materialize.target_of(self.model, self.into_shadow)
 
-    def scope(self, relation: str) -> checks.Scope:
+    def scope(self, relation: str) -> check_sql.Scope:
         model = self.model
         windows = tuple(u.window for u in self.units if u.window)
-        return checks.Scope(
+        return check_sql.Scope(
             relation,
             model.partition_by,
             model.grain if model.partitioned else None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .. import checks, materialize, sql, state
+from .. import check_sql, materialize, sql, state
 from ..errors import SchemaChangeError, WindowError
 from ..planner import Action, input_markers
 from ..snapshot import Publication
@@ -69,7 +69,7 @@ def _rows(ctx: TaskContext, written: int | None) -> dict[str, int | None]:
     if not ctx.task.parts:
         return {ctx.task.key: written}
     # one statement wrote a batch's partitions: count each one's rows
-    counted = dict(ctx.cur.execute(checks.counts_sql(ctx.scope(ctx.target()))).fetchall())
+    counted = dict(ctx.cur.execute(check_sql.counts_sql(ctx.scope(ctx.target()))).fetchall())
     return {u.key: counted.get(u.key, 0) for u in ctx.units}
 
 
