@@ -32,13 +32,14 @@ from .execution import (
 from .lock import WriteLock, is_alive
 from .notify import raise_alerts
 from .partitions import window_for_key
-from .planner import Plan, Request, validate
+from .planner import validate
 from .report import format_dag
 from .retry import PreviousRun, retry_request
 from .scaffold import scaffold
 from .session import Progress, cancellable, check_protected, recorded_run, writing
 from .snapshot import Snapshot
 from .status import NEEDS_ACTION, SOURCE_PROBLEMS
+from .tasks import Plan, Request
 from .workspace import Selection, Workspace, gated_plan, now, open_workspace, reading, request_for
 
 

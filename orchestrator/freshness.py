@@ -27,9 +27,9 @@ from .column_types import canonical_types, column_differences
 from .dag import DAG
 from .errors import first_line
 from .partitions import WHOLE, Window, windows
-from .planner import Action, Gate, Task, worst
 from .project import PLACEHOLDERS, Kind, Project, Source
 from .quoting import literal, quote, quote_relation
+from .tasks import Action, Gate, Task, worst
 
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 

@@ -16,8 +16,8 @@ from typing import TextIO
 from .dag import DAG
 from .execution import Outcome, Reporter
 from .partitions import WHOLE, describe
-from .planner import Action, Plan, Task
 from .status import PROBLEMS
+from .tasks import Action, Plan, Task
 
 
 def _count(n: int, word: str) -> str:

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from .errors import NothingToRetry
-from .planner import Request
 from .status import RETRYABLE
+from .tasks import Request
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from . import project as project_mod
 from .errors import RunStopped
 from .execution import Outcome, Reporter, utcnow
 from .lock import WriteLock
-from .planner import Plan
+from .tasks import Plan
 from .workspace import Workspace, who
 
 

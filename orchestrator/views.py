@@ -13,9 +13,9 @@ from typing import NamedTuple
 from . import dag as dag_mod
 from . import engine, state
 from .errors import UsageError, suggest
-from .planner import Plan
 from .snapshot import Snapshot
 from .status import ATTEMPT_PROBLEMS, HOLDS, REJECTED, URGENCY, rank
+from .tasks import Plan
 from .workspace import Selection, Workspace, gated_plan, reading, request_for
 
 

@@ -21,10 +21,10 @@ from .dag import DAG
 from .errors import UsageError
 from .execution import utcnow
 from .partitions import parse_point
-from .planner import Plan, Request
 from .planner import plan as make_plan
 from .project import Project
 from .snapshot import EMPTY, Snapshot
+from .tasks import Plan, Request
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ from orchestrator import dag as dag_mod
 from orchestrator import project as project_mod
 from orchestrator.errors import UsageError
 from orchestrator.partitions import WHOLE, Grain, window_for_key
-from orchestrator.planner import Action, Reason, Request, input_markers, plan
+from orchestrator.planner import input_markers, plan
 from orchestrator.snapshot import Built, Snapshot
+from orchestrator.tasks import Action, Reason, Request
 
 NOW = datetime(2024, 1, 4, 9, 30)
 
@@ -343,7 +344,7 @@ def test_reader_outside_the_upstream_range_waits_for_its_table_to_exist(project)
 
 
 def test_gates_hold_tasks_and_their_downstream_with_their_status(pipeline):
-    from orchestrator.planner import Gate
+    from orchestrator.tasks import Gate
 
     gates = {("s.a", "2024-01-02"): Gate("waiting", "source raw.src[2024-01-02] has not arrived")}
     p = plan(pipeline, Snapshot(), request(pipeline), gates)

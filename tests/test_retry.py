@@ -7,8 +7,8 @@ from datetime import datetime
 import pytest
 
 from orchestrator.errors import NothingToRetry
-from orchestrator.planner import Request
 from orchestrator.retry import PreviousRun, retry_request
+from orchestrator.tasks import Request
 
 MODELS = {"a": None, "b": None, "c": None}
 REQUEST = Request(selected=frozenset(MODELS), now=datetime(2024, 1, 10), vars={"x": "cli"})

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from ..errors import Cancelled, CheckFailed, TaskTimeout, first_line, is_transient
-from ..planner import Action, Task
 from ..status import Status
+from ..tasks import Action, Task
 from .audit import warn_checks
 from .context import TaskContext
 from .publish import publish

@@ -11,8 +11,8 @@ from ..column_types import canonical_types
 from ..dag import DAG
 from ..errors import CheckFailed, OrchestratorError, first_line
 from ..partitions import WHOLE
-from ..planner import Action
 from ..project import Model
+from ..tasks import Action
 from .context import TaskContext
 
 

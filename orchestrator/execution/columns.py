@@ -9,9 +9,10 @@ from collections.abc import Callable, Mapping
 from .. import materialize, sql
 from ..dag import DAG
 from ..errors import ProjectError
-from ..planner import Action, Plan, Task, used_vars
+from ..planner import used_vars
 from ..project import Model
 from ..snapshot import Snapshot
+from ..tasks import Action, Plan, Task
 
 
 def column_change(engine, model: Model, rendered: str) -> tuple[list[str], str | None]:

@@ -7,8 +7,9 @@ from datetime import datetime
 
 from .. import check_sql, checks, materialize, state
 from ..errors import Cancelled, TaskTimeout
-from ..planner import Action, Task, used_vars
+from ..planner import used_vars
 from ..snapshot import TaskRecord
+from ..tasks import Action, Task
 from .records import unit_record
 from .values import Shared
 

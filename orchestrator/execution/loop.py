@@ -12,9 +12,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from .. import materialize
 from ..dag import DAG
-from ..planner import Action, Plan, Task
 from ..snapshot import Snapshot
 from ..status import Status
+from ..tasks import Action, Plan, Task
 from .attempt import run_task
 from .context import TaskContext
 from .records import record_held, record_unpublished, unit_record

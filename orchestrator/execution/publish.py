@@ -8,8 +8,9 @@ from datetime import datetime
 
 from .. import check_sql, materialize, sql, state
 from ..errors import SchemaChangeError, WindowError
-from ..planner import Action, input_markers
+from ..planner import input_markers
 from ..snapshot import Publication
+from ..tasks import Action
 from .audit import blocking_checks
 from .columns import column_change
 from .context import TaskContext

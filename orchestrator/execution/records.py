@@ -9,8 +9,8 @@ from datetime import datetime
 
 from .. import state
 from ..dag import DAG
-from ..planner import Plan, Task
 from ..snapshot import TaskRecord
+from ..tasks import Plan, Task
 from .values import Outcome
 
 

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 from ..dag import DAG
 from ..partitions import Window
-from ..planner import Plan, Task
 from ..project import Model
 from ..snapshot import Built, Publication
+from ..tasks import Plan, Task
 
 
 def utcnow() -> datetime:

@@ -1,0 +1,122 @@
+"""What the planner decides, as values: a `Plan` of `Task`s (each with its `Reason` and
+`Action`), the `Held` tasks that will not run and the `Gate` that holds them, for a `Request`.
+The planner makes them; the executor, the reports and the state records read them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from .partitions import WHOLE, Window
+from .status import HOLDS, rank
+
+Marker = tuple[int, int]
+"""(number of upstream partitions read, latest run that built one of them)."""
+
+
+class Reason(StrEnum):
+    MISSING = "missing"
+    MODEL_CHANGED = "stale: model changed"
+    VARS_CHANGED = "stale: vars changed"
+    UPSTREAM_REBUILT = "stale: upstream rebuilt"
+    REQUESTED = "requested"
+    FULL_REFRESH = "full refresh"
+    RETRY = "retry"
+
+
+class Action(StrEnum):
+    BUILD = "build"  # write the partition, table or view in place
+    SHADOW = "shadow"  # full refresh of an incremental model: write into its shadow table
+    SWAP = "swap"  # publish the shadow table in place of the model's table, in one transaction
+
+
+@dataclass(frozen=True)
+class Request:
+    selected: frozenset[str]
+    now: datetime
+    vars: Mapping[str, str] = field(default_factory=dict)
+    full_refresh: bool = False
+    backfill: tuple[datetime, datetime] | None = None
+    strict_vars: bool = True  # a missing var is an error (off for status, which only looks)
+    excluded: frozenset[str] = frozenset()  # never touched, not even downstream of a backfill
+    # `orchestrator retry`: exactly these partitions, and these models rebuilt whole
+    retry: Mapping[str, frozenset[str]] | None = None
+    retry_whole: frozenset[str] = frozenset()
+    batch_size: int | None = None  # partitions per task for every model (None: each model's own)
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    id: int
+    model: str
+    window: Window | None
+    reason: Reason
+    action: Action = Action.BUILD
+    deps: tuple[int, ...] = ()  # ids of the partition tasks it reads (inside batches or not)
+    # a batch: the consecutive partition tasks it writes at once (`window` spans them all);
+    # each keeps its own id, reason and dependencies, and is recorded as a partition of its own
+    parts: tuple[Task, ...] = ()
+
+    @property
+    def key(self) -> str:
+        if self.parts:
+            return f"{self.parts[0].key}..{self.parts[-1].key}"
+        return self.window.key if self.window else WHOLE
+
+    @property
+    def units(self) -> tuple[Task, ...]:
+        """The partition tasks this task carries out: its parts, or itself."""
+        return self.parts or (self,)
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A task that will not run in this plan, and why."""
+
+    model: str
+    window: Window | None
+    status: str
+    reason: str
+    origin: str = ""  # "model[key]" of the task the hold began at, when it was passed down
+    cause: str = ""  # the reason it began with
+
+    @property
+    def key(self) -> str:
+        return self.window.key if self.window else WHOLE
+
+
+@dataclass(frozen=True)
+class Plan:
+    tasks: tuple[Task, ...]
+    held: tuple[Held, ...]
+    models: tuple[str, ...]
+    request: Request
+    # incremental models without `start` that have no partition: only a backfill builds them
+    backfill_only: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.tasks and not self.held
+
+    @property
+    def units(self) -> tuple[Task, ...]:
+        """Every partition task, batches opened up: what is recorded and reported per partition."""
+        return tuple(u for t in self.tasks for u in t.units)
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """Why a task may not run yet: `waiting` (its input has not arrived) or `blocked` (its input
+    is stale or drifted, someone must act), or `skipped` (an input it needs is not built)."""
+
+    status: str
+    reason: str
+    origin: str = ""  # where the hold began, "model[key]", when it was passed down
+    cause: str = ""  # the reason it began with
+
+
+def worst(gates: list[Gate]) -> Gate:
+    """The gate to report when several inputs are not ready."""
+    return min(gates, key=lambda g: rank(g.status, HOLDS))
