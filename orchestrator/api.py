@@ -26,10 +26,10 @@ from .dag import DAG
 from .errors import OrchestratorError, UsageError, first_line
 from .executor import Outcome, Policy, Reporter, execute, refuse_changed_types, utcnow
 from .lock import WriteLock, is_alive
+from .model import CONFIG_FILE, Project
 from .partitions import parse_point, window_for_key
 from .planner import Plan, Request, validate
 from .planner import plan as make_plan
-from .project import Project
 from .state import EMPTY, Snapshot
 from .status import (
     ATTEMPT_PROBLEMS,
@@ -897,7 +897,7 @@ def init_project(root: Path, warehouse_path: Path | None = None) -> list[Path]:
     """Create what is missing of a project skeleton, then the warehouse and its state schema."""
     root.mkdir(parents=True, exist_ok=True)
     created: list[Path] = []
-    config = root / project_mod.CONFIG_FILE
+    config = root / CONFIG_FILE
     if not config.exists():
         config.write_text(_INIT_TOML, encoding="utf-8")
         created.append(config)

@@ -34,9 +34,9 @@ from .errors import (
     first_line,
     is_transient,
 )
+from .model import Model
 from .partitions import WHOLE, Window
 from .planner import Action, Plan, Task, input_markers, used_vars
-from .project import Model
 from .state import Built, Publication, Snapshot, TaskRecord
 
 

@@ -26,9 +26,9 @@ from pathlib import Path
 from .checks import canonical_types, column_differences
 from .dag import DAG
 from .errors import first_line
+from .model import PLACEHOLDERS, Kind, Project, Source
 from .partitions import WHOLE, Window, windows
 from .planner import Action, Gate, Task, worst
-from .project import PLACEHOLDERS, Kind, Project, Source
 from .quoting import literal, quote, quote_relation
 
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")

@@ -19,8 +19,8 @@ from enum import StrEnum
 
 from .dag import DAG
 from .errors import UsageError
+from .model import Kind, Model
 from .partitions import WHOLE, Window, floor, window_for_key, windows
-from .project import Kind, Model
 from .state import Snapshot
 from .status import HOLDS, rank
 

@@ -25,8 +25,8 @@ from datetime import datetime
 from . import alerts, api, freshness, schedule, state
 from .errors import UsageError, suggest
 from .executor import Reporter
-from .jobs import Job
 from .lock import WarehouseBusy
+from .model import Job
 
 MISSED_ROWS = 100  # at most this many missed ticks are recorded per job and evaluation
 

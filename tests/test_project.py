@@ -5,9 +5,10 @@ from datetime import datetime
 import pytest
 
 from orchestrator import project as project_mod
+from orchestrator.config import MAX_DURATION, config_line, parse_duration
 from orchestrator.errors import ProjectError
+from orchestrator.model import Kind
 from orchestrator.partitions import Grain
-from orchestrator.project import Kind
 
 
 def test_bare_models_folder_needs_no_config(project):
@@ -175,11 +176,11 @@ def test_bad_project_defaults_name_the_config_line(project, toml, line, message)
 def test_durations_are_bounded_and_the_timer_can_hold_the_longest():
     import threading
 
-    longest = project_mod.parse_duration(f"{project_mod.MAX_DURATION.days}d")
-    assert longest == project_mod.MAX_DURATION
+    longest = parse_duration(f"{MAX_DURATION.days}d")
+    assert longest == MAX_DURATION
     assert longest.total_seconds() < threading.TIMEOUT_MAX
     with pytest.raises(ValueError, match="too long"):
-        project_mod.parse_duration("1" + "0" * 5000 + "s")  # no int() of 5000 digits
+        parse_duration("1" + "0" * 5000 + "s")  # no int() of 5000 digits
 
 
 def test_version_ignores_comments_but_not_data_settings(project):
@@ -324,7 +325,7 @@ def test_config_errors_point_at_the_line_in_their_own_table(project, bad, line, 
 
 def test_config_line_of_inline_and_sub_tables():
     text = '[sources]\n"raw.a" = { path = "a.csv" }\n\n[sources."raw.b".options]\ndelim = ";"\n'
-    assert project_mod.config_line(text, ("sources", "raw.a"), "path") == 2
-    assert project_mod.config_line(text, ("sources", "raw.b"), "options") == 4
-    assert project_mod.config_line(text, ("sources", "raw.b")) == 1  # not opened: its parent
-    assert project_mod.config_line("x = 1\ny = 2\n[t]\ny = 3\n", (), "y") == 2
+    assert config_line(text, ("sources", "raw.a"), "path") == 2
+    assert config_line(text, ("sources", "raw.b"), "options") == 4
+    assert config_line(text, ("sources", "raw.b")) == 1  # not opened: its parent
+    assert config_line("x = 1\ny = 2\n[t]\ny = 3\n", (), "y") == 2
