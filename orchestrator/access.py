@@ -13,7 +13,7 @@ can do anything.
 from __future__ import annotations
 
 from .errors import OrchestratorError
-from .jobs import ROLES, Access
+from .model import ROLES, Access
 
 COMMANDS = {
     "plan": "viewer",

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .jobs import Operations, Owner
+from .model import Operations, Owner
 from .partitions import describe
 from .status import SOURCE_HEALTHY
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .column_types import TYPE_NAME, type_error
-from .errors import ProjectError, suggest
+from .errors import suggest
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CALL = re.compile(r"^(?P<kind>[a-z_]+)\s*\((?P<args>.*)\)$", re.S)
@@ -216,47 +216,6 @@ def parse(text: str, severity: str, path: str, line: int | None) -> Check:
     if not types:
         raise ValueError("columns expects 'name TYPE' pairs: columns(id BIGINT, amount DOUBLE)")
     return Check(**base, types=tuple(types))
-
-
-def parse_custom(text: str, relpath: str) -> tuple[str, Check]:
-    """A `checks/<name>.sql` file: (the model it checks, the check). Its header names the model
-    (`-- model: marts.revenue_daily`) and may set `-- severity: warn`."""
-    from pathlib import PurePath
-
-    model = None
-    severity = Severity.BLOCK
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if not stripped.startswith("--"):
-            break
-        match = re.match(r"^--\s*([a-z_]+)\s*:(.*)$", stripped)
-        if not match:
-            continue
-        key, value = match[1], match[2].strip()
-        if key == "model":
-            model = value.lower()
-        elif key == "severity":
-            if value not in (Severity.BLOCK, Severity.WARN):
-                raise ProjectError(
-                    f"bad value for 'severity': '{value}' is not one of: block, warn",
-                    relpath,
-                    number,
-                )
-            severity = Severity(value)
-        elif key != "description":
-            raise ProjectError(
-                f"unknown header key '{key}'; accepted keys: model, severity, description",
-                relpath,
-                number,
-            )
-    if not model:
-        raise ProjectError(
-            "a check file needs '-- model: <schema.name>' naming the model it checks", relpath, 1
-        )
-    name = PurePath(relpath).stem
-    return model, Check(name=name, kind="custom", severity=severity, path=relpath, template=text)
 
 
 def summarize(results: Sequence[Result]) -> str:

@@ -453,7 +453,7 @@ def runs(ctx, run_id, limit):
 
 
 def _settings(ctx):
-    from .project import load_settings
+    from .config import load_settings
 
     settings, _ = load_settings(Path(ctx.obj["project"]), ctx.obj["warehouse"])
     return settings

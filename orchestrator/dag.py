@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from .errors import CycleError, ProjectError, UsageError, suggest
-from .project import Model, Project
+from .model import Model, Project
 from .quoting import quote
 
 

@@ -26,8 +26,8 @@ from pathlib import Path
 from .column_types import canonical_types, column_differences
 from .dag import DAG
 from .errors import first_line
+from .model import PLACEHOLDERS, Kind, Project, Source
 from .partitions import WHOLE, Window, windows
-from .project import PLACEHOLDERS, Kind, Project, Source
 from .quoting import literal, quote, quote_relation
 from .tasks import Action, Gate, Task, worst
 

@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .model import Kind, Model, Source
 from .partitions import Window
-from .project import Kind, Model, Source
 from .quoting import literal as string_literal
 from .quoting import quote
 

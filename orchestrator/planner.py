@@ -17,8 +17,8 @@ from datetime import datetime
 
 from .dag import DAG
 from .errors import UsageError
+from .model import Kind, Model
 from .partitions import WHOLE, Window, floor, window_for_key, windows
-from .project import Kind, Model
 from .snapshot import Snapshot
 from .tasks import Action, Gate, Held, Marker, Plan, Reason, Request, Task, worst
 

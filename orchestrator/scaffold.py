@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import project as project_mod
+from .model import CONFIG_FILE
 
 INIT_TOML = """\
 # orchestrator project settings (every key is optional)
@@ -30,7 +30,7 @@ def scaffold(root: Path) -> list[Path]:
     """Create what is missing of a project skeleton; returns what it created."""
     root.mkdir(parents=True, exist_ok=True)
     created: list[Path] = []
-    config = root / project_mod.CONFIG_FILE
+    config = root / CONFIG_FILE
     if not config.exists():
         config.write_text(INIT_TOML, encoding="utf-8")
         created.append(config)

@@ -25,8 +25,8 @@ from datetime import datetime
 from . import alerts, api, freshness, schedule, state, workspace
 from .errors import UsageError, suggest
 from .execution import Reporter
-from .jobs import Job
 from .lock import WarehouseBusy
+from .model import Job
 from .notify import deliver_alerts
 from .session import cancellable, writing
 from .workspace import Selection, Workspace

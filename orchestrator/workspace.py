@@ -20,9 +20,9 @@ from . import project as project_mod
 from .dag import DAG
 from .errors import UsageError
 from .execution import utcnow
+from .model import Project
 from .partitions import parse_point
 from .planner import plan as make_plan
-from .project import Project
 from .snapshot import EMPTY, Snapshot
 from .tasks import Plan, Request
 

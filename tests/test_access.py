@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator import access
-from orchestrator.jobs import Access
+from orchestrator.model import Access
 
 ROLES = """
 [access]

@@ -9,7 +9,7 @@ import sys
 from datetime import datetime
 
 from orchestrator import alerts
-from orchestrator.jobs import Operations, Owner
+from orchestrator.model import Operations, Owner
 
 
 def _config(project, url: str, extra: str = "") -> None:

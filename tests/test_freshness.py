@@ -12,7 +12,7 @@ import pytest
 from conftest import REPO
 
 from orchestrator import api
-from orchestrator.project import parse_duration
+from orchestrator.config import parse_duration
 from orchestrator.workspace import open_workspace
 
 DAY_MODEL = """

@@ -1,8 +1,17 @@
-"""Owners: folder defaults in config, and `status --owner`."""
+"""Jobs, owners and access from orchestrator.toml; owners' folder defaults and `status --owner`."""
 
 from __future__ import annotations
 
+import tomllib
+from datetime import time, timedelta
+from pathlib import Path
+
+import pytest
+
+from orchestrator import jobs
 from orchestrator import project as project_mod
+from orchestrator.errors import ProjectError
+from orchestrator.model import Owner
 
 
 def test_folder_owners_are_defaults_and_headers_win(project):
@@ -39,4 +48,43 @@ def test_folder_owners_are_defaults_and_headers_win(project):
     assert project.query("select name, owner from orchestrator.models order by name")[0] == (
         "marts.revenue",
         "finance",
+    )
+
+
+def test_jobs_owners_and_access_parse_into_their_values():
+    raw = {
+        "jobs": {
+            "daily": {"select": "+marts.x tag:a", "cron": "0 6 * * *", "deadline": "07:30"},
+            "arrival": {
+                "select": "s.m",
+                "on": "source:Raw.Events",
+                "poll": "30s",
+                "vars": {"n": 1},
+            },
+        },
+        "owners": {"fin": {"log": "fin.jsonl", "folders": ["/models/marts/", "reporting"]}},
+        "access": {"admin": ["alice"], "viewer": ["*"]},
+    }
+    ops = jobs.parse(raw, Path("orchestrator.toml"), "", {"raw.events"})
+    daily, arrival = ops.jobs["daily"], ops.jobs["arrival"]
+    assert daily.select == ("+marts.x", "tag:a") and daily.cron.text == "0 6 * * *"
+    assert (daily.deadline, daily.on, daily.poll) == (time(7, 30), None, timedelta(minutes=1))
+    assert (arrival.cron, arrival.on, arrival.poll) == (None, "raw.events", timedelta(seconds=30))
+    assert dict(arrival.vars) == {"n": "1"} and arrival.catchup == timedelta(days=1)
+    assert ops.owners["fin"] == Owner("fin", log="fin.jsonl", folders=("marts", "reporting"))
+    assert ops.owner_of_folder("models/marts/deep/m.sql") == "fin"
+    assert ops.access.role_of("alice") == "admin" and ops.access.role_of("bob") == "viewer"
+
+
+def test_a_job_needs_a_trigger_and_a_declared_source():
+    text = '[jobs.a]\nselect = "s.m"\n\n[jobs.b]\nselect = "s.m"\non = "source:raw.evnts"\n'
+    with pytest.raises(ProjectError) as info:
+        jobs.parse(tomllib.loads(text), Path("c.toml"), text, {"raw.events"})
+    assert str(info.value).startswith("c.toml:1: job 'a' needs cron = \"...\" or on = ")
+    only_b = text.split("\n\n")[1]
+    with pytest.raises(ProjectError) as info:
+        jobs.parse(tomllib.loads(only_b), Path("c.toml"), only_b, {"raw.events"})
+    assert str(info.value) == (
+        "c.toml:3: job 'b': on must be \"source:<a declared source>\", got 'source:raw.evnts'"
+        " (did you mean: raw.events?)"
     )

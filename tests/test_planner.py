@@ -8,7 +8,7 @@ import pytest
 
 from orchestrator import dag as dag_mod
 from orchestrator import project as project_mod
-from orchestrator.errors import UsageError
+from orchestrator.errors import ProjectError, UsageError
 from orchestrator.partitions import WHOLE, Grain, window_for_key
 from orchestrator.planner import input_markers, plan
 from orchestrator.snapshot import Built, Snapshot
@@ -403,7 +403,7 @@ def test_full_refresh_batches_the_shadow_build_and_swaps_after_it(pipeline):
 
 def test_batch_size_only_for_incremental_models(project):
     project.model("s.t", "-- batch_size: 10\nselect 1 as x")
-    with pytest.raises(project_mod.ProjectError, match="'batch_size' only applies to incremental"):
+    with pytest.raises(ProjectError, match="'batch_size' only applies to incremental"):
         project_mod.load(project.root)
 
 

@@ -10,8 +10,8 @@ from .. import check_sql, checks, sql, state
 from ..column_types import canonical_types
 from ..dag import DAG
 from ..errors import CheckFailed, OrchestratorError, first_line
+from ..model import Model
 from ..partitions import WHOLE
-from ..project import Model
 from ..tasks import Action
 from .context import TaskContext
 

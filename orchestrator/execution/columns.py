@@ -9,8 +9,8 @@ from collections.abc import Callable, Mapping
 from .. import materialize, sql
 from ..dag import DAG
 from ..errors import ProjectError
+from ..model import Model
 from ..planner import used_vars
-from ..project import Model
 from ..snapshot import Snapshot
 from ..tasks import Action, Plan, Task
 

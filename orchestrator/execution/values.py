@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from ..dag import DAG
+from ..model import Model
 from ..partitions import Window
-from ..project import Model
 from ..snapshot import Built, Publication
 from ..tasks import Plan, Task
 

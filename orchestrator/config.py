@@ -1,0 +1,186 @@
+"""Reading `orchestrator.toml`: the project-wide settings, durations, and the line of a setting.
+
+Every table of the file (`[sources]`, `[jobs]`, `[owners]`, `[access]`) is checked by its own
+module; they share `config_line`, so that every error points at the setting that holds the
+mistake, and `parse_duration`, so that '30m' means the same everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from types import MappingProxyType
+
+from .errors import ProjectError, suggest
+from .model import CONFIG_FILE, IDENTIFIER, Settings
+
+SETTINGS_KEYS = {
+    "warehouse",
+    "default_schema",
+    "threads",
+    "vars",
+    "sources",
+    "retries",
+    "retry_delay",
+    "retry_max_delay",
+    "timeout",
+    "jobs",
+    "owners",
+    "access",
+}
+
+
+def read_config(root: Path) -> tuple[dict, str]:
+    """The parsed TOML table of `root/orchestrator.toml` and its text (both empty without one)."""
+    config_path = root / CONFIG_FILE
+    if not config_path.exists():
+        return {}, ""
+    try:
+        text = config_path.read_text(encoding="utf-8")
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        raise ProjectError(f"invalid TOML: {exc}", config_path) from None
+    except UnicodeDecodeError:
+        raise ProjectError("not UTF-8 text", config_path) from None
+
+
+def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Settings, dict]:
+    """Read `orchestrator.toml` (optional) into Settings; return the raw table too."""
+    root = root.resolve()
+    config_path = root / CONFIG_FILE
+    raw, text = read_config(root)
+
+    def fail(message: str, key: str | None = None) -> ProjectError:
+        return ProjectError(message, config_path, config_line(text, (), key) if key else None)
+
+    unknown = sorted(set(raw) - SETTINGS_KEYS)
+    if unknown:
+        raise fail(
+            f"unknown setting '{unknown[0]}'{suggest(unknown[0], SETTINGS_KEYS)}; "
+            f"accepted: {', '.join(sorted(SETTINGS_KEYS))}",
+            unknown[0],
+        )
+    schema = raw.get("default_schema", "main")
+    if not isinstance(schema, str) or not IDENTIFIER.match(schema):
+        raise fail(f"default_schema must be an identifier, got {schema!r}", "default_schema")
+    threads = raw.get("threads")
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise fail(f"threads must be a positive integer, got {threads!r}", "threads")
+    retries = raw.get("retries", 2)
+    if not isinstance(retries, int) or isinstance(retries, bool) or not 0 <= retries <= 20:
+        raise fail(f"retries must be a whole number from 0 to 20, got {retries!r}", "retries")
+    durations = {}
+    for key, default in (("retry_delay", "5s"), ("retry_max_delay", "5m"), ("timeout", None)):
+        value = raw.get(key, default)
+        try:
+            durations[key] = parse_duration(value) if value is not None else None
+        except ValueError as exc:
+            raise fail(f"{key}: {exc}", key) from None
+        if durations[key] is not None and not durations[key]:
+            # a zero timeout would time out every task at once, a zero delay hammer a fault
+            raise fail(f"{key}: {value!r} must be longer than zero", key)
+    variables = raw.get("vars", {})
+    if not isinstance(variables, dict):
+        raise fail("[vars] must be a table of name = value", "vars")
+    location = (
+        warehouse
+        or os.environ.get("ORCHESTRATOR_WAREHOUSE")
+        or raw.get("warehouse", "warehouse.duckdb")
+    )
+    if not isinstance(location, str | Path) or not str(location):
+        raise fail(f"warehouse must be a file path, got {location!r}", "warehouse")
+    path = Path(location)
+    settings = Settings(
+        root=root,
+        warehouse=path if path.is_absolute() else root / path,
+        default_schema=schema.lower(),
+        threads=threads,
+        vars=MappingProxyType({str(k): str(v) for k, v in variables.items()}),
+        retries=retries,
+        retry_delay=durations["retry_delay"],
+        retry_max_delay=durations["retry_max_delay"],
+        timeout=durations["timeout"],
+    )
+    return settings, raw
+
+
+_TABLE_LINE = re.compile(r"^\s*\[(?!\[)(?P<path>.*)\]\s*(#.*)?$")
+
+
+def _table_path(line: str) -> tuple[str, ...] | None:
+    """The key path a `[table.header]` line opens (TOML itself unquotes it), else None."""
+    match = _TABLE_LINE.match(line)
+    if not match:
+        return None
+    try:
+        node = tomllib.loads(f"[{match['path']}]")
+    except tomllib.TOMLDecodeError:
+        return None
+    path: list[str] = []
+    while isinstance(node, dict) and len(node) == 1:
+        key, node = next(iter(node.items()))
+        path.append(key)
+    return tuple(path)
+
+
+def config_line(text: str, table: tuple[str, ...], key: str | None = None) -> int | None:
+    """The line of `key = ...` inside the TOML table `table` (without key: the table's header),
+    so an error points at the setting, not at the first mention of its name (a comment, another
+    table). A table written inline (`"raw.x" = { ... }` under its parent) is its key's line.
+
+    >>> toml = '# [jobs.a] cron = ?\\n[jobs.b]\\ncron = 1\\n[jobs.a]  # a\\n cron = 2'
+    >>> config_line(toml, ("jobs", "a"), "cron"), config_line(toml, ("jobs", "a"))
+    (5, 4)
+    """
+    lines = text.splitlines()
+    headers = [(n, path) for n, line in enumerate(lines) if (path := _table_path(line)) is not None]
+    if key is not None:  # [table.key] as a table of its own
+        own = [n for n, path in headers if path == (*table, key)]
+        if own:
+            return own[0] + 1
+    start = 0
+    if table:
+        opened = [n for n, path in headers if path == table]
+        if not opened:
+            return config_line(text, table[:-1], table[-1])
+        start = opened[0] + 1  # the first line of the table's body; 1-based, its header
+    if key is None:
+        return start or None
+    end = next((n for n, _ in headers if n >= start), len(lines))
+    written = "|".join(re.escape(k) for k in (key, f'"{key}"', f"'{key}'"))
+    setting = re.compile(rf"^\s*({written})\s*[.=]")
+    for number in range(start, end):
+        if setting.match(lines[number]):
+            return number + 1
+    return start or None
+
+
+MAX_DURATION = timedelta(days=3650)
+"""The longest duration a setting may hold: longer ones are typos, and some (a timer of 300 years)
+overflow the clock they are handed to."""
+
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: object) -> timedelta:
+    """'90s', '30m', '6h', '2d', '1h30m' -> timedelta, at most MAX_DURATION.
+
+    >>> parse_duration("1h30m")
+    datetime.timedelta(seconds=5400)
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"{text!r} is not a duration like '30m', '6h' or '2d'")
+    parts = re.findall(r"(\d+)\s*([smhd])", text.strip().lower())
+    if not parts or re.sub(r"(\d+)\s*([smhd])", "", text.strip().lower()).strip():
+        raise ValueError(f"{text!r} is not a duration like '30m', '6h' or '2d'")
+    limit = int(MAX_DURATION.total_seconds())
+    # digits are counted first: a number of thousands of digits is no duration either
+    if any(len(amount.lstrip("0")) > 12 for amount, _ in parts) or (
+        sum(int(amount) * _UNIT_SECONDS[u] for amount, u in parts) > limit
+    ):
+        shown = text if len(text) <= 24 else text[:20] + "..."
+        raise ValueError(f"{shown!r} is too long: at most {MAX_DURATION.days}d")
+    return timedelta(seconds=sum(int(amount) * _UNIT_SECONDS[u] for amount, u in parts))

@@ -1,0 +1,271 @@
+"""The `-- key: value` header: the leading comment lines of a model or a `checks/*.sql` file.
+
+Both kinds of file share one shape (`header_lines`: blank lines allowed, the first line that is
+no comment ends it) and each has its own keys: a model's become `Model` fields and checks
+(`parse_header`), a check file's name the model it checks (`parse_custom`).
+
+>>> fields, lines = parse_header("-- kind: view\\n-- Note: free text\\nselect 1", "m.sql")
+>>> fields["kind"], lines
+(<Kind.VIEW: 'view'>, {'kind': 1})
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import PurePath
+
+from . import checks
+from .checks import Check, Severity
+from .config import parse_duration
+from .errors import ProjectError, suggest
+from .model import IDENTIFIER, Kind
+from .partitions import Grain, parse_boundary
+
+_HEADER_LINE = re.compile(r"^--\s*(?P<key>[A-Za-z][A-Za-z_-]*(?: [A-Za-z]+)?)\s*:(?P<value>.*)$")
+# `-- check unique(id)` or `-- check warn ...` without the colon: a check, not free text
+_CHECK_LIKE = re.compile(r"^--\s*check(?:\s+(?:warn|block)\b|\s*\w+\s*\()", re.IGNORECASE)
+_CUSTOM_LINE = re.compile(r"^--\s*([a-z_]+)\s*:(.*)$")
+
+
+def header_lines(text: str) -> Iterator[tuple[int, str]]:
+    """The header's comment lines, stripped, with their 1-based line numbers."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("--"):
+            return
+        yield number, stripped
+
+
+# -- a model's header -----------------------------------------------------------------------------
+
+
+def _one_of(choices: list[str]):
+    def parse(value: str) -> str:
+        if value not in choices:
+            raise ValueError(
+                f"'{value}' is not one of: {', '.join(choices)}{suggest(value, choices)}"
+            )
+        return value
+
+    return parse
+
+
+def _identifier(value: str) -> str:
+    if not IDENTIFIER.match(value):
+        raise ValueError(f"'{value}' is not a column name (letters, digits, _)")
+    return value.lower()
+
+
+def _identifiers(value: str) -> tuple[str, ...]:
+    items = tuple(_identifier(v.strip()) for v in value.split(",") if v.strip())
+    if not items:
+        raise ValueError("expected one or more column names separated by commas")
+    return items
+
+
+def _names(value: str) -> tuple[str, ...]:
+    items = tuple(v.strip() for v in value.split(",") if v.strip())
+    bad = [v for v in items if not re.match(r"^[\w.:-]+$", v)]
+    if bad or not items:
+        raise ValueError(f"'{value}' is not a comma-separated list of names")
+    return items
+
+
+def _text(value: str) -> str:
+    if not value:
+        raise ValueError("expected a value")
+    return value
+
+
+def _boolean(value: str) -> bool:
+    if value.lower() not in ("true", "false", "yes", "no"):
+        raise ValueError(f"'{value}' is not one of: true, false")
+    return value.lower() in ("true", "yes")
+
+
+def _count(value: str) -> int:
+    if not value.isdigit() or int(value) > 20:
+        raise ValueError(f"'{value}' is not a whole number from 0 to 20")
+    return int(value)
+
+
+def batch_size(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 100_000:
+        raise ValueError(f"'{value}' is not a whole number from 1 to 100000")
+    return int(value)
+
+
+def _duration(value: str) -> timedelta:
+    duration = parse_duration(value)
+    if not duration:
+        raise ValueError(f"'{value}' must be longer than zero")
+    return duration
+
+
+HEADER_KEYS: dict[str, object] = {
+    "kind": _one_of([k.value for k in Kind]),
+    "partition_by": _identifier,
+    "grain": _one_of([g.value for g in Grain]),
+    "start": _text,
+    "end": _text,
+    "unique_key": _identifiers,
+    "owner": _text,
+    "tags": _names,
+    "depends_on": _names,
+    "protected": _boolean,
+    "retries": _count,
+    "retry_delay": _duration,
+    "timeout": _duration,
+    "batch_size": batch_size,
+}
+
+
+def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
+    """Parse the leading `-- key: value` lines into Model fields, and the line of each key."""
+    values: dict[str, object] = {}
+    lines: dict[str, int] = {}
+    found: list[Check] = []
+    for number, stripped in header_lines(text):
+        match = _HEADER_LINE.match(stripped)
+        if not match:
+            if _CHECK_LIKE.match(stripped):
+                raise ProjectError(
+                    "a check line needs a colon after check or check warn, e.g. "
+                    "'-- check: unique(order_id)' or '-- check warn: not_null(amount)'",
+                    relpath,
+                    number,
+                )
+            continue
+        written, value = match["key"], match["value"].strip()
+        key = written.lower().replace("-", "_")
+        if key in ("check", "check warn", "check block"):
+            severity = "warn" if key == "check warn" else "block"
+            try:
+                found.append(checks.parse(value, severity, relpath, number))
+            except ValueError as exc:
+                raise ProjectError(f"bad check: {exc}", relpath, number) from None
+            continue
+        if key not in HEADER_KEYS and _free_text(written, key):
+            continue  # free text such as "-- Note: ..." or "-- TODO: ..."
+        if key not in HEADER_KEYS:
+            raise ProjectError(
+                f"unknown header key '{key}'{suggest(key, [*HEADER_KEYS, 'check'])}; "
+                f"accepted keys: {', '.join(HEADER_KEYS)}, check, check warn",
+                relpath,
+                number,
+            )
+        if key in values:
+            raise ProjectError(
+                f"header key '{key}' given twice (first on line {lines[key]})", relpath, number
+            )
+        try:
+            values[key] = HEADER_KEYS[key](value)  # type: ignore[operator]
+        except ValueError as exc:
+            raise ProjectError(f"bad value for '{key}': {exc}", relpath, number) from None
+        lines[key] = number
+    fields = _validate_header(values, lines, relpath)
+    fields["checks"] = tuple(found)
+    return fields, lines
+
+
+def _free_text(written: str, key: str) -> bool:
+    """Is an unknown `-- Word: ...` line a comment? Capitalised words are, unless they look like
+    a mistyped key (`Partiton_by`, `Started`): a key that is silently ignored changes the data.
+    A closer match is asked of capitalised words than of lower-case ones, so that `-- Created:`
+    or `-- Status:` stay comments."""
+    if not written[0].isupper() or "_" in written or "-" in written:
+        return False
+    return not suggest(key, [*HEADER_KEYS, "check"], cutoff=0.8)
+
+
+_PARTITION_ONLY = ("partition_by", "grain", "start", "end", "unique_key", "batch_size")
+_AS_WRITTEN = (
+    "partition_by",
+    "unique_key",
+    "owner",
+    "tags",
+    "depends_on",
+    "retries",
+    "retry_delay",
+    "timeout",
+    "protected",
+    "batch_size",
+)
+
+
+def _validate_header(values: dict, lines: dict[str, int], relpath: str) -> dict:
+    """The rules between keys (what only incremental models take, start before end); each
+    value alone was checked as it was read."""
+    fields: dict[str, object] = {}
+    kind = Kind(values.get("kind", Kind.TABLE))
+    fields["kind"] = kind
+    grain = Grain(values.get("grain", Grain.DAY))
+    fields["grain"] = grain
+    if kind is not Kind.INCREMENTAL:
+        for key in _PARTITION_ONLY:
+            if key in values:
+                raise ProjectError(
+                    f"'{key}' only applies to incremental models (this one is kind: {kind}); "
+                    "add 'kind: incremental'",
+                    relpath,
+                    lines[key],
+                )
+    elif "partition_by" not in values:
+        raise ProjectError(
+            "an incremental model needs 'partition_by: <column>' (the column its windows cover)",
+            relpath,
+            lines.get("kind"),
+        )
+    for key in ("start", "end"):
+        if key in values:
+            try:
+                fields[key] = parse_boundary(str(values[key]), grain)
+            except ValueError as exc:
+                raise ProjectError(f"bad value for '{key}': {exc}", relpath, lines[key]) from None
+    if "start" in fields and "end" in fields and fields["end"] <= fields["start"]:  # type: ignore[operator]
+        raise ProjectError("'end' must be after 'start'", relpath, lines["end"])
+    for key in _AS_WRITTEN:
+        if key in values:
+            fields[key] = values[key]
+    return fields
+
+
+# -- a check file's header ------------------------------------------------------------------------
+
+
+def parse_custom(text: str, relpath: str) -> tuple[str, Check]:
+    """A `checks/<name>.sql` file: (the model it checks, the check). Its header names the model
+    (`-- model: marts.revenue_daily`) and may set `-- severity: warn`."""
+    model = None
+    severity = Severity.BLOCK
+    for number, stripped in header_lines(text):
+        match = _CUSTOM_LINE.match(stripped)
+        if not match:
+            continue
+        key, value = match[1], match[2].strip()
+        if key == "model":
+            model = value.lower()
+        elif key == "severity":
+            if value not in (Severity.BLOCK, Severity.WARN):
+                raise ProjectError(
+                    f"bad value for 'severity': '{value}' is not one of: block, warn",
+                    relpath,
+                    number,
+                )
+            severity = Severity(value)
+        elif key != "description":
+            raise ProjectError(
+                f"unknown header key '{key}'; accepted keys: model, severity, description",
+                relpath,
+                number,
+            )
+    if not model:
+        raise ProjectError(
+            "a check file needs '-- model: <schema.name>' naming the model it checks", relpath, 1
+        )
+    name = PurePath(relpath).stem
+    return model, Check(name=name, kind="custom", severity=severity, path=relpath, template=text)

@@ -1,0 +1,151 @@
+"""The `-- key: value` header of models and of check files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from orchestrator import project as project_mod
+from orchestrator.errors import ProjectError
+from orchestrator.header import header_lines, parse_custom, parse_header
+from orchestrator.model import Kind
+from orchestrator.partitions import Grain
+
+
+def test_the_header_is_the_leading_comments_blank_lines_allowed():
+    text = "\n-- kind: view\n\n  -- owner: x\nselect 1\n-- tags: late\n"
+    assert list(header_lines(text)) == [(2, "-- kind: view"), (4, "-- owner: x")]
+    fields, lines = parse_header(text, "m.sql")
+    assert (fields["kind"], fields["owner"], lines) == (Kind.VIEW, "x", {"kind": 2, "owner": 4})
+    assert "tags" not in fields
+
+
+def test_a_check_file_names_its_model_and_severity():
+    text = "-- Checks the totals\n-- model: Marts.Revenue\n-- severity: warn\nselect 1"
+    model, check = parse_custom(text, "checks/totals.sql")
+    assert model == "marts.revenue"
+    assert (check.name, check.kind, check.severity, check.path) == (
+        "totals",
+        "custom",
+        "warn",
+        "checks/totals.sql",
+    )
+    assert check.template == text
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("-- model: s.m\n-- severity: loud", 2, "'loud' is not one of: block, warn"),
+        ("-- model: s.m\n-- owner: x", 2, "unknown header key 'owner'; accepted keys: model"),
+        ("-- description: x\nselect 1\n-- model: s.m", 1, "needs '-- model: <schema.name>'"),
+    ],
+)
+def test_bad_check_file_headers_name_the_line(text, line, message):
+    with pytest.raises(ProjectError) as info:
+        parse_custom(text, "checks/c.sql")
+    assert (info.value.path, info.value.line) == ("checks/c.sql", line)
+    assert message in str(info.value)
+
+
+def test_header_fields(project):
+    project.model(
+        "marts.f",
+        """
+        -- kind: incremental
+        -- partition_by: event_date
+        -- grain: month
+        -- start: 2024-01
+        -- end: 2025-01
+        -- unique_key: id, region
+        -- owner: finance
+        -- tags: daily, finance
+        -- Free text comments are fine.
+        select 1 as id, 'eu' as region, date '2024-01-01' as event_date
+    """,
+    )
+    m = project_mod.load(project.root).models["marts.f"]
+    assert m.kind is Kind.INCREMENTAL
+    assert m.grain is Grain.MONTH
+    assert (m.start, m.end) == (datetime(2024, 1, 1), datetime(2025, 1, 1))
+    assert m.unique_key == ("id", "region")
+    assert m.tags == ("daily", "finance")
+    assert m.owner == "finance"
+
+
+@pytest.mark.parametrize(
+    ("header", "line", "message"),
+    [
+        (
+            "-- kind: tabel",
+            1,
+            "'tabel' is not one of: view, table, incremental (did you mean: table?)",
+        ),
+        ("-- knd: table", 1, "unknown header key 'knd' (did you mean: kind"),
+        ("-- kind: incremental\n-- partition_by: d\n-- grain: week", 3, "'week' is not one of"),
+        (
+            "-- kind: incremental\n-- partition_by: d\n-- start: 2024-01-05\n-- grain: month",
+            3,
+            "not the start of a month",
+        ),
+        ("-- kind: incremental", 1, "needs 'partition_by"),
+        ("-- kind: table\n-- partition_by: d", 2, "only applies to incremental"),
+        ("-- kind: incremental\n-- partition_by: bad-col", 2, "not a column name"),
+        ("-- kind: table\n-- kind: view", 2, "given twice"),
+        (
+            "-- kind: incremental\n-- partition_by: d\n-- start: 2024-02-01\n-- end: 2024-01-01",
+            4,
+            "'end' must be after 'start'",
+        ),
+        ("-- kind: incremental\n-- partition_by: d\n-- start: soon", 3, "is not a date"),
+        # a mistyped key is an error even when capitalised like free text
+        (
+            "-- kind: incremental\n-- Partiton_by: d",
+            2,
+            "unknown header key 'partiton_by' (did you mean: partition_by?); accepted keys: kind",
+        ),
+        ("-- Note: fine\n-- Started: 2024-01-01", 2, "unknown header key 'started'"),
+        ("-- Owners: finance", 1, "(did you mean: owner?)"),
+        ("-- Grain_Size: day", 1, "unknown header key 'grain_size'"),
+        # a check without its colon is a check gone missing, not a comment
+        ("-- check warn unique(order_id)", 1, "a check line needs a colon"),
+        ("-- owner: x\n-- check not_null(d)", 2, "'-- check: unique(order_id)'"),
+        ("-- CHECK WARN unique(d)", 1, "a check line needs a colon"),
+        ("-- owner: x\n-- timeout: 9999999999d", 2, "'9999999999d' is too long: at most 3650d"),
+        ("-- retry_delay: 99999999d", 1, "'99999999d' is too long: at most 3650d"),
+        ("-- timeout: 3651d", 1, "too long"),
+        ("-- timeout: 0s", 1, "must be longer than zero"),
+        (
+            "-- kind: incremental\n-- partition_by: d\n-- grain: year\n-- start: 9999",
+            4,
+            "out of range",
+        ),
+    ],
+)
+def test_bad_headers_name_file_line_and_accepted_values(project, header, line, message):
+    project.write("models/s/m.sql", header + "\nselect 1 as d\n")
+    with pytest.raises(ProjectError) as info:
+        project_mod.load(project.root)
+    assert info.value.path == "models/s/m.sql"
+    assert info.value.line == line
+    assert message in str(info.value)
+
+
+def test_header_keys_tolerate_case_and_dashes_but_free_text_passes(project):
+    project.model(
+        "s.m",
+        """
+        -- Kind: incremental
+        -- partition-by: d
+        -- Note: this comment is free text
+        -- TODO: also free text
+        -- Created: 2024-01-01, Status: draft, Returns: one row per day
+        -- check the totals by hand before a release
+        -- CHECK WARN: not_null(d)
+        select date '2024-01-01' as d
+    """,
+    )
+    m = project_mod.load(project.root).models["s.m"]
+    assert m.kind is Kind.INCREMENTAL and m.partition_by == "d"
+    assert [(c.name, c.severity) for c in m.checks] == [("not_null(d)", "warn")]
