@@ -12,7 +12,6 @@ can do anything.
 
 from __future__ import annotations
 
-from .errors import OrchestratorError
 from .model import ROLES, Access
 
 COMMANDS = {
@@ -30,10 +29,6 @@ COMMANDS = {
     "full-refresh": "admin",
     "init": "admin",
 }
-
-
-class AccessDenied(OrchestratorError):
-    exit_code = 4
 
 
 def needed(command: str) -> str:
@@ -64,4 +59,4 @@ def check_protected(access: Access | None, user: str, models: list[str]) -> str 
     )
 
 
-__all__ = ["ROLES", "AccessDenied", "check", "check_protected", "needed"]
+__all__ = ["ROLES", "check", "check_protected", "needed"]

@@ -415,7 +415,7 @@ def status(ctx, selectors, partitions, owner):
     """The state of every model (or the selected ones): built, pending, waiting, blocked,
     failed. Sources are evaluated as `run` would, so waiting and blocked are current."""
     from . import api, session
-    from .lock import WarehouseBusy
+    from .errors import WarehouseBusy
     from .report import format_table
 
     ws = _workspace(ctx)
@@ -565,9 +565,9 @@ def freshness(ctx, sources, wait):
 def _age(lag) -> str | None:
     if lag is None:
         return None
-    from .freshness import _ago
+    from .freshness import ago
 
-    return _ago(lag)
+    return ago(lag)
 
 
 @cli.command()

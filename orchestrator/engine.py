@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import WarehouseError, first_line
-from .lock import WarehouseBusy, describe, read_holder
+from .errors import WarehouseBusy, WarehouseError, first_line
+from .lock import describe, read_holder
 from .quoting import quote
 
 

@@ -1,8 +1,8 @@
 """The exception hierarchy, and how each error reads to a user.
 
 Every error the tool raises on purpose is an `OrchestratorError`. The CLI prints its `str()` as one
-line and exits with its `exit_code`: 2 for usage and project errors (nothing was run), 1 for task
-failures. Messages name the culprit: the file and line, the model, the value.
+line and exits with its `exit_code`, from the one table of exit codes below. Messages name the
+culprit: the file and line, the model, the value.
 """
 
 from __future__ import annotations
@@ -10,6 +10,22 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from pathlib import Path
+
+EXIT_CODES = {
+    0: "success: everything selected is built, or there was nothing to do",
+    1: "a task failed, a blocking check failed, an input is blocked, or a look found problems",
+    2: "usage, project or warehouse error: nothing was run and nothing written",
+    3: "the warehouse is being written by another process",
+    4: "access denied by [access] in orchestrator.toml",
+    130: "cancelled by a signal (SIGINT or SIGTERM)",
+}
+"""What each exit code of the CLI means (the README lists them too).
+
+>>> sorted(EXIT_CODES)
+[0, 1, 2, 3, 4, 130]
+>>> [cls.exit_code for cls in (UsageError, TaskError, WarehouseBusy, AccessDenied, RunStopped)]
+[2, 1, 3, 4, 130]
+"""
 
 
 class OrchestratorError(Exception):
@@ -47,8 +63,28 @@ class CycleError(ProjectError):
         super().__init__(f"dependency cycle: {path}; models involved: {where}")
 
 
+class MissingVar(UsageError):
+    """A model uses a var that has no value (no --var, no default under [vars])."""
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"missing --var {name}=VALUE (the model uses {{{{ var('{name}') }}}})")
+
+
 class WarehouseError(OrchestratorError):
     """The warehouse file cannot be opened or its state schema is unusable."""
+
+
+class WarehouseBusy(OrchestratorError):
+    """Another process is writing the warehouse."""
+
+    exit_code = 3
+
+
+class AccessDenied(OrchestratorError):
+    """[access] does not let this user run this command."""
+
+    exit_code = 4
 
 
 class TaskError(OrchestratorError):

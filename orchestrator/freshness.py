@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from . import probes
 from .column_types import canonical_types, column_differences
 from .dag import DAG
 from .errors import first_line
 from .model import PLACEHOLDERS, Kind, Project, Source
 from .partitions import WHOLE, Window, windows
-from .quoting import literal, quote, quote_relation
 from .tasks import Action, Gate, Task, worst
 
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
@@ -90,14 +90,6 @@ class SourceStatus:
         return (self.source, self.checked_at, run_id, self.latest, lag, self.status, self.detail)
 
 
-def _files_sql(files: Sequence[str]) -> str:
-    return "[" + ", ".join(literal(f) for f in files) + "]"
-
-
-def _relation(source: Source) -> str:
-    return quote_relation(source.name)
-
-
 class Inspector:
     """Evaluates sources on one connection, remembering what it found for the rest of the run."""
 
@@ -152,16 +144,16 @@ class Inspector:
                 source, None, status, "no rows with a load time" if source.loaded_at else ""
             )
         lag = self.now - latest
-        loaded = f"last loaded {latest:%Y-%m-%d %H:%M} UTC, {_ago(lag)} ago"
+        loaded = f"last loaded {latest:%Y-%m-%d %H:%M} UTC, {ago(lag)} ago"
         if source.error_after is not None and lag > source.error_after:
             return self._status(
-                source, latest, "stale", f"{loaded} (error_after {_ago(source.error_after)})", lag
+                source, latest, "stale", f"{loaded} (error_after {ago(source.error_after)})", lag
             )
         if source.warn_after is not None and lag > source.warn_after:
             return self._status(
-                source, latest, "warn", f"{loaded} (warn_after {_ago(source.warn_after)})", lag
+                source, latest, "warn", f"{loaded} (warn_after {ago(source.warn_after)})", lag
             )
-        return self._status(source, latest, "fresh", f"last loaded {_ago(lag)} ago", lag)
+        return self._status(source, latest, "fresh", f"last loaded {ago(lag)} ago", lag)
 
     def _status(
         self,
@@ -177,38 +169,19 @@ class Inspector:
     def _probe(self, source: Source, path: str) -> None:
         """Bind the source's reader, options and all, on one of its files: a bad option (or a
         file it cannot read) shows here, before anything reads the source, not in its readers."""
-        from .materialize import source_reader
-
-        reader = source_reader(source, _files_sql([path]), typed=False)
-        self.con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
+        self.con.describe(probes.select_all(probes.untyped_reader(source, path)))
 
     def _table_exists(self, source: Source) -> bool:
-        schema, table = source.name.split(".")
-        return bool(
-            self.con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND "
-                "table_name = ?",
-                [schema, table],
-            ).fetchone()[0]
-        )
-
-    def _target(self, source: Source, files: Sequence[str]) -> str:
-        from .materialize import source_reader
-
-        return source_reader(source, _files_sql(files)) if files else _relation(source)
+        return bool(self.con.execute(*probes.table_exists(source)).fetchone()[0])
 
     def _latest(self, source: Source, files: Sequence[str]) -> datetime | None:
         if source.loaded_at:
-            target = self._target(source, files)
-            column = quote(source.loaded_at)
-            kind = self.con.execute(f"SELECT typeof({column}) FROM {target} LIMIT 1").fetchone()
+            target = probes.reader(source, files)
+            kind = self.con.execute(probes.type_of(target, source.loaded_at)).fetchone()
             # a time with a zone is read as UTC, whatever the session's zone
-            value = (
-                f"timezone('UTC', {column})"
-                if kind and "TIME ZONE" in kind[0]
-                else f"CAST({column} AS TIMESTAMP)"
-            )
-            return self.con.execute(f"SELECT max({value}) FROM {target}").fetchone()[0]
+            with_zone = bool(kind and "TIME ZONE" in kind[0])
+            newest = self.con.execute(probes.latest(target, source.loaded_at, with_zone))
+            return newest.fetchone()[0]
         if files:
             newest = max(os.stat(f).st_mtime for f in files)
             return datetime.fromtimestamp(newest, UTC).replace(tzinfo=None)
@@ -220,7 +193,7 @@ class Inspector:
         if not source.columns:
             return ""
         if not files:
-            return self._drift(source, self._describe(_relation(source)), typed=True)
+            return self._drift(source, self._describe(probes.reader(source, [])), typed=True)
         problems = []
         for f in files:
             found = self._file_drift(source, [f])
@@ -232,9 +205,7 @@ class Inspector:
         return ""
 
     def _describe(self, target: str) -> list[tuple[str, str]]:
-        return [
-            (r[0], r[1]) for r in self.con.execute(f"DESCRIBE SELECT * FROM {target}").fetchall()
-        ]
+        return self.con.describe(probes.select_all(target))
 
     def _file_drift(self, source: Source, files: Sequence[str]) -> str:
         """Declared columns against the columns of these files. Text formats carry no types
@@ -244,9 +215,7 @@ class Inspector:
             for f in files:
                 names = [n for n in self._csv_header(source, f) if n not in names] + names
             return self._drift(source, [(n, "ANY") for n in names], typed=False)
-        from .materialize import _READERS
-
-        reader = f"{_READERS[source.format or 'csv']}({_files_sql(files)})"
+        reader = probes.plain_reader(source, files)
         return self._drift(source, self._describe(reader), typed=source.format == "parquet")
 
     def _csv_header(self, source: Source, path: str) -> list[str]:
@@ -256,7 +225,7 @@ class Inspector:
         if key not in self._headers:
             options = source.options
             if options.get("header") is False:
-                described = self._describe(f"read_csv({_files_sql([path])})")
+                described = self._describe(probes.plain_reader(source, [path]))
                 self._headers[key] = [n for n, _ in described]
             else:
                 delimiter = str(options.get("delim", options.get("sep", ",")))
@@ -334,14 +303,14 @@ class Inspector:
 
     def _rows_in(self, source: Source, window: Window) -> int:
         files = matching_files(glob_pattern(self.project.root, source.path)) if source.path else []
-        column = quote(source.partition_by or "")
+        target = probes.reader(source, files)
         return self.con.execute(
-            f"SELECT count(*) FROM {self._target(source, files)} WHERE {column} >= "
-            f"{window.literal(window.start)} AND {column} < {window.literal(window.end)}"
+            probes.rows_in(target, source.partition_by or "", window)
         ).fetchone()[0]
 
 
-def _ago(delta: timedelta) -> str:
+def ago(delta: timedelta) -> str:
+    """A duration as people say it: `45s`, `12m`, `3h20m`, `2d4h`."""
     seconds = int(delta.total_seconds())
     if seconds < 0:
         return "0s"
@@ -471,9 +440,9 @@ def arrived_keys(inspector: Inspector, source: Source) -> set[str]:
         return set()
     files = matching_files(glob_pattern(project.root, source.path)) if source.path else []
     try:
+        target = probes.reader(source, files)
         values = inspector.con.execute(
-            f"SELECT DISTINCT CAST({quote(source.partition_by)} AS TIMESTAMP) FROM "
-            f"{inspector._target(source, files)}"
+            probes.partition_values(target, source.partition_by)
         ).fetchall()
     except duckdb.Error:
         return set()

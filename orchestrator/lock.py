@@ -19,13 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import OrchestratorError
-
-
-class WarehouseBusy(OrchestratorError):
-    """Another process is writing the warehouse."""
-
-    exit_code = 3
+from .errors import WarehouseBusy
 
 
 def lock_path(warehouse: Path) -> Path:

@@ -234,7 +234,13 @@ def swap(model: Model, existing: str | None) -> Write:
     return Write(drop + (f"ALTER TABLE {shadow_relation(model)} RENAME TO {quote(model.table)}",))
 
 
-_READERS = {"csv": "read_csv", "parquet": "read_parquet", "json": "read_json"}
+READERS = {"csv": "read_csv", "parquet": "read_parquet", "json": "read_json"}
+"""The table function that reads each file format."""
+
+
+def file_reader(fmt: str, files: str) -> str:
+    """The files (SQL for a path, glob or list) read with no options."""
+    return f"{READERS[fmt]}({files})"
 
 
 def files_variable(name: str) -> str:
@@ -269,7 +275,7 @@ def source_reader(source: Source, files: str, typed: bool = True) -> str:
     ):
         types = ", ".join(f"{literal(n)}: {literal(t)}" for n, t in source.columns)
         args.append(f"types = {{{types}}}")
-    return f"{_READERS[fmt]}({', '.join(args)})"
+    return f"{READERS[fmt]}({', '.join(args)})"
 
 
 def source_views(source: Source, pattern: str) -> list[str]:

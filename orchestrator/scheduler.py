@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import alerts, api, freshness, schedule, state, workspace
-from .errors import UsageError, suggest
+from .errors import UsageError, WarehouseBusy, suggest
 from .execution import Reporter
-from .lock import WarehouseBusy
 from .model import Job
 from .notify import deliver_alerts
 from .session import cancellable, writing

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import __version__, access, engine, state
 from . import project as project_mod
-from .errors import RunStopped
+from .errors import AccessDenied, RunStopped
 from .execution import Outcome, Reporter, utcnow
 from .lock import WriteLock
 from .tasks import Plan
@@ -170,7 +170,7 @@ def authorize(
     if reason is None:
         return
     if not target.exists():  # no warehouse to record it in: a denial creates none
-        raise access.AccessDenied(reason)
+        raise AccessDenied(reason)
     try:  # never waits for a writer: a denied command must not hold anyone up
         lock = WriteLock(target).acquire(f"{command} (denied)", who(), wait=None)
         try:
@@ -186,13 +186,13 @@ def authorize(
             lock.release()
     except Exception:  # recording is best effort; the denial stands
         pass
-    raise access.AccessDenied(reason)
+    raise AccessDenied(reason)
 
 
 def deny(con, command: str, reason: str) -> None:
     """Record the denial in the audit table of the open warehouse, and raise it."""
     state.add_audit(con, utcnow(), who(), socket.gethostname(), command, "denied", reason)
-    raise access.AccessDenied(reason)
+    raise AccessDenied(reason)
 
 
 def check_protected(ws: Workspace, con, command: str, plan: Plan) -> None:

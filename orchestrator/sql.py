@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .errors import ProjectError, UsageError
+from .errors import MissingVar, ProjectError, UsageError
 from .quoting import literal
 
 _SIMPLE_EXPR = re.compile(
@@ -40,12 +40,6 @@ def quote_literal(value: str) -> str:
     if "\x00" in value:
         raise UsageError("a --var value may not contain a NUL character")
     return literal(value)
-
-
-class MissingVar(UsageError):
-    def __init__(self, name: str):
-        self.name = name
-        super().__init__(f"missing --var {name}=VALUE (the model uses {{{{ var('{name}') }}}})")
 
 
 class Literal(str):
