@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .model import Operations, Owner
 from .partitions import describe
+from .state.operations import OpenIncident
 from .status import SOURCE_HEALTHY
 
 KINDS = {  # event -> the incident it opens or belongs to
@@ -161,7 +162,7 @@ class Decision:
 def decide(
     events: Iterable[Event],
     healthy: set[tuple[str, str]],
-    open_incidents: Mapping[tuple[str, str], tuple],
+    open_incidents: Mapping[tuple[str, str], OpenIncident],
     run_id: int | None,
 ) -> Decision:
     """Deduplicate against open incidents, and turn healed incidents into recoveries."""

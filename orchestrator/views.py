@@ -14,6 +14,7 @@ from . import dag as dag_mod
 from . import engine, state
 from .errors import UsageError, suggest
 from .snapshot import Snapshot
+from .state.runs import PartitionState
 from .status import ATTEMPT_PROBLEMS, HOLDS, REJECTED, URGENCY, rank
 from .tasks import Plan
 from .workspace import Selection, Workspace, gated_plan, reading, request_for
@@ -64,7 +65,7 @@ class TaskRow(NamedTuple):
     error: str | None
 
 
-Attempts = Mapping[str, Mapping[str, tuple]]  # model -> partition key -> last attempt row
+Attempts = Mapping[str, Mapping[str, PartitionState]]  # model -> partition key -> its row
 Pending = Mapping[str, Mapping[str, str]]  # model -> partition key -> why it is pending
 
 
@@ -94,13 +95,13 @@ def selected_names(ws: Workspace, selectors: Sequence[str], owner: str | None) -
     return [n for n in names if ws.dag.models[n].owner == owner]
 
 
-def last_attempts(ws: Workspace, con) -> dict[str, dict[str, tuple]]:
-    attempts: dict[str, dict[str, tuple]] = defaultdict(dict)
+def last_attempts(ws: Workspace, con) -> dict[str, dict[str, PartitionState]]:
+    attempts: dict[str, dict[str, PartitionState]] = defaultdict(dict)
     if ws.warehouse.exists():
         with engine.reading(ws.warehouse):
             if state.has_state(con):
                 for row in state.partition_rows(con):
-                    attempts[row[0]][row[1]] = row
+                    attempts[row.model][row.partition_key] = row
     return attempts
 
 
@@ -119,11 +120,15 @@ def partition_rows(names: Sequence[str], attempts: Attempts, todo: Pending) -> l
     for name in names:
         for key in sorted(set(attempts.get(name, {})) | set(todo.get(name, {}))):
             row = attempts.get(name, {}).get(key)
-            last, built_run, count, built_at, error = (
-                (row[2], row[3], row[4], row[5], row[7]) if row else (None,) * 5
-            )
             waiting = todo.get(name, {}).get(key, "")
-            out.append(PartitionRow(name, key, last, built_run, count, built_at, waiting, error))
+            if row is None:
+                out.append(PartitionRow(name, key, None, None, None, None, waiting, None))
+                continue
+            out.append(
+                PartitionRow(
+                    name, key, row.status, row.built_run, row.rows, row.built_at, waiting, row.error
+                )
+            )
     return out
 
 
@@ -145,7 +150,9 @@ def model_row(
     )
 
 
-def state_text(built: Mapping, attempts: Mapping[str, tuple], todo: Mapping[str, str]) -> str:
+def state_text(
+    built: Mapping, attempts: Mapping[str, PartitionState], todo: Mapping[str, str]
+) -> str:
     """One model's partitions grouped by label, most urgent first: '2 failed (a, b); 1 stale'."""
     parts = []
     for (label, kept), keys in sorted(
@@ -160,7 +167,7 @@ def state_text(built: Mapping, attempts: Mapping[str, tuple], todo: Mapping[str,
 
 
 def _labels(
-    built: Mapping, attempts: Mapping[str, tuple], todo: Mapping[str, str]
+    built: Mapping, attempts: Mapping[str, PartitionState], todo: Mapping[str, str]
 ) -> dict[tuple[str, bool], list[str]]:
     """(label, last good data kept) -> partition keys. A pending partition whose last attempt
     went wrong is shown by how it went wrong (failed, check_failed, skipped...), the rest by why
@@ -169,11 +176,11 @@ def _labels(
     labels: dict[tuple[str, bool], list[str]] = defaultdict(list)
     for key, why in todo.items():
         last = attempts.get(key)
-        label = last[2] if last and last[2] in ATTEMPT_PROBLEMS else why.split(":")[0]
+        label = last.status if last and last.status in ATTEMPT_PROBLEMS else why.split(":")[0]
         labels[(label, label in REJECTED and key in built)].append(key)
     for key, last in attempts.items():
-        if key not in todo and last[2] in REJECTED and key in built:
-            labels[(last[2], True)].append(key)
+        if key not in todo and last.status in REJECTED and key in built:
+            labels[(last.status, True)].append(key)
     return labels
 
 
@@ -189,13 +196,21 @@ def runs(path: Path, limit: int) -> list[RunRow]:
             rows = state.runs(con, limit)
     finally:
         con.close()
-    out = []
-    for run_id, command, status_, started, finished, tasks, ok, failed, skipped, by in rows:
-        seconds = round((finished - started).total_seconds(), 2) if finished else None
-        out.append(
-            RunRow(run_id, command, status_, started, seconds, tasks, ok, failed, skipped, by)
+    return [
+        RunRow(
+            r.run_id,
+            r.command,
+            r.status,
+            r.started,
+            round((r.finished - r.started).total_seconds(), 2) if r.finished else None,
+            r.tasks,
+            r.succeeded,
+            r.failed,
+            r.skipped,
+            r.who,
         )
-    return out
+        for r in rows
+    ]
 
 
 def run_detail(path: Path, run_id: int) -> tuple[str, list[TaskRow]]:
@@ -209,12 +224,23 @@ def run_detail(path: Path, run_id: int) -> tuple[str, list[TaskRow]]:
             tasks = state.run_tasks(con, run_id)
     finally:
         con.close()
-    rid, command, arguments, status_, started, finished, by, host, variables, error = row
     header = (
-        f"run {rid}: {status_}  `orchestrator {arguments or command}`  by {by}@{host}  "
-        f"started {started:%Y-%m-%d %H:%M:%S}"
-        + (f"  vars {variables}" if variables and variables != "{}" else "")
-        + (f"\nerror: {error}" if error else "")
+        f"run {row.run_id}: {row.status}  `orchestrator {row.arguments or row.command}`  "
+        f"by {row.who}@{row.host}  started {row.started:%Y-%m-%d %H:%M:%S}"
+        + (f"  vars {row.vars}" if row.vars and row.vars != "{}" else "")
+        + (f"\nerror: {row.error}" if row.error else "")
     )
-    rows = [TaskRow(*r[:6], round(r[6], 3) if r[6] is not None else None, r[7]) for r in tasks]
+    rows = [
+        TaskRow(
+            t.model,
+            t.partition_key,
+            t.attempt,
+            t.status,
+            t.reason,
+            t.rows_written,
+            round(t.seconds, 3) if t.seconds is not None else None,
+            t.error,
+        )
+        for t in tasks
+    ]
     return header, rows

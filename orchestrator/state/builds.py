@@ -1,0 +1,248 @@
+"""What is built: the partitions table (the snapshot the planner reads, and publications), task
+attempts, check results, freshness evaluations, the models catalog and source views."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from types import MappingProxyType
+
+from ..partitions import WHOLE
+from ..snapshot import Built, Publication, Snapshot, TaskRecord, decode_inputs, encode_inputs
+from .schema import SCHEMA, append_rows
+
+
+def snapshot(con) -> Snapshot:
+    """Read the published builds and the existing relations in one pass each."""
+    relations = {
+        f"{schema}.{name}".lower(): "view" if kind == "VIEW" else "table"
+        for schema, name, kind in con.execute(
+            "SELECT table_schema, table_name, table_type FROM information_schema.tables "
+            "WHERE table_catalog = current_database()"
+        ).fetchall()
+    }
+    if f"{SCHEMA}.partitions" not in relations:
+        return Snapshot(relations=MappingProxyType(relations))
+    built: dict[str, dict[str, Built]] = {}
+    recorded: dict[str, set[str]] = {}
+    rows = con.execute(
+        f"SELECT model, partition_key, model_version, layout, built_run, inputs, vars, rows "
+        f"FROM {SCHEMA}.partitions"
+    ).fetchall()
+    for model, key, version, layout, run, inputs, variables, count in rows:
+        recorded.setdefault(model, set()).add(key)
+        if run is None:
+            continue
+        built.setdefault(model, {})[key] = Built(
+            key=key,
+            version=version,
+            run=run,
+            layout=layout or "",
+            inputs=decode_inputs(inputs),
+            vars=MappingProxyType(json.loads(variables)) if variables else MappingProxyType({}),
+            rows=count,
+        )
+    return Snapshot(
+        built=MappingProxyType(built),
+        relations=MappingProxyType(relations),
+        recorded=MappingProxyType({m: frozenset(k) for m, k in recorded.items()}),
+    )
+
+
+def replace_models(con, rows: Sequence[Sequence], now: datetime) -> None:
+    """The models table mirrors the project as of the latest writing command (rewritten only
+    when something in it changed)."""
+    current = con.execute(
+        f"SELECT * EXCLUDE (updated_at) FROM {SCHEMA}.models ORDER BY name"
+    ).fetchall()
+
+    def norm(row) -> tuple:
+        return tuple(tuple(v) if isinstance(v, list) else v for v in row)
+
+    if sorted(map(norm, current), key=repr) == sorted(map(norm, rows), key=repr):
+        return
+    con.execute(f"DELETE FROM {SCHEMA}.models")
+    if rows:
+        append_rows(con, "models", [list(r) + [now] for r in rows])
+
+
+def insert_task_runs(con, records: Sequence[TaskRecord]) -> None:
+    append_rows(
+        con,
+        "task_runs",
+        [
+            [
+                r.run_id,
+                r.task_id,
+                r.model,
+                r.key,
+                r.start,
+                r.end,
+                r.attempt,
+                r.status,
+                r.reason,
+                r.started,
+                r.finished,
+                r.rows,
+                r.version,
+                r.error,
+            ]
+            for r in records
+        ],
+    )
+
+
+def publish_partitions(
+    con, publications: Sequence[Publication], recorded: Mapping[str, frozenset[str]] | None = None
+) -> None:
+    """Within the publishing transaction: replace the partitions' rows by their new builds.
+    `recorded`: the partition rows known to exist (None: unknown); a model with none of the
+    published keys among them has no row to delete, which saves a statement per task."""
+    by_model: dict[str, list[str]] = {}
+    for p in publications:
+        by_model.setdefault(p.model, []).append(p.key)
+    for model, keys in by_model.items():
+        if recorded is not None:
+            rows = recorded.get(model, frozenset())
+            if not rows or (WHOLE not in keys and rows.isdisjoint(keys)):
+                continue  # no row of these partitions (a whole table: no row at all) to delete
+        if WHOLE in keys:  # a whole table or view: no partition rows of an older kind remain
+            con.execute(f"DELETE FROM {SCHEMA}.partitions WHERE model = ?", [model])
+        else:
+            con.execute(
+                f"DELETE FROM {SCHEMA}.partitions WHERE model = ? "
+                "AND list_contains(?, partition_key)",
+                [model, keys],
+            )
+    append_rows(
+        con,
+        "partitions",
+        [
+            [
+                p.model,
+                p.key,
+                p.start,
+                p.end,
+                "success",
+                p.version,
+                p.layout,
+                encode_inputs(p.inputs),
+                json.dumps(dict(p.vars)),
+                p.run_id,
+                p.rows,
+                p.built_at,
+                p.run_id,
+                p.built_at,
+                None,
+            ]
+            for p in publications
+        ],
+    )
+
+
+def mark_partitions(con, records: Sequence[TaskRecord]) -> None:
+    """Attempts that published nothing (failed, skipped...): the published build stays as it was;
+    only the partition's latest status changes (a partition never built gets a row saying so)."""
+    if not records:
+        return
+    lists = [
+        [r.model for r in records],
+        [r.key for r in records],
+        [r.start for r in records],
+        [r.end for r in records],
+        [r.status for r in records],
+        [r.run_id for r in records],
+        [r.finished for r in records],
+        [r.error or r.reason for r in records],
+    ]
+    attempts = (
+        "SELECT unnest(?) AS model, unnest(?) AS partition_key, unnest(?) AS partition_start, "
+        "unnest(?) AS partition_end, unnest(?) AS status, unnest(?) AS last_run, "
+        "unnest(?) AS last_attempt_at, unnest(?) AS error"
+    )
+    con.execute(
+        f"UPDATE {SCHEMA}.partitions p SET status = a.status, last_run = a.last_run, "
+        f"last_attempt_at = a.last_attempt_at, error = a.error FROM ({attempts}) a "
+        "WHERE p.model = a.model AND p.partition_key = a.partition_key",
+        lists,
+    )
+    con.execute(
+        f"INSERT INTO {SCHEMA}.partitions (model, partition_key, partition_start, partition_end, "
+        f"status, last_run, last_attempt_at, error) SELECT * FROM ({attempts}) a WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {SCHEMA}.partitions p WHERE p.model = a.model "
+        "AND p.partition_key = a.partition_key)",
+        lists,
+    )
+
+
+def forget_partitions(con, model: str) -> None:
+    """A full refresh replaces the whole table: its old partition rows go with it."""
+    con.execute(f"DELETE FROM {SCHEMA}.partitions WHERE model = ?", [model])
+
+
+def relations(con) -> set[str]:
+    return {
+        f"{schema}.{name}".lower()
+        for schema, name in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database()"
+        ).fetchall()
+    }
+
+
+def source_views(con) -> dict[str, str]:
+    """The statement each declared file source's view was last created with."""
+    return dict(
+        con.execute(
+            f"SELECT substr(key, 13), value FROM {SCHEMA}.meta WHERE key LIKE 'source_view:%'"
+        ).fetchall()
+    )
+
+
+def remember_source_view(con, name: str, statement: str) -> None:
+    con.execute(f"DELETE FROM {SCHEMA}.meta WHERE key = ?", [f"source_view:{name}"])
+    con.execute(f"INSERT INTO {SCHEMA}.meta VALUES (?, ?)", [f"source_view:{name}", statement])
+
+
+def insert_check_results(con, run_id: int, task_id: int, model: str, results, at: datetime) -> None:
+    if not results:
+        return
+    append_rows(
+        con,
+        "check_results",
+        [
+            [
+                run_id,
+                task_id,
+                model,
+                r.key,
+                r.check.name,
+                r.check.kind,
+                str(r.check.severity),
+                r.status,
+                r.failing,
+                json.dumps(list(r.sample), default=str) if r.sample else None,
+                r.message,
+                at,
+            ]
+            for r in results
+        ],
+    )
+
+
+def insert_freshness(con, rows: Sequence[Sequence]) -> None:
+    """rows: (source, checked_at, run_id, latest_loaded_at, lag_seconds, status, detail)."""
+    if rows:
+        append_rows(con, "freshness", rows)
+
+
+def failing_models(con) -> set[str]:
+    """Models with a partition whose latest attempt failed (their incident is not over)."""
+    return {
+        m
+        for (m,) in con.execute(
+            f"SELECT DISTINCT model FROM {SCHEMA}.partitions "
+            "WHERE status IN ('failed', 'check_failed', 'timed_out')"
+        ).fetchall()
+    }

@@ -1,0 +1,195 @@
+"""Operations: schedule ticks and sensor marks, incidents and alerts, and the access audit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+from .schema import SCHEMA
+
+
+def last_tick(con, job: str, trigger: str = "cron") -> datetime | None:
+    return con.execute(
+        f"SELECT max(due_at) FROM {SCHEMA}.schedule_ticks WHERE job = ? AND trigger = ?",
+        [job, trigger],
+    ).fetchone()[0]
+
+
+class Tick(NamedTuple):
+    """A schedule tick still to run or to finish."""
+
+    due_at: datetime
+    trigger: str
+    detail: str | None
+    deadline_at: datetime | None
+    outcome: str
+    deadline_missed_at: datetime | None
+
+
+TICK_COLUMNS = "due_at, trigger, detail, deadline_at, outcome, deadline_missed_at"
+
+
+def add_tick(
+    con,
+    job: str,
+    due_at: datetime,
+    trigger: str,
+    outcome: str,
+    at: datetime,
+    *,
+    detail: str = "",
+    deadline_at: datetime | None = None,
+) -> None:
+    con.execute(
+        f"INSERT INTO {SCHEMA}.schedule_ticks VALUES (?, ?, ?, ?, ?, NULL, ?, ?, NULL)",
+        [job, due_at, trigger, detail, deadline_at, outcome, at],
+    )
+
+
+def open_ticks(con, job: str) -> list[Tick]:
+    """Ticks still to run (pending) or to finish (their run waited for data): oldest first."""
+    return [
+        Tick(*row)
+        for row in con.execute(
+            f"SELECT {TICK_COLUMNS} FROM {SCHEMA}.schedule_ticks "
+            "WHERE job = ? AND outcome IN ('pending', 'waiting') ORDER BY due_at",
+            [job],
+        ).fetchall()
+    ]
+
+
+def update_tick(
+    con,
+    job: str,
+    tick: Tick,
+    *,
+    outcome: str | None = None,
+    run_id: int | None = None,
+    at: datetime,
+    detail: str | None = None,
+    deadline_missed: bool = False,
+) -> None:
+    con.execute(
+        f"UPDATE {SCHEMA}.schedule_ticks SET outcome = coalesce(?, outcome), "
+        "run_id = coalesce(?, run_id), updated_at = ?, detail = coalesce(?, detail), "
+        "deadline_missed_at = CASE WHEN ? THEN ? ELSE deadline_missed_at END "
+        "WHERE job = ? AND due_at = ? AND trigger = ?",
+        [outcome, run_id, at, detail, deadline_missed, at, job, tick.due_at, tick.trigger],
+    )
+
+
+def late_ticks(con, job: str, now: datetime) -> list[Tick]:
+    """Ticks past their deadline with outputs not published, not yet alerted about."""
+    return [
+        Tick(*row)
+        for row in con.execute(
+            f"SELECT {TICK_COLUMNS} FROM {SCHEMA}.schedule_ticks WHERE job = ? "
+            "AND deadline_at <= ? AND deadline_missed_at IS NULL "
+            "AND outcome IN ('pending', 'waiting', 'failed', 'cancelled') ORDER BY due_at",
+            [job, now],
+        ).fetchall()
+    ]
+
+
+def run_problems(con, job: str, due_at: datetime, trigger: str) -> list[str]:
+    """Why the run of a tick did not publish everything: its tasks that did not succeed."""
+    return [
+        f"{m}[{k}] {s}: {r}"
+        for m, k, s, r in con.execute(
+            f"SELECT t.model, t.partition_key, t.status, coalesce(t.error, t.reason) "
+            f"FROM {SCHEMA}.schedule_ticks s JOIN {SCHEMA}.task_runs t USING (run_id) "
+            "WHERE s.job = ? AND s.due_at = ? AND s.trigger = ? AND t.status NOT IN "
+            "('success', 'retried') ORDER BY t.task_id < 0, t.model, t.partition_key",
+            [job, due_at, trigger],
+        ).fetchall()
+    ]
+
+
+def sensor_marks(con, job: str, source: str) -> set[str]:
+    return {
+        k
+        for (k,) in con.execute(
+            f"SELECT partition_key FROM {SCHEMA}.sensor_marks WHERE job = ? AND source = ?",
+            [job, source],
+        ).fetchall()
+    }
+
+
+def add_sensor_marks(con, job: str, source: str, keys: Sequence[str], at: datetime) -> None:
+    if keys:
+        con.executemany(
+            f"INSERT INTO {SCHEMA}.sensor_marks VALUES (?, ?, ?, ?)",
+            [[job, source, k, at] for k in keys],
+        )
+
+
+class OpenIncident(NamedTuple):
+    owner: str | None
+    opened_at: datetime
+    opened_run: int | None
+    alert_id: int
+
+
+def open_incidents(con) -> dict[tuple[str, str], OpenIncident]:
+    """(kind, subject) -> the incident, of incidents not closed."""
+    return {
+        (k, s): OpenIncident(o, at, run, alert)
+        for k, s, o, at, run, alert in con.execute(
+            f"SELECT kind, subject, owner, opened_at, opened_run, alert_id FROM {SCHEMA}.incidents "
+            "WHERE closed_at IS NULL"
+        ).fetchall()
+    }
+
+
+def open_incident(
+    con, kind: str, subject: str, owner: str | None, at: datetime, run_id: int | None, alert_id: int
+) -> None:
+    con.execute(
+        f"INSERT INTO {SCHEMA}.incidents VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
+        [kind, subject, owner, at, run_id, alert_id],
+    )
+
+
+def close_incident(con, kind: str, subject: str, at: datetime, run_id: int | None) -> None:
+    con.execute(
+        f"UPDATE {SCHEMA}.incidents SET closed_at = ?, closed_run = ? WHERE kind = ? "
+        "AND subject = ? AND closed_at IS NULL",
+        [at, run_id, kind, subject],
+    )
+
+
+def add_alert(con, row: Mapping[str, object]) -> int:
+    alert_id = con.execute(
+        f"SELECT coalesce(max(alert_id), 0) + 1 FROM {SCHEMA}.alerts"
+    ).fetchone()[0]
+    con.execute(
+        f"INSERT INTO {SCHEMA}.alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            alert_id,
+            row["created_at"],
+            row["event"],
+            row["subject"],
+            row["owner"],
+            row["run_id"],
+            row["job"],
+            list(row["partitions"]),
+            row["message"],
+            json.dumps(row["payload"], default=str),
+            list(row["sinks"]),
+            row["delivered"],
+            row["attempts"],
+            row["error"],
+        ],
+    )
+    return alert_id
+
+
+def add_audit(
+    con, at: datetime, who: str, host: str, command: str, decision: str, reason: str
+) -> None:
+    con.execute(
+        f"INSERT INTO {SCHEMA}.audit VALUES (?, ?, ?, ?, ?, ?)",
+        [at, who, host, command, decision, reason],
+    )

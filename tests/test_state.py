@@ -1,0 +1,111 @@
+"""state: the orchestrator schema on a real DuckDB file, written and read back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from orchestrator import engine, state
+from orchestrator.errors import WarehouseError
+from orchestrator.snapshot import Publication, TaskRecord
+
+AT = datetime(2024, 1, 10, 12, 0)
+
+
+@pytest.fixture
+def con(tmp_path):
+    con = engine.connect(tmp_path / "w.duckdb")
+    state.ensure(con)
+    yield con
+    con.close()
+
+
+def test_ensure_creates_the_schema_once_and_is_idempotent(con):
+    assert state.has_state(con)
+    assert state.schema_version(con) == state.SCHEMA_VERSION
+    assert state.ensure(con) == []  # nothing to migrate the second time
+
+
+def test_a_newer_schema_than_this_tool_knows_is_refused(con):
+    con.execute(
+        f"UPDATE {state.SCHEMA}.meta SET value = ? WHERE key = 'schema_version'",
+        [str(state.SCHEMA_VERSION + 1)],
+    )
+    with pytest.raises(WarehouseError, match="newer than this orchestrator understands"):
+        state.ensure(con)
+
+
+def test_a_publication_reads_back_as_the_snapshots_built_partition(con):
+    run_id = state.start_run(
+        con,
+        command="run",
+        arguments="",
+        variables={"region": "eu"},
+        who="ana",
+        host="h",
+        pid=1,
+        started=AT,
+        tool_version="t",
+    )
+    publication = Publication(
+        "s.m",
+        "2024-01-05",
+        datetime(2024, 1, 5),
+        datetime(2024, 1, 6),
+        "v1",
+        "",
+        {"s.up": (1, run_id)},
+        {"region": "eu"},
+        run_id,
+        42,
+        AT,
+    )
+    state.publish_partitions(con, [publication])
+    built = state.snapshot(con).get("s.m", "2024-01-05")
+    assert (built.version, built.run, built.rows) == ("v1", run_id, 42)
+    assert dict(built.inputs) == {"s.up": (1, run_id)}
+    assert dict(built.vars) == {"region": "eu"}
+
+
+def test_reads_are_typed_rows_named_like_their_columns(con):
+    run_id = state.start_run(
+        con,
+        command="backfill",
+        arguments="backfill m",
+        variables={},
+        who="ana",
+        host="h",
+        pid=1,
+        started=AT,
+        tool_version="t",
+    )
+    record = TaskRecord(
+        run_id, 1, "s.m", "2024-01-05", None, None, 1, "failed", "missing", AT, AT, None, "v1", "x"
+    )
+    state.insert_task_runs(con, [record])
+    state.mark_partitions(con, [record])
+    state.finish_run(con, run_id, status="failed", finished=AT, counts={"tasks": 1, "failed": 1})
+
+    (summary,) = state.runs(con, 10)
+    assert (summary.run_id, summary.command, summary.status, summary.failed) == (
+        run_id,
+        "backfill",
+        "failed",
+        1,
+    )
+    detail = state.run_row(con, run_id)
+    assert (detail.arguments, detail.who, detail.host) == ("backfill m", "ana", "h")
+    (attempt,) = state.run_tasks(con, run_id)
+    assert (attempt.partition_key, attempt.status, attempt.error) == ("2024-01-05", "failed", "x")
+    (partition,) = state.partition_rows(con)
+    assert (partition.model, partition.status, partition.built_run) == ("s.m", "failed", None)
+    assert state.run_row(con, run_id + 1) is None
+
+
+def test_an_incident_is_open_until_it_is_closed(con):
+    state.open_incident(con, "failed", "s.m", "data-eng", AT, 1, 7)
+    incident = state.open_incidents(con)[("failed", "s.m")]
+    assert (incident.owner, incident.opened_run, incident.alert_id) == ("data-eng", 1, 7)
+    state.close_incident(con, "failed", "s.m", AT, 2)
+    assert state.open_incidents(con) == {}
