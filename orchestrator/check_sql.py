@@ -115,6 +115,11 @@ def grouped_failures_sql(failing: str, scope: Scope, group: bool = True) -> str:
     )
 
 
+def columns_sql(scope: Scope) -> str:
+    """A query whose output columns are the relation's (to describe, never to run)."""
+    return f"SELECT * FROM {scope.relation}"
+
+
 def counts_sql(scope: Scope) -> str:
     """Rows per partition key in scope (keys with no rows are absent)."""
     key = scope.key_expr("s")

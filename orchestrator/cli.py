@@ -1,8 +1,8 @@
 """The `orchestrator` command: parse arguments, call the API, print. No logic lives here.
 
-Exit codes: 0 success, 1 a task failed (or failed a check, timed out, or an input is blocked),
-2 a usage or project error (nothing was run), 3 the warehouse is busy with another writer,
-130 the run was cancelled (SIGINT or SIGTERM).
+One module for one concept, the command line: each command is its flags, one call and its
+printing, and keeping them side by side keeps the CLI's conventions (selectors, --var, --wait,
+exit codes) uniform; that is why it runs past 500 lines. Exit codes are `errors.EXIT_CODES`.
 """
 
 from __future__ import annotations

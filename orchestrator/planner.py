@@ -8,6 +8,9 @@ so is everything downstream of it: the planner never lets a model read an incomp
 Staleness is computed, not guessed: each published partition records, per upstream model, how many
 upstream partitions it read and the latest run that built any of them (`Marker`). When that marker
 differs from the upstream's current one, the upstream was rebuilt since.
+
+One concept, one module: the rules of what runs and why (windows, staleness, holds, batching)
+read as one story, so it stays whole a little past 500 lines; its values are in `tasks`.
 """
 
 from __future__ import annotations

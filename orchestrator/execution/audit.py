@@ -89,7 +89,7 @@ def run_checks(
                 else:
                     results.extend(check_sql.judge_row_count_change(check, scope, counts, history))
             else:
-                described = cur.describe(f"SELECT * FROM {scope.relation}")
+                described = cur.describe(check_sql.columns_sql(scope))
                 declared = canonical_types([t for _, t in check.types])
                 results.extend(check_sql.judge_columns(check, scope, described, declared))
         except (duckdb.Error, OrchestratorError) as exc:
