@@ -275,16 +275,7 @@ def test_timeout_interrupts_and_leaves_the_partition_as_it_was(project):
 
 
 def cli_process(project: ProjectDir, *args: str) -> subprocess.Popen:
-    import os
-
-    env = dict(os.environ, ORCHESTRATOR_NOW="2024-01-10T12:00")
-    return subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", "--project", str(project.root), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    return project.cli_background(*args, now="2024-01-10T12:00")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

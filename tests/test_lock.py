@@ -4,7 +4,6 @@ a lock left by a dead process is taken over, and readers never take the lock."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -18,14 +17,7 @@ select (select count(*) from range({size}) r where hash(r.range) % 1000003 = 7) 
 
 
 def start(project, *args):
-    env = dict(os.environ, ORCHESTRATOR_NOW="2024-01-10T12:00")
-    return subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", "--project", str(project.root), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    return project.cli_background(*args, now="2024-01-10T12:00")
 
 
 def wait_for_holder(project, timeout=30):

@@ -5,11 +5,9 @@ and the data stays unpublished, one job writes at a time, and the foreground loo
 from __future__ import annotations
 
 import json
-import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 import time
 from datetime import date
@@ -259,14 +257,7 @@ def test_bad_job_owner_and_access_settings_point_at_the_line(project, toml, mess
 
 def _start(project, now: str, *args: str) -> subprocess.Popen:
     """The CLI as a background process (unbuffered: a test reads its lines as they come)."""
-    env = {**os.environ, "ORCHESTRATOR_NOW": now, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", "--project", str(project.root), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    return project.cli_background(*args, now=now, env={"PYTHONUNBUFFERED": "1"})
 
 
 def test_a_due_job_waits_for_the_running_writer(project):
