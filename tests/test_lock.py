@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from orchestrator.lock import WriteLock, lock_path, read_holder
 
 SLOW = """
@@ -30,6 +32,7 @@ def wait_for_holder(project, timeout=30):
     raise AssertionError("the first run never took the lock")
 
 
+@pytest.mark.slow
 def test_second_writer_is_told_who_holds_the_warehouse_then_can_wait(project):
     project.model("s.slow", SLOW.format(size=1_500_000_000))
     first = start(project, "run")

@@ -94,6 +94,7 @@ def test_once_runs_exactly_the_due_jobs(project):
     assert project.scalar("select count(*) from orchestrator.runs") == 2
 
 
+@pytest.mark.slow
 def test_missed_ticks_catch_up_from_state_within_a_bound(project):
     project.write(
         "orchestrator.toml",
@@ -158,6 +159,7 @@ def test_an_arrival_starts_the_job(project):
     )
 
 
+@pytest.mark.slow
 def test_a_late_source_misses_the_deadline_alerts_once_and_publishes_when_it_comes(project):
     project.write(
         "orchestrator.toml",
