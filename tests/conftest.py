@@ -51,6 +51,18 @@ class ProjectDir:
         finally:
             con.close()
 
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "orchestrator", "--project", str(self.root), *args]
+
+    def environment(self, now: datetime | str | None, env: dict | None) -> dict:
+        """The test's environment, minus a warehouse override, with the clock set to `now`."""
+        full_env = dict(os.environ)
+        full_env.pop("ORCHESTRATOR_WAREHOUSE", None)
+        if now is not None:
+            full_env["ORCHESTRATOR_NOW"] = now if isinstance(now, str) else now.isoformat()
+        full_env.update(env or {})
+        return full_env
+
     def cli(
         self,
         *args: str,
@@ -58,21 +70,35 @@ class ProjectDir:
         now: datetime | str | None = NOW,
         check: bool = False,
     ) -> subprocess.CompletedProcess:
-        full_env = dict(os.environ)
-        full_env.pop("ORCHESTRATOR_WAREHOUSE", None)
-        if now is not None:
-            full_env["ORCHESTRATOR_NOW"] = now if isinstance(now, str) else now.isoformat()
-        full_env.update(env or {})
+        """The real CLI in a subprocess, run to its end."""
         result = subprocess.run(
-            [sys.executable, "-m", "orchestrator", "--project", str(self.root), *args],
+            self.command(*args),
             capture_output=True,
             text=True,
-            env=full_env,
+            env=self.environment(now, env),
             timeout=300,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
         return result
+
+    def cli_background(
+        self,
+        *args: str,
+        env: dict | None = None,
+        now: datetime | str | None = NOW,
+        output: bool = True,
+    ) -> subprocess.Popen:
+        """The real CLI as a background process, for tests that signal, kill or race it. With
+        `output=False` its output is discarded, so a chatty child never blocks on a full pipe."""
+        stream = subprocess.PIPE if output else subprocess.DEVNULL
+        return subprocess.Popen(
+            self.command(*args),
+            stdout=stream,
+            stderr=stream,
+            text=True,
+            env=self.environment(now, env),
+        )
 
     def api_run(self, *selectors: str, at: datetime = NOW, threads: int = 2, **selection):
         from orchestrator import api

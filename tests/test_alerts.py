@@ -8,6 +8,8 @@ import shlex
 import sys
 from datetime import datetime
 
+import pytest
+
 from orchestrator import alerts
 from orchestrator.model import Operations, Owner
 
@@ -98,6 +100,7 @@ def test_failed_check_alert_carries_a_sample_and_goes_to_the_default_owner(proje
     assert "failing rows, e.g.:" in body["text"]
 
 
+@pytest.mark.slow
 def test_a_sink_that_is_down_is_retried_recorded_and_never_fails_the_run(project, webhook):
     _failing_pipeline(project, webhook.url)
     webhook.status = 500

@@ -5,9 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO
 
 
+@pytest.mark.slow
 def test_the_suite_runs_at_tiny_sizes_and_writes_its_table(tmp_path):
     out = tmp_path / "RESULTS.md"
     done = subprocess.run(

@@ -4,10 +4,8 @@ the next process marks the dead run abandoned and finishes the work."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 
 import duckdb
@@ -37,22 +35,7 @@ where d >= {{ start }} and d < {{ end }} group by d
 
 
 def start(project: ProjectDir, *args: str) -> subprocess.Popen:
-    env = dict(os.environ, ORCHESTRATOR_NOW="2024-02-01T00:00")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "orchestrator",
-            "--project",
-            str(project.root),
-            *args,
-            "--threads",
-            "2",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
+    return project.cli_background(*args, "--threads", "2", now="2024-02-01T00:00", output=False)
 
 
 def check_invariants(project: ProjectDir) -> dict:

@@ -35,6 +35,7 @@ def test_example_builds_consistent_revenue(example):
     assert "nothing to do" in second.stdout
 
 
+@pytest.mark.slow
 def test_example_backfill_is_idempotent(example):
     example.cli("run", now=None, check=True)
     snapshot = {
@@ -79,6 +80,7 @@ def _readme_queries() -> list[tuple[str, str]]:
     return found
 
 
+@pytest.mark.slow
 def test_readme_queries_run_and_mean_what_they_say(example):
     example.cli("run", now=None, check=True)
     example.cli("backfill", "stg_orders", "--start", "2026-10-03", "--end", "2026-10-05", now=None)

@@ -147,6 +147,7 @@ def test_project_retries_bound_attempts_and_a_model_header_overrides_them(projec
     ) == [("s.default", ["retried", "failed"]), ("s.own", ["failed"])]
 
 
+@pytest.mark.slow
 def test_project_timeout_applies_unless_a_model_header_overrides_it(project):
     project.write("orchestrator.toml", 'timeout = "1s"\n')
     query = "select count(*) as n from range({}) r where hash(r.range) % 1000003 = 7"
@@ -277,18 +278,10 @@ def test_timeout_interrupts_and_leaves_the_partition_as_it_was(project):
 
 
 def cli_process(project: ProjectDir, *args: str) -> subprocess.Popen:
-    import os
-
-    env = dict(os.environ, ORCHESTRATOR_NOW="2024-01-10T12:00")
-    return subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", "--project", str(project.root), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    return project.cli_background(*args, now="2024-01-10T12:00")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_signal_cancels_gracefully(project, sig):
     project.model("s.slow", SLOW.format(timeout="1h", value=1, size=1000))

@@ -205,6 +205,7 @@ def test_status_owner_filter(files):
     assert "s.mine" in out.stdout and "s.daily" not in out.stdout
 
 
+@pytest.mark.slow
 def test_example_scenario_end_to_end(tmp_path):
     target = tmp_path / "scenario"
     done = subprocess.run(

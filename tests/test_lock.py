@@ -4,11 +4,12 @@ a lock left by a dead process is taken over, and readers never take the lock."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
 import time
+
+import pytest
 
 from orchestrator.lock import WriteLock, lock_path, read_holder
 
@@ -18,14 +19,7 @@ select (select count(*) from range({size}) r where hash(r.range) % 1000003 = 7) 
 
 
 def start(project, *args):
-    env = dict(os.environ, ORCHESTRATOR_NOW="2024-01-10T12:00")
-    return subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", "--project", str(project.root), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    return project.cli_background(*args, now="2024-01-10T12:00")
 
 
 def wait_for_holder(project, timeout=30):
@@ -38,6 +32,7 @@ def wait_for_holder(project, timeout=30):
     raise AssertionError("the first run never took the lock")
 
 
+@pytest.mark.slow
 def test_second_writer_is_told_who_holds_the_warehouse_then_can_wait(project):
     project.model("s.slow", SLOW.format(size=1_500_000_000))
     first = start(project, "run")

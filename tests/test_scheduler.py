@@ -5,11 +5,9 @@ and the data stays unpublished, one job writes at a time, and the foreground loo
 from __future__ import annotations
 
 import json
-import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 import time
 from datetime import date
@@ -96,6 +94,7 @@ def test_once_runs_exactly_the_due_jobs(project):
     assert project.scalar("select count(*) from orchestrator.runs") == 2
 
 
+@pytest.mark.slow
 def test_missed_ticks_catch_up_from_state_within_a_bound(project):
     project.write(
         "orchestrator.toml",
@@ -160,6 +159,7 @@ def test_an_arrival_starts_the_job(project):
     )
 
 
+@pytest.mark.slow
 def test_a_late_source_misses_the_deadline_alerts_once_and_publishes_when_it_comes(project):
     project.write(
         "orchestrator.toml",
@@ -259,14 +259,7 @@ def test_bad_job_owner_and_access_settings_point_at_the_line(project, toml, mess
 
 def _start(project, now: str, *args: str) -> subprocess.Popen:
     """The CLI as a background process (unbuffered: a test reads its lines as they come)."""
-    env = {**os.environ, "ORCHESTRATOR_NOW": now, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", "--project", str(project.root), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    return project.cli_background(*args, now=now, env={"PYTHONUNBUFFERED": "1"})
 
 
 def test_a_due_job_waits_for_the_running_writer(project):
