@@ -10,6 +10,9 @@ import duckdb
 import pytest
 from conftest import ProjectDir
 
+# generated fault injection over hundreds of broken inputs, each through the real CLI: slow
+pytestmark = pytest.mark.slow
+
 BASE = """-- kind: incremental
 -- partition_by: d
 -- start: 2024-01-01
@@ -188,7 +191,6 @@ def test_valid_enough_cases_are_generated(fuzz_project):
     assert set(VALID_ENOUGH) <= {name for name, _ in cases()}
 
 
-@pytest.mark.slow
 def test_plan_rejects_the_same_cases(fuzz_project):
     for name, content in cases()[:20]:
         path = fuzz_project.root / "models" / "s" / "fuzzed.sql"
@@ -335,7 +337,6 @@ def test_state_schema_version_that_is_no_number_is_refused(project):
     assert project.files() == before
 
 
-@pytest.mark.slow
 def test_truncated_warehouse_that_still_opens_gets_one_line(project, tmp_path):
     """A truncated file (a copy cut short) can open, and fail only when a state page is read:
     it gets the same one line as a file that does not open, and nothing is written."""
