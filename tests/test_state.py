@@ -109,3 +109,39 @@ def test_an_incident_is_open_until_it_is_closed(con):
     assert (incident.owner, incident.opened_run, incident.alert_id) == ("data-eng", 1, 7)
     state.close_incident(con, "failed", "s.m", AT, 2)
     assert state.open_incidents(con) == {}
+
+
+def test_an_older_schema_is_migrated_to_the_current_version(con):
+    # a version-1 warehouse: runs had no waiting/blocked counts and no schedule ticks existed
+    con.execute(f"ALTER TABLE {state.SCHEMA}.runs DROP COLUMN waiting")
+    con.execute(f"DROP TABLE {state.SCHEMA}.schedule_ticks")
+    con.execute(f"UPDATE {state.SCHEMA}.meta SET value = '1' WHERE key = 'schema_version'")
+    assert state.ensure(con) == [1, 2, 3, 4]
+    assert state.schema_version(con) == state.SCHEMA_VERSION
+    columns = {r[0] for r in con.execute(f"DESCRIBE {state.SCHEMA}.runs").fetchall()}
+    assert {"waiting", "blocked"} <= columns
+    assert state.open_ticks(con, "nightly") == []
+
+
+def test_a_run_left_running_is_abandoned_and_a_finished_one_is_not(con):
+    common = dict(arguments="", variables={}, who="a", host="h", pid=1, tool_version="t")
+    done = state.start_run(con, command="run", started=AT, **common)
+    state.finish_run(con, done, status="success", finished=AT, counts={"tasks": 2})
+    cut = state.start_run(con, command="backfill", started=AT, **common)
+    assert cut == done + 1
+    assert state.abandon_running(con, AT) == [(cut, "backfill")]
+    assert state.run_row(con, cut).status == "abandoned"
+    assert state.run_row(con, done).status == "success"
+    assert state.last_run_id(con) == cut
+
+
+def test_a_tick_is_open_until_it_finishes_and_late_only_past_its_deadline(con):
+    due = datetime(2024, 1, 10, 6, 0)
+    state.add_tick(con, "nightly", due, "cron", "pending", AT, deadline_at=datetime(2024, 1, 10, 9))
+    (tick,) = state.open_ticks(con, "nightly")
+    assert (tick.due_at, tick.trigger, tick.outcome) == (due, "cron", "pending")
+    assert state.late_ticks(con, "nightly", datetime(2024, 1, 10, 8)) == []
+    assert state.late_ticks(con, "nightly", datetime(2024, 1, 10, 10)) == [tick]
+    state.update_tick(con, "nightly", tick, outcome="success", run_id=1, at=AT)
+    assert state.open_ticks(con, "nightly") == []
+    assert state.last_tick(con, "nightly") == due
