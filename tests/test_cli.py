@@ -246,3 +246,27 @@ def test_incremental_model_without_start_says_only_backfill_builds_it(project):
     assert "not built: no start, only backfill builds it" in status.stdout
     project.cli("backfill", "m.a", "--start", "2024-01-01", "--end", "2024-01-02", check=True)
     assert "not built" not in project.cli("plan").stdout
+
+
+@pytest.mark.parametrize("command", [["status"], ["runs"], ["runs", "1"], ["plan"]])
+def test_a_named_warehouse_that_does_not_exist_is_an_error_not_an_empty_state(project, command):
+    project.model("s.m", "select 1 as x")
+    typo = project.root / "typo.duckdb"
+    before = project.files()
+    out = project.cli("--warehouse", str(typo), *command)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.strip().splitlines() == [
+        f"error: no warehouse at {typo}: check --warehouse (or ORCHESTRATOR_WAREHOUSE); "
+        "`orchestrator run` creates one"
+    ]
+    assert not typo.exists() and project.files() == before
+    # the same through the environment
+    out = project.cli(*command, env={"ORCHESTRATOR_WAREHOUSE": str(typo)})
+    assert out.returncode == 2 and "no warehouse at" in out.stderr
+
+
+def test_the_projects_own_warehouse_may_not_exist_yet(project):
+    project.model("s.m", "select 1 as x")
+    assert project.cli("status").returncode == 0
+    assert project.cli("runs").returncode == 0
+    assert project.cli("plan").returncode == 0
