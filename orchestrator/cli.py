@@ -467,6 +467,20 @@ def runs(ctx, run_id, limit):
     click.echo("\n".join(format_table(columns, rows)))
 
 
+class _QueryCommand(click.Command):
+    """A query may begin with a SQL comment (`-- ...`): a token with a space or a line break in
+    it is never an option, so it is taken as the query, wherever it stands."""
+
+    def parse_args(self, ctx, args):
+        for i, arg in enumerate(args):
+            if arg == "--":
+                break
+            if arg.startswith("-") and any(c.isspace() for c in arg):
+                args = [*args[:i], *args[i + 1 :], "--", arg]
+                break
+        return super().parse_args(ctx, args)
+
+
 def _settings(ctx):
     from .config import load_settings
 
@@ -489,7 +503,7 @@ def dag(ctx, selectors, fmt):
     click.echo(api.describe_dag(ws, selectors, fmt))
 
 
-@cli.command()
+@cli.command(cls=_QueryCommand)
 @click.argument("query")
 @click.option(
     "--format",

@@ -270,3 +270,43 @@ def test_the_projects_own_warehouse_may_not_exist_yet(project):
     assert project.cli("status").returncode == 0
     assert project.cli("runs").returncode == 0
     assert project.cli("plan").returncode == 0
+
+
+@pytest.fixture
+def built(project):
+    project.model("s.m", "select 1 as x")
+    assert project.cli("run").returncode == 0
+    return project
+
+
+@pytest.mark.parametrize("query", ["", "   ", ";", "-- only a comment"])
+def test_sql_with_nothing_to_run_says_so_in_one_line(built, query):
+    out = built.cli("sql", query)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.strip() == "error: nothing to run: the query is empty"
+
+
+def test_sql_may_begin_with_a_comment_and_take_options_after_it(built):
+    out = built.cli("sql", "-- how many?\nselect count(*) as n from s.m", "--format", "json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert json.loads(out.stdout) == [{"n": 1}]
+
+
+@pytest.mark.parametrize(
+    ("query", "kind"),
+    [
+        ("copy (select 1) to '{out}'", "COPY"),
+        ("export database '{out}'", "EXPORT"),
+        ("attach '{out}' as other", "ATTACH"),
+        ("select 1; copy (select 1) to '{out}'", "COPY"),
+    ],
+)
+def test_sql_refuses_statements_that_write(built, tmp_path, query, kind):
+    target = tmp_path / "written"
+    out = built.cli("sql", query.format(out=target))
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.strip() == (
+        f"error: query failed: the sql command is read-only: {kind} statements are refused "
+        "(use SELECT, or EXPLAIN a SELECT)"
+    )
+    assert not target.exists()
