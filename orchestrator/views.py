@@ -51,6 +51,8 @@ class RunRow(NamedTuple):
     ok: int | None
     failed: int | None
     skipped: int | None
+    waiting: int | None
+    blocked: int | None
     who: str
 
 
@@ -207,6 +209,8 @@ def runs(path: Path, limit: int) -> list[RunRow]:
             r.succeeded,
             r.failed,
             r.skipped,
+            r.waiting,
+            r.blocked,
             r.who,
         )
         for r in rows

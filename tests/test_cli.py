@@ -310,3 +310,35 @@ def test_sql_refuses_statements_that_write(built, tmp_path, query, kind):
         "(use SELECT, or EXPLAIN a SELECT)"
     )
     assert not target.exists()
+
+
+def test_runs_counts_waiting_and_blocked_tasks(project):
+    project.write(
+        "orchestrator.toml",
+        """
+        [sources."raw.events"]
+        path = "data/events_{date}.csv"
+        read_by_partition = true
+        """,
+    )
+    project.write("data/events_2024-01-01.csv", "id,day\n1,2024-01-01\n")
+    project.model(
+        "s.ev",
+        """
+        -- kind: incremental
+        -- partition_by: day
+        -- start: 2024-01-01
+        select id, day::date as day from raw.events
+        where day >= {{ start }} and day < {{ end }}
+        """,
+    )
+    out = project.cli("run", now="2024-01-03T06:00")
+    assert out.returncode == 0, out.stdout + out.stderr
+    listing = project.cli("runs")
+    header, row = listing.stdout.splitlines()[0], listing.stdout.splitlines()[2]
+    assert header.split() == [
+        "run_id", "command", "status", "started", "seconds", "tasks", "ok", "failed",
+        "skipped", "waiting", "blocked", "who",
+    ]  # fmt: skip
+    values = dict(zip(header.split(), row.split()[:4] + row.split()[5:], strict=False))
+    assert (values["ok"], values["waiting"], values["blocked"]) == ("1", "1", "0")
