@@ -290,9 +290,10 @@ def query(ws_warehouse: Path, sql: str) -> tuple[list[str], list[tuple]]:
             raise UsageError("nothing to run: the query is empty")
         writes = sorted(set(kinds) - READ_ONLY_STATEMENTS)
         if writes:
+            kinds_written = ", ".join(w.upper() for w in writes)
             raise UsageError(
-                f"query failed: the sql command is read-only: {', '.join(w.upper() for w in writes)} "
-                "statements are refused (use SELECT, or EXPLAIN a SELECT)"
+                f"query failed: the sql command is read-only: {kinds_written} statements are "
+                "refused (use SELECT, or EXPLAIN a SELECT)"
             )
         cursor = con.execute(sql)
         columns = [d[0] for d in cursor.description] if cursor.description else []
