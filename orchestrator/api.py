@@ -274,12 +274,27 @@ def init_warehouse(ws: Workspace) -> None:
         pass
 
 
+READ_ONLY_STATEMENTS = frozenset({"select", "explain"})
+"""What `orchestrator sql` runs. A read-only connection still lets COPY ... TO, EXPORT or
+ATTACH write files elsewhere, so every other kind of statement is refused before it runs."""
+
+
 def query(ws_warehouse: Path, sql: str) -> tuple[list[str], list[tuple]]:
     """Run a read-only query against the warehouse: (column names, rows)."""
     import duckdb
 
     con = engine.connect(ws_warehouse, read_only=True)
     try:
+        kinds = con.statement_types(sql)
+        if not kinds:
+            raise UsageError("nothing to run: the query is empty")
+        writes = sorted(set(kinds) - READ_ONLY_STATEMENTS)
+        if writes:
+            kinds_written = ", ".join(w.upper() for w in writes)
+            raise UsageError(
+                f"query failed: the sql command is read-only: {kinds_written} statements are "
+                "refused (use SELECT, or EXPLAIN a SELECT)"
+            )
         cursor = con.execute(sql)
         columns = [d[0] for d in cursor.description] if cursor.description else []
         return columns, cursor.fetchall() if cursor.description else []

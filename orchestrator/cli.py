@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import sys
 from pathlib import Path
@@ -53,6 +54,17 @@ def _workspace(ctx):
     from .workspace import open_workspace
 
     return open_workspace(ctx.obj["project"], ctx.obj["warehouse"])
+
+
+def _require_named_warehouse(ctx, path: Path) -> None:
+    """Commands that only look: a warehouse named by --warehouse or ORCHESTRATOR_WAREHOUSE must
+    exist, or a typo in its name would read as an empty state. The project's own warehouse may
+    not exist yet: nothing has run."""
+    if (ctx.obj["warehouse"] or os.environ.get("ORCHESTRATOR_WAREHOUSE")) and not path.exists():
+        raise UsageError(
+            f"no warehouse at {path}: check --warehouse (or ORCHESTRATOR_WAREHOUSE); "
+            "`orchestrator run` creates one"
+        )
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -173,6 +185,7 @@ def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
     from .report import format_plan
 
     ws = _workspace(ctx)
+    _require_named_warehouse(ctx, ws.warehouse)
     session.authorize(ws, "plan")
     the_plan = api.plan(ws, _selection(selectors, exclude, variables, full_refresh=full_refresh))
     if as_json:
@@ -419,6 +432,7 @@ def status(ctx, selectors, partitions, owner):
     from .report import format_table
 
     ws = _workspace(ctx)
+    _require_named_warehouse(ctx, ws.warehouse)
     session.authorize(ws, "status")
     try:
         columns, rows = api.status(ws, selectors, partitions=partitions, owner=owner)
@@ -441,6 +455,7 @@ def runs(ctx, run_id, limit):
     from .report import format_table
 
     ws_settings = _settings(ctx)
+    _require_named_warehouse(ctx, ws_settings.warehouse)
     if run_id is None:
         columns, rows = api.list_runs(ws_settings.warehouse, limit)
         if not rows:
@@ -450,6 +465,20 @@ def runs(ctx, run_id, limit):
         header, columns, rows = api.show_run(ws_settings.warehouse, run_id)
         click.echo(header)
     click.echo("\n".join(format_table(columns, rows)))
+
+
+class _QueryCommand(click.Command):
+    """A query may begin with a SQL comment (`-- ...`): a token with a space or a line break in
+    it is never an option, so it is taken as the query, wherever it stands."""
+
+    def parse_args(self, ctx, args):
+        for i, arg in enumerate(args):
+            if arg == "--":
+                break
+            if arg.startswith("-") and any(c.isspace() for c in arg):
+                args = [*args[:i], *args[i + 1 :], "--", arg]
+                break
+        return super().parse_args(ctx, args)
 
 
 def _settings(ctx):
@@ -474,7 +503,7 @@ def dag(ctx, selectors, fmt):
     click.echo(api.describe_dag(ws, selectors, fmt))
 
 
-@cli.command()
+@cli.command(cls=_QueryCommand)
 @click.argument("query")
 @click.option(
     "--format",

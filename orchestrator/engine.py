@@ -41,6 +41,8 @@ class Engine(Protocol):
 
     def quote(self, identifier: str) -> str: ...
 
+    def statement_types(self, text: str) -> list[str]: ...
+
     def cursor(self) -> Engine: ...
 
     def interrupt(self) -> None: ...
@@ -108,6 +110,11 @@ class DuckDB:
 
     def quote(self, identifier: str) -> str:
         return quote(identifier)
+
+    def statement_types(self, text: str) -> list[str]:
+        """The kind of each statement in `text` (`select`, `copy`, `attach` ...), unparsed
+        statements raise the engine's parser error."""
+        return [str(s.type).rsplit(".", 1)[-1].lower() for s in self.raw.extract_statements(text)]
 
     def cursor(self) -> DuckDB:
         return DuckDB(self.raw.cursor())

@@ -16,7 +16,7 @@ from .errors import UsageError, suggest
 from .snapshot import Snapshot
 from .state.runs import PartitionState
 from .status import ATTEMPT_PROBLEMS, HOLDS, REJECTED, URGENCY, rank
-from .tasks import Plan
+from .tasks import Action, Plan
 from .workspace import Selection, Workspace, gated_plan, reading, request_for
 
 
@@ -51,6 +51,8 @@ class RunRow(NamedTuple):
     ok: int | None
     failed: int | None
     skipped: int | None
+    waiting: int | None
+    blocked: int | None
     who: str
 
 
@@ -109,7 +111,8 @@ def pending(plan: Plan) -> dict[str, dict[str, str]]:
     """What the plan would build (with its reason) or holds back (with its status)."""
     todo: dict[str, dict[str, str]] = defaultdict(dict)
     for t in plan.units:
-        todo[t.model][t.key] = str(t.reason)
+        if t.action is not Action.SWAP:  # the last step of a rebuild, not a partition
+            todo[t.model][t.key] = str(t.reason)
     for h in plan.held:
         todo[h.model][h.key] = f"{h.status}: {h.reason}"
     return todo
@@ -207,6 +210,8 @@ def runs(path: Path, limit: int) -> list[RunRow]:
             r.succeeded,
             r.failed,
             r.skipped,
+            r.waiting,
+            r.blocked,
             r.who,
         )
         for r in rows

@@ -246,3 +246,99 @@ def test_incremental_model_without_start_says_only_backfill_builds_it(project):
     assert "not built: no start, only backfill builds it" in status.stdout
     project.cli("backfill", "m.a", "--start", "2024-01-01", "--end", "2024-01-02", check=True)
     assert "not built" not in project.cli("plan").stdout
+
+
+@pytest.mark.parametrize("command", [["status"], ["runs"], ["runs", "1"], ["plan"]])
+def test_a_named_warehouse_that_does_not_exist_is_an_error_not_an_empty_state(project, command):
+    project.model("s.m", "select 1 as x")
+    typo = project.root / "typo.duckdb"
+    before = project.files()
+    out = project.cli("--warehouse", str(typo), *command)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.strip().splitlines() == [
+        f"error: no warehouse at {typo}: check --warehouse (or ORCHESTRATOR_WAREHOUSE); "
+        "`orchestrator run` creates one"
+    ]
+    assert not typo.exists() and project.files() == before
+    # the same through the environment
+    out = project.cli(*command, env={"ORCHESTRATOR_WAREHOUSE": str(typo)})
+    assert out.returncode == 2 and "no warehouse at" in out.stderr
+
+
+def test_the_projects_own_warehouse_may_not_exist_yet(project):
+    project.model("s.m", "select 1 as x")
+    assert project.cli("status").returncode == 0
+    assert project.cli("runs").returncode == 0
+    assert project.cli("plan").returncode == 0
+
+
+@pytest.fixture
+def built(project):
+    project.model("s.m", "select 1 as x")
+    assert project.cli("run").returncode == 0
+    return project
+
+
+@pytest.mark.parametrize("query", ["", "   ", ";", "-- only a comment"])
+def test_sql_with_nothing_to_run_says_so_in_one_line(built, query):
+    out = built.cli("sql", query)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.strip() == "error: nothing to run: the query is empty"
+
+
+def test_sql_may_begin_with_a_comment_and_take_options_after_it(built):
+    out = built.cli("sql", "-- how many?\nselect count(*) as n from s.m", "--format", "json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert json.loads(out.stdout) == [{"n": 1}]
+
+
+@pytest.mark.parametrize(
+    ("query", "kind"),
+    [
+        ("copy (select 1) to '{out}'", "COPY"),
+        ("export database '{out}'", "EXPORT"),
+        ("attach '{out}' as other", "ATTACH"),
+        ("select 1; copy (select 1) to '{out}'", "COPY"),
+    ],
+)
+def test_sql_refuses_statements_that_write(built, tmp_path, query, kind):
+    target = tmp_path / "written"
+    out = built.cli("sql", query.format(out=target))
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.strip() == (
+        f"error: query failed: the sql command is read-only: {kind} statements are refused "
+        "(use SELECT, or EXPLAIN a SELECT)"
+    )
+    assert not target.exists()
+
+
+def test_runs_counts_waiting_and_blocked_tasks(project):
+    project.write(
+        "orchestrator.toml",
+        """
+        [sources."raw.events"]
+        path = "data/events_{date}.csv"
+        read_by_partition = true
+        """,
+    )
+    project.write("data/events_2024-01-01.csv", "id,day\n1,2024-01-01\n")
+    project.model(
+        "s.ev",
+        """
+        -- kind: incremental
+        -- partition_by: day
+        -- start: 2024-01-01
+        select id, day::date as day from raw.events
+        where day >= {{ start }} and day < {{ end }}
+        """,
+    )
+    out = project.cli("run", now="2024-01-03T06:00")
+    assert out.returncode == 0, out.stdout + out.stderr
+    listing = project.cli("runs")
+    header, row = listing.stdout.splitlines()[0], listing.stdout.splitlines()[2]
+    assert header.split() == [
+        "run_id", "command", "status", "started", "seconds", "tasks", "ok", "failed",
+        "skipped", "waiting", "blocked", "who",
+    ]  # fmt: skip
+    values = dict(zip(header.split(), row.split()[:4] + row.split()[5:], strict=False))
+    assert (values["ok"], values["waiting"], values["blocked"]) == ("1", "1", "0")

@@ -31,3 +31,24 @@ def test_partition_rows_join_attempts_and_pending_work():
         views.PartitionRow("m", "k2", None, None, None, None, "missing", None),
     ]
     assert rows[1].pending == "missing"
+
+
+def test_the_swap_step_of_a_rebuild_is_not_counted_as_a_partition():
+    from datetime import datetime
+
+    from orchestrator.partitions import Grain, window_for_key
+    from orchestrator.tasks import Action, Plan, Reason, Request, Task
+
+    days = ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]
+    shadow = [
+        Task(i, "m", window_for_key(d, Grain.DAY), Reason.FULL_REFRESH, Action.SHADOW)
+        for i, d in enumerate(days)
+    ]
+    swap = Task(len(days), "m", None, Reason.FULL_REFRESH, Action.SWAP)
+    plan = Plan(
+        tuple(shadow) + (swap,), (), ("m",), Request(frozenset({"m"}), datetime(2024, 1, 5))
+    )
+    todo = views.pending(plan)
+    assert sorted(todo["m"]) == days
+    built = {d: object() for d in days}
+    assert views.state_text(built, {}, todo["m"]) == "4 full refresh"

@@ -161,6 +161,8 @@ class RunSummary(NamedTuple):
     succeeded: int | None
     failed: int | None
     skipped: int | None
+    waiting: int | None
+    blocked: int | None
     who: str
 
 
@@ -208,7 +210,7 @@ class PartitionState(NamedTuple):
 def runs(con, limit: int) -> list[RunSummary]:
     rows = con.execute(
         f"SELECT run_id, command, status, started, finished, tasks, succeeded, failed, skipped, "
-        f"who FROM {SCHEMA}.runs ORDER BY run_id DESC LIMIT ?",
+        f"waiting, blocked, who FROM {SCHEMA}.runs ORDER BY run_id DESC LIMIT ?",
         [limit],
     ).fetchall()
     return [RunSummary(*r) for r in rows]
