@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .errors import MissingVar, ProjectError, UsageError
+from .errors import MissingVar, ProjectError, UsageError, first_line
 from .quoting import literal
 
 _SIMPLE_EXPR = re.compile(
@@ -123,14 +123,14 @@ def _render_jinja(text: str, window_literals: Mapping[str, str], var, path: str)
 
 
 def _one_line(exc: BaseException) -> str:
+    """Jinja's own message, without the location it may add (the error names the line)."""
     import jinja2
 
-    message = getattr(exc, "message", None) if isinstance(exc, jinja2.TemplateError) else None
-    text = (message or str(exc)).strip().splitlines()
-    detail = text[0] if text else ""
     if isinstance(exc, jinja2.TemplateError):
-        return detail or type(exc).__name__
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+        if exc.message:
+            return first_line(Exception(exc.message), named=False)
+        return first_line(exc, named=False)
+    return first_line(exc)
 
 
 def _template_line(exc: BaseException) -> int | None:
