@@ -58,6 +58,18 @@ class DAG:
         return sorted({s for refs in self.sources.values() for s in refs})
 
 
+def _stable_order(sorter: graphlib.TopologicalSorter) -> tuple[str, ...]:
+    """A topological order that is the same on every run: each batch graphlib releases is taken
+    by name (its own order follows set iteration, which the hash seed changes)."""
+    sorter.prepare()
+    order: list[str] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        order.extend(ready)
+        sorter.done(*ready)
+    return tuple(order)
+
+
 def _walk(start: Iterable[str], edges: Mapping[str, tuple[str, ...]]) -> set[str]:
     seen: set[str] = set()
     stack = list(start)
@@ -125,7 +137,7 @@ def build(project: Project) -> DAG:
     _check_references(project, {s for refs in sources.values() for s in refs})
     sorter = graphlib.TopologicalSorter({n: set(upstream[n]) | set(after[n]) for n in upstream})
     try:
-        order = tuple(sorter.static_order())
+        order = _stable_order(sorter)
     except graphlib.CycleError as exc:
         cycle = list(exc.args[1])  # each node feeds the next
         raise CycleError(cycle, {n: project.models[n].relpath for n in cycle}) from None

@@ -342,3 +342,23 @@ def test_runs_counts_waiting_and_blocked_tasks(project):
     ]  # fmt: skip
     values = dict(zip(header.split(), row.split()[:4] + row.split()[5:], strict=False))
     assert (values["ok"], values["waiting"], values["blocked"]) == ("1", "1", "0")
+
+
+def test_listings_do_not_depend_on_the_hash_seed(project):
+    # independent models and sources: their order used to follow set iteration
+    names = ("a", "b", "c", "d", "e", "f")
+    for name in names:
+        project.model(f"staging.{name}", f"select 1 as x from raw.src_{name}")
+    # one reader of them all: graphlib learns its inputs from a set
+    project.model("marts.all", " union all ".join(f"select x from staging.{n}" for n in names))
+    project.seed(
+        "create schema raw; "
+        + " ".join(f"create table raw.src_{n} as select 1 as x;" for n in "abcdef")
+    )
+    commands = [["dag"], ["dag", "--format", "dot"], ["dag", "--format", "json"], ["plan"]]
+    commands += [["status"], ["status", "-p"]]
+    for command in commands:
+        outputs = {
+            project.cli(*command, env={"PYTHONHASHSEED": seed}).stdout for seed in ("1", "6", "11")
+        }
+        assert len(outputs) == 1, command
