@@ -10,6 +10,7 @@ does). A second engine (Spark) is a new class with these methods, not edits acro
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -126,28 +127,40 @@ class DuckDB:
         self.raw.close()
 
 
+READER_GRACE = 10.0
+"""Seconds a writer waits for readers that hold the file for a moment (a status, a query, a
+dashboard's refresh): DuckDB lets no process open a file another one has open."""
+
+
 def connect(path: Path, *, read_only: bool = False) -> DuckDB:
-    """The warehouse at `path`. Read-only connections never create it."""
+    """The warehouse at `path`. Read-only connections never create it. A writer (who holds the
+    write lock already) that finds the file open in another process retries for READER_GRACE
+    seconds: only readers can hold it then, and they let go soon."""
     import duckdb
 
     if read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {path} yet: `orchestrator run` creates it")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        message = str(exc)
-        if "lock" in message.lower():
-            holder = read_holder(path)
-            who = describe(holder) if holder else _holder(message)
-            raise WarehouseBusy(
-                f"the warehouse {path} is being written by {who}; try again when it finishes"
-            ) from None
-        raise unusable(path, exc) from None
-    except duckdb.Error as exc:
-        raise unusable(path, exc) from None
-    return DuckDB(in_utc(con))
+    deadline = time.monotonic() + (0 if read_only else READER_GRACE)
+    pause = 0.05
+    while True:
+        try:
+            return DuckDB(in_utc(duckdb.connect(str(path), read_only=read_only)))
+        except duckdb.IOException as exc:
+            message = str(exc)
+            if "lock" not in message.lower():
+                raise unusable(path, exc) from None
+            if time.monotonic() >= deadline:
+                holder = read_holder(path)
+                who = describe(holder) if holder else _holder(message)
+                raise WarehouseBusy(
+                    f"the warehouse {path} is being written by {who}; try again when it finishes"
+                ) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+        except duckdb.Error as exc:
+            raise unusable(path, exc) from None
 
 
 def memory() -> DuckDB:

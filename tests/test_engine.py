@@ -91,3 +91,40 @@ def test_describe_binds_a_query_without_running_it(tmp_path):
     con = _engine(tmp_path)
     described = con.describe("select 1::int as a, 'x' as b -- a trailing comment;")
     assert described == [("a", "INTEGER"), ("b", "VARCHAR")]
+
+
+def test_a_writer_waits_for_a_reader_that_holds_the_file_for_a_moment(tmp_path):
+    import subprocess
+    import sys
+    import threading
+
+    import duckdb
+
+    from orchestrator import engine
+
+    path = tmp_path / "w.duckdb"
+    duckdb.connect(str(path)).close()
+    # the reader holds the file until it is told to let go, one second after the writer began
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys\n"
+            f"con = duckdb.connect({str(path)!r}, read_only=True)\n"
+            "print('open', flush=True)\n"
+            "sys.stdin.readline()\n"
+            "con.close()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "open"
+        threading.Timer(1.0, lambda: (reader.stdin.write("go\n"), reader.stdin.flush())).start()
+        con = engine.connect(path)  # without the grace period: WarehouseBusy at once
+        con.execute("create table t as select 1 as x")
+        assert con.execute("select x from t").fetchall() == [(1,)]
+        con.close()
+    finally:
+        reader.wait(timeout=30)
