@@ -21,7 +21,7 @@ from datetime import datetime
 from .dag import DAG
 from .errors import UsageError
 from .model import Kind, Model
-from .partitions import WHOLE, Window, floor, window_for_key, windows
+from .partitions import WHOLE, Grain, Window, floor, window_for_key, windows
 from .snapshot import Snapshot
 from .tasks import Action, Gate, Held, Marker, Plan, Reason, Request, Task, worst
 
@@ -113,9 +113,41 @@ def _scope(dag: DAG, request: Request) -> tuple[list[str], set[str]]:
 def validate(dag: DAG, request: Request) -> None:
     """Errors in the request itself, found before anything is opened or written."""
     if request.backfill is not None:
+        check_backfill_points(dag, request.selected, *request.backfill, now=request.now)
         check_backfill_range(dag, request.selected, *request.backfill)
     if request.strict_vars:
         check_vars(dag, _scope(dag, request)[0], request.vars)
+
+
+_FINEST_FIRST = (Grain.HOUR, Grain.DAY, Grain.MONTH, Grain.YEAR)
+
+
+def check_backfill_points(
+    dag: DAG, selected: frozenset[str], start: datetime, end: datetime, *, now: datetime
+) -> None:
+    """A backfill names whole partitions: `--start 2026-11-05T10:00` on daily models would
+    rebuild the whole day, which is not what it says. A time of day must fall on an hour of
+    hourly models, and daily or coarser ones take dates only (a day inside a month rebuilds
+    that month, as a range of days touches it). An end at or past now stops at now. A range
+    wholly in the future has nothing to build yet."""
+    grains = {dag.models[n].grain for n in selected if dag.models[n].partitioned}
+    if grains:
+        finest = min(grains, key=_FINEST_FIRST.index)
+        finest = finest if finest is Grain.HOUR else Grain.DAY
+        for flag, point in (("--start", start), ("--end", end)):
+            if flag == "--end" and point >= now:
+                continue
+            if floor(point, finest) != point:
+                raise UsageError(
+                    f"backfill: {flag} {_point(point)} is not at the start of "
+                    f"{'an hour' if finest is Grain.HOUR else 'a day'}, where the selected "
+                    f"models' partitions begin: use {_point(floor(point, finest))}"
+                )
+    if start >= now:
+        raise UsageError(
+            f"backfill: [{_point(start)}, {_point(end)}) is in the future (now is "
+            f"{_point(now)}): there is nothing to build yet"
+        )
 
 
 def check_backfill_range(dag: DAG, selected: frozenset[str], start: datetime, end: datetime):

@@ -362,3 +362,54 @@ def test_listings_do_not_depend_on_the_hash_seed(project):
             project.cli(*command, env={"PYTHONHASHSEED": seed}).stdout for seed in ("1", "6", "11")
         }
         assert len(outputs) == 1, command
+
+
+BACKFILLED = """
+-- kind: incremental
+-- partition_by: day
+-- start: 2024-01-01
+select day, 1 as n from (select unnest(generate_series(date '2024-01-01', date '2024-01-09',
+    interval 1 day))::date as day) where day >= {{ start }} and day < {{ end }}
+"""
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        (
+            "2024-01-05T10:00",
+            "2024-01-06",
+            "backfill: --start 2024-01-05 10:00 is not at the start of a day, where the "
+            "selected models' partitions begin: use 2024-01-05",
+        ),
+        (
+            "2024-01-05",
+            "2024-01-06T06:00",
+            "backfill: --end 2024-01-06 06:00 is not at the start of a day, where the "
+            "selected models' partitions begin: use 2024-01-06",
+        ),
+        (
+            "2024-02-01",
+            "2024-02-05",
+            "backfill: [2024-02-01, 2024-02-05) is in the future (now is 2024-01-10 12:00): "
+            "there is nothing to build yet",
+        ),
+    ],
+)
+def test_backfill_points_must_name_whole_partitions_that_can_exist(project, start, end, message):
+    project.model("s.daily", BACKFILLED)
+    out = project.cli("backfill", "s.daily", "--start", start, "--end", end)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.strip() == f"error: {message}"
+    assert not project.warehouse.exists()  # nothing was written
+
+
+def test_a_point_on_the_finest_selected_grain_is_accepted(project):
+    project.model("s.daily", BACKFILLED)
+    project.model("s.hourly", BACKFILLED.replace("-- start", "-- grain: hour\n-- start"))
+    out = project.cli(
+        "backfill", "s.daily", "s.hourly", "--start", "2024-01-05T10:00", "--end", "2024-01-06"
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    out = project.cli("backfill", "s.hourly", "--start", "2024-01-05T10:30", "--end", "2024-01-06")
+    assert out.returncode == 2 and "is not at the start of an hour" in out.stderr
