@@ -11,13 +11,23 @@ import difflib
 from collections.abc import Iterable
 from pathlib import Path
 
+# The exit codes, named: each class below takes its `exit_code` from these.
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_BUSY = 3
+EXIT_DENIED = 4
+EXIT_CANCELLED = 130
+
 EXIT_CODES = {
-    0: "success: everything selected is built, or there was nothing to do",
-    1: "a task failed, a blocking check failed, an input is blocked, or a look found problems",
-    2: "usage, project or warehouse error: nothing was run and nothing written",
-    3: "the warehouse is being written by another process",
-    4: "access denied by [access] in orchestrator.toml",
-    130: "cancelled by a signal (SIGINT or SIGTERM)",
+    EXIT_OK: "success: everything selected is built, or there was nothing to do",
+    EXIT_FAILED: (
+        "a task failed, a blocking check failed, an input is blocked, or a look found problems"
+    ),
+    EXIT_USAGE: "usage, project or warehouse error: nothing was run and nothing written",
+    EXIT_BUSY: "the warehouse is being written by another process",
+    EXIT_DENIED: "access denied by [access] in orchestrator.toml",
+    EXIT_CANCELLED: "cancelled by a signal (SIGINT or SIGTERM)",
 }
 """What each exit code of the CLI means (the README lists them too).
 
@@ -31,7 +41,7 @@ EXIT_CODES = {
 class OrchestratorError(Exception):
     """Root of every error the tool raises on purpose."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 class UsageError(OrchestratorError):
@@ -78,19 +88,19 @@ class WarehouseError(OrchestratorError):
 class WarehouseBusy(OrchestratorError):
     """Another process is writing the warehouse."""
 
-    exit_code = 3
+    exit_code = EXIT_BUSY
 
 
 class AccessDenied(OrchestratorError):
     """[access] does not let this user run this command."""
 
-    exit_code = 4
+    exit_code = EXIT_DENIED
 
 
 class TaskError(OrchestratorError):
     """A task failed while running. `transient` errors may be retried; the rest fail at once."""
 
-    exit_code = 1
+    exit_code = EXIT_FAILED
     transient = False
 
 
@@ -182,10 +192,10 @@ class RunStopped(OrchestratorError):
     """A signal stopped a run: while it planned (nothing recorded), or at once, by a second
     signal (the run is recorded cancelled all the same)."""
 
-    exit_code = 130
+    exit_code = EXIT_CANCELLED
 
 
 class NothingToRetry(UsageError):
     """`retry` found every task of the run succeeded: nothing to do is not a failure."""
 
-    exit_code = 0
+    exit_code = EXIT_OK

@@ -27,8 +27,9 @@ from . import probes
 from .column_types import canonical_types, column_differences
 from .dag import DAG
 from .errors import first_line
+from .materialize import set_files
 from .model import PLACEHOLDERS, Kind, Project, Source
-from .partitions import WHOLE, Window, windows
+from .partitions import WHOLE, Window, floor, windows
 from .tasks import Action, Gate, Task, worst
 
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
@@ -376,8 +377,6 @@ def gates(inspector: Inspector, dag: DAG, tasks: Iterable[Task]) -> dict[tuple[s
 def session_statements(project: Project, dag: DAG, task: Task) -> list[str]:
     """Before a task runs: point every read-by-partition source at the files of the task's
     window when its model reads it, and at all files otherwise (a cursor serves many tasks)."""
-    from . import materialize
-
     statements = []
     reads = set(sources_read(dag, task.model))
     for source in project.sources.values():
@@ -390,7 +389,7 @@ def session_statements(project: Project, dag: DAG, task: Task) -> list[str]:
                 for w in windows(task.window.start, task.window.end, source.grain)
                 for f in matching_files(window_pattern(project.root, source.path, w))
             ]
-        statements.append(materialize.set_files(source.name, files))
+        statements.append(set_files(source.name, files))
     return statements
 
 
@@ -415,9 +414,7 @@ def _file_periods(root: Path, path: str) -> re.Pattern[str]:
 def arrived_keys(inspector: Inspector, source: Source) -> set[str]:
     """The partition keys (of the source's grain) the source holds now: from file names for a
     path with placeholders, from `partition_by` values otherwise."""
-    import duckdb
-
-    from .partitions import floor
+    import duckdb  # imported when used: the CLI starts faster without it
 
     project = inspector.project
     if has_placeholders(source.path):
