@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .column_types import TYPE_NAME, type_error
-from .errors import suggest
+from .errors import first_line, suggest
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CALL = re.compile(r"^(?P<kind>[a-z_]+)\s*\((?P<args>.*)\)$", re.S)
@@ -125,7 +125,7 @@ def _validate_expression(text: str) -> None:
     try:
         sqlglot.parse_one(f"SELECT 1 WHERE {text}", read="duckdb")
     except (ParseError, TokenError) as exc:
-        raise ValueError(f"not a SQL expression: {str(exc).splitlines()[0]}") from None
+        raise ValueError(f"not a SQL expression: {first_line(exc, named=False)}") from None
 
 
 BUILTINS = (
