@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from . import catalog, engine, freshness, materialize, state, views
+from . import catalog, engine, freshness, holdings, materialize, state, views
 from . import dag as dag_mod
 from .check_sql import Scope
 from .errors import RunStopped, UsageError, suggest
@@ -40,7 +40,16 @@ from .session import Progress, cancellable, check_protected, recorded_run, writi
 from .snapshot import Snapshot
 from .status import NEEDS_ACTION, SOURCE_PROBLEMS
 from .tasks import Plan, Request
-from .workspace import Selection, Workspace, gated_plan, now, open_workspace, reading, request_for
+from .workspace import (
+    Selection,
+    Workspace,
+    gated_plan,
+    now,
+    observed,
+    open_workspace,
+    reading,
+    request_for,
+)
 
 
 def plan(
@@ -191,7 +200,7 @@ def _read_state(
 ) -> tuple[Snapshot, Request]:
     """The snapshot, and for `retry` the request narrowed to what that run left undone."""
     with engine.reading(ws.warehouse):
-        snapshot = state.snapshot(con)
+        snapshot = observed(ws, con, state.snapshot(con))
         if retry_of is not None:
             target = retry_of or state.last_run_id(con)
             if target is None:
@@ -253,6 +262,7 @@ def _execute(
         reporter=progress,
         default_schema=ws.project.settings.default_schema,
         session=lambda task: freshness.session_statements(ws.project, ws.dag, task),
+        reads=lambda cur, task: holdings.read_by(cur, ws.project, ws.dag, task, snapshot.holdings),
         policy=policy_for(ws),
         cancel=cancel,
     )

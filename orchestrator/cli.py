@@ -202,7 +202,7 @@ def _plan_json(the_plan) -> dict:
                 "id": t.id,
                 "model": t.model,
                 "partition": t.key,
-                "reason": str(t.reason),
+                "reason": t.why,
                 "action": str(t.action),
                 "after": list(t.deps),
             }

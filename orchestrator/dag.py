@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from .errors import CycleError, ProjectError, UsageError, suggest
-from .model import Model, Project
+from .model import Kind, Model, Project
 from .quoting import quote
 
 
@@ -52,6 +52,15 @@ class DAG:
     def ordered(self, names: Iterable[str]) -> list[str]:
         wanted = set(names)
         return [name for name in self.order if name in wanted]
+
+    def sources_read(self, model: str) -> list[str]:
+        """The external sources a model reads, directly or through views (which store
+        nothing, so what they read is read by their readers)."""
+        found: dict[str, None] = dict.fromkeys(self.sources.get(model, ()))
+        for up in self.upstream.get(model, ()):
+            if self.models[up].kind is Kind.VIEW:
+                found.update(dict.fromkeys(self.sources_read(up)))
+        return list(found)
 
     @property
     def external(self) -> list[str]:

@@ -18,7 +18,7 @@ import csv
 import glob
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +28,7 @@ from .column_types import canonical_types, column_differences
 from .dag import DAG
 from .errors import first_line
 from .materialize import set_files
-from .model import PLACEHOLDERS, Kind, Project, Source
+from .model import PLACEHOLDERS, Project, Source
 from .partitions import WHOLE, Window, floor, windows
 from .tasks import Action, Gate, Task, worst
 
@@ -337,16 +337,6 @@ def watched(source: Source) -> bool:
     )
 
 
-def sources_read(dag: DAG, model: str) -> list[str]:
-    """The external sources a model reads, directly or through views (which store nothing, so
-    what they read is read by their readers)."""
-    found: dict[str, None] = dict.fromkeys(dag.sources.get(model, ()))
-    for up in dag.upstream.get(model, ()):
-        if dag.models[up].kind is Kind.VIEW:
-            found.update(dict.fromkeys(sources_read(dag, up)))
-    return list(found)
-
-
 def gates(inspector: Inspector, dag: DAG, tasks: Iterable[Task]) -> dict[tuple[str, str], Gate]:
     """Gates for the tasks about to run, from the declared sources their models read. When
     several inputs are not ready, the gate that needs someone (blocked) wins over waiting."""
@@ -356,7 +346,7 @@ def gates(inspector: Inspector, dag: DAG, tasks: Iterable[Task]) -> dict[tuple[s
         if task.action is Action.SWAP:
             continue
         candidates: list[Gate] = []
-        for name in sources_read(dag, task.model):
+        for name in dag.sources_read(task.model):
             source = project.sources.get(name)
             if source is None or not watched(source):
                 continue
@@ -378,7 +368,7 @@ def session_statements(project: Project, dag: DAG, task: Task) -> list[str]:
     """Before a task runs: point every read-by-partition source at the files of the task's
     window when its model reads it, and at all files otherwise (a cursor serves many tasks)."""
     statements = []
-    reads = set(sources_read(dag, task.model))
+    reads = set(dag.sources_read(task.model))
     for source in project.sources.values():
         if not source.read_by_partition:
             continue
@@ -401,14 +391,30 @@ _KEY_PATTERNS = {
 }
 
 
-def _file_periods(root: Path, path: str) -> re.Pattern[str]:
-    """A matcher of a source's file names whose groups are the placeholders' values (a
-    placeholder used twice must hold the same value both times)."""
-    pattern = re.escape(_absolute(root, path))
+def file_periods(root: Path, source: Source) -> Callable[[str], Window | None]:
+    """The period (of the source's grain) each of its files holds, from the values of its
+    path's placeholders; None for a file the path does not name (a placeholder used twice must
+    hold the same value both times)."""
+    pattern = re.escape(_absolute(root, source.path or ""))
     for name, regex in _KEY_PATTERNS.items():
         pattern = pattern.replace(re.escape("{" + name + "}"), regex, 1)
         pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P={name})")
-    return re.compile(pattern.replace(re.escape("*"), "[^/]*") + "$")
+    matcher = re.compile(pattern.replace(re.escape("*"), "[^/]*") + "$")
+
+    def period(path: str) -> Window | None:
+        m = matcher.match(path)
+        if not m:
+            return None
+        parts = m.groupdict()
+        day = parts.get("date") or (
+            parts.get("month", "") + "-01"
+            if parts.get("month")
+            else (parts.get("year", "") + "-01-01")
+        )
+        stamp = datetime.strptime(day, "%Y-%m-%d").replace(hour=int(parts.get("hour") or 0))
+        return Window.containing(stamp, source.grain)
+
+    return period
 
 
 def arrived_keys(inspector: Inspector, source: Source) -> set[str]:
@@ -418,21 +424,9 @@ def arrived_keys(inspector: Inspector, source: Source) -> set[str]:
 
     project = inspector.project
     if has_placeholders(source.path):
-        matcher = _file_periods(project.root, source.path or "")
-        keys = set()
-        for f in matching_files(glob_pattern(project.root, source.path or "")):
-            m = matcher.match(f)
-            if not m:
-                continue
-            parts = m.groupdict()
-            day = parts.get("date") or (
-                parts.get("month", "") + "-01"
-                if parts.get("month")
-                else (parts.get("year", "") + "-01-01")
-            )
-            stamp = datetime.strptime(day, "%Y-%m-%d").replace(hour=int(parts.get("hour") or 0))
-            keys.add(Window.containing(stamp, source.grain).key)
-        return keys
+        periods = file_periods(project.root, source)
+        found = (periods(f) for f in matching_files(glob_pattern(project.root, source.path or "")))
+        return {w.key for w in found if w is not None}
     if not source.partition_by:
         return set()
     files = matching_files(glob_pattern(project.root, source.path)) if source.path else []

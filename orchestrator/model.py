@@ -53,6 +53,7 @@ class Source:
     grain: Grain = Grain.DAY
     columns: tuple[tuple[str, str], ...] = ()  # declared schema: drift blocks readers
     read_by_partition: bool = False  # a partition task reads only its window's files
+    immutable: bool = False  # its files or rows never change once there: not fingerprinted
 
     @property
     def partitioned(self) -> bool:

@@ -1,13 +1,15 @@
 """Deciding what runs and why: a pure function of the DAG, a state snapshot and a request.
 
 Every task carries its reason: `missing`, `stale: model changed`, `stale: vars changed`,
-`stale: upstream rebuilt`, `requested` (backfill) or `full refresh`. A task that cannot run because
+`stale: upstream rebuilt`, `stale: source changed` (with the files, in the task's detail),
+`requested` (backfill) or `full refresh`. A task that cannot run because
 an input it needs is not built (and nothing in the plan builds it) is *held*, with the reason, and
 so is everything downstream of it: the planner never lets a model read an incomplete input.
 
 Staleness is computed, not guessed: each published partition records, per upstream model, how many
 upstream partitions it read and the latest run that built any of them (`Marker`). When that marker
-differs from the upstream's current one, the upstream was rebuilt since.
+differs from the upstream's current one, the upstream was rebuilt since. Likewise each records
+the fingerprints of what it read from sources; the snapshot's `holdings` say what they hold now.
 
 One concept, one module: the rules of what runs and why (windows, staleness, holds, batching)
 read as one story, so it stays whole a little past 500 lines; its values are in `tasks`.
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from . import fingerprints
 from .dag import DAG
 from .errors import UsageError
 from .model import Kind, Model
@@ -327,9 +330,10 @@ class _Builder:
                     ),
                 )
                 return
-        decided: list[tuple[Window | None, Reason, Gate | None]] = []
+        decided: list[tuple[Window | None, Reason, Gate | None, str]] = []
         for window in candidates:
             key = window.key if window else WHOLE
+            detail = ""
             if relayout or rewrite:
                 reason: Reason | None = Reason.MODEL_CHANGED
             elif downstream_only:
@@ -341,26 +345,26 @@ class _Builder:
             elif full_refresh:
                 reason = Reason.FULL_REFRESH
             else:
-                reason = self._staleness(model, window, built.get(key))
+                reason, detail = self._staleness(model, window, built.get(key))
             if reason is not None:
-                decided.append((window, reason, self._blocked(model, window)))
+                decided.append((window, reason, self._blocked(model, window), detail))
         if shadow:
             self._plan_shadow(model, decided)
             return
-        for window, reason, hold in decided:
+        for window, reason, hold, detail in decided:
             if hold is not None:
                 self._hold(name, window, hold)
                 continue
-            task = self._add(name, window, reason, Action.BUILD, self._deps(model, window))
+            task = self._add(name, window, reason, Action.BUILD, self._deps(model, window), detail)
             self.publishers.setdefault(name, {})[task.key] = task
 
     def _plan_shadow(self, model: Model, decided: list) -> None:
         """Rebuild the whole table into a shadow and swap it in: all windows or none, so readers
         keep the old table until the new one is complete."""
-        holds = [hold for _, _, hold in decided if hold is not None]
+        holds = [hold for _, _, hold, _ in decided if hold is not None]
         if holds:
             first = holds[0]
-            for window, _, hold in decided:
+            for window, _, hold, _ in decided:
                 self._hold(
                     model.name,
                     window,
@@ -372,8 +376,8 @@ class _Builder:
                 )
             return
         tasks = [
-            self._add(model.name, window, reason, Action.SHADOW, self._deps(model, window))
-            for window, reason, _ in decided
+            self._add(model.name, window, reason, Action.SHADOW, self._deps(model, window), detail)
+            for window, reason, _, detail in decided
         ]
         if tasks:
             swap = self._add(
@@ -440,22 +444,31 @@ class _Builder:
             return any(self._touched(up, window) for up in self.dag.upstream[name])
         return False
 
-    def _staleness(self, model: Model, window: Window | None, built) -> Reason | None:
+    def _staleness(self, model: Model, window: Window | None, built) -> tuple[Reason | None, str]:
+        """Why a built partition must be built again (None: it is current), with the detail
+        a reason may carry (which source files changed)."""
         if built is None:
-            return Reason.MISSING
+            return Reason.MISSING, ""
         if built.version != model.version:
-            return Reason.MODEL_CHANGED
+            return Reason.MODEL_CHANGED, ""
         known = {v: built.vars.get(v) for v in model.vars if v in self.request.vars}
         if known != used_vars(model, self.request.vars):
-            return Reason.VARS_CHANGED
+            return Reason.VARS_CHANGED, ""
         if model.kind is Kind.VIEW:
-            return None  # views store no data: what they read is always current
+            return None, ""  # views store no data: what they read is always current
         for up in self.dag.upstream[model.name]:
             if self._touched(up, window):
-                return Reason.UPSTREAM_REBUILT
+                return Reason.UPSTREAM_REBUILT, ""
             if built.inputs.get(up) != marker(self.dag, self.snapshot.built, up, window):
-                return Reason.UPSTREAM_REBUILT
-        return None
+                return Reason.UPSTREAM_REBUILT, ""
+        for source, recorded in sorted(built.sources.items()):
+            holding = self.snapshot.holdings.get(source)
+            if holding is None:
+                continue  # not looked at now (immutable, or no longer read)
+            differ = fingerprints.changed(recorded, fingerprints.held_in(holding, window))
+            if differ:
+                return Reason.SOURCE_CHANGED, fingerprints.describe(differ)
+        return None, ""
 
     def _blocked(self, model: Model, window: Window | None) -> Gate | None:
         """Why (model, window) cannot run now, or None: a gate from outside (a source), an input
@@ -563,8 +576,9 @@ class _Builder:
         reason: Reason,
         action: Action,
         deps: tuple[int, ...],
+        detail: str = "",
     ) -> Task:
-        task = Task(len(self.tasks), name, window, reason, action, deps)
+        task = Task(len(self.tasks), name, window, reason, action, deps, detail=detail)
         self.tasks.append(task)
         return task
 

@@ -75,3 +75,23 @@ def rows_in(target: str, column: str, window: Window) -> str:
 def partition_values(target: str, column: str) -> str:
     """The distinct values of the source's partition column, as timestamps."""
     return f"SELECT DISTINCT CAST({quote(column)} AS TIMESTAMP) FROM {target}"
+
+
+def period_prints(target: str, column: str, grain: str, window: Window | None) -> str:
+    """Per period of the partition column (in `window`, or all): its rows and the sum of their
+    hashes, which changes when any row is added, removed or changed."""
+    col = quote(column)
+    where = (
+        f" WHERE {col} >= {window.literal(window.start)} AND {col} < {window.literal(window.end)}"
+        if window is not None
+        else ""
+    )
+    return (
+        f"SELECT CAST(date_trunc({literal(grain)}, CAST({col} AS TIMESTAMP)) AS TIMESTAMP), "
+        f"count(*), CAST(sum(hash(t)) AS VARCHAR) FROM {target} AS t{where} GROUP BY 1"
+    )
+
+
+def whole_print(target: str) -> str:
+    """A table's rows and the sum of their hashes."""
+    return f"SELECT count(*), CAST(coalesce(sum(hash(t)), 0) AS VARCHAR) FROM {target} AS t"

@@ -46,7 +46,7 @@ def format_plan(plan: Plan, dag: DAG, *, verbose: bool = False) -> list[str]:
     width = max((len(m) for m in models_with_work), default=0)
     by_model: dict[str, dict[tuple[str, str], list[Task]]] = defaultdict(lambda: defaultdict(list))
     for u in units:
-        by_model[u.model][(str(u.reason), u.action)].append(u)
+        by_model[u.model][(u.why, u.action)].append(u)
     for model in dag.ordered(by_model):
         groups = by_model[model]
         partitioned = dag.models[model].partitioned

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
+from .fingerprints import Holding, Prints
 from .partitions import WHOLE
 
 
@@ -26,6 +27,7 @@ class Built:
     inputs: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     vars: Mapping[str, str] = field(default_factory=dict)
     rows: int | None = None
+    sources: Prints = field(default_factory=dict)  # what it read from sources (fingerprints)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class Snapshot:
     # every partition with a row in orchestrator.partitions, built or not (a first build of
     # one that has none needs no DELETE of its row)
     recorded: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # what the sources that builds depend on hold now (filled in before planning)
+    holdings: Mapping[str, tuple[Holding, ...]] = field(default_factory=dict)
 
     def get(self, model: str, key: str = WHOLE) -> Built | None:
         return self.built.get(model, {}).get(key)
@@ -49,6 +53,18 @@ def encode_inputs(inputs: Mapping[str, tuple[int, int]]) -> str:
     return json.dumps(
         [{"model": m, "partitions": n, "run": r} for m, (n, r) in sorted(inputs.items())]
     )
+
+
+def encode_sources(prints: Prints) -> str | None:
+    if not prints:
+        return None
+    return json.dumps({s: dict(sorted(p.items())) for s, p in sorted(prints.items())})
+
+
+def decode_sources(text: str | None) -> Prints:
+    if not text:
+        return MappingProxyType({})
+    return MappingProxyType({s: MappingProxyType(p) for s, p in json.loads(text).items()})
 
 
 def decode_inputs(text: str | None) -> Mapping[str, tuple[int, int]]:
@@ -92,6 +108,7 @@ class Publication:
     run_id: int
     rows: int | None
     built_at: datetime
+    sources: Prints = field(default_factory=dict)
 
     def built(self) -> Built:
         return Built(
@@ -102,4 +119,5 @@ class Publication:
             MappingProxyType(dict(self.inputs)),
             MappingProxyType(dict(self.vars)),
             self.rows,
+            self.sources,
         )

@@ -193,6 +193,12 @@ def _read_by_partition(value: Any, read: dict[str, Any]) -> bool:
     return flag
 
 
+def _immutable(value: Any, read: dict[str, Any]) -> bool:
+    if value is not None and not isinstance(value, bool):
+        raise ValueError("immutable must be true or false")
+    return bool(value)
+
+
 VALIDATORS: dict[str, Validator] = {
     "path": _path,
     "format": _format,
@@ -206,6 +212,7 @@ VALIDATORS: dict[str, Validator] = {
     "owner": _text("owner"),
     "description": _text("description"),
     "read_by_partition": _read_by_partition,
+    "immutable": _immutable,
 }
 
 

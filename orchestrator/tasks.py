@@ -21,6 +21,7 @@ class Reason(StrEnum):
     MODEL_CHANGED = "stale: model changed"
     VARS_CHANGED = "stale: vars changed"
     UPSTREAM_REBUILT = "stale: upstream rebuilt"
+    SOURCE_CHANGED = "stale: source changed"
     REQUESTED = "requested"
     FULL_REFRESH = "full refresh"
     RETRY = "retry"
@@ -58,6 +59,12 @@ class Task:
     # a batch: the consecutive partition tasks it writes at once (`window` spans them all);
     # each keeps its own id, reason and dependencies, and is recorded as a partition of its own
     parts: tuple[Task, ...] = ()
+    detail: str = ""  # what the reason is about (the source files that changed)
+
+    @property
+    def why(self) -> str:
+        """The reason as people read it: `stale: source changed (orders_2026-11-02.csv)`."""
+        return f"{self.reason} ({self.detail})" if self.detail else str(self.reason)
 
     @property
     def key(self) -> str:

@@ -112,7 +112,7 @@ def pending(plan: Plan) -> dict[str, dict[str, str]]:
     todo: dict[str, dict[str, str]] = defaultdict(dict)
     for t in plan.units:
         if t.action is not Action.SWAP:  # the last step of a rebuild, not a partition
-            todo[t.model][t.key] = str(t.reason)
+            todo[t.model][t.key] = t.why
     for h in plan.held:
         todo[h.model][h.key] = f"{h.status}: {h.reason}"
     return todo

@@ -10,12 +10,13 @@ import getpass
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 
 from . import dag as dag_mod
-from . import engine, freshness, state
+from . import engine, freshness, holdings, state
 from . import project as project_mod
 from .dag import DAG
 from .errors import UsageError
@@ -109,10 +110,17 @@ def reading(ws: Workspace) -> Iterator[tuple[object, Snapshot]]:
     con = engine.connect(ws.warehouse, read_only=True) if exists else engine.memory()
     try:
         with engine.reading(ws.warehouse):
-            snapshot = state.snapshot(con) if exists else EMPTY
+            snapshot = observed(ws, con, state.snapshot(con)) if exists else EMPTY
         yield con, snapshot
     finally:
         con.close()
+
+
+def observed(ws: Workspace, con, snapshot: Snapshot) -> Snapshot:
+    """The snapshot with what the sources its builds read hold now, so that the planner can
+    tell a partition built from a file that has changed since."""
+    found = holdings.current(con, ws.project, ws.dag, snapshot)
+    return replace(snapshot, holdings=MappingProxyType(found)) if found else snapshot
 
 
 def gated_plan(

@@ -113,13 +113,17 @@ def test_an_incident_is_open_until_it_is_closed(con):
 
 def test_an_older_schema_is_migrated_to_the_current_version(con):
     # a version-1 warehouse: runs had no waiting/blocked counts and no schedule ticks existed
+    # and builds recorded no source fingerprints
     con.execute(f"ALTER TABLE {state.SCHEMA}.runs DROP COLUMN waiting")
+    con.execute(f"ALTER TABLE {state.SCHEMA}.partitions DROP COLUMN sources")
     con.execute(f"DROP TABLE {state.SCHEMA}.schedule_ticks")
     con.execute(f"UPDATE {state.SCHEMA}.meta SET value = '1' WHERE key = 'schema_version'")
-    assert state.ensure(con) == [1, 2, 3, 4]
+    assert state.ensure(con) == [1, 2, 3, 4, 5]
     assert state.schema_version(con) == state.SCHEMA_VERSION
     columns = {r[0] for r in con.execute(f"DESCRIBE {state.SCHEMA}.runs").fetchall()}
     assert {"waiting", "blocked"} <= columns
+    columns = [r[0] for r in con.execute(f"DESCRIBE {state.SCHEMA}.partitions").fetchall()]
+    assert columns[-1] == "sources"  # last, where new warehouses have it too
     assert state.open_ticks(con, "nightly") == []
 
 

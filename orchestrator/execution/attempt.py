@@ -135,7 +135,7 @@ def _outcomes(
             u.model,
             u.key,
             status,
-            str(u.reason),
+            u.why,
             (rows or {}).get(u.key),
             seconds,
             error,

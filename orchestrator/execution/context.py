@@ -85,7 +85,7 @@ class TaskContext:
                 self.dag,
                 self.attempt,
                 status,
-                str(u.reason),
+                u.why,
                 started,
                 finished,
                 (rows or {}).get(u.key),

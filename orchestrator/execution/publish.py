@@ -8,6 +8,7 @@ from datetime import datetime
 
 from .. import check_sql, materialize, sql, state
 from ..errors import SchemaChangeError, WindowError
+from ..fingerprints import Prints
 from ..planner import input_markers
 from ..snapshot import Publication
 from ..tasks import Action
@@ -31,6 +32,7 @@ def publish(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
         existing = ctx.live.relations.get(model.name)
         shadow_exists = model.name in ctx.live.shadows
     _prepare_session(ctx)
+    read = _source_prints(ctx)
     write = materialize.build(
         model,
         rendered,
@@ -47,7 +49,7 @@ def publish(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
         blocking_checks(ctx)
         ctx.checkpoint()
         finished = ctx.now()
-        publications = _publications(ctx, rows, finished)
+        publications = _publications(ctx, rows, finished, read)
         _record(ctx, started, finished, rows, publications)
         ctx.checkpoint()
     _remember(ctx, publications)
@@ -74,7 +76,18 @@ def _rows(ctx: TaskContext, written: int | None) -> dict[str, int | None]:
     return {u.key: counted.get(u.key, 0) for u in ctx.units}
 
 
-def _publications(ctx: TaskContext, rows, finished: datetime) -> list[Publication]:
+def _source_prints(ctx: TaskContext) -> dict[str, Prints]:
+    """Per partition, what it is about to read from sources. Taken before the write: a file
+    that changes while it is read then differs from its record, and the next plan rebuilds."""
+    reads = ctx.options.reads
+    if reads is None:
+        return {}
+    return {u.key: reads(ctx.cur, u) for u in ctx.units}
+
+
+def _publications(
+    ctx: TaskContext, rows, finished: datetime, read: dict[str, Prints]
+) -> list[Publication]:
     model = ctx.model
     with ctx.live.lock:
         return [
@@ -90,6 +103,7 @@ def _publications(ctx: TaskContext, rows, finished: datetime) -> list[Publicatio
                 ctx.options.run_id,
                 rows[u.key],
                 finished,
+                read.get(u.key, {}),
             )
             for u in ctx.units
         ]

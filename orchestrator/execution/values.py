@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from ..dag import DAG
+from ..fingerprints import Prints
 from ..model import Model
 from ..partitions import Window
 from ..snapshot import Built, Publication
@@ -85,6 +86,8 @@ class Options:
     now: Callable[[], datetime] = utcnow
     default_schema: str = "main"
     session: Callable[[Task], list[str]] | None = None
+    # what a partition task reads from sources (their fingerprints), recorded with its build
+    reads: Callable[[object, Task], Prints] | None = None
     policy: Callable[[Model], Policy] = _default_policy
     cancel: threading.Event = field(default_factory=threading.Event)
 

@@ -9,7 +9,16 @@ from datetime import datetime
 from types import MappingProxyType
 
 from ..partitions import WHOLE
-from ..snapshot import Built, Publication, Snapshot, TaskRecord, decode_inputs, encode_inputs
+from ..snapshot import (
+    Built,
+    Publication,
+    Snapshot,
+    TaskRecord,
+    decode_inputs,
+    decode_sources,
+    encode_inputs,
+    encode_sources,
+)
 from .schema import SCHEMA, append_rows
 
 
@@ -27,10 +36,10 @@ def snapshot(con) -> Snapshot:
     built: dict[str, dict[str, Built]] = {}
     recorded: dict[str, set[str]] = {}
     rows = con.execute(
-        f"SELECT model, partition_key, model_version, layout, built_run, inputs, vars, rows "
-        f"FROM {SCHEMA}.partitions"
+        f"SELECT model, partition_key, model_version, layout, built_run, inputs, vars, rows, "
+        f"sources FROM {SCHEMA}.partitions"
     ).fetchall()
-    for model, key, version, layout, run, inputs, variables, count in rows:
+    for model, key, version, layout, run, inputs, variables, count, read in rows:
         recorded.setdefault(model, set()).add(key)
         if run is None:
             continue
@@ -42,6 +51,7 @@ def snapshot(con) -> Snapshot:
             inputs=decode_inputs(inputs),
             vars=MappingProxyType(json.loads(variables)) if variables else MappingProxyType({}),
             rows=count,
+            sources=decode_sources(read),
         )
     return Snapshot(
         built=MappingProxyType(built),
@@ -135,6 +145,7 @@ def publish_partitions(
                 p.run_id,
                 p.built_at,
                 None,
+                encode_sources(p.sources),
             ]
             for p in publications
         ],

@@ -96,7 +96,7 @@ def record_plan(con, run_id: int, plan) -> None:
             [t.model for t in tasks],
             [t.key for t in tasks],
             [str(t.action) for t in tasks],
-            [str(t.reason) for t in tasks],
+            [t.why for t in tasks],
             [list(t.deps) for t in tasks],
         ],
     )

@@ -10,7 +10,7 @@ from ..errors import WarehouseError
 SCHEMA = "orchestrator"
 
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 DDL = f"""
@@ -67,7 +67,8 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.partitions (
     built_at TIMESTAMP,
     last_run BIGINT,
     last_attempt_at TIMESTAMP,
-    error VARCHAR
+    error VARCHAR,
+    sources JSON
 );
 CREATE TABLE IF NOT EXISTS {SCHEMA}.check_results (
     run_id BIGINT,
@@ -274,6 +275,8 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: (f"DROP VIEW IF EXISTS {SCHEMA}.readiness",),
     3: (),  # version 3 -> 4: run_plans (created by the DDL)
     4: (),  # version 4 -> 5: schedule_ticks, sensor_marks, alerts, incidents, audit (DDL)
+    # version 5 -> 6: each build records what it read from sources (their fingerprints)
+    5: (f"ALTER TABLE {SCHEMA}.partitions ADD COLUMN IF NOT EXISTS sources JSON",),
 }
 """Statements that bring the state schema from version N to N + 1, in order."""
 

@@ -1,0 +1,151 @@
+"""What each declared source holds now, as fingerprints (`fingerprints` says what they mean):
+the files' sizes, times and content hashes, or per period the rows and their hashes.
+
+Two moments read them. Before planning, `current` prints every source that a recorded build
+depends on, hashing only files whose size or time differ from what was recorded. Before a task
+writes, `read_by` prints what that task is about to read, and the build records it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from . import probes
+from .dag import DAG
+from .fingerprints import Holding, Prints, file_print, held_in, rows_print, stat_matches
+from .freshness import (
+    file_periods,
+    glob_pattern,
+    has_placeholders,
+    matching_files,
+    window_pattern,
+)
+from .model import Project, Source
+from .partitions import WHOLE, Window, windows
+from .snapshot import Snapshot
+from .tasks import Task
+
+HASH_LIMIT = 256 * 1024 * 1024
+"""Files up to this size are hashed (once per change: an unchanged size and time reuse the
+recorded hash); larger ones are compared by size and modification time."""
+
+
+def tracked(source: Source | None, window: Window | None) -> bool:
+    """Does a reader of `window` (None: a whole table) depend on what this source holds?"""
+    return source is not None and not source.immutable and (window is None or source.partitioned)
+
+
+def current(con, project: Project, dag: DAG, snapshot: Snapshot) -> dict[str, tuple[Holding, ...]]:
+    """What the sources that recorded builds depend on hold now (no record: nothing to compare,
+    nothing read)."""
+    known: dict[str, dict[str, str]] = {}
+    for model in dag.models:
+        for built in snapshot.built.get(model, {}).values():
+            for source, prints in built.sources.items():
+                known.setdefault(source, {}).update(prints)
+    return {
+        name: held(con, project, project.sources[name], known[name])
+        for name in sorted(known)
+        if name in project.sources and not project.sources[name].immutable
+    }
+
+
+def read_by(
+    con, project: Project, dag: DAG, task: Task, known: Mapping[str, tuple[Holding, ...]]
+) -> Prints:
+    """The prints of what one partition task (or whole table) reads, to record with its build.
+    `known`: what planning found, so an unchanged file is not hashed twice."""
+    prints: dict[str, dict[str, str]] = {}
+    for name in dag.sources_read(task.model):
+        source = project.sources.get(name)
+        if not tracked(source, task.window):
+            continue
+        before = {h.item: h.print for h in known.get(name, ())}
+        found = held(con, project, source, before, task.window, hash_all=True)
+        prints[name] = held_in(found, task.window)
+    return prints
+
+
+def held(
+    con,
+    project: Project,
+    source: Source,
+    known: Mapping[str, str],
+    window: Window | None = None,
+    hash_all: bool = False,
+) -> tuple[Holding, ...]:
+    """What `source` holds (in `window`, or all of it). A file is hashed when `hash_all` asks
+    or when its size or time differ from its `known` print (else that print's hash holds)."""
+    import duckdb  # imported when used: the CLI starts faster without it
+
+    root = project.root
+    if source.path:
+        if has_placeholders(source.path):
+            return _placed_files(root, source, known, window, hash_all)
+        files = matching_files(glob_pattern(root, source.path))
+        if not source.partition_by:
+            return tuple(_file(root, f, None, known, hash_all) for f in files)
+        if not files:
+            return ()
+    else:
+        files = []
+    target = probes.reader(source, files)
+    try:
+        if source.partition_by:
+            rows = con.execute(
+                probes.period_prints(target, source.partition_by, source.grain, window)
+            ).fetchall()
+            spans = [(Window.containing(p, source.grain), n, h) for p, n, h in rows if p]
+            return tuple(
+                Holding(w.key, rows_print(n, h), w.start, w.end) for w, n, h in sorted(spans)
+            )
+        count, hashed = con.execute(probes.whole_print(target)).fetchone()
+        return (Holding(WHOLE, rows_print(count, hashed)),)
+    except duckdb.Error:
+        return ()  # not there or unreadable: arrival and drift gates say so, not this
+
+
+def _placed_files(
+    root: Path, source: Source, known: Mapping[str, str], window: Window | None, hash_all: bool
+) -> tuple[Holding, ...]:
+    if window is None:
+        files = matching_files(glob_pattern(root, source.path or ""))
+    else:
+        files = sorted(
+            {
+                f
+                for w in windows(window.start, window.end, source.grain)
+                for f in matching_files(window_pattern(root, source.path or "", w))
+            }
+        )
+    period = file_periods(root, source)
+    return tuple(
+        _file(root, f, found, known, hash_all) for f in files if (found := period(f)) is not None
+    )
+
+
+def _file(
+    root: Path, path: str, period: Window | None, known: Mapping[str, str], hash_all: bool
+) -> Holding:
+    item = os.path.relpath(path, root)
+    stat = os.stat(path)
+    before = known.get(item)
+    if before is not None and stat_matches(before, stat.st_size, stat.st_mtime_ns):
+        text = before
+    elif (hash_all or before is not None) and stat.st_size <= HASH_LIMIT:
+        text = file_print(stat.st_size, stat.st_mtime_ns, _sha256(path))
+    else:
+        text = file_print(stat.st_size, stat.st_mtime_ns)
+    start, end = (period.start, period.end) if period else (None, None)
+    return Holding(item, text, start, end)
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
