@@ -104,7 +104,7 @@ def from_run(result, dag, sources: Mapping, job: str | None = None) -> list[Even
                 job,
                 tuple(sorted(o.key for o in outcomes)),
                 sample,
-                retry,
+                first.remedy or retry,
             )
         )
     blocked: dict[str, list] = defaultdict(list)

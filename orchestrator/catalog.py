@@ -4,6 +4,8 @@ do changes nothing. The statements come from materialize and state."""
 
 from __future__ import annotations
 
+import os
+
 from . import freshness, materialize, state
 from .errors import first_line
 from .execution import utcnow
@@ -45,29 +47,47 @@ def sync_source_views(ws: Workspace, con) -> dict[str, str]:
         if not (source.path and source.format):
             continue
         pattern = freshness.glob_pattern(ws.project.root, source.path)
-        if not freshness.matching_files(pattern):
+        files = freshness.matching_files(pattern)
+        if not files:
             continue  # no file yet: its readers wait
-        error = _sync_view(con, source, pattern, known.get(source.name), source.name in existing)
+        error = _sync_view(
+            con, source, pattern, known.get(source.name), source.name in existing, files
+        )
         if error:
             unreadable[source.name] = error
     return unreadable
 
 
-def _sync_view(con, source, pattern: str, known: str | None, exists: bool) -> str | None:
+def _sync_view(
+    con, source, pattern: str, known: str | None, exists: bool, files: list[str]
+) -> str | None:
     """Make the first of the source's candidate views that DuckDB accepts (declared types on
-    files that lack the column fail: try plainer); the first error when none is accepted."""
+    files that lack the column fail: try plainer); the first error when none is accepted.
+
+    A view is bound when it is made, over every file. A read-by-partition source's tasks read
+    only their window's files, so one file DuckDB cannot read (held back by its window's
+    check) must not stop the view: it is bound on the newest file, else the oldest, instead."""
     import duckdb
 
     error = None
+    bindings: list[list[str] | None] = [None]
+    if source.read_by_partition:
+        bindings += [[max(files, key=os.path.getmtime)], [files[0]]]
     for statement in materialize.source_views(source, pattern):
         if known == statement and exists:
             return None
-        try:
-            con.execute(materialize.create_schema(source.name.split(".")[0]))
-            con.execute(statement)
-        except duckdb.Error as exc:
-            error = error or first_line(exc, named=False)
-            continue
-        state.remember_source_view(con, source.name, statement)
-        return None
+        for binding in bindings:
+            try:
+                con.execute(materialize.create_schema(source.name.split(".")[0]))
+                if binding is not None:
+                    con.execute(materialize.set_files(source.name, binding))
+                con.execute(statement)
+            except duckdb.Error as exc:
+                error = error or first_line(exc, named=False)
+                continue
+            finally:
+                if binding is not None:
+                    con.execute(materialize.set_files(source.name, None))
+            state.remember_source_view(con, source.name, statement)
+            return None
     return error

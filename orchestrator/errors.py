@@ -8,6 +8,7 @@ culprit: the file and line, the model, the value.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -98,10 +99,15 @@ class AccessDenied(OrchestratorError):
 
 
 class TaskError(OrchestratorError):
-    """A task failed while running. `transient` errors may be retried; the rest fail at once."""
+    """A task failed while running. `transient` errors may be retried; the rest fail at once.
+    `remedy`: the command that fixes it when a retry would fail the same way."""
 
     exit_code = EXIT_FAILED
     transient = False
+
+    def __init__(self, message: str = "", remedy: str | None = None):
+        self.remedy = remedy
+        super().__init__(message)
 
 
 class WindowError(TaskError):
@@ -145,6 +151,42 @@ def first_line(exc: BaseException, *, named: bool = True) -> str:
     if not named or isinstance(exc, OrchestratorError):
         return message or type(exc).__name__
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def full_message(exc: BaseException) -> str:
+    """The whole message, class first (as `first_line` names it): what the state and alerts
+    keep, since DuckDB names the file, the column and the value only after its first line."""
+    text = str(exc).strip()
+    if isinstance(exc, OrchestratorError):
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# the lines of DuckDB's messages after the first that say where and what: the file, the line
+# of data, the column and the value, what a name could have been
+_TELLING = re.compile(
+    r"^(Original Line:|Error when converting column|Could not convert|file = |"
+    r"Candidate bindings|Did you mean)",
+    re.IGNORECASE,
+)
+
+
+def essential(message: str) -> str:
+    """A whole error message as one console line: its first line and the lines that matter.
+
+    >>> print(essential('Conversion Error: CSV Error on Line: 3\\n'
+    ...     'Original Line: 1041,12.50 EUR\\nError when converting column "amount".\\n\\n'
+    ...     '  file = data/o.csv\\n  delimiter = ,').replace("; ", "\\n"))
+    Conversion Error: CSV Error on Line: 3
+    Original Line: 1041,12.50 EUR
+    Error when converting column "amount".
+    file = data/o.csv
+    """
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    kept = [lines[0]] + [line for line in lines[1:] if _TELLING.match(line)]
+    return "; ".join(dict.fromkeys(kept))
 
 
 def suggest(value: str, choices: Iterable[str], limit: int = 3, cutoff: float = 0.6) -> str:

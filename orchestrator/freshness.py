@@ -26,7 +26,7 @@ from pathlib import Path
 from . import probes
 from .column_types import canonical_types, column_differences
 from .dag import DAG
-from .errors import first_line
+from .errors import essential, first_line
 from .materialize import set_files
 from .model import PLACEHOLDERS, Project, Source
 from .partitions import WHOLE, Window, floor, windows
@@ -104,6 +104,7 @@ class Inspector:
         self.statuses: dict[str, SourceStatus] = {}
         self.windows: dict[tuple[str, str], Gate | None] = {}
         self._headers: dict[tuple[str, float, int], list[str]] = {}
+        self._reads: dict[tuple[str, tuple[str, ...]], str] = {}
 
     # -- the whole source ---------------------------------------------------------------------
 
@@ -139,6 +140,15 @@ class Inspector:
             return self._status(
                 source, latest, "drifted", drift, per_file=has_placeholders(source.path)
             )
+        if files:
+            # read as readers will: every row of the newest file (of each file without
+            # placeholders), so a good header over an unreadable body is not "fresh"
+            newest = [max(files, key=os.path.getmtime)] if has_placeholders(source.path) else files
+            why = self.unreadable_files(source, newest)
+            if why:
+                return self._status(
+                    source, latest, "drifted", why, per_file=has_placeholders(source.path)
+                )
         if latest is None:
             status = "stale" if source.error_after else "unchecked"
             return self._status(
@@ -171,6 +181,28 @@ class Inspector:
         """Bind the source's reader, options and all, on one of its files: a bad option (or a
         file it cannot read) shows here, before anything reads the source, not in its readers."""
         self.con.describe(probes.select_all(probes.untyped_reader(source, path)))
+
+    def unreadable_files(self, source: Source, files: Sequence[str]) -> str:
+        """Why these files cannot be read as the source's readers read them (every row and
+        column, with the declared types and options), or ''."""
+        import duckdb
+
+        key = (source.name, tuple(files))
+        if key not in self._reads:
+            try:
+                self.con.execute(probes.whole_print(probes.reader(source, files))).fetchone()
+                self._reads[key] = ""
+            except duckdb.Error as exc:
+                self._reads[key] = f"cannot be read: {essential(str(exc))}"
+        return self._reads[key]
+
+    def files_gate(self, source: Source) -> Gate | None:
+        """For a reader of every file of the source (a whole table): can all be read?"""
+        if not source.path:
+            return None
+        files = matching_files(glob_pattern(self.project.root, source.path))
+        why = self.unreadable_files(source, files) if files else ""
+        return Gate("blocked", f"source {source.name} {why}") if why else None
 
     def _table_exists(self, source: Source) -> bool:
         return bool(self.con.execute(*probes.table_exists(source)).fetchone()[0])
@@ -288,7 +320,14 @@ class Inspector:
                     return Gate(
                         "blocked", f"source {source.name}[{window.key}] drifted ({names}): {drift}"
                     )
+            why = self.unreadable_files(source, files)
+            if why:
+                names = ", ".join(os.path.basename(f) for f in files)
+                return Gate("blocked", f"source {source.name}[{window.key}] ({names}) {why}")
             return None
+        gate = self.files_gate(source)
+        if gate is not None:
+            return gate
         try:
             rows = self._rows_in(source, window)
         except duckdb.Error as exc:
@@ -357,6 +396,8 @@ def gates(inspector: Inspector, dag: DAG, tasks: Iterable[Task]) -> dict[tuple[s
                     gate = inspector.window_gate(source, window)
                     if gate is not None:
                         break
+            if gate is None and not (windowed and source.read_by_partition):
+                gate = inspector.files_gate(source)  # it reads every file
             if gate is not None:
                 candidates.append(gate)
         if candidates:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TextIO
 
 from .dag import DAG
+from .errors import essential
 from .execution import Outcome, Reporter
 from .partitions import WHOLE, describe
 from .status import PROBLEMS
@@ -131,7 +132,7 @@ class ConsoleReporter(Reporter):
     def retrying(self, task, attempt: int, error: str, delay: float) -> None:
         print(
             f"  retrying {task.model}[{task.key}] in {delay:.1f}s (attempt {attempt} failed: "
-            f"{error})",
+            f"{essential(error)})",
             file=self.stream,
             flush=True,
         )
@@ -232,7 +233,7 @@ def _problem_lines(result, limit: int = 12) -> list[str]:
         result.outcomes, key=lambda o: PROBLEMS.index(o.status) if o.status in PROBLEMS else -1
     ):
         if o.status != "success":
-            groups[(o.status, o.model, o.error or o.reason)].append(o)
+            groups[(o.status, o.model, essential(o.error) if o.error else o.reason)].append(o)
         for r in o.checks:
             if r.status == "warn":
                 detail = f"{r.check.name}: {r.message or f'{r.failing} failing rows'}"
@@ -285,7 +286,8 @@ def _cell(value) -> str:
         return f"{value:.3f}".rstrip("0").rstrip(".")
     if isinstance(value, list | tuple):
         return ", ".join(_cell(v) for v in value)
-    return str(value)
+    text = str(value)
+    return essential(text) if "\n" in text else text  # a whole error message, on one line
 
 
 def _check_tally(results) -> str:

@@ -196,3 +196,42 @@ def test_routing_falls_back_to_the_default_owner():
     assert alerts.route(alerts.Event("task_failed", "m", "a", ""), ops).name == "a"
     assert alerts.route(alerts.Event("task_failed", "m", "zz", ""), ops).name == "default"
     assert alerts.route(alerts.Event("task_failed", "m", None, ""), Operations()) is None
+
+
+def test_a_column_type_change_alert_says_to_rebuild_not_to_retry(project):
+    """Issue 10, item 13: retrying would fail the same way; the alert names the command the
+    console names, `run --full-refresh MODEL`."""
+    project.write(
+        "orchestrator.toml",
+        """
+        [owners.default]
+        log = "alerts.jsonl"
+
+        [jobs.nightly]
+        select = "s.daily"
+        cron = "0 6 * * *"
+        """,
+    )
+    project.seed(
+        "create schema raw; create table raw.t as "
+        "select date '2024-01-08' + range::int as d, 1 as n from range(10)"
+    )
+    project.model(
+        "s.daily",
+        """
+        -- kind: incremental
+        -- partition_by: d
+        -- start: 2024-01-08
+        select d, n from raw.t where d >= {{ start }} and d < {{ end }}
+        """,
+    )
+    assert project.cli("run", "--job", "nightly").returncode == 0
+    # the loader now writes text: the model is unchanged, its next day's type is not
+    project.seed("alter table raw.t alter n type varchar")
+    out = project.cli("run", "--job", "nightly", now="2024-01-11T12:00")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "orchestrator run --full-refresh s.daily" in out.stdout
+    body = json.loads((project.root / "alerts.jsonl").read_text().splitlines()[0])
+    assert body["retry_command"] == "orchestrator run --full-refresh s.daily"
+    assert "to retry: orchestrator run --full-refresh s.daily" in body["text"]
+    assert "retry --run" not in body["text"]

@@ -142,3 +142,45 @@ def test_is_transient_on_a_real_conflict(tmp_path):
     a.execute("ROLLBACK")
     b.execute("ROLLBACK")
     con.close()
+
+
+def test_the_whole_error_is_kept_and_the_console_shows_the_lines_that_matter(project):
+    """Issue 10, item 9: DuckDB names the file, the column and the value after its first
+    line. The state and the alert keep all of it; the console shows those lines, on one."""
+    project.write(
+        "orchestrator.toml",
+        """
+        [owners.default]
+        log = "alerts.jsonl"
+        """,
+    )
+    project.write("data/prices.csv", "id,amount\n1,2.50\n1041,12.50 EUR\n")
+    path = project.root / "data/prices.csv"
+    project.model(
+        "s.prices",
+        f"select * from read_csv('{path}', types = {{'amount': 'DECIMAL(18,2)'}})",
+    )
+    out = project.cli("run")
+    assert out.returncode == 1
+    console = [line for line in out.stdout.splitlines() if "failed: s.prices" in line]
+    assert len(console) == 1, out.stdout
+    for text in ("CSV Error on Line: 3", "12.50 EUR", 'column "amount"', "prices.csv"):
+        assert text in console[0], console[0]
+    assert "delimiter" not in console[0]  # the reader's settings are not what matters
+
+    stored = project.scalar("select error from orchestrator.task_runs where model = 's.prices'")
+    assert stored.startswith("ConversionException: Conversion Error: CSV Error on Line: 3\n")
+    assert "prices.csv" in stored and "12.50 EUR" in stored and "delimiter" in stored
+    import json
+
+    alert = json.loads((project.root / "alerts.jsonl").read_text().splitlines()[0])
+    assert alert["error"] == stored
+    assert "12.50 EUR" in alert["text"]
+
+
+def test_essential_keeps_the_first_line_of_a_message_without_detail():
+    assert errors.essential('Catalog Error: Table nope does not exist!\nDid you mean "x"?') == (
+        'Catalog Error: Table nope does not exist!; Did you mean "x"?'
+    )
+    assert errors.essential("") == ""
+    assert errors.full_message(ValueError("a\nb")) == "ValueError: a\nb"

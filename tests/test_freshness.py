@@ -609,3 +609,101 @@ def test_an_unknown_column_type_is_refused_naming_the_line(project):
         "orchestrator.toml:4: source 'raw.x': columns: a = 'NOTATYPE': Catalog Error: "
         "Type with name NOTATYPE does not exist!" in out.stderr
     )
+
+
+def _orders_with_a_bad_body(
+    project, bad: bytes, columns: bool = True, by_partition: bool = True
+) -> None:
+    declared = 'columns = { id = "BIGINT", amount = "DECIMAL(18,2)", day = "DATE" }'
+    project.write(
+        "orchestrator.toml",
+        f"""
+        [owners.sales]
+        log = "alerts.jsonl"
+
+        [sources."raw.orders"]
+        path = "data/orders_{{date}}.csv"
+        owner = "sales"
+        read_by_partition = {str(by_partition).lower()}
+        {declared if columns else ""}
+        """,
+    )
+    project.write("data/orders_2024-01-01.csv", "id,amount,day\n1,2.50,2024-01-01\n")
+    (project.root / "data/orders_2024-01-02.csv").write_bytes(bad)
+    project.write("data/orders_2024-01-03.csv", "id,amount,day\n3,4.00,2024-01-03\n")
+    project.model(
+        "s.orders",
+        """
+        -- kind: incremental
+        -- partition_by: day
+        -- start: 2024-01-01
+        select id, amount, day from raw.orders where day >= {{ start }} and day < {{ end }}
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    "bad, columns, telling",
+    [
+        # a value the declared type cannot hold, under a good header
+        (
+            b"id,amount,day\n2,3.00,2024-01-02\n1041,12.50 EUR,2024-01-02\n",
+            True,
+            ['Could not convert string "12.50 EUR"', 'column "amount"', "orders_2024-01-02.csv"],
+        ),
+        # mixed line endings: DuckDB's sniffer cannot tell the dialect
+        (
+            b"id,amount,day\r\n2,3.00,2024-01-02\n3,1.0,2024-01-02\r\n4,1.5,2024-01-02\n",
+            False,
+            ["orders_2024-01-02.csv"],
+        ),
+    ],
+)
+def test_a_file_with_a_good_header_and_an_unreadable_body_is_drifted(
+    project, bad, columns, telling
+):
+    """Issue 10, item 2: the window is read as its task will read it; such a day is blocked
+    with DuckDB's message, the others are built, and the source's owner is alerted."""
+    _orders_with_a_bad_body(project, bad, columns)
+    plan = project.cli("plan", now="2024-01-04T06:00")
+    assert "blocked" in plan.stdout and "cannot be read" in plan.stdout, plan.stdout
+
+    run = project.cli("run", now="2024-01-04T06:00")
+    assert run.returncode == 1, run.stdout + run.stderr
+    statuses = dict(
+        project.query(
+            "select partition_key, status from orchestrator.task_runs where model = 's.orders'"
+        )
+    )
+    assert statuses == {"2024-01-01": "success", "2024-01-02": "blocked", "2024-01-03": "success"}
+    reason = project.scalar(
+        "select reason from orchestrator.task_runs where partition_key = '2024-01-02'"
+    )
+    for text in telling:
+        assert text in reason, reason
+    assert "\n" not in reason
+    alert = project.query("select event, subject, owner from orchestrator.alerts")
+    assert alert == [("source_blocked", "raw.orders", "sales")]
+
+    # the newest file is fine, yet freshness of the whole source stays honest when it is not
+    os.utime(project.root / "data/orders_2024-01-02.csv")
+    fresh = project.cli("freshness", now="2024-01-04T06:00")
+    assert fresh.returncode == 1 and "drifted" in fresh.stdout and "cannot be read" in fresh.stdout
+
+
+def test_without_read_by_partition_every_reader_of_an_unreadable_file_is_blocked(project):
+    _orders_with_a_bad_body(
+        project, b"id,amount,day\n1041,12.50 EUR,2024-01-02\n", by_partition=False
+    )
+    run = project.cli("run", now="2024-01-04T06:00")
+    assert run.returncode == 1
+    statuses = project.query("select distinct status from orchestrator.task_runs")
+    assert statuses == [("blocked",)]  # each day's task reads the view over every file
+
+
+def test_a_whole_table_reading_every_file_is_blocked_by_an_unreadable_old_file(project):
+    _orders_with_a_bad_body(project, b"id,amount,day\n1041,12.50 EUR,2024-01-02\n", columns=True)
+    project.model("s.all_orders", "select count(*) as n from raw.orders")
+    out = project.cli("plan", "s.all_orders", now="2024-01-04T06:00")
+    assert "s.all_orders" in out.stdout and "blocked" in out.stdout, out.stdout
+    assert "12.50 EUR" in out.stdout

@@ -112,9 +112,10 @@ def test_an_immutable_source_is_not_fingerprinted(orders):
     project = orders(immutable=True)
     _append(project, "data/orders/orders_2026-11-02.csv", "9,2026-11-02,10\n")
     assert "nothing to do" in project.cli("plan", now=NOW).stdout
-    assert project.scalar(
-        "select count(*) from orchestrator.partitions where sources is not null"
-    ) == 0
+    assert (
+        project.scalar("select count(*) from orchestrator.partitions where sources is not null")
+        == 0
+    )
 
 
 def test_the_build_records_what_it_read(orders):
@@ -131,10 +132,13 @@ def test_the_build_records_what_it_read(orders):
     assert int(size) == (project.root / "data/orders/orders_2026-11-02.csv").stat().st_size
     assert len(sha) == 64
     # the mart reads no source: it records none
-    assert project.scalar(
-        "select count(*) from orchestrator.partitions where model = 'marts.daily' "
-        "and sources is not null"
-    ) == 0
+    assert (
+        project.scalar(
+            "select count(*) from orchestrator.partitions where model = 'marts.daily' "
+            "and sources is not null"
+        )
+        == 0
+    )
 
 
 def test_rows_added_to_a_partitioned_table_source_make_that_day_stale(project):

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from ..errors import Cancelled, CheckFailed, TaskTimeout, first_line, is_transient
+from ..errors import Cancelled, CheckFailed, TaskTimeout, full_message, is_transient
 from ..status import Status
 from ..tasks import Action, Task
 from .audit import warn_checks
@@ -53,7 +53,7 @@ def _failed(
     """Record a failed attempt; whether to try again, after how long, else the outcomes."""
     finished = ctx.now()
     status = _status_of(ctx, exc)
-    error = first_line(exc)
+    error = full_message(exc)  # the state and the alert keep it all; the console picks lines
     if status == Status.TIMED_OUT:
         error = (
             f"ran longer than its timeout ({_span(ctx.policy.timeout)}): "
@@ -80,7 +80,8 @@ def _failed(
     if retry:
         ctx.options.reporter.retrying(ctx.task, ctx.attempt, error, delay)
         return True, delay, []
-    return False, 0.0, _outcomes(ctx, status, first_start, finished, None, error)
+    remedy = getattr(exc, "remedy", None)
+    return False, 0.0, _outcomes(ctx, status, first_start, finished, None, error, remedy)
 
 
 def _status_of(ctx: TaskContext, exc: Exception) -> str:
@@ -128,6 +129,7 @@ def _outcomes(
     finished: datetime,
     rows: Mapping[str, int | None] | None,
     error: str | None,
+    remedy: str | None = None,
 ) -> list[Outcome]:
     seconds = (finished - first_start).total_seconds()
     return [
@@ -142,6 +144,7 @@ def _outcomes(
             u,
             checks=tuple(r for r in ctx.results if r.key == u.key or len(ctx.units) == 1),
             attempts=ctx.attempt,
+            remedy=remedy,
         )
         for u in ctx.units
     ]

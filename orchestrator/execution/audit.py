@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from .. import check_sql, checks, sql, state
 from ..column_types import canonical_types
 from ..dag import DAG
-from ..errors import CheckFailed, OrchestratorError, first_line
+from ..errors import CheckFailed, OrchestratorError, full_message
 from ..model import Model
 from ..partitions import WHOLE
 from ..tasks import Action
@@ -93,7 +93,7 @@ def run_checks(
                 declared = canonical_types([t for _, t in check.types])
                 results.extend(check_sql.judge_columns(check, scope, described, declared))
         except (duckdb.Error, OrchestratorError) as exc:
-            message = f"the check could not run: {first_line(exc)}"
+            message = f"the check could not run: {full_message(exc)}"
             results.extend(checks.Result(check, key, "error", 0, (), message) for key in scope.keys)
             if stop_on_error:
                 break
@@ -152,7 +152,7 @@ def warn_checks(ctx: TaskContext) -> None:
         results = _evaluate(ctx, warn, in_transaction=False)
     except Exception as exc:  # a warning must never turn a published task into a failure
         results = [
-            checks.Result(c, u.key, "error", 0, (), first_line(exc))
+            checks.Result(c, u.key, "error", 0, (), full_message(exc))
             for c in warn
             for u in ctx.units
         ]

@@ -142,7 +142,7 @@ def _follow_columns(ctx: TaskContext, rendered: str) -> None:
             return
     statements, refusal = column_change(ctx.cur, ctx.model, rendered)
     if refusal:
-        raise SchemaChangeError(refusal)
+        raise SchemaChangeError(refusal, f"orchestrator run --full-refresh {ctx.model.name}")
     for statement in statements:
         ctx.cur.execute(statement)
 

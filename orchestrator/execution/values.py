@@ -36,6 +36,7 @@ class Outcome:
     window: Window | None = None
     checks: tuple = ()
     attempts: int = 1
+    remedy: str | None = None  # the command that fixes it, when retrying would not
 
     def __post_init__(self):
         if self.window is None and self.task is not None:
