@@ -28,6 +28,7 @@ COMMANDS = {
     "backfill": "admin",
     "full-refresh": "admin",
     "init": "admin",
+    "prune": "admin",
 }
 
 

@@ -23,10 +23,11 @@ import urllib.request
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from .model import Operations, Owner
-from .partitions import describe
+from .partitions import WHOLE, describe
 from .state.operations import OpenIncident
 from .status import SOURCE_HEALTHY
 
@@ -58,10 +59,26 @@ class Event:
     sample: tuple = ()
     retry: str | None = None  # the command that retries it
     kind: str = ""  # the incident kind (for recoveries: the one that closes)
+    cause: str = ""  # failed | check NAME | blocked | deadline
 
     @property
     def incident(self) -> str:
         return self.kind or KINDS.get(self.event, self.event)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.incident, self.subject, self.cause)
+
+
+Told = Mapping[tuple[str, str, str], set[str]]
+"""(kind, subject, cause) -> the partitions open incidents already told about."""
+
+
+def told_by(incidents: Iterable[OpenIncident]) -> dict[tuple[str, str, str], set[str]]:
+    told: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for i in incidents:
+        told[(i.kind, i.subject, i.cause)].update(i.partitions)
+    return told
 
 
 def _folded(outcomes) -> str:
@@ -71,24 +88,47 @@ def _folded(outcomes) -> str:
     return ", ".join(sorted({o.key for o in outcomes}))
 
 
-def from_run(result, dag, sources: Mapping, job: str | None = None) -> list[Event]:
-    """The events a finished run raises: one per failing model and per blocking source."""
+def _news(outcomes: list, key: tuple[str, str, str], told: Told, partition) -> list:
+    """The outcomes no open incident of this subject and cause has told about yet: a new
+    partition failing is news, the same one failing again is not."""
+    if key not in told:
+        return outcomes
+    if not told[key]:
+        return []  # an incident about the subject as a whole covers every partition
+    return [o for o in outcomes if partition(o) not in told[key]]
+
+
+def _cause(outcome) -> tuple[str, str]:
+    if outcome.status == "check_failed":
+        names = sorted({r.check.name for r in outcome.checks if r.failed and r.check.blocking})
+        return "check_failed", "check " + ", ".join(names) if names else "check"
+    return "task_failed", "failed"
+
+
+def from_run(
+    result, dag, sources: Mapping, job: str | None = None, told: Told | None = None
+) -> list[Event]:
+    """The news a finished run has for people: per failing model and cause, and per blocking
+    source, the partitions no open incident has told about yet."""
+    told = told or {}
     events: list[Event] = []
-    by_model: dict[tuple[str, str], list] = defaultdict(list)
+    by_model: dict[tuple[str, str, str], list] = defaultdict(list)
     for outcome in result.outcomes:
-        if outcome.status in ("failed", "timed_out"):
-            by_model[("task_failed", outcome.model)].append(outcome)
-        elif outcome.status == "check_failed":
-            by_model[("check_failed", outcome.model)].append(outcome)
+        if outcome.status in ("failed", "timed_out", "check_failed"):
+            event, cause = _cause(outcome)
+            by_model[(event, outcome.model, cause)].append(outcome)
     retry = f"orchestrator retry --run {result.run_id}"
-    for (event, model), outcomes in by_model.items():
+    for (event, model, cause), everything in by_model.items():
+        outcomes = _news(everything, ("model", model, cause), told, lambda o: o.key)
+        if not outcomes:
+            continue
         first = outcomes[0]
         owner = dag.models[model].owner if model in dag.models else None
         sample: tuple = ()
         if event == "check_failed":
             failing = [r for o in outcomes for r in o.checks if r.failed]
             sample = failing[0].sample[:3] if failing and failing[0].sample else ()
-            summary = f"{model} failed a blocking check on {_folded(outcomes)}"
+            summary = f"{model} failed a blocking check ({cause[6:]}) on {_folded(outcomes)}"
         else:
             how = "timed out" if first.status == "timed_out" else "failed"
             tries = f" after {first.attempts} attempts" if first.attempts > 1 else ""
@@ -105,13 +145,17 @@ def from_run(result, dag, sources: Mapping, job: str | None = None) -> list[Even
                 tuple(sorted(o.key for o in outcomes)),
                 sample,
                 first.remedy or retry,
+                cause=cause,
             )
         )
     blocked: dict[str, list] = defaultdict(list)
     for outcome in result.outcomes:
         if outcome.status == "blocked" and outcome.reason.startswith("source "):
-            blocked[outcome.reason.split()[1].split("[")[0]].append(outcome)
-    for source, outcomes in blocked.items():
+            blocked[_blocking_source(outcome)].append(outcome)
+    for source, everything in blocked.items():
+        outcomes = _news(everything, ("source", source, "blocked"), told, lambda o: o.key)
+        if not outcomes:
+            continue
         owner = sources[source].owner if source in sources else None
         readers = sorted({o.model for o in outcomes})
         events.append(
@@ -126,76 +170,97 @@ def from_run(result, dag, sources: Mapping, job: str | None = None) -> list[Even
                 tuple(sorted({o.key for o in outcomes})),
                 (),
                 "fix the source, then: orchestrator run " + " ".join(readers),
+                cause="blocked",
             )
         )
     return events
 
 
-def healthy_subjects(result, still_failing: set[str]) -> set[tuple[str, str]]:
-    """(incident kind, subject) pairs this run showed to be fine again: models whose tasks all
-    succeeded and that have no failing partition left, sources their readers read successfully."""
-    fine: set[tuple[str, str]] = set()
-    by_model: dict[str, set[str]] = defaultdict(set)
-    for outcome in result.outcomes:
-        by_model[outcome.model].add(outcome.status)
-    for model, statuses in by_model.items():
-        if statuses == {"success"} and model not in still_failing:
-            fine.add(("model", model))
-    blocked_sources = {
-        o.reason.split()[1].split("[")[0]
+def _blocking_source(outcome) -> str:
+    return outcome.reason.split()[1].split("[")[0]
+
+
+def healthy_sources(result) -> set[tuple[str, str]]:
+    """(kind, subject) pairs of sources this run showed to be fine again: evaluated healthy,
+    and no reader held back by them."""
+    blocked = {
+        _blocking_source(o)
         for o in result.outcomes
         if o.status == "blocked" and o.reason.startswith("source ")
     }
-    for status in result.sources:
-        if status.status in SOURCE_HEALTHY and status.source not in blocked_sources:
-            fine.add(("source", status.source))
-    return fine
+    return {
+        ("source", status.source)
+        for status in result.sources
+        if status.status in SOURCE_HEALTHY and status.source not in blocked
+    }
 
 
 @dataclass
 class Decision:
     send: list[Event] = field(default_factory=list)
     opened: list[Event] = field(default_factory=list)
-    closed: list[tuple[str, str]] = field(default_factory=list)
+    closed: list[OpenIncident] = field(default_factory=list)
+
+
+def healed(
+    incident: OpenIncident,
+    healthy: set[tuple[str, str]],
+    statuses: Mapping[tuple[str, str], str],
+) -> bool:
+    """Is the state healthy for this incident, whichever command made it so? A model's: each
+    of its partitions' latest attempt succeeded (or the partition is gone); a source's or a
+    job's: this command saw it healthy."""
+    if incident.kind != "model":
+        return (incident.kind, incident.subject) in healthy
+    keys = incident.partitions or [k for m, k in statuses if m == incident.subject]
+    return all(statuses.get((incident.subject, k), "success") == "success" for k in keys)
 
 
 def decide(
     events: Iterable[Event],
     healthy: set[tuple[str, str]],
-    open_incidents: Mapping[tuple[str, str], OpenIncident],
+    open_incidents: Iterable[OpenIncident],
+    statuses: Mapping[tuple[str, str], str],
     run_id: int | None,
 ) -> Decision:
-    """Deduplicate against open incidents, and turn healed incidents into recoveries."""
+    """Each event (news, see `from_run`) opens an incident; each open incident the state shows
+    healed closes, with a recovery."""
     decision = Decision()
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     for event in events:
-        key = (event.incident, event.subject)
-        told = key in open_incidents or key in seen  # one alert per incident until it recovers
-        seen.add(key)  # failing again now: not healed either
-        if told:
+        if not event.partitions and event.key in seen:
             continue
+        seen.add(event.key)
         decision.send.append(event)
         decision.opened.append(event)
-    for key, (owner, opened_at, opened_run, _alert) in open_incidents.items():
-        if key in healthy and key not in seen:
-            kind, subject = key
-            decision.closed.append(key)
-            decision.send.append(
-                Event(
-                    "recovered",
-                    subject,
-                    owner,
-                    f"{subject} recovered (failing since {opened_at:%Y-%m-%d %H:%M} UTC"
-                    + (f", run {opened_run})" if opened_run is not None else ")"),
-                    "",
-                    run_id,
-                    None,
-                    (),
-                    (),
-                    None,
-                    kind,
-                )
+    for incident in open_incidents:
+        if not healed(incident, healthy, statuses):
+            continue
+        decision.closed.append(incident)
+        shown = [p for p in incident.partitions if p != WHOLE]
+        where = f" on {', '.join(shown[:4])}" if shown else ""
+        more = f" and {len(shown) - 4} more" if len(shown) > 4 else ""
+        since = f"{incident.opened_at:%Y-%m-%d %H:%M} UTC" + (
+            f", run {incident.opened_run}" if incident.opened_run is not None else ""
+        )
+        what = {"failed": "failing", "blocked": "blocking", "deadline": "late", "": "failing"}
+        how = what.get(incident.cause, f"failing {incident.cause}")
+        decision.send.append(
+            Event(
+                "recovered",
+                incident.subject,
+                incident.owner,
+                f"{incident.subject} recovered{where}{more} ({how} since {since})",
+                "",
+                run_id,
+                None,
+                incident.partitions,
+                (),
+                None,
+                incident.kind,
+                incident.cause,
             )
+        )
     return decision
 
 
@@ -316,3 +381,53 @@ def _append(path: Path, body: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as f:
         f.write(json.dumps(body, default=str) + "\n")
+
+
+def digest(events: list[Event], owner: Owner | None) -> dict:
+    """What one owner gets from one command: the alert itself, or one message listing several
+    (a run that blocks three sources sends one message, not three)."""
+    if len(events) == 1:
+        return payload(events[0], owner)
+    parts = [payload(e, owner) for e in events]
+    run_ids = sorted({e.run_id for e in events if e.run_id is not None})
+    head = f":bell: {len(events)} alerts" + (f" (run {run_ids[0]})" if len(run_ids) == 1 else "")
+    return {
+        "text": "\n\n".join([head] + [p["text"] for p in parts]),
+        "event": "digest",
+        "subject": ", ".join(dict.fromkeys(e.subject for e in events)),
+        "owner": owner.name if owner else None,
+        "routed_to": owner.name if owner else None,
+        "run_id": run_ids[0] if len(run_ids) == 1 else None,
+        "job": next((e.job for e in events if e.job), None),
+        "partitions": sorted({p for e in events for p in e.partitions}),
+        "error": None,
+        "sample": [],
+        "retry_command": None,
+        "events": parts,
+    }
+
+
+def unrouted(models: Iterable, sources: Iterable, ops: Operations) -> str | None:
+    """One line saying whose alerts would reach nobody, or None when every alert has a route."""
+    if "default" in ops.owners:
+        return None
+    lost_models = [m for m in models if not (m.owner and m.owner in ops.owners)]
+    lost_sources = [s for s in sources if not (s.owner and s.owner in ops.owners)]
+    if not lost_models and not lost_sources:
+        return None
+    counted = [
+        f"{len(items)} {noun}{'s' if len(items) != 1 else ''}"
+        for items, noun in ((lost_models, "model"), (lost_sources, "source"))
+        if items
+    ]
+    return (
+        f"note: alerts about {' and '.join(counted)} have no route: add [owners.default] "
+        "(or [owners.NAME] for their owner) to orchestrator.toml"
+    )
+
+
+def next_try(attempts: int, now: datetime) -> datetime:
+    """When to try an undelivered alert again: a minute after the first round of tries,
+    doubling, at most an hour (each round is `deliver`'s few tries)."""
+    rounds = max(attempts // 3, 1)
+    return now + timedelta(minutes=min(2 ** (rounds - 1), 60))

@@ -88,7 +88,7 @@ class RunResult:
     sources: tuple[freshness.SourceStatus, ...] = ()
     cancelled: bool = False
     took_over: dict | None = None  # what a dead writer left in the lock file
-    alerts: tuple = ()  # alerts.Event sent about this run
+    alerts: tuple = ()  # notify.Sent: the messages about this run, and whether they arrived
 
     def count(self, *statuses: str) -> int:
         return sum(1 for o in self.outcomes if o.status in statuses)
@@ -202,7 +202,7 @@ def _read_state(
     with engine.reading(ws.warehouse):
         snapshot = observed(ws, con, state.snapshot(con))
         if retry_of is not None:
-            target = retry_of or state.last_run_id(con)
+            target = retry_of or state.last_undone_run(con) or state.last_run_id(con)
             if target is None:
                 raise UsageError("no run to retry yet")
             request = retry_request(ws.dag.models, _previous_run(con, target), request)
@@ -251,6 +251,7 @@ def _execute(
     """Record the plan, bring the catalog up to date, and run the tasks."""
     con, the_plan, snapshot, request = started.con, started.plan, started.snapshot, started.request
     state.record_plan(con, run_id, the_plan)
+    state.settle_partitions(con, the_plan.settled)
     state.insert_freshness(con, [s.row(run_id) for s in started.sources])
     progress = Progress(reporter, started.lock)
     progress.started(the_plan, run_id)
@@ -316,6 +317,44 @@ def query(ws_warehouse: Path, sql: str) -> tuple[list[str], list[tuple]]:
         raise UsageError(f"query failed: {message}") from None
     finally:
         con.close()
+
+
+def _removed(ws: Workspace, con, relations) -> list[tuple[str, str]]:
+    """Models this tool built (they have partition rows) that the project no longer has, with
+    what stands under their name: `table`, `view` or `gone`."""
+    if not state.has_state(con):
+        return []
+    names = sorted(state.recorded_models(con) - set(ws.dag.models))
+    return [(name, relations.get(name, "gone")) for name in names]
+
+
+def removed_models(ws: Workspace) -> list[tuple[str, str]]:
+    """What `prune` would drop (read-only)."""
+    if not ws.warehouse.exists():
+        return []
+    with reading(ws) as (con, snapshot):
+        return _removed(ws, con, snapshot.relations)
+
+
+def prune(ws: Workspace, wait: float | None = None) -> list[tuple[str, str]]:
+    """Drop the relations of models removed from the project, forget their partitions and
+    close their incidents as `removed`: one recorded run, one transaction."""
+    with writing(ws, "prune", wait) as (con, _lock, _):
+        removed = _removed(ws, con, state.snapshot(con).relations)
+        if not removed:
+            return []
+        with recorded_run(con, "prune", " ".join(n for n, _ in removed), {}) as recording:
+            at = now()
+            with con.transaction():
+                for name, kind in removed:
+                    if kind != "gone":
+                        con.execute(materialize.drop_named(name, kind))
+                    state.forget_model(con, name)
+                for incident in state.open_incidents(con):
+                    if incident.kind == "model" and incident.subject in {n for n, _ in removed}:
+                        state.close_incident(con, incident, at, recording.run_id, "removed")
+            recording.finish("success", {"tasks": len(removed), "succeeded": len(removed)})
+        return removed
 
 
 # -- read-only views of the state -----------------------------------------------------------------

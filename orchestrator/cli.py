@@ -192,6 +192,17 @@ def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
         click.echo(json.dumps(_plan_json(the_plan), indent=2))
     else:
         click.echo("\n".join(format_plan(the_plan, ws.dag, verbose=verbose)))
+        _route_note(ws)
+
+
+def _route_note(ws) -> None:
+    """Once, on stderr: alerts that would reach nobody (no owner route, no default)."""
+    from .alerts import unrouted
+
+    project = ws.project
+    note = unrouted(project.models.values(), project.sources.values(), project.ops)
+    if note:
+        click.echo(note, err=True)
 
 
 def _plan_json(the_plan) -> dict:
@@ -281,9 +292,10 @@ def _notes(result) -> None:
             f"abandoned (their process is gone){redo}",
             err=True,
         )
-    for event in result.alerts:
-        routed = f" -> {event.owner}" if event.owner else ""
-        click.echo(f"alert{routed}: {event.summary}", err=True)
+    from .report import format_sent
+
+    for sent in result.alerts:
+        click.echo(format_sent(sent), err=True)
 
 
 @cli.command()
@@ -441,6 +453,11 @@ def status(ctx, selectors, partitions, owner):
         click.echo(f"busy: {busy}")
         return
     click.echo("\n".join(format_table(columns, rows)))
+    gone = api.removed_models(ws)
+    if gone:
+        listed = ", ".join(f"{name} ({kind})" for name, kind in gone)
+        click.echo(f"no longer in the project: {listed}; drop with: orchestrator prune --yes")
+    _route_note(ws)
 
 
 @cli.command()
@@ -597,6 +614,37 @@ def _age(lag) -> str | None:
     from .freshness import ago
 
     return ago(lag)
+
+
+@cli.command()
+@click.option("--yes", is_flag=True, help="Drop them (without it, only list them).")
+@_wait
+@click.pass_context
+def prune(ctx, yes, wait):
+    """Drop the tables and views of models removed from the project.
+
+    Only relations this tool built for a model (recorded in orchestrator.partitions) are
+    dropped; their partitions leave the state and their open incidents close as `removed`.
+    """
+    from . import api, session
+
+    ws = _workspace(ctx)
+    _require_named_warehouse(ctx, ws.warehouse)
+    if not yes:
+        gone = api.removed_models(ws)
+        if not gone:
+            click.echo("prune: nothing to drop (every model the state knows is in the project)")
+            return
+        for name, kind in gone:
+            click.echo(f"would drop {name} ({kind})")
+        click.echo("run `orchestrator prune --yes` to drop them")
+        return
+    session.authorize(ws, "prune")
+    dropped = api.prune(ws, wait)
+    if not dropped:
+        click.echo("prune: nothing to drop (every model the state knows is in the project)")
+    for name, kind in dropped:
+        click.echo(f"dropped {name} ({kind})" if kind != "gone" else f"forgot {name}")
 
 
 @cli.command()

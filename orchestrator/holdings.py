@@ -2,8 +2,9 @@
 the files' sizes, times and content hashes, or per period the rows and their hashes.
 
 Two moments read them. Before planning, `current` prints every source that a recorded build
-depends on, hashing only files whose size or time differ from what was recorded. Before a task
-writes, `read_by` prints what that task is about to read, and the build records it.
+(or a rejected attempt) depends on, hashing only files whose size or time differ from what was
+recorded. Before a task writes, `read_by` prints what it is about to read; the build (or the
+rejected attempt) records it.
 """
 
 from __future__ import annotations
@@ -43,8 +44,10 @@ def current(con, project: Project, dag: DAG, snapshot: Snapshot) -> dict[str, tu
     nothing read)."""
     known: dict[str, dict[str, str]] = {}
     for model in dag.models:
-        for built in snapshot.built.get(model, {}).values():
-            for source, prints in built.sources.items():
+        recorded = [b.sources for b in snapshot.built.get(model, {}).values()]
+        recorded += [f.sources for f in snapshot.failed.get(model, {}).values()]
+        for sources in recorded:
+            for source, prints in sources.items():
                 known.setdefault(source, {}).update(prints)
     return {
         name: held(con, project, project.sources[name], known[name])

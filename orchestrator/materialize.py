@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .model import Kind, Model, Source
 from .partitions import Window
 from .quoting import literal as string_literal
-from .quoting import quote
+from .quoting import quote, quote_relation
 
 STAGE = "__orchestrator_stage"
 
@@ -221,6 +221,11 @@ def evolve(
 def drop_relation(model: Model, kind: str) -> str:
     """Drop what stands under the model's name (`kind`: table or view)."""
     return f"DROP {kind.upper()} IF EXISTS {model.relation}"
+
+
+def drop_named(name: str, kind: str) -> str:
+    """Drop a relation this tool built for a model the project no longer has."""
+    return f"DROP {'VIEW' if kind == 'view' else 'TABLE'} IF EXISTS {quote_relation(name)}"
 
 
 def drop_shadow(model: Model) -> str:

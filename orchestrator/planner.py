@@ -206,6 +206,7 @@ def plan(
         tuple(names),
         request,
         tuple(builder.backfill_only),
+        tuple(builder.settled),
     )
 
 
@@ -267,6 +268,7 @@ class _Builder:
         self.publishers: dict[str, dict[str, Task]] = {}
         self.holds: dict[str, dict[str, Held]] = {}
         self.backfill_only: list[str] = []
+        self.settled: list[tuple[str, str]] = []
         self._expected_cache: dict[str, list[Window]] = {}
         self._expected_key_cache: dict[str, dict[str, Window]] = {}
 
@@ -291,7 +293,8 @@ class _Builder:
             ]
         else:
             candidates = self._run_windows(model, built)
-            if model.partitioned and model.start is None and not built:
+            candidates += self._failed_windows(model, candidates)
+            if model.partitioned and model.start is None and not built and not candidates:
                 self.backfill_only.append(name)  # `run` never creates its partitions
                 return
         relayout = model.partitioned and exists and self._layout_changed(model, built)
@@ -346,6 +349,18 @@ class _Builder:
                 reason = Reason.FULL_REFRESH
             else:
                 reason, detail = self._staleness(model, window, built.get(key))
+                failure = self.snapshot.failed.get(name, {}).get(key)
+                if failure is not None and reason is None:
+                    if self._since_failure(model, window, failure)[0] is not None:
+                        # built and current, and what made it fail has changed since
+                        self.settled.append((name, key))
+                elif (
+                    failure is not None
+                    and reason is Reason.MISSING
+                    and not self._expects(model, window)
+                ):
+                    # never built and outside what `run` keeps: only a change may fix it
+                    reason, detail = self._since_failure(model, window, failure)
             if reason is not None:
                 decided.append((window, reason, self._blocked(model, window), detail))
         if shadow:
@@ -384,6 +399,41 @@ class _Builder:
                 model.name, None, tasks[0].reason, Action.SWAP, tuple(t.id for t in tasks)
             )
             self.publishers[model.name] = {t.key: swap for t in tasks}
+
+    def _failed_windows(self, model: Model, candidates: list) -> list[Window]:
+        """Partitions whose latest attempt failed that `run` would not look at otherwise
+        (outside `start`..now, or of a model only backfill builds)."""
+        if not model.partitioned:
+            return []
+        known = {w.key for w in candidates if w is not None}
+        return [
+            window_for_key(k, model.grain)
+            for k in sorted(self.snapshot.failed.get(model.name, {}))
+            if k != WHOLE and k not in known and in_bounds(model, window_for_key(k, model.grain))
+        ]
+
+    def _expects(self, model: Model, window: Window | None) -> bool:
+        return window is None or window.key in self._expected_keys(model)
+
+    def _since_failure(
+        self, model: Model, window: Window | None, failure
+    ) -> tuple[Reason | None, str]:
+        """A failed partition is tried again when its cause may have changed: its SQL, a
+        source file it read, an upstream build. Otherwise it waits for `retry` (no loops)."""
+        if failure.version and failure.version != model.version:
+            return Reason.RETRY, "model changed since it failed"
+        for source, recorded in sorted(failure.sources.items()):
+            holding = self.snapshot.holdings.get(source)
+            if holding is None:
+                continue
+            differ = fingerprints.changed(recorded, fingerprints.held_in(holding, window))
+            if differ:
+                files = fingerprints.describe(differ)
+                return Reason.RETRY, f"source changed since it failed: {files}"
+        for up in self.dag.upstream[model.name]:
+            if marker(self.dag, self.snapshot.built, up, window)[1] > failure.run:
+                return Reason.RETRY, "upstream rebuilt since it failed"
+        return None, ""
 
     def _layout_changed(self, model: Model, built: Mapping) -> bool:
         if self.snapshot.relations.get(model.name) != "table" or not built:

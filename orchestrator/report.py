@@ -418,3 +418,14 @@ def _dag_text(dag: DAG, sources: Mapping, names: Sequence[str]) -> str:
         + (f": {', '.join(external)}" if external else "")
     )
     return "\n".join(lines)
+
+
+def format_sent(sent) -> str:
+    """One alert message as the console tells it: where it went, or that it did not arrive,
+    why, and that it is tried again (an undelivered alert is never reported as sent)."""
+    again = " (sent again)" if sent.again else ""
+    if sent.delivered:
+        return f"alert -> {sent.routed_to}: {sent.summary}{again}"
+    where = f" -> {sent.routed_to}" if sent.routed_to else ""
+    retry = "; tried again on the next run while its incident is open"
+    return f"alert NOT delivered{where}: {sent.summary}{again} ({sent.error}{retry})"

@@ -238,6 +238,7 @@ def _deadlines(ws: Workspace, con, now: datetime, succeeded: set[str]) -> list[T
                     (),
                     (),
                     f"orchestrator run --job {job.name}",
+                    cause="deadline",
                 )
             )
             state.update_tick(con, job.name, tick, at=now, detail=detail, deadline_missed=True)

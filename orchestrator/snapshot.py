@@ -30,6 +30,17 @@ class Built:
     sources: Prints = field(default_factory=dict)  # what it read from sources (fingerprints)
 
 
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A partition's latest attempt, when it was rejected: what ran, when, and which version."""
+
+    status: str
+    run: int
+    at: datetime | None
+    version: str
+    sources: Prints = field(default_factory=dict)  # what the attempt read from sources
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What the warehouse holds: built partitions per model, and which relations exist."""
@@ -41,6 +52,8 @@ class Snapshot:
     recorded: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # what the sources that builds depend on hold now (filled in before planning)
     holdings: Mapping[str, tuple[Holding, ...]] = field(default_factory=dict)
+    # per model: partitions whose latest attempt was rejected (failed, check_failed, timed out)
+    failed: Mapping[str, Mapping[str, Failure]] = field(default_factory=dict)
 
     def get(self, model: str, key: str = WHOLE) -> Built | None:
         return self.built.get(model, {}).get(key)

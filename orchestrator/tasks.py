@@ -102,6 +102,9 @@ class Plan:
     request: Request
     # incremental models without `start` that have no partition: only a backfill builds them
     backfill_only: tuple[str, ...] = ()
+    # (model, key) whose latest attempt failed but whose published build is current: the
+    # failure is no longer the state (nothing to rebuild, nothing to alert about)
+    settled: tuple[tuple[str, str], ...] = ()
 
     @property
     def empty(self) -> bool:

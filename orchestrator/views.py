@@ -81,6 +81,8 @@ def status(
         attempts = last_attempts(ws, con)
         request = replace(request_for(ws, Selection()), strict_vars=False)
         planned, _ = gated_plan(ws, con, snapshot, request)
+    for model, key in planned.settled:  # as the next run records it: current, not failed
+        attempts[model][key] = attempts[model][key]._replace(status="success", error=None)
     todo = pending(planned)
     if partitions:
         return partition_rows(names, attempts, todo)

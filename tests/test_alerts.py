@@ -12,6 +12,7 @@ import pytest
 
 from orchestrator import alerts
 from orchestrator.model import Operations, Owner
+from orchestrator.state import OpenIncident
 
 
 def _config(project, url: str, extra: str = "") -> None:
@@ -67,7 +68,7 @@ def test_one_alert_per_incident_then_recovery_then_a_new_incident(project, webho
     assert [b["event"] for b in webhook.bodies] == ["task_failed", "recovered"]
     recovered = webhook.bodies[1]
     assert recovered["subject"] == "s.revenue" and recovered["run_id"] == 3
-    assert "s.revenue recovered (failing since" in recovered["text"]
+    assert "s.revenue recovered (failing since" in recovered["text"]  # a table: no "on all"
     assert project.query(
         "select kind, subject, opened_run, closed_run from orchestrator.incidents"
     ) == [("model", "s.revenue", 1, 3)]
@@ -177,18 +178,34 @@ def test_a_drifted_source_alerts_its_owner(project):
     assert project.query("select d from s.daily") == [(datetime(2024, 1, 1).date(),)]
 
 
-def test_decide_deduplicates_and_recovers():
-    fail = alerts.Event("task_failed", "m", "o", "m failed")
+def test_news_and_healing_are_per_subject_cause_and_partition():
+    """Issue 10, item 4: an open incident hides only what it told about; a model's incident
+    heals when the state of each of its partitions is success, whichever command did it."""
     opened = datetime(2026, 1, 1, 6)
-    first = alerts.decide([fail, fail], set(), {}, 1)
+    incident = OpenIncident("model", "m", "check unique(id)", ("11-27",), "o", opened, 1, 1)
+    told = alerts.told_by([incident])
+    assert told == {("model", "m", "check unique(id)"): {"11-27"}}
+
+    fail = alerts.Event("task_failed", "m", "o", "m failed", partitions=("all",), cause="failed")
+    first = alerts.decide([fail], set(), [], {}, 1)
     assert first.send == [fail] and first.opened == [fail] and first.closed == []
-    open_incidents = {("model", "m"): ("o", opened, 1, 1)}
-    assert alerts.decide([fail], set(), open_incidents, 2).send == []
-    healed = alerts.decide([], {("model", "m")}, open_incidents, 3)
-    assert [e.event for e in healed.send] == ["recovered"] and healed.closed == [("model", "m")]
-    assert healed.send[0].kind == "model" and healed.send[0].owner == "o"
-    # a subject failing again in the same run does not count as healed
-    assert alerts.decide([fail], {("model", "m")}, open_incidents, 4).send == []
+
+    still = {("m", "11-27"): "check_failed", ("m", "11-29"): "check_failed"}
+    assert alerts.decide([], set(), [incident], still, 2).closed == []
+    # a partition that was never this incident's does not keep it open
+    healed = alerts.decide([], set(), [incident], {("m", "11-27"): "success"}, 3)
+    assert healed.closed == [incident]
+    [recovered] = healed.send
+    assert recovered.event == "recovered" and recovered.kind == "model"
+    assert recovered.summary == (
+        "m recovered on 11-27 (failing check unique(id) since 2026-01-01 06:00 UTC, run 1)"
+    )
+    # skipped is not healed: its data was not rebuilt
+    assert alerts.decide([], set(), [incident], {("m", "11-27"): "skipped"}, 4).closed == []
+    # a source heals when the command saw it healthy
+    source = OpenIncident("source", "raw.o", "blocked", (), None, opened, 1, 2)
+    assert alerts.decide([], {("source", "raw.o")}, [source], {}, 5).closed == [source]
+    assert alerts.decide([], set(), [source], {}, 5).closed == []
 
 
 def test_routing_falls_back_to_the_default_owner():

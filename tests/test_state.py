@@ -104,11 +104,22 @@ def test_reads_are_typed_rows_named_like_their_columns(con):
 
 
 def test_an_incident_is_open_until_it_is_closed(con):
-    state.open_incident(con, "failed", "s.m", "data-eng", AT, 1, 7)
-    incident = state.open_incidents(con)[("failed", "s.m")]
+    state.open_incident(
+        con, "model", "s.m", "check unique(id)", ["2024-01-05"], "data-eng", AT, 1, 7
+    )
+    [incident] = state.open_incidents(con)
+    assert (incident.kind, incident.subject, incident.cause, incident.partitions) == (
+        "model",
+        "s.m",
+        "check unique(id)",
+        ("2024-01-05",),
+    )
     assert (incident.owner, incident.opened_run, incident.alert_id) == ("data-eng", 1, 7)
-    state.close_incident(con, "failed", "s.m", AT, 2)
-    assert state.open_incidents(con) == {}
+    state.close_incident(con, incident, AT, 2, "removed")
+    assert state.open_incidents(con) == []
+    assert con.execute(
+        f"SELECT closed_run, closed_how FROM {state.SCHEMA}.incidents"
+    ).fetchall() == [(2, "removed")]
 
 
 def test_an_older_schema_is_migrated_to_the_current_version(con):
@@ -118,7 +129,7 @@ def test_an_older_schema_is_migrated_to_the_current_version(con):
     con.execute(f"ALTER TABLE {state.SCHEMA}.partitions DROP COLUMN sources")
     con.execute(f"DROP TABLE {state.SCHEMA}.schedule_ticks")
     con.execute(f"UPDATE {state.SCHEMA}.meta SET value = '1' WHERE key = 'schema_version'")
-    assert state.ensure(con) == [1, 2, 3, 4, 5]
+    assert state.ensure(con) == [1, 2, 3, 4, 5, 6]
     assert state.schema_version(con) == state.SCHEMA_VERSION
     columns = {r[0] for r in con.execute(f"DESCRIBE {state.SCHEMA}.runs").fetchall()}
     assert {"waiting", "blocked"} <= columns

@@ -75,7 +75,11 @@ def _failed(
     # a swap publishes no partition of its own; a retried attempt is not final
     partition = [] if ctx.task.action is Action.SWAP or retry else records
     record_unpublished(
-        ctx.cur, records, partition, lambda engine, at=finished: ctx.record_checks(engine, at)
+        ctx.cur,
+        records,
+        partition,
+        lambda engine, at=finished: ctx.record_checks(engine, at),
+        ctx.read,
     )
     if retry:
         ctx.options.reporter.retrying(ctx.task, ctx.attempt, error, delay)

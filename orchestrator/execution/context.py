@@ -7,6 +7,7 @@ from datetime import datetime
 
 from .. import check_sql, checks, materialize, state
 from ..errors import Cancelled, TaskTimeout
+from ..fingerprints import Prints
 from ..planner import used_vars
 from ..snapshot import TaskRecord
 from ..tasks import Action, Task
@@ -33,6 +34,7 @@ class TaskContext:
         self.results: list[checks.Result] = []
         self.attempt = 1
         self.timed_out = False
+        self.read: dict[str, Prints] = {}  # per partition: what the attempt read from sources
 
     def now(self) -> datetime:
         return self.options.now()

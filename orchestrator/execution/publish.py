@@ -32,7 +32,7 @@ def publish(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
         existing = ctx.live.relations.get(model.name)
         shadow_exists = model.name in ctx.live.shadows
     _prepare_session(ctx)
-    read = _source_prints(ctx)
+    read = ctx.read = _source_prints(ctx)
     write = materialize.build(
         model,
         rendered,

@@ -4,11 +4,12 @@ attempt, when it has some), so the state never holds half an attempt."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from .. import state
 from ..dag import DAG
+from ..fingerprints import Prints
 from ..snapshot import TaskRecord
 from ..tasks import Plan, Task
 from .values import Outcome
@@ -50,12 +51,14 @@ def record_unpublished(
     records: list[TaskRecord],
     partitions: list[TaskRecord] | None = None,
     also: Callable[[object], None] | None = None,
+    tried: Mapping[str, Prints] | None = None,
 ) -> None:
     """Attempts that published nothing; `partitions` (default: all) also get their status;
-    `also(engine)` adds rows of its own (check results) in the same transaction."""
+    `also(engine)` adds rows of its own (check results) in the same transaction; `tried`: per
+    partition key, what the attempt read from sources."""
     with engine.transaction():
         state.insert_task_runs(engine, records)
-        state.mark_partitions(engine, records if partitions is None else partitions)
+        state.mark_partitions(engine, records if partitions is None else partitions, tried)
         if also is not None:
             also(engine)
 

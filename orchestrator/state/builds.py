@@ -8,9 +8,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
 
+from ..fingerprints import Prints
 from ..partitions import WHOLE
 from ..snapshot import (
     Built,
+    Failure,
     Publication,
     Snapshot,
     TaskRecord,
@@ -19,6 +21,7 @@ from ..snapshot import (
     encode_inputs,
     encode_sources,
 )
+from ..status import REJECTED
 from .schema import SCHEMA, append_rows
 
 
@@ -35,12 +38,22 @@ def snapshot(con) -> Snapshot:
         return Snapshot(relations=MappingProxyType(relations))
     built: dict[str, dict[str, Built]] = {}
     recorded: dict[str, set[str]] = {}
+    failed: dict[str, dict[str, Failure]] = {}
     rows = con.execute(
-        f"SELECT model, partition_key, model_version, layout, built_run, inputs, vars, rows, "
-        f"sources FROM {SCHEMA}.partitions"
+        f"SELECT p.model, p.partition_key, p.model_version, p.layout, p.built_run, p.inputs, "
+        f"p.vars, p.rows, p.sources, p.status, p.last_run, p.last_attempt_at, p.tried_sources, "
+        f"(SELECT arg_max(t.model_version, t.attempt) FROM {SCHEMA}.task_runs t "
+        "WHERE t.run_id = p.last_run AND t.model = p.model "
+        "AND t.partition_key = p.partition_key) "
+        f"FROM {SCHEMA}.partitions p"
     ).fetchall()
-    for model, key, version, layout, run, inputs, variables, count, read in rows:
+    for model, key, version, layout, run, inputs, variables, count, read, *last in rows:
         recorded.setdefault(model, set()).add(key)
+        status, last_run, last_at, tried_sources, tried = last
+        if status in REJECTED and last_run is not None:
+            failed.setdefault(model, {})[key] = Failure(
+                status, last_run, last_at, tried or "", decode_sources(tried_sources)
+            )
         if run is None:
             continue
         built.setdefault(model, {})[key] = Built(
@@ -57,6 +70,7 @@ def snapshot(con) -> Snapshot:
         built=MappingProxyType(built),
         relations=MappingProxyType(relations),
         recorded=MappingProxyType({m: frozenset(k) for m, k in recorded.items()}),
+        failed=MappingProxyType(failed),
     )
 
 
@@ -146,17 +160,22 @@ def publish_partitions(
                 p.built_at,
                 None,
                 encode_sources(p.sources),
+                None,  # tried_sources: this attempt succeeded
             ]
             for p in publications
         ],
     )
 
 
-def mark_partitions(con, records: Sequence[TaskRecord]) -> None:
+def mark_partitions(
+    con, records: Sequence[TaskRecord], tried: Mapping[str, Prints] | None = None
+) -> None:
     """Attempts that published nothing (failed, skipped...): the published build stays as it was;
-    only the partition's latest status changes (a partition never built gets a row saying so)."""
+    only the partition's latest status changes (a partition never built gets a row saying so).
+    `tried`: per partition key, what the attempt read from sources."""
     if not records:
         return
+    tried = tried or {}
     lists = [
         [r.model for r in records],
         [r.key for r in records],
@@ -166,21 +185,24 @@ def mark_partitions(con, records: Sequence[TaskRecord]) -> None:
         [r.run_id for r in records],
         [r.finished for r in records],
         [r.error or r.reason for r in records],
+        [encode_sources(tried.get(r.key, {})) for r in records],
     ]
     attempts = (
         "SELECT unnest(?) AS model, unnest(?) AS partition_key, unnest(?) AS partition_start, "
         "unnest(?) AS partition_end, unnest(?) AS status, unnest(?) AS last_run, "
-        "unnest(?) AS last_attempt_at, unnest(?) AS error"
+        "unnest(?) AS last_attempt_at, unnest(?) AS error, unnest(?)::JSON AS tried_sources"
     )
     con.execute(
         f"UPDATE {SCHEMA}.partitions p SET status = a.status, last_run = a.last_run, "
-        f"last_attempt_at = a.last_attempt_at, error = a.error FROM ({attempts}) a "
+        f"last_attempt_at = a.last_attempt_at, error = a.error, "
+        f"tried_sources = a.tried_sources FROM ({attempts}) a "
         "WHERE p.model = a.model AND p.partition_key = a.partition_key",
         lists,
     )
     con.execute(
         f"INSERT INTO {SCHEMA}.partitions (model, partition_key, partition_start, partition_end, "
-        f"status, last_run, last_attempt_at, error) SELECT * FROM ({attempts}) a WHERE NOT EXISTS "
+        f"status, last_run, last_attempt_at, error, tried_sources) SELECT * FROM ({attempts}) a "
+        "WHERE NOT EXISTS "
         f"(SELECT 1 FROM {SCHEMA}.partitions p WHERE p.model = a.model "
         "AND p.partition_key = a.partition_key)",
         lists,
@@ -248,12 +270,36 @@ def insert_freshness(con, rows: Sequence[Sequence]) -> None:
         append_rows(con, "freshness", rows)
 
 
-def failing_models(con) -> set[str]:
-    """Models with a partition whose latest attempt failed (their incident is not over)."""
+def partition_statuses(con, models: Sequence[str]) -> dict[tuple[str, str], str]:
+    """(model, partition key) -> the status of its latest attempt, for these models."""
+    if not models:
+        return {}
     return {
-        m
-        for (m,) in con.execute(
-            f"SELECT DISTINCT model FROM {SCHEMA}.partitions "
-            "WHERE status IN ('failed', 'check_failed', 'timed_out')"
+        (m, k): s
+        for m, k, s in con.execute(
+            f"SELECT model, partition_key, status FROM {SCHEMA}.partitions "
+            "WHERE list_contains(?, model)",
+            [list(models)],
         ).fetchall()
     }
+
+
+def settle_partitions(con, keys: Sequence[tuple[str, str]]) -> None:
+    """Partitions whose last attempt failed but whose published build is current (the plan
+    has nothing to do for them): the failure is no longer the state, the build is."""
+    if keys:
+        con.execute(
+            f"UPDATE {SCHEMA}.partitions SET status = 'success', error = NULL "
+            "WHERE built_run IS NOT NULL AND list_contains(?, model || chr(0) || partition_key)",
+            [[f"{m}\0{k}" for m, k in keys]],
+        )
+
+
+def recorded_models(con) -> set[str]:
+    """Every model the state has partition rows for (built by this tool at some point)."""
+    return {m for (m,) in con.execute(f"SELECT DISTINCT model FROM {SCHEMA}.partitions").fetchall()}
+
+
+def forget_model(con, model: str) -> None:
+    """A model removed from the project and pruned: its partitions leave the state."""
+    con.execute(f"DELETE FROM {SCHEMA}.partitions WHERE model = ?", [model])

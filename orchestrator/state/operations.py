@@ -126,37 +126,92 @@ def add_sensor_marks(con, job: str, source: str, keys: Sequence[str], at: dateti
 
 
 class OpenIncident(NamedTuple):
+    """An incident not closed: one subject (a model, a source, a job), one cause (`failed`,
+    `check NAME`, `blocked`, `deadline`), the partitions it is about."""
+
+    kind: str
+    subject: str
+    cause: str
+    partitions: tuple[str, ...]
     owner: str | None
     opened_at: datetime
     opened_run: int | None
     alert_id: int
 
 
-def open_incidents(con) -> dict[tuple[str, str], OpenIncident]:
-    """(kind, subject) -> the incident, of incidents not closed."""
-    return {
-        (k, s): OpenIncident(o, at, run, alert)
-        for k, s, o, at, run, alert in con.execute(
-            f"SELECT kind, subject, owner, opened_at, opened_run, alert_id FROM {SCHEMA}.incidents "
-            "WHERE closed_at IS NULL"
+def open_incidents(con) -> list[OpenIncident]:
+    return [
+        OpenIncident(k, s, c or "", tuple(p or ()), o, at, run, alert)
+        for k, s, c, p, o, at, run, alert in con.execute(
+            f"SELECT kind, subject, cause, partitions, owner, opened_at, opened_run, alert_id "
+            f"FROM {SCHEMA}.incidents WHERE closed_at IS NULL ORDER BY opened_at, kind, subject"
         ).fetchall()
-    }
+    ]
 
 
 def open_incident(
-    con, kind: str, subject: str, owner: str | None, at: datetime, run_id: int | None, alert_id: int
+    con,
+    kind: str,
+    subject: str,
+    cause: str,
+    partitions: Sequence[str],
+    owner: str | None,
+    at: datetime,
+    run_id: int | None,
+    alert_id: int,
 ) -> None:
     con.execute(
-        f"INSERT INTO {SCHEMA}.incidents VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
-        [kind, subject, owner, at, run_id, alert_id],
+        f"INSERT INTO {SCHEMA}.incidents VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, NULL)",
+        [kind, subject, owner, at, run_id, alert_id, cause, list(partitions)],
     )
 
 
-def close_incident(con, kind: str, subject: str, at: datetime, run_id: int | None) -> None:
+def close_incident(
+    con, incident: OpenIncident, at: datetime, run_id: int | None, how: str = "recovered"
+) -> None:
     con.execute(
-        f"UPDATE {SCHEMA}.incidents SET closed_at = ?, closed_run = ? WHERE kind = ? "
-        "AND subject = ? AND closed_at IS NULL",
-        [at, run_id, kind, subject],
+        f"UPDATE {SCHEMA}.incidents SET closed_at = ?, closed_run = ?, closed_how = ? "
+        "WHERE kind = ? AND subject = ? AND coalesce(cause, '') = ? AND opened_at = ? "
+        "AND closed_at IS NULL",
+        [at, run_id, how, incident.kind, incident.subject, incident.cause, incident.opened_at],
+    )
+
+
+class Undelivered(NamedTuple):
+    """An alert of an open incident that did not reach its owner yet."""
+
+    alert_id: int
+    owner: str | None
+    payload: str
+    attempts: int
+
+
+def undelivered_alerts(con, now: datetime) -> list[Undelivered]:
+    """Alerts of open incidents not delivered yet whose next try is due."""
+    return [
+        Undelivered(*row)
+        for row in con.execute(
+            f"SELECT DISTINCT a.alert_id, a.owner, a.payload::VARCHAR, a.attempts "
+            f"FROM {SCHEMA}.alerts a JOIN {SCHEMA}.incidents i ON i.alert_id = a.alert_id "
+            "WHERE i.closed_at IS NULL AND NOT a.delivered "
+            "AND (a.next_try_at IS NULL OR a.next_try_at <= ?) ORDER BY a.alert_id",
+            [now],
+        ).fetchall()
+    ]
+
+
+def update_delivery(
+    con,
+    alert_id: int,
+    delivered: bool,
+    attempts: int,
+    error: str | None,
+    next_try_at: datetime | None,
+) -> None:
+    con.execute(
+        f"UPDATE {SCHEMA}.alerts SET delivered = ?, attempts = ?, error = ?, next_try_at = ? "
+        "WHERE alert_id = ?",
+        [delivered, attempts, error, next_try_at, alert_id],
     )
 
 
@@ -165,7 +220,7 @@ def add_alert(con, row: Mapping[str, object]) -> int:
         f"SELECT coalesce(max(alert_id), 0) + 1 FROM {SCHEMA}.alerts"
     ).fetchone()[0]
     con.execute(
-        f"INSERT INTO {SCHEMA}.alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO {SCHEMA}.alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             alert_id,
             row["created_at"],
@@ -181,6 +236,7 @@ def add_alert(con, row: Mapping[str, object]) -> int:
             row["delivered"],
             row["attempts"],
             row["error"],
+            row.get("next_try_at"),
         ],
     )
     return alert_id

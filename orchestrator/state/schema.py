@@ -10,7 +10,7 @@ from ..errors import WarehouseError
 SCHEMA = "orchestrator"
 
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 DDL = f"""
@@ -68,7 +68,8 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.partitions (
     last_run BIGINT,
     last_attempt_at TIMESTAMP,
     error VARCHAR,
-    sources JSON
+    sources JSON,
+    tried_sources JSON
 );
 CREATE TABLE IF NOT EXISTS {SCHEMA}.check_results (
     run_id BIGINT,
@@ -133,7 +134,8 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.alerts (
     sinks VARCHAR[],
     delivered BOOLEAN,
     attempts INTEGER,
-    error VARCHAR
+    error VARCHAR,
+    next_try_at TIMESTAMP
 );
 CREATE TABLE IF NOT EXISTS {SCHEMA}.incidents (
     kind VARCHAR,
@@ -143,7 +145,10 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.incidents (
     opened_run BIGINT,
     alert_id BIGINT,
     closed_at TIMESTAMP,
-    closed_run BIGINT
+    closed_run BIGINT,
+    cause VARCHAR,
+    partitions VARCHAR[],
+    closed_how VARCHAR
 );
 CREATE TABLE IF NOT EXISTS {SCHEMA}.audit (
     happened_at TIMESTAMP,
@@ -277,6 +282,16 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     4: (),  # version 4 -> 5: schedule_ticks, sensor_marks, alerts, incidents, audit (DDL)
     # version 5 -> 6: each build records what it read from sources (their fingerprints)
     5: (f"ALTER TABLE {SCHEMA}.partitions ADD COLUMN IF NOT EXISTS sources JSON",),
+    # version 6 -> 7: an incident per subject and cause (with its partitions, and how it
+    # closed); an undelivered alert is tried again after `next_try_at`; a rejected attempt
+    # records what it read from sources, so a later change of them may be its fix
+    6: (
+        f"ALTER TABLE {SCHEMA}.incidents ADD COLUMN IF NOT EXISTS cause VARCHAR",
+        f"ALTER TABLE {SCHEMA}.incidents ADD COLUMN IF NOT EXISTS partitions VARCHAR[]",
+        f"ALTER TABLE {SCHEMA}.incidents ADD COLUMN IF NOT EXISTS closed_how VARCHAR",
+        f"ALTER TABLE {SCHEMA}.alerts ADD COLUMN IF NOT EXISTS next_try_at TIMESTAMP",
+        f"ALTER TABLE {SCHEMA}.partitions ADD COLUMN IF NOT EXISTS tried_sources JSON",
+    ),
 }
 """Statements that bring the state schema from version N to N + 1, in order."""
 
