@@ -27,6 +27,7 @@ _HEADER_LINE = re.compile(r"^--\s*(?P<key>[A-Za-z][A-Za-z_-]*(?: [A-Za-z]+)?)\s*
 # `-- check unique(id)` or `-- check warn ...` without the colon: a check, not free text
 _CHECK_LIKE = re.compile(r"^--\s*check(?:\s+(?:warn|block)\b|\s*\w+\s*\()", re.IGNORECASE)
 _CUSTOM_LINE = re.compile(r"^--\s*([a-z_]+)\s*:(.*)$")
+_CUSTOM_KEYS = ("model", "severity", "description")
 
 
 def header_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -142,22 +143,15 @@ def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
             continue
         written, value = match["key"], match["value"].strip()
         key = written.lower().replace("-", "_")
-        if key in ("check", "check warn", "check block"):
+        if not _configuration(written, key, value, relpath, number):
+            continue  # prose: "-- GRAIN: One row per contact.", "-- note: ..."
+        if key in _CHECK_KEYS:
             severity = "warn" if key == "check warn" else "block"
             try:
                 found.append(checks.parse(value, severity, relpath, number))
             except ValueError as exc:
                 raise ProjectError(f"bad check: {exc}", relpath, number) from None
             continue
-        if key not in HEADER_KEYS and _free_text(written, key):
-            continue  # free text such as "-- Note: ..." or "-- TODO: ..."
-        if key not in HEADER_KEYS:
-            raise ProjectError(
-                f"unknown header key '{key}'{suggest(key, [*HEADER_KEYS, 'check'])}; "
-                f"accepted keys: {', '.join(HEADER_KEYS)}, check, check warn",
-                relpath,
-                number,
-            )
         if key in values:
             raise ProjectError(
                 f"header key '{key}' given twice (first on line {lines[key]})", relpath, number
@@ -172,14 +166,57 @@ def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
     return fields, lines
 
 
-def _free_text(written: str, key: str) -> bool:
-    """Is an unknown `-- Word: ...` line a comment? Capitalised words are, unless they look like
-    a mistyped key (`Partiton_by`, `Started`): a key that is silently ignored changes the data.
-    A closer match is asked of capitalised words than of lower-case ones, so that `-- Created:`
-    or `-- Status:` stay comments."""
-    if not written[0].isupper() or "_" in written or "-" in written:
+_CHECK_KEYS = ("check", "check warn", "check block")
+# keys whose value is any text: a capitalised `-- Owner: growth team` is prose, whatever it says
+_FREE_VALUES = ("owner", "tags", "depends_on", "start", "end")
+
+
+def _configuration(written: str, key: str, value: str, relpath: str, number: int) -> bool:
+    """Is a `-- word: ...` line of the header configuration (True) or prose (False)?
+
+    Configuration is one of our keys written in lower case. A word with a capital letter
+    (`-- GRAIN: One row per contact.`, `-- Note: ...`) is prose, so documentation blocks
+    at the top of real models never trip the loader, unless it is plainly a key in the wrong
+    case (`-- Kind: incremental`: one of our keys with a value of its kind) or a mistyped key
+    (`-- Partiton_by: day`, `-- Started: ...`: a name with `_`, or close to a key). A lower-case word that is no key is prose too (`-- note: ...`,
+    `-- see: https://...`), unless it is close to one (`-- partiton_by:`, `-- grian:`): a key
+    silently ignored would change the data."""
+    keys = [*HEADER_KEYS, *_CHECK_KEYS]
+    if written != written.lower():
+        if key in keys and key not in _FREE_VALUES and _valid(key, value, relpath, number):
+            raise ProjectError(
+                f"header keys are written in lower case: '-- {key}: {value}' "
+                "(a capitalised word starts prose, which the loader ignores)",
+                relpath,
+                number,
+            )
+        if key not in keys and ("_" in written or suggest(key, keys, cutoff=0.8)):
+            raise ProjectError(_unknown(key, keys), relpath, number)
         return False
-    return not suggest(key, [*HEADER_KEYS, "check"], cutoff=0.8)
+    if key in keys:
+        return True
+    if suggest(key, keys, cutoff=0.8):
+        raise ProjectError(_unknown(key, keys), relpath, number)
+    return False
+
+
+def _valid(key: str, value: str, relpath: str, number: int) -> bool:
+    try:
+        if key in _CHECK_KEYS:
+            checks.parse(value, "block", relpath, number)
+        else:
+            HEADER_KEYS[key](value)  # type: ignore[operator]
+    except (ValueError, ProjectError):
+        return False
+    return True
+
+
+def _unknown(key: str, keys: list[str]) -> str:
+    return (
+        f"unknown header key '{key}'{suggest(key, keys, cutoff=0.8)}; accepted keys: "
+        f"{', '.join(HEADER_KEYS)}, check, check warn (other words are prose: capitalise them, "
+        "or write them after a blank comment line)"
+    )
 
 
 _PARTITION_ONLY = ("partition_by", "grain", "start", "end", "unique_key", "batch_size")
@@ -257,9 +294,11 @@ def parse_custom(text: str, relpath: str) -> tuple[str, Check]:
                     number,
                 )
             severity = Severity(value)
-        elif key != "description":
+        elif key != "description" and suggest(key, _CUSTOM_KEYS, cutoff=0.8):
+            # a near miss would drop the check's model or severity; other words are prose
             raise ProjectError(
-                f"unknown header key '{key}'; accepted keys: model, severity, description",
+                f"unknown header key '{key}'{suggest(key, _CUSTOM_KEYS, cutoff=0.8)}; "
+                "accepted keys: model, severity, description",
                 relpath,
                 number,
             )

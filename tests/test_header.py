@@ -34,11 +34,22 @@ def test_a_check_file_names_its_model_and_severity():
     assert check.template == text
 
 
+def test_prose_in_a_check_file_header_is_not_configuration():
+    model, check = parse_custom(
+        "-- model: s.m\n-- owner: growth (prose)\n-- Why: totals\nselect 1", "checks/c.sql"
+    )
+    assert model == "s.m" and check.severity == "block"
+
+
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
         ("-- model: s.m\n-- severity: loud", 2, "'loud' is not one of: block, warn"),
-        ("-- model: s.m\n-- owner: x", 2, "unknown header key 'owner'; accepted keys: model"),
+        (
+            "-- model: s.m\n-- severty: warn",
+            2,
+            "unknown header key 'severty' (did you mean: severity?); accepted keys: model",
+        ),
         ("-- description: x\nselect 1\n-- model: s.m", 1, "needs '-- model: <schema.name>'"),
     ],
 )
@@ -132,20 +143,53 @@ def test_bad_headers_name_file_line_and_accepted_values(project, header, line, m
     assert message in str(info.value)
 
 
-def test_header_keys_tolerate_case_and_dashes_but_free_text_passes(project):
+def test_header_keys_are_lowercase_and_free_text_passes(project):
     project.model(
         "s.m",
         """
-        -- Kind: incremental
+        -- kind: incremental
         -- partition-by: d
         -- Note: this comment is free text
         -- TODO: also free text
         -- Created: 2024-01-01, Status: draft, Returns: one row per day
         -- check the totals by hand before a release
-        -- CHECK WARN: not_null(d)
+        -- check warn: not_null(d)
         select date '2024-01-01' as d
     """,
     )
     m = project_mod.load(project.root).models["s.m"]
     assert m.kind is Kind.INCREMENTAL and m.partition_by == "d"
     assert [(c.name, c.severity) for c in m.checks] == [("not_null(d)", "warn")]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["-- Kind: incremental", "-- KIND: view", "-- CHECK WARN: not_null(d)", "-- Grain: month"],
+)
+def test_a_key_in_the_wrong_case_with_a_value_of_its_kind_is_an_error_not_prose(project, line):
+    project.model("s.m", f"{line}\nselect 1 as d\n")
+    with pytest.raises(ProjectError, match="header keys are written in lower case"):
+        project_mod.load(project.root)
+
+
+def test_a_documentation_block_at_the_top_of_a_model_is_prose(project):
+    """Issue 10, item 10: a real project's models open with a block like this one."""
+    project.model(
+        "s.int_contacts_resolved",
+        """
+        -- ==========================================================================
+        -- MODEL: int_contacts_resolved
+        -- GRAIN: One row per surviving (non-merged) contact.
+        -- PURPOSE: Resolve merged contacts to their survivor; keep the latest email.
+        -- OWNER: growth team
+        -- Kind: see the dbt docs for the rules
+        -- note: refreshed nightly
+        -- see: https://wiki.example.com/contacts
+        -- ==========================================================================
+        -- kind: table
+        select 1 as contact_id
+        """,
+    )
+    m = project_mod.load(project.root).models["s.int_contacts_resolved"]
+    assert m.kind is Kind.TABLE and m.owner is None and m.grain.value == "day"
+    assert m.header_lines == {"kind": 10}
