@@ -138,3 +138,30 @@ def one_model(root: Path) -> Workload:
     work.models.append("main.one")
     work.sql["main.one"] = "select 1 as x"
     return work
+
+
+def daily_files(
+    root: Path, days: int, rows: int, *, immutable: bool, first: date = date(2025, 1, 1)
+) -> Workload:
+    """A declared file source of one CSV per day (`rows` rows each), read by partition by an
+    incremental model: what fingerprinting the files a build read costs, against a source
+    declared `immutable` (never fingerprinted)."""
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    rng = random.Random(11)
+    for i in range(days):
+        day = first + timedelta(days=i)
+        lines = "".join(f"{n},{day},{rng.randint(1, 99999) / 100}\n" for n in range(rows))
+        (root / "data" / f"orders_{day}.csv").write_text("id,day,amount\n" + lines)
+    (root / "orchestrator.toml").write_text(
+        '[sources."raw.orders"]\n'
+        'path = "data/orders_{date}.csv"\n'
+        "read_by_partition = true\n"
+        f"immutable = {str(immutable).lower()}\n",
+        encoding="utf-8",
+    )
+    body = (
+        "select id, day::date as day, amount from raw.orders\n"
+        "where day >= {{ start }} and day < {{ end }}"
+    )
+    _write(root, "bench.orders", "-- kind: incremental\n-- partition_by: day\n", body)
+    return Workload(root, ["bench.orders"], {"bench.orders": body})

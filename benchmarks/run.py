@@ -39,6 +39,8 @@ SIZES = {
         "backfill_rows": 5_000_000,
         "backfill_days": 365,
         "memory_days": [365, 3650],
+        "source_days": 365,
+        "source_rows": 20_000,
         "repeat": 3,
     },
     "tiny": {
@@ -48,6 +50,8 @@ SIZES = {
         "backfill_rows": 20_000,
         "backfill_days": 10,
         "memory_days": [10, 30],
+        "source_days": 10,
+        "source_rows": 100,
         "repeat": 1,
     },
 }
@@ -324,6 +328,35 @@ class Suite:
         for row in rest:
             row.note = f"peak RSS {row.rss / first.rss:.2f}x of {first.variant} (target: flat)"
 
+    def sources(self, days: int, rows: int) -> None:
+        """What recording and comparing source fingerprints costs: a backfill that hashes
+        every file it reads, and a `plan` that stats every file of the built days, each
+        against the same project with the source declared `immutable`."""
+        first = date(2025, 1, 1)
+        args = ("--start", str(first), "--end", str(first + timedelta(days=days)))
+        roots = {}
+        for label, immutable in (("fingerprinted", False), ("immutable", True)):
+            roots[label] = self.work / f"sources-{days}-{label}"
+            generate.daily_files(roots[label], days, rows, immutable=immutable)
+        builds = {
+            f"backfill, {label}": self.cli(self.python, root, "backfill", "bench.orders", *args)
+            for label, root in roots.items()
+        }
+
+        def setup(name: str) -> None:
+            warehouse = roots[name.split(", ")[1]] / "warehouse.duckdb"
+            for leftover in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+
+        built = self.interleaved(f"SOURCES-{days}", builds, setup)
+        plans = {
+            f"plan, {label}": self.cli(self.python, root, "plan") for label, root in roots.items()
+        }
+        planned = self.interleaved(f"SOURCES-{days}", plans)
+        for rows_of, kind in ((built, "backfill"), (planned, "plan")):
+            ours, plain = rows_of[f"{kind}, fingerprinted"], rows_of[f"{kind}, immutable"]
+            ours.note = f"{ours.seconds / plain.seconds:.2f}x immutable (the cost of fingerprints)"
+
     def startup(self) -> None:
         root = self.work / "one-model"
         generate.one_model(root)
@@ -392,7 +425,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
     parser.add_argument(
-        "--only", default="PARSE,DAG,BACKFILL,MEMORY,START-UP", help="comma-separated workloads"
+        "--only",
+        default="PARSE,DAG,BACKFILL,MEMORY,SOURCES,START-UP",
+        help="comma-separated workloads",
     )
     parser.add_argument("--repeat", type=int, default=None)
     parser.add_argument(
@@ -433,6 +468,8 @@ def main() -> None:
             suite.backfill(size["backfill_rows"], size["backfill_days"])
         if "MEMORY" in only:
             suite.memory(size["backfill_rows"], size["memory_days"])
+        if "SOURCES" in only:
+            suite.sources(size["source_days"], size["source_rows"])
         if "START-UP" in only:
             suite.startup()
     finally:
