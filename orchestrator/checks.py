@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from .column_types import TYPE_NAME, type_error
 from .errors import first_line, suggest
+from .sql import syntax_problem
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CALL = re.compile(r"^(?P<kind>[a-z_]+)\s*\((?P<args>.*)\)$", re.S)
@@ -125,7 +126,9 @@ def _validate_expression(text: str) -> None:
     try:
         sqlglot.parse_one(f"SELECT 1 WHERE {text}", read="duckdb")
     except (ParseError, TokenError) as exc:
-        raise ValueError(f"not a SQL expression: {first_line(exc, named=False)}") from None
+        problem = exc.errors[0].get("description") if getattr(exc, "errors", None) else None
+        detail = syntax_problem(problem or first_line(exc, named=False))
+        raise ValueError(f"not a SQL expression: {detail}") from None
 
 
 BUILTINS = (

@@ -178,9 +178,10 @@ def _configuration(written: str, key: str, value: str, relpath: str, number: int
     (`-- GRAIN: One row per contact.`, `-- Note: ...`) is prose, so documentation blocks
     at the top of real models never trip the loader, unless it is plainly a key in the wrong
     case (`-- Kind: incremental`: one of our keys with a value of its kind) or a mistyped key
-    (`-- Partiton_by: day`, `-- Started: ...`: a name with `_`, or close to a key). A lower-case word that is no key is prose too (`-- note: ...`,
-    `-- see: https://...`), unless it is close to one (`-- partiton_by:`, `-- grian:`): a key
-    silently ignored would change the data."""
+    (`-- Partiton_by: day`, `-- Started: ...`: a name with `_`, or close to a key). A
+    lower-case word that is no key is prose too (`-- note: ...`, `-- see: https://...`),
+    unless it is close to one (`-- partiton_by:`, `-- grian:`): a key silently ignored would
+    change the data."""
     keys = [*HEADER_KEYS, *_CHECK_KEYS]
     if written != written.lower():
         if key in keys and key not in _FREE_VALUES and _valid(key, value, relpath, number):

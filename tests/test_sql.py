@@ -280,3 +280,54 @@ def test_quotes_in_comments_names_and_jinja_do_not_count_as_strings():
         "where x = 'it''s' and y = {{ var('q') }} {% if var('q') == \"'\" %}{% endif %}"
     )
     assert sql.analyze(text, "m.sql").vars == ("q",)
+
+
+MALFORMED = [
+    "select ( from t",
+    "select * from t where (",
+    "select sum( from t",
+    "select 1 +",
+    "select 1 * from t",
+    "with a as (select 1) select * from",
+    "select case when 1 then from t",
+    "select case when x then 1 else end from t",
+    "select * from (select 1",
+    "select cast(1 as ) from t",
+    "select * from t limit",
+    "select * from t where a in (",
+    "select * from t where a between 1 and",
+    "select * from t where not",
+    "select a, from t where",
+    "select * from t where a = ",
+    "select 1 as from t",
+    "select * from t having",
+    "select 'unterminated from t",
+    "select \"unterminated from t",
+    "select * from t where a like",
+    "select * from t where a is",
+    "select 1 || from t",
+]
+
+
+@pytest.mark.parametrize("sql", MALFORMED)
+def test_a_syntax_error_is_said_in_the_words_of_the_sql(project, sql):
+    """Issue 10, item 11: never sqlglot's internals (class names, tokens, its end marker)."""
+    project.model("s.m", f"-- owner: x\n\n{sql}\n")
+    out = project.cli("plan")
+    assert out.returncode == 2
+    message = out.stderr.strip()
+    assert message.startswith("error: models/s/m.sql:3: SQL syntax error: "), message
+    for internal in ("<class", "sqlglot", "SENTINEL", "Token", "expressions."):
+        assert internal not in message, message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("expression", ["amount >", "(amount", "amount in (", "case when"])
+def test_a_bad_check_expression_is_said_in_the_words_of_the_sql(project, expression):
+    project.model("s.m", f"-- check: expression({expression})\nselect 1 as amount\n")
+    out = project.cli("plan")
+    assert out.returncode == 2
+    message = out.stderr.strip()
+    assert message.startswith("error: models/s/m.sql:1: bad check: not a SQL expression: ")
+    for internal in ("<class", "sqlglot", "SENTINEL", "Token"):
+        assert internal not in message, message
