@@ -6,8 +6,10 @@ schema. A reference that matches no model is an external source. Nothing here ru
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import graphlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -143,6 +145,7 @@ def build(project: Project) -> DAG:
                 if target is not None and target != name and target not in deps:
                     checked[target] = None
         after[name] = tuple(sorted(checked))
+    _check_model_references(project)
     _check_references(project, {s for refs in sources.values() for s in refs})
     sorter = graphlib.TopologicalSorter({n: set(upstream[n]) | set(after[n]) for n in upstream})
     try:
@@ -191,6 +194,62 @@ def _check_references(project: Project, external: set[str]) -> None:
                 check.path,
                 check.line,
             )
+
+
+def _check_model_references(project: Project) -> None:
+    """A relation a model reads that is no model must be meant: `from marts.fct_order` when
+    the model is `marts.fct_orders` is a typo, which would otherwise pass as an external table
+    and fail only at run time. So a qualified name in a schema the project's models build into
+    must be a model or a declared source, and an unqualified one must not be a near miss of a
+    model's name where it would be looked up (the model's schema, then the default one).
+    Schemas no model builds into (`raw`) are the outside world's: anything may be read there."""
+    schemas = {m.schema for m in project.models.values()}
+    for model in project.models.values():
+        for ref in model.tables:
+            if resolve(ref, model, project) is not None:
+                continue
+            parts = ref.split(".")
+            if len(parts) == 1:
+                near = [
+                    m.name
+                    for m in project.models.values()
+                    if m.schema in (model.schema, project.settings.default_schema)
+                    and difflib.SequenceMatcher(None, ref, m.table).ratio() >= 0.85
+                ]
+                if near:
+                    raise ProjectError(
+                        f"'{ref}' is no model (did you mean: {', '.join(sorted(near))}?); "
+                        f'a table loaded by something else is declared as [sources."'
+                        f'{_qualify_external(ref, project)}"] in orchestrator.toml',
+                        model.relpath,
+                        _line_of(model.template, ref),
+                    )
+                continue
+            name = ".".join(parts[-2:])
+            if (len(parts) == 3 and parts[0] != project.settings.warehouse.stem.lower()) or (
+                parts[-2] not in schemas or name in project.sources
+            ):
+                continue
+            close = suggest(name, [*project.models, *project.sources])
+            raise ProjectError(
+                f"'{name}' is neither a model nor a declared source{close}; schema "
+                f"'{parts[-2]}' is where models are built, so a table loaded there by "
+                f'something else is declared as [sources."{name}"] in orchestrator.toml',
+                model.relpath,
+                _line_of(model.template, name),
+            )
+
+
+def _line_of(text: str, reference: str) -> int | None:
+    """The first line of a model that names a relation (qualified or by its table name)."""
+    table = reference.split(".")[-1]
+    pattern = re.compile(
+        rf"(?<![\w.]){re.escape(reference)}(?!\w)|(?<![\w]){re.escape(table)}(?!\w)", re.IGNORECASE
+    )
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.search(line.split("--")[0]):
+            return number
+    return None
 
 
 def _qualify_external(ref: str, project: Project) -> str:

@@ -109,6 +109,7 @@ class Model:
     files: tuple[str, ...] = ()
     vars: tuple[str, ...] = ()
     version: str = ""
+    columns: tuple[str, ...] | None = None  # output names, when the SQL says them (no `*`)
 
     @property
     def partitioned(self) -> bool:

@@ -206,10 +206,40 @@ def load_model(path: Path, settings: Settings, cache: AnalysisCache | None = Non
             line,
         )
     version = hashlib.sha256(f"{analysis.sql_hash}|{model.layout}".encode()).hexdigest()[:12]
+    if analysis.columns is not None:
+        _check_named_columns(model, analysis.columns)
     return replace(
         model,
         tables=analysis.tables,
         files=analysis.files,
         vars=analysis.vars,
         version=version,
+        columns=analysis.columns,
     )
+
+
+_COLUMN_CHECKS = ("not_null", "unique", "accepted_values", "relationships")
+
+
+def _check_named_columns(model: Model, columns: tuple[str, ...]) -> None:
+    """When the SELECT names its columns, every column the header names must be one of them:
+    `unique(nope)` or `partition_by: dayy` would otherwise fail only at run time."""
+    named = [
+        (key, model.header_lines.get(key), value)
+        for key, value in (
+            ("partition_by", (model.partition_by,) if model.partition_by else ()),
+            ("unique_key", model.unique_key),
+        )
+    ]
+    named += [
+        (f"check {c.name}", c.line, c.columns) for c in model.checks if c.kind in _COLUMN_CHECKS
+    ]
+    for what, line, wanted in named:
+        for column in wanted:
+            if column.lower() not in columns:
+                raise ProjectError(
+                    f"{what}: the model has no column '{column}'{suggest(column, columns)}; "
+                    f"its SELECT returns: {', '.join(columns)}",
+                    model.relpath,
+                    line,
+                )

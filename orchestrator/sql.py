@@ -194,6 +194,7 @@ class Analysis:
     vars: tuple[str, ...]
     sql_hash: str
     window_use: tuple[str, int] | None = None  # ("start" or "end", line)
+    columns: tuple[str, ...] | None = None  # the SELECT's output names (None: not known here)
 
 
 def analyze(text: str, path: str, window_literals: Mapping[str, str] | None = None) -> Analysis:
@@ -218,7 +219,24 @@ def analyze(text: str, path: str, window_literals: Mapping[str, str] | None = No
         tuple(dict.fromkeys(used)),
         _hash_tokens(tokens, statement),
         window_use(text),
+        output_columns(statement),
     )
+
+
+def output_columns(statement) -> tuple[str, ...] | None:
+    """The names a query's rows have, when the SQL alone says them: not with `*` (which the
+    tables decide) nor with an unnamed expression (which DuckDB names itself).
+
+    >>> import sqlglot
+    >>> output_columns(sqlglot.parse_one("select a, b as c, t.d from t"))
+    ('a', 'c', 'd')
+    >>> output_columns(sqlglot.parse_one("select *, 1 as x from t")) is None
+    True
+    """
+    names = list(statement.named_selects)
+    if not names or any(n in ("", "*") for n in names):
+        return None
+    return tuple(n.lower() for n in names)
 
 
 def window_use(text: str) -> tuple[str, int] | None:

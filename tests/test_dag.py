@@ -108,3 +108,38 @@ def test_unknown_selectors_suggest(chain, selector, message):
     with pytest.raises(UsageError) as info:
         dag_mod.select(chain, [selector])
     assert message in str(info.value)
+
+
+def test_a_typo_in_a_model_name_is_an_error_when_the_project_loads(project):
+    """Issue 10, item 12: not an external source that fails at run time."""
+    project.model("marts.fct_orders", "select 1 as id")
+    project.model("marts.report", "-- owner: x\nselect *\nfrom marts.fct_order\n")
+    with pytest.raises(ProjectError) as info:
+        build(project)
+    assert str(info.value) == (
+        "models/marts/report.sql:3: 'marts.fct_order' is neither a model nor a declared source "
+        "(did you mean: marts.fct_orders?); schema 'marts' is where models are built, so a "
+        'table loaded there by something else is declared as [sources."marts.fct_order"] in '
+        "orchestrator.toml"
+    )
+
+
+def test_an_unqualified_near_miss_of_a_model_is_an_error(project):
+    project.model("marts.fct_orders", "select 1 as id")
+    project.model("marts.report", "select * from fct_order")
+    with pytest.raises(ProjectError, match=r"'fct_order' is no model \(did you mean: marts"):
+        build(project)
+
+
+def test_what_the_outside_world_loads_may_be_read(project):
+    project.write(
+        "orchestrator.toml",
+        """
+        [sources."marts.budget"]
+        """,
+    )
+    project.model("marts.fct_orders", "select 1 as id")
+    # a schema no model builds into, a declared source in a model schema, an unrelated name
+    project.model("marts.report", "select * from raw.orders, marts.budget, exchange_rates")
+    d = build(project)
+    assert d.sources["marts.report"] == ("main.exchange_rates", "marts.budget", "raw.orders")

@@ -108,3 +108,32 @@ def test_version_folds_in_the_settings_of_the_sources_read(project):
         assert now["s.other"] == first["s.other"]
     project.write("orchestrator.toml", config + 'owner = "someone"\nwarn_after = "1h"\n')
     assert versions() == first  # who owns it and how fresh it must be do not change data
+
+
+@pytest.mark.parametrize(
+    ("header", "line", "message"),
+    [
+        ("-- check: unique(nope)", 1, "check unique(nope): the model has no column 'nope'"),
+        ("-- check: not_null(amont)", 1, "no column 'amont' (did you mean: amount?)"),
+        (
+            "-- kind: incremental\n-- partition_by: dayy",
+            2,
+            "partition_by: the model has no column 'dayy' (did you mean: day?); "
+            "its SELECT returns: id, day, amount",
+        ),
+    ],
+)
+def test_a_column_the_header_names_must_be_one_the_select_returns(project, header, line, message):
+    """Issue 10, item 12: when the SELECT names its columns, a typo is caught at load."""
+    project.model("s.m", f"{header}\nselect id, day, amount from raw.t\n")
+    with pytest.raises(ProjectError) as info:
+        project_mod.load(project.root)
+    assert (info.value.path, info.value.line) == ("models/s/m.sql", line)
+    assert message in str(info.value)
+
+
+def test_columns_are_not_judged_when_the_select_does_not_name_them(project):
+    project.model("s.m", "-- check: unique(anything)\nselect * from raw.t\n")
+    project.model("s.n", "-- check: unique(x)\nselect x, count(*) from raw.t group by x\n")
+    models = project_mod.load(project.root).models
+    assert models["s.m"].columns is None and models["s.n"].columns is None
