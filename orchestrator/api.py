@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from . import catalog, engine, freshness, holdings, materialize, state, views
+from . import catalog, clock, engine, freshness, holdings, materialize, state, views
 from . import dag as dag_mod
 from .check_sql import Scope
 from .errors import RunStopped, UsageError, suggest
@@ -27,7 +27,6 @@ from .execution import (
     evaluate_checks,
     execute,
     refuse_changed_types,
-    utcnow,
 )
 from .lock import WriteLock, is_alive
 from .notify import raise_alerts
@@ -296,6 +295,9 @@ def query(ws_warehouse: Path, sql: str) -> tuple[list[str], list[tuple]]:
 
     con = engine.connect(ws_warehouse, read_only=True)
     try:
+        pinned = clock.pinned()
+        if pinned is not None:  # the readiness view judges "now" as of the pinned time
+            con.execute(materialize.set_clock(pinned))
         kinds = con.statement_types(sql)
         if not kinds:
             raise UsageError("nothing to run: the query is empty")
@@ -344,7 +346,7 @@ def prune(ws: Workspace, wait: float | None = None) -> list[tuple[str, str]]:
         if not removed:
             return []
         with recorded_run(con, "prune", " ".join(n for n, _ in removed), {}) as recording:
-            at = now()
+            at = clock.now()
             with con.transaction():
                 for name, kind in removed:
                     if kind != "gone":
@@ -431,7 +433,7 @@ def check_published(
             cur = con.cursor()
             for name in names:
                 results = _check_published_model(ws, cur, snapshot, name, all_vars)
-                state.insert_check_results(con, recording.run_id, -1, name, results, utcnow())
+                state.insert_check_results(con, recording.run_id, -1, name, results, clock.now())
                 found.extend((name, r) for r in results)
             report = CheckReport(recording.run_id, tuple(found))
             failed = sum(1 for _, r in found if r.failed and r.check.blocking)

@@ -16,9 +16,9 @@ import os
 import socket
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
+from . import clock
 from .errors import WarehouseBusy
 
 
@@ -112,7 +112,7 @@ class WriteLock:
             "user": user,
             "command": command,
             "run_id": None,
-            "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            "started": clock.now().strftime("%Y-%m-%d %H:%M:%S"),
             "done": 0,
             "total": 0,
         }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from .model import Kind, Model, Source
 from .partitions import Window
@@ -251,6 +252,11 @@ def file_reader(fmt: str, files: str) -> str:
 def files_variable(name: str) -> str:
     """The session variable a partition task sets to the files of its window."""
     return "orchestrator_files_" + re.sub(r"\W", "_", name)
+
+
+def set_clock(at: datetime) -> str:
+    """The time the readiness view takes for now (ORCHESTRATOR_NOW pins it)."""
+    return f"SET VARIABLE orchestrator_now = TIMESTAMP '{at:%Y-%m-%d %H:%M:%S}'"
 
 
 def set_files(name: str, files: list[str] | None) -> str:

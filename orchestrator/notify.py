@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from . import alerts, state
 from .alerts import Event
-from .workspace import Workspace, now
+from .clock import now
+from .workspace import Workspace
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ class ModelRow(NamedTuple):
     owner: str | None
     built: str
     rows: int | None
-    last_built: int | None
+    last_built: str | None  # when its latest build was published, and by which run
     state: str
 
 
@@ -145,14 +145,17 @@ def model_row(
     text = state_text(built, attempts.get(name, {}), todo.get(name, {}))
     if name in plan.backfill_only:
         text = "not built: no start, only backfill builds it"
-    runs_ = [b.run for b in built.values()]
+    latest = max(
+        (p for p in attempts.get(name, {}).values() if p.built_run is not None and p.built_at),
+        key=lambda p: (p.built_at, p.built_run),
+        default=None,
+    )
+    last_built = f"{latest.built_at:%Y-%m-%d %H:%M} (run {latest.built_run})" if latest else None
     rows_total = (
         sum(b.rows or 0 for b in built.values()) if built and model.kind != "view" else None
     )
     count = f"{len(built)}" if model.partitioned else ("yes" if built else "no")
-    return ModelRow(
-        name, str(model.kind), model.owner, count, rows_total, max(runs_) if runs_ else None, text
-    )
+    return ModelRow(name, str(model.kind), model.owner, count, rows_total, last_built, text)
 
 
 def state_text(

@@ -15,14 +15,12 @@ from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 
+from . import clock, engine, freshness, holdings, state
 from . import dag as dag_mod
-from . import engine, freshness, holdings, state
 from . import project as project_mod
 from .dag import DAG
 from .errors import UsageError
-from .execution import utcnow
 from .model import Project
-from .partitions import parse_point
 from .planner import plan as make_plan
 from .snapshot import EMPTY, Snapshot
 from .tasks import Plan, Request
@@ -44,14 +42,9 @@ def open_workspace(root: Path | str = ".", warehouse_path: Path | str | None = N
 
 
 def now() -> datetime:
-    """The current time in UTC; ORCHESTRATOR_NOW pins it (to reproduce a plan "as of" a time)."""
-    pinned = os.environ.get("ORCHESTRATOR_NOW")
-    if pinned:
-        try:
-            return parse_point(pinned)
-        except ValueError as exc:
-            raise UsageError(f"ORCHESTRATOR_NOW: {exc}") from None
-    return utcnow()
+    """The time a plan is "as of": the pinned time itself when ORCHESTRATOR_NOW pins the clock
+    (so a replay plans exactly as of then), else the current time."""
+    return clock.pinned() or clock.now()
 
 
 def who() -> str:

@@ -88,6 +88,8 @@ def test_status_and_runs_as_the_cli_shows_them(seeded, monkeypatch):
         ("marts.daily", "up to date"),
         ("marts.total", "up to date"),
     ]
+    # when the latest build was published, and by which run (issue 10, item 23)
+    assert {r[5] for r in rows} == {f"{NOW:%Y-%m-%d %H:%M} (run 1)"}
     columns, rows = api.status(ws, partitions=True)
     assert columns[:3] == ["model", "partition", "last_attempt"]
     assert rows[0][:3] == ("marts.daily", "2024-01-01", "success")

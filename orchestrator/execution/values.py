@@ -7,8 +7,9 @@ import random
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from .. import clock
 from ..dag import DAG
 from ..fingerprints import Prints
 from ..model import Model
@@ -18,7 +19,8 @@ from ..tasks import Plan, Task
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    """The one clock (`clock.now`: ORCHESTRATOR_NOW pins it)."""
+    return clock.now()
 
 
 @dataclass

@@ -179,7 +179,11 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.models (
 READINESS_VIEW = f"""
 CREATE VIEW IF NOT EXISTS {SCHEMA}.readiness AS
 WITH RECURSIVE clock AS (
-    SELECT CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP) AS now_utc
+    -- `orchestrator sql` sets orchestrator_now when ORCHESTRATOR_NOW pins the clock
+    SELECT coalesce(
+        TRY_CAST(getvariable('orchestrator_now') AS TIMESTAMP),
+        CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP)
+    ) AS now_utc
 ),
 expected AS (
     SELECT m.name, m.kind, m.owner, m.grain, m.version, m.first_partition, m.sources,
@@ -291,6 +295,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         f"ALTER TABLE {SCHEMA}.incidents ADD COLUMN IF NOT EXISTS closed_how VARCHAR",
         f"ALTER TABLE {SCHEMA}.alerts ADD COLUMN IF NOT EXISTS next_try_at TIMESTAMP",
         f"ALTER TABLE {SCHEMA}.partitions ADD COLUMN IF NOT EXISTS tried_sources JSON",
+        f"DROP VIEW IF EXISTS {SCHEMA}.readiness",  # it follows a pinned clock
     ),
 }
 """Statements that bring the state schema from version N to N + 1, in order."""
