@@ -393,7 +393,7 @@ def describe_dag(ws: Workspace, selectors: Sequence[str], fmt: str) -> str:
 
 def init_project(root: Path, warehouse_path: Path | None = None) -> list[Path]:
     """Create what is missing of a project skeleton, then the warehouse and its state schema."""
-    created = scaffold(root)
+    created = scaffold(root, clock.now().date())
     ws = open_workspace(root, warehouse_path)
     if not ws.warehouse.exists():
         created.append(ws.warehouse)

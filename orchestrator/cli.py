@@ -660,8 +660,14 @@ def init(ctx, directory):
     created = api.init_project(root, ctx.obj["warehouse"])
     for path in created:
         click.echo(f"created {path}")
+    here = "" if root.resolve() == Path.cwd().resolve() else f"cd {root}\n  "
     click.echo(
-        f"ready: add models under {root / 'models'}/<schema>/<name>.sql, then `orchestrator run`"
+        "\nnext:\n"
+        f"  {here}orchestrator plan      what a run would build, and why\n"
+        "  orchestrator run       build it (the sample files' days of staging.stg_orders)\n"
+        "  orchestrator status    the state of every model\n"
+        "then add models under models/<schema>/<name>.sql: plain SELECTs, whose dependencies are "
+        "found by parsing"
     )
 
 

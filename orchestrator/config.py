@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 from .errors import ProjectError, suggest
 from .model import CONFIG_FILE, IDENTIFIER, Settings
+from .partitions import parse_point
 
 SETTINGS_KEYS = {
     "warehouse",
@@ -30,7 +31,9 @@ SETTINGS_KEYS = {
     "jobs",
     "owners",
     "access",
+    "defaults",
 }
+DEFAULTS_KEYS = ("start",)
 
 
 def read_config(root: Path) -> tuple[dict, str]:
@@ -53,8 +56,9 @@ def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Sett
     config_path = root / CONFIG_FILE
     raw, text = read_config(root)
 
-    def fail(message: str, key: str | None = None) -> ProjectError:
-        return ProjectError(message, config_path, config_line(text, (), key) if key else None)
+    def fail(message: str, key: str | None = None, table: tuple[str, ...] = ()) -> ProjectError:
+        line = config_line(text, table, key) if key or table else None
+        return ProjectError(message, config_path, line)
 
     unknown = sorted(set(raw) - SETTINGS_KEYS)
     if unknown:
@@ -85,6 +89,7 @@ def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Sett
     variables = raw.get("vars", {})
     if not isinstance(variables, dict):
         raise fail("[vars] must be a table of name = value", "vars")
+    default_start = _default_start(raw.get("defaults", {}), fail)
     location = (
         warehouse
         or os.environ.get("ORCHESTRATOR_WAREHOUSE")
@@ -103,8 +108,38 @@ def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Sett
         retry_delay=durations["retry_delay"],
         retry_max_delay=durations["retry_max_delay"],
         timeout=durations["timeout"],
+        default_start=default_start,
     )
     return settings, raw
+
+
+def _default_start(defaults: object, fail) -> str | None:
+    """`[defaults] start`: the first partition of incremental models whose header has none."""
+    if not isinstance(defaults, dict):
+        raise fail('[defaults] must be a table, e.g. [defaults] start = "2026-01-01"', "defaults")
+    unknown = sorted(set(defaults) - set(DEFAULTS_KEYS))
+    if unknown:
+        raise fail(
+            f"[defaults]: unknown setting '{unknown[0]}'{suggest(unknown[0], DEFAULTS_KEYS)}; "
+            f"accepted: {', '.join(DEFAULTS_KEYS)}",
+            unknown[0],
+            ("defaults",),
+        )
+    start = defaults.get("start")
+    if start is None:
+        return None
+    text = start.isoformat() if hasattr(start, "isoformat") else start
+    if not isinstance(text, str):
+        raise fail(
+            f'[defaults] start must be a date such as "2026-01-01", got {start!r}',
+            "start",
+            ("defaults",),
+        )
+    try:
+        parse_point(text)
+    except ValueError as exc:
+        raise fail(f"[defaults] start: {exc}", "start", ("defaults",)) from None
+    return text
 
 
 _TABLE_LINE = re.compile(r"^\s*\[(?!\[)(?P<path>.*)\]\s*(#.*)?$")

@@ -73,6 +73,7 @@ class Settings:
     retry_delay: timedelta = timedelta(seconds=5)  # before the first retry; doubles each time
     retry_max_delay: timedelta = timedelta(minutes=5)
     timeout: timedelta | None = None  # per task (models may override)
+    default_start: str | None = None  # [defaults] start: for incremental models without one
 
     @property
     def config_path(self) -> Path:

@@ -17,20 +17,21 @@ from types import MappingProxyType
 
 from . import jobs
 from .cache import AnalysisCache
-from .config import load_settings
+from .config import config_line, load_settings
 from .errors import ProjectError, suggest
 from .header import parse_custom, parse_header
 from .model import (
     CONFIG_FILE,
     IDENTIFIER,
     STATE_SCHEMA,
+    Kind,
     Model,
     Operations,
     Project,
     Settings,
     Source,
 )
-from .partitions import Window
+from .partitions import Window, parse_boundary
 from .source_config import parse_sources
 
 
@@ -58,6 +59,8 @@ def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
     models = _load_models(settings, sources, cache)
     _attach_custom_checks(settings, models, cache)
     cache.save()
+    if settings.default_start:
+        models = _with_default_start(models, settings, config_text)
     for name, model in models.items():
         read = _sources_read(model, models, sources, settings.default_schema)
         if read:
@@ -69,6 +72,31 @@ def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
             if folder_owner:
                 models[name] = replace(model, owner=folder_owner)
     return Project(settings, MappingProxyType(models), MappingProxyType(sources), ops)
+
+
+def _with_default_start(
+    models: dict[str, Model], settings: Settings, config_text: str
+) -> dict[str, Model]:
+    """`[defaults] start` for the incremental models whose header names no start."""
+    text = settings.default_start or ""
+    line = config_line(config_text, ("defaults",), "start")
+    out = dict(models)
+    for name, model in models.items():
+        if model.kind is not Kind.INCREMENTAL or model.start is not None:
+            continue
+        try:
+            start = parse_boundary(text, model.grain)
+        except ValueError as exc:
+            raise ProjectError(
+                f"[defaults] start: {exc}, for {name} (grain: {model.grain}); give it "
+                "'-- start:' in its header",
+                settings.config_path,
+                line,
+            ) from None
+        if model.end is not None and model.end <= start:
+            continue  # a closed data set that ended before the default start: its own range
+        out[name] = replace(model, start=start)
+    return out
 
 
 def _load_models(

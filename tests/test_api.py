@@ -126,15 +126,20 @@ def test_dag_in_three_formats(seeded):
     assert '"marts.daily" -> "marts.total";' in api.describe_dag(ws, (), "dot")
 
 
-def test_init_creates_a_project_and_its_state_once(tmp_path):
+def test_init_creates_a_project_and_its_state_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("ORCHESTRATOR_NOW", "2024-01-10T12:00")
     root = tmp_path / "new"
     created = api.init_project(root)
     names = {p.relative_to(root).as_posix() for p in created}
     assert names == {
         "orchestrator.toml",
+        ".gitignore",
         "models",
         "checks",
-        "models/staging/hello.sql",
+        "models/staging/stg_orders.sql",
+        "data/orders/orders_2024-01-07.csv",
+        "data/orders/orders_2024-01-08.csv",
+        "data/orders/orders_2024-01-09.csv",
         "warehouse.duckdb",
     }
     assert api.init_project(root) == []

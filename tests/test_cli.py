@@ -203,10 +203,23 @@ def test_init_creates_a_runnable_project(tmp_path):
     project = ProjectDir(tmp_path / "new")
     out = project.cli("init", str(project.root))
     assert out.returncode == 0, out.stderr
-    assert (project.root / "orchestrator.toml").exists()
-    assert (project.root / "models" / "staging" / "hello.sql").exists()
-    assert project.cli("run").returncode == 0
-    assert project.query("select greeting from staging.hello") == [("hello",)]
+    # it says what to run next, as a newcomer would type it
+    assert f"cd {project.root}" in out.stdout and "orchestrator run" in out.stdout
+    ignored = (project.root / ".gitignore").read_text().splitlines()
+    assert {"*.duckdb", "*.duckdb.wal", "*.duckdb.lock", ".orchestrator/", "logs/"} <= set(ignored)
+    toml = (project.root / "orchestrator.toml").read_text()
+    assert '[sources."raw.orders"]' in toml and 'start = "2024-01-07"' in toml
+    assert "owner: analytics" in (project.root / "models/staging/stg_orders.sql").read_text()
+    # issue 10, item 24: init then run works out of the box, with a source, checks, an owner
+    run = project.cli("run")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert project.query("select count(distinct order_date), count(*) from staging.stg_orders") == [
+        (3, 15)
+    ]
+    assert project.scalar("select count(*) from orchestrator.check_results") == 9
+    status = project.cli("status")
+    assert "up to date" in status.stdout and status.stderr == ""
+    assert "nothing to do" in project.cli("plan").stdout
 
 
 @pytest.mark.parametrize("query", ["select * from nope", "create table x(a int)", "selec 1"])

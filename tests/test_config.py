@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -143,3 +143,37 @@ def test_config_line_of_inline_and_sub_tables():
     assert config_line(text, ("sources", "raw.b"), "options") == 4
     assert config_line(text, ("sources", "raw.b")) == 1  # not opened: its parent
     assert config_line("x = 1\ny = 2\n[t]\ny = 3\n", (), "y") == 2
+
+
+def test_defaults_start_applies_to_incremental_models_without_one(project):
+    """Issue 10, item 24: a project-wide first partition."""
+    project.write("orchestrator.toml", '[defaults]\nstart = "2026-01-01"\n')
+    daily = "-- kind: incremental\n-- partition_by: d\nselect {{ start }} as d\n"
+    project.model("s.daily", daily)
+    project.model("s.own", daily.replace("select", "-- start: 2026-03-01\nselect"))
+    project.model("s.monthly", daily.replace("select", "-- grain: month\nselect"))
+    project.model("s.t", "select 1 as x\n")
+    models = project_mod.load(project.root).models
+    assert models["s.daily"].start == datetime(2026, 1, 1)
+    assert models["s.own"].start == datetime(2026, 3, 1)
+    assert models["s.monthly"].start == datetime(2026, 1, 1)
+    assert models["s.t"].start is None
+
+
+@pytest.mark.parametrize(
+    ("toml", "line", "message"),
+    [
+        ('[defaults]\nstart = "soon"\n', 2, "[defaults] start: "),
+        ('[defaults]\nbegin = "2026-01-01"\n', 2, "unknown setting 'begin'"),
+        ('[defaults]\nstart = "2026-01-15"\n', 2, "for s.monthly (grain: month)"),
+    ],
+)
+def test_a_bad_default_start_names_the_line(project, toml, line, message):
+    project.write("orchestrator.toml", toml)
+    project.model(
+        "s.monthly", "-- kind: incremental\n-- partition_by: d\n-- grain: month\nselect 1 as d\n"
+    )
+    with pytest.raises(ProjectError) as info:
+        project_mod.load(project.root)
+    assert info.value.line == line and message in str(info.value), str(info.value)
+    assert str(info.value).startswith(f"{project.root / 'orchestrator.toml'}:{line}: ")

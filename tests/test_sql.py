@@ -302,7 +302,7 @@ MALFORMED = [
     "select 1 as from t",
     "select * from t having",
     "select 'unterminated from t",
-    "select \"unterminated from t",
+    'select "unterminated from t',
     "select * from t where a like",
     "select * from t where a is",
     "select 1 || from t",
