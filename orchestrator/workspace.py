@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import dag as dag_mod
-from . import engine, freshness, state
+from . import engine, freshness, selectors, state
 from . import project as project_mod
 from .dag import DAG
 from .errors import UsageError
@@ -72,10 +72,10 @@ class Selection:
 def request_for(ws: Workspace, selection: Selection, at: datetime | None = None) -> Request:
     if not ws.dag.models:
         raise UsageError(f"no models: add SQL files under {ws.project.root / 'models'}/")
-    chosen = dag_mod.select(ws.dag, selection.selectors, selection.exclude)
+    chosen = selectors.select(ws.dag, selection.selectors, selection.exclude)
     if not chosen:
         raise UsageError("the selection matches no model (every match was excluded)")
-    excluded = dag_mod.select(ws.dag, selection.exclude) if selection.exclude else set()
+    excluded = selectors.select(ws.dag, selection.exclude) if selection.exclude else set()
     variables = dict(ws.project.settings.vars)
     variables.update(selection.vars or {})
     return Request(
