@@ -17,10 +17,11 @@ import fnmatch
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from .dag import DAG
-from .errors import UsageError, suggest
-from .model import Model
+from .errors import ProjectError, UsageError, suggest
+from .model import Job, Model
 
 _PART = re.compile(r"^(?P<at>@)?(?:(?P<up>\d*)\+)?(?P<core>.*?)(?:\+(?P<down>\d*))?$", re.S)
 
@@ -160,3 +161,23 @@ def _values_of(method: str, models: Iterable[Model]) -> set[str]:
         elif method == "kind":
             values.add(m.kind)
     return values
+
+
+def check_jobs(dag: DAG, jobs: Mapping[str, Job], config_path: Path) -> None:
+    """Every job's `select` and `exclude` must select something, checked when the project
+    loads: a typo names its line in orchestrator.toml instead of stopping the scheduler."""
+    for name, job in jobs.items():
+        for key, words in (("select", job.select), ("exclude", job.exclude)):
+            for word in words:
+                try:
+                    select_word(dag, word)
+                except UsageError as exc:
+                    raise ProjectError(
+                        f"job '{name}': {key}: {exc}", config_path, job.lines.get(key)
+                    ) from None
+        if not select(dag, job.select, job.exclude):
+            raise ProjectError(
+                f"job '{name}' selects no model: exclude takes out every model select names",
+                config_path,
+                job.lines.get("exclude"),
+            )

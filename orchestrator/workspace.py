@@ -38,8 +38,11 @@ class Workspace:
 
 
 def open_workspace(root: Path | str = ".", warehouse_path: Path | str | None = None) -> Workspace:
+    """The project and its DAG, with every job's selection checked against the models."""
     project = project_mod.load(Path(root), warehouse_path)
-    return Workspace(project, dag_mod.build(project))
+    graph = dag_mod.build(project)
+    selectors.check_jobs(graph, project.ops.jobs, project.settings.config_path)
+    return Workspace(project, graph)
 
 
 def now() -> datetime:

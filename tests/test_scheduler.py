@@ -318,3 +318,39 @@ def test_the_foreground_loop_reacts_to_an_arrival_and_stops_on_sigterm(project):
     assert "raw.events[2024-01-02] arrived" in seen and "success (run 1)" in seen, errors
     assert proc.returncode == 0, errors
     assert days(project) == [date(2024, 1, 1), date(2024, 1, 2)]
+
+
+@pytest.mark.parametrize(
+    ("job", "message"),
+    [
+        (
+            'select = "+reporting.dashbord"',
+            "orchestrator.toml:2: job 'daily': select: no model matches 'reporting.dashbord' "
+            "(did you mean: reporting.dashboard?)",
+        ),
+        (
+            'select = "reporting.*"\nexclude = "tag:experimentl"',
+            "orchestrator.toml:3: job 'daily': exclude: selector 'tag:experimentl' matches no "
+            "model (did you mean: experimental?)",
+        ),
+        (
+            'select = "tag:daily,reporting.*"',
+            "orchestrator.toml:2: job 'daily': select: selector 'tag:daily,reporting.*' matches "
+            "no model",
+        ),
+        (
+            'select = "reporting.dashboard"\nexclude = "tag:experimental"',
+            "orchestrator.toml:3: job 'daily' selects no model: exclude takes out every model",
+        ),
+    ],
+)
+def test_job_selectors_are_checked_when_the_project_loads(project, job, message):
+    project.write("orchestrator.toml", f'[jobs.daily]\n{job}\ncron = "0 6 * * *"\n')
+    project.model("s.daily", "-- tags: daily\nselect 1 as x")
+    project.model("reporting.dashboard", "-- tags: experimental\nselect * from s.daily")
+    for command in (["plan"], ["schedule", "--once"], ["status"], ["run", "s.daily"]):
+        out = project.cli(*command, now="2024-01-05T06:05")
+        assert out.returncode == 2, (command, out)
+        assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert not project.warehouse.exists()
+
