@@ -354,3 +354,48 @@ def test_job_selectors_are_checked_when_the_project_loads(project, job, message)
         assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert not project.warehouse.exists()
 
+
+def test_a_job_that_cannot_start_fails_alone_and_the_others_run(project):
+    """A job whose run is refused before it starts (a var it lacks, a protected model its user
+    may not write) is recorded failed for its tick; the other due jobs run; no tick is left
+    pending, and the failed one does not loop."""
+    project.write(
+        "orchestrator.toml",
+        """
+        [jobs.broken]
+        select = "s.regional"
+        cron = "0 6 * * *"
+
+        [jobs.guarded]
+        select = "s.finance"
+        cron = "0 6 * * *"
+
+        [jobs.fine]
+        select = "s.daily"
+        cron = "0 6 * * *"
+
+        [access]
+        admin = ["alice"]
+        operator = ["*"]
+        """,
+    )
+    project.model("s.regional", "select {{ var('region') }} as region")
+    project.model("s.finance", "-- protected: true\nselect 1 as x")
+    project.model("s.daily", GENERATED)
+    out = project.cli(
+        "schedule", "--once", now="2024-01-05T06:05", env={"ORCHESTRATOR_USER": "bob"}
+    )
+    assert out.returncode == 1, out
+    assert "fine  cron 2024-01-05 06:00  success (run 1)" in out.stdout
+    assert "broken  cron 2024-01-05 06:00  failed: s.regional uses var('region')" in out.stdout
+    assert "guarded  cron 2024-01-05 06:00  failed: " in out.stdout
+    assert days(project)[-1] == date(2024, 1, 4)
+    assert ticks(project) == [
+        ("broken", "01-05 06:00", "cron", "failed", None),
+        ("fine", "01-05 06:00", "cron", "success", 1),
+        ("guarded", "01-05 06:00", "cron", "failed", None),
+    ]
+    again = project.cli(
+        "schedule", "--once", now="2024-01-05T06:10", env={"ORCHESTRATOR_USER": "bob"}
+    )
+    assert again.returncode == 0 and again.stdout.strip() == "schedule: nothing due"
