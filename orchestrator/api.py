@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 
 from . import catalog, clock, engine, freshness, holdings, materialize, state, views
-from . import dag as dag_mod
 from .check_sql import Scope
 from .errors import RunStopped, UsageError, suggest
 from .execution import (
@@ -35,6 +34,7 @@ from .planner import validate
 from .report import format_dag
 from .retry import PreviousRun, retry_request
 from .scaffold import scaffold
+from .selectors import select as select_models
 from .session import Progress, cancellable, check_protected, recorded_run, writing
 from .snapshot import Snapshot
 from .status import NEEDS_ACTION, SOURCE_PROBLEMS
@@ -387,7 +387,7 @@ def show_run(path: Path, run_id: int) -> tuple[str, list[str], list[tuple]]:
 
 
 def describe_dag(ws: Workspace, selectors: Sequence[str], fmt: str) -> str:
-    names = ws.dag.ordered(dag_mod.select(ws.dag, selectors))
+    names = ws.dag.ordered(select_models(ws.dag, selectors))
     return format_dag(ws.dag, ws.project.sources, names, fmt)
 
 
@@ -423,7 +423,7 @@ def check_published(
 ) -> CheckReport:
     """Run every check of the selected models against what is published, building nothing.
     Results are recorded in orchestrator.check_results under a run of command `check`."""
-    names = ws.dag.ordered(dag_mod.select(ws.dag, selectors, exclude))
+    names = ws.dag.ordered(select_models(ws.dag, selectors, exclude))
     all_vars = dict(ws.project.settings.vars) | dict(variables or {})
     with writing(ws, "check " + " ".join(selectors), wait) as (con, _lock, _):
         with engine.reading(ws.warehouse):

@@ -7,6 +7,7 @@ exit codes) uniform; that is why it runs past 500 lines. Exit codes are `errors.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -97,7 +98,31 @@ def cli(ctx, project: Path, warehouse: Path | None):
     ctx.obj["warehouse"] = warehouse
 
 
-_selectors = click.argument("selectors", nargs=-1)
+def _selectors(command=None, *, required: bool = False):
+    """SELECTORS as arguments and as `-s/--select` options (dbt's habit), merged into one
+    `selectors` tuple: both together are a union."""
+
+    def decorate(command):
+        @functools.wraps(command)
+        def merged(*args, selectors=(), select=(), **kwargs):
+            selectors = (*selectors, *select)
+            if required and not selectors:
+                raise UsageError(f"{command.__name__} needs selectors: SELECTOR... or -s SELECTOR")
+            return command(*args, selectors=selectors, **kwargs)
+
+        merged = click.option(
+            "--select",
+            "-s",
+            "select",
+            multiple=True,
+            metavar="SELECTOR",
+            help="Models to work on, as the SELECTORS arguments (repeatable; a union with them).",
+        )(merged)
+        return click.argument("selectors", nargs=-1)(merged)
+
+    return decorate(command) if command else decorate
+
+
 _exclude = click.option(
     "--exclude",
     "-x",
@@ -178,8 +203,9 @@ def _selection(selectors, exclude, variables, **kwargs):
 def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
     """Show what `run` would do and why, writing nothing.
 
-    SELECTORS: name, schema.name, schema.*, +name (with upstream), name+ (with downstream),
-    tag:x, owner:x, schema:x, kind:x. None means every model.
+    SELECTORS (or -s SELECTOR): name, schema.name, schema.*, +name / 2+name (with upstream, N
+    levels), name+ / name+1 (with downstream), @name (its descendants and all they read),
+    tag:x, owner:x, schema:x, kind:x, and a,b for the models in both. None means every model.
     """
     from . import api, session
     from .report import format_plan
@@ -321,7 +347,7 @@ def run(ctx, selectors, exclude, variables, threads, wait, full_refresh, job, dr
     """Build missing and stale partitions, tables and views of the selected models."""
     if job and (selectors or exclude or variables or full_refresh):
         raise UsageError(
-            "--job runs the job's own selection and vars: give no selectors, "
+            "--job runs the job's own selection and vars: give no selectors, -s, "
             "--exclude, --var or --full-refresh with it"
         )
     selection = _selection(selectors, exclude, variables, full_refresh=full_refresh)
@@ -367,7 +393,7 @@ def schedule(ctx, once, interval, wait):
 
 
 @cli.command()
-@click.argument("selectors", nargs=-1, required=True)
+@_selectors(required=True)
 @click.option("--start", required=True, metavar="DATE", help="First point of the range.")
 @click.option(
     "--end",

@@ -1,4 +1,5 @@
-"""The model graph: edges from parsed references, topological order, cycles, and selectors.
+"""The model graph: edges from parsed references, topological order, cycles (selectors read it:
+see `selectors`).
 
 An unqualified reference resolves to a model in the referencing model's schema, then in the default
 schema. A reference that matches no model is an external source. Nothing here runs anything.
@@ -7,14 +8,13 @@ schema. A reference that matches no model is an external source. Nothing here ru
 from __future__ import annotations
 
 import difflib
-import fnmatch
 import graphlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from .errors import CycleError, ProjectError, UsageError, suggest
+from .errors import CycleError, ProjectError, suggest
 from .model import Kind, Model, Project
 from .quoting import quote
 
@@ -45,11 +45,13 @@ class DAG:
                 return self.models[candidate].relation
         return ".".join(quote(p) for p in parts)
 
-    def ancestors(self, names: Iterable[str]) -> set[str]:
-        return _walk(names, self.upstream)
+    def ancestors(self, names: Iterable[str], depth: int | None = None) -> set[str]:
+        """What `names` read, directly or not; `depth`: only that many levels up."""
+        return _walk(names, self.upstream, depth)
 
-    def descendants(self, names: Iterable[str]) -> set[str]:
-        return _walk(names, self.downstream)
+    def descendants(self, names: Iterable[str], depth: int | None = None) -> set[str]:
+        """What reads `names`, directly or not; `depth`: only that many levels down."""
+        return _walk(names, self.downstream, depth)
 
     def ordered(self, names: Iterable[str]) -> list[str]:
         wanted = set(names)
@@ -81,14 +83,18 @@ def _stable_order(sorter: graphlib.TopologicalSorter) -> tuple[str, ...]:
     return tuple(order)
 
 
-def _walk(start: Iterable[str], edges: Mapping[str, tuple[str, ...]]) -> set[str]:
+def _walk(
+    start: Iterable[str], edges: Mapping[str, tuple[str, ...]], depth: int | None = None
+) -> set[str]:
+    """The nodes reachable from `start` along `edges`, level by level (at most `depth`)."""
     seen: set[str] = set()
-    stack = list(start)
-    while stack:
-        for nxt in edges.get(stack.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
+    level = list(start)
+    while level and (depth is None or depth > 0):
+        level = list(
+            dict.fromkeys(n for node in level for n in edges.get(node, ()) if n not in seen)
+        )
+        seen.update(level)
+        depth = None if depth is None else depth - 1
     return seen
 
 
@@ -256,87 +262,3 @@ def _qualify_external(ref: str, project: Project) -> str:
     if "." in ref:
         return ref
     return f"{project.settings.default_schema}.{ref}"
-
-
-# -- selectors ------------------------------------------------------------------------------------
-
-
-def select(dag: DAG, selectors: Iterable[str], exclude: Iterable[str] = ()) -> set[str]:
-    """Models matched by any selector, minus those matched by any exclusion. No selector: all.
-
-    `name` / `schema.name` / `schema.*` (globs), `+sel` (with upstream), `sel+` (with downstream),
-    `tag:x`, `owner:x`, `schema:x`, `kind:x`. A selector that matches nothing is a UsageError.
-    """
-    chosen: set[str] = set()
-    selectors = [s for s in selectors if s.strip()]
-    if not selectors:
-        chosen = set(dag.models)
-    for selector in selectors:
-        chosen |= _select_one(dag, selector.strip())
-    for selector in exclude:
-        chosen -= _select_one(dag, selector.strip())
-    return chosen
-
-
-def _select_one(dag: DAG, selector: str) -> set[str]:
-    with_up = selector.startswith("+")
-    with_down = selector.endswith("+")
-    core = selector[1 if with_up else 0 : len(selector) - (1 if with_down else 0)]
-    if not core:
-        raise UsageError(f"empty selector '{selector}'")
-    matched = _match(dag, core)
-    result = set(matched)
-    if with_up:
-        result |= dag.ancestors(matched)
-    if with_down:
-        result |= dag.descendants(matched)
-    return result
-
-
-def _match(dag: DAG, core: str) -> set[str]:
-    models = dag.models
-    if ":" in core:
-        method, _, value = core.partition(":")
-        tests = {
-            "tag": lambda m: value in m.tags,
-            "owner": lambda m: m.owner == value,
-            "schema": lambda m: m.schema == value.lower(),
-            "kind": lambda m: m.kind == value.lower(),
-        }
-        if method not in tests:
-            raise UsageError(
-                f"unknown selector method '{method}:'{suggest(method, tests)}; "
-                f"use one of: {', '.join(f'{t}:' for t in tests)}"
-            )
-        found = {n for n, m in models.items() if tests[method](m)}
-        if not found:
-            known = sorted(_values_of(method, models.values()))
-            hint = suggest(value, known) or (f" (known: {', '.join(known)})" if known else "")
-            raise UsageError(f"selector '{core}' matches no model{hint}")
-        return found
-    name = core.lower()
-    if any(ch in name for ch in "*?["):
-        found = {n for n in models if fnmatch.fnmatchcase(n, name)}
-        found |= {n for n, m in models.items() if fnmatch.fnmatchcase(m.table, name)}
-    elif "." in name:
-        found = {name} if name in models else set()
-    else:
-        found = {n for n, m in models.items() if m.table == name}
-    if not found:
-        candidates = list(models) + [m.table for m in models.values()]
-        raise UsageError(f"no model matches '{core}'{suggest(name, candidates)}")
-    return found
-
-
-def _values_of(method: str, models: Iterable[Model]) -> set[str]:
-    values: set[str] = set()
-    for m in models:
-        if method == "tag":
-            values.update(m.tags)
-        elif method == "owner" and m.owner:
-            values.add(m.owner)
-        elif method == "schema":
-            values.add(m.schema)
-        elif method == "kind":
-            values.add(m.kind)
-    return values

@@ -26,6 +26,7 @@ viewer = ["*"]
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -59,7 +60,7 @@ def parse(raw: dict, config_path: Path, text: str, source_names) -> Operations:
         return ProjectError(message, config_path, config_line(text, table, key))
 
     jobs = {
-        name: _job(name, spec, fail, source_names)
+        name: replace(_job(name, spec, fail, source_names), lines=_lines(text, name, spec))
         for name, spec in _table(raw, "jobs", config_path).items()
     }
     owners = {
@@ -67,6 +68,13 @@ def parse(raw: dict, config_path: Path, text: str, source_names) -> Operations:
     }
     access = _access(raw["access"], fail) if "access" in raw else None
     return Operations(MappingProxyType(jobs), MappingProxyType(owners), access)
+
+
+def _lines(text: str, name: str, spec: dict) -> MappingProxyType:
+    """Where each selection setting of a job is written, for the errors of checks that need the
+    models (its selectors are checked once the DAG is built: `selectors.check_jobs`)."""
+    found = {key: config_line(text, ("jobs", name), key) for key in ("select", "exclude")}
+    return MappingProxyType({key: line for key, line in found.items() if line and key in spec})
 
 
 def _settings_table(what: str, name: str, spec, accepted: set[str], fail: Fail) -> None:

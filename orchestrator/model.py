@@ -158,6 +158,7 @@ class Job:
     on: str | None = None  # a declared source whose new partitions start the job
     poll: timedelta = timedelta(minutes=1)  # how often `on` is looked at
     catchup: timedelta = timedelta(days=1)  # older missed ticks are recorded, not run
+    lines: Mapping[str, int] = field(default_factory=dict)  # setting -> its orchestrator.toml line
 
 
 @dataclass(frozen=True)

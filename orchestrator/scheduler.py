@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import alerts, api, freshness, schedule, state, workspace
-from .errors import UsageError, WarehouseBusy, suggest
+from .errors import (
+    OrchestratorError,
+    RunStopped,
+    UsageError,
+    WarehouseBusy,
+    first_line,
+    suggest,
+)
 from .execution import Reporter
 from .model import Job
 from .notify import deliver_alerts
@@ -181,32 +188,36 @@ def once(
         if not ticks or (cancel is not None and cancel.is_set()):
             continue
         job = ws.project.ops.jobs[name]
-        if all(t.outcome == "waiting" for t in ticks) and _nothing_ready(ws, job, now):
-            continue
         trigger = ", ".join(f"{t.trigger} {t.due_at:%Y-%m-%d %H:%M}" for t in ticks)
-        result = run_job(
-            ws, job, trigger=trigger, now=now, reporter=reporter, wait=wait, cancel=cancel
-        )
-        outcome = outcome_of(result)
+        refused = None
+        try:
+            if all(t.outcome == "waiting" for t in ticks) and _nothing_ready(ws, job, now):
+                continue
+            result = run_job(
+                ws, job, trigger=trigger, now=now, reporter=reporter, wait=wait, cancel=cancel
+            )
+        except (WarehouseBusy, RunStopped):
+            raise  # not this job's fault: its ticks stay open for the next evaluation
+        except OrchestratorError as exc:
+            # refused before it started (a var it lacks, a protected model, ...): that job
+            # failed, and the others still run
+            refused, result = first_line(exc), None
+        outcome = outcome_of(result) if result else "failed"
+        run_id = result.run_id if result else None
         if outcome == "success":
             succeeded.add(name)
         with writing(ws, "schedule", wait) as (con, _lock, _):
             for tick in ticks:
-                detail = None
+                detail = refused
                 if outcome == "success" and tick.deadline_at and tick.deadline_at < now:
                     detail = f"published after its {tick.deadline_at:%Y-%m-%d %H:%M} deadline"
                 state.update_tick(
-                    con, name, tick, outcome=outcome, run_id=result.run_id, at=now, detail=detail
+                    con, name, tick, outcome=outcome, run_id=run_id, at=now, detail=detail
                 )
                 reports[(name, tick.due_at, tick.trigger)] = TickReport(
-                    name,
-                    tick.due_at,
-                    tick.trigger,
-                    outcome,
-                    result.run_id,
-                    detail or tick.detail or "",
+                    name, tick.due_at, tick.trigger, outcome, run_id, detail or tick.detail or ""
                 )
-        if result.cancelled:
+        if result is not None and result.cancelled:
             break
     with writing(ws, "schedule", wait) as (con, _lock, _):
         for report in _deadlines(ws, con, now, succeeded):

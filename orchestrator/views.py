@@ -10,9 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
-from . import dag as dag_mod
 from . import engine, state
 from .errors import UsageError, suggest
+from .selectors import select as select_models
 from .snapshot import Snapshot
 from .state.runs import PartitionState
 from .status import ATTEMPT_PROBLEMS, HOLDS, REJECTED, URGENCY, rank
@@ -90,7 +90,7 @@ def status(
 
 
 def selected_names(ws: Workspace, selectors: Sequence[str], owner: str | None) -> list[str]:
-    names = ws.dag.ordered(dag_mod.select(ws.dag, selectors))
+    names = ws.dag.ordered(select_models(ws.dag, selectors))
     if owner is None:
         return names
     owners = {m.owner for m in ws.dag.models.values() if m.owner}

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 
-from . import clock, engine, freshness, holdings, state
+from . import clock, engine, freshness, holdings, selectors, state
 from . import dag as dag_mod
 from . import project as project_mod
 from .dag import DAG
@@ -37,8 +37,11 @@ class Workspace:
 
 
 def open_workspace(root: Path | str = ".", warehouse_path: Path | str | None = None) -> Workspace:
+    """The project and its DAG, with every job's selection checked against the models."""
     project = project_mod.load(Path(root), warehouse_path)
-    return Workspace(project, dag_mod.build(project))
+    graph = dag_mod.build(project)
+    selectors.check_jobs(graph, project.ops.jobs, project.settings.config_path)
+    return Workspace(project, graph)
 
 
 def now() -> datetime:
@@ -66,10 +69,10 @@ class Selection:
 def request_for(ws: Workspace, selection: Selection, at: datetime | None = None) -> Request:
     if not ws.dag.models:
         raise UsageError(f"no models: add SQL files under {ws.project.root / 'models'}/")
-    chosen = dag_mod.select(ws.dag, selection.selectors, selection.exclude)
+    chosen = selectors.select(ws.dag, selection.selectors, selection.exclude)
     if not chosen:
         raise UsageError("the selection matches no model (every match was excluded)")
-    excluded = dag_mod.select(ws.dag, selection.exclude) if selection.exclude else set()
+    excluded = selectors.select(ws.dag, selection.exclude) if selection.exclude else set()
     variables = dict(ws.project.settings.vars)
     variables.update(selection.vars or {})
     return Request(

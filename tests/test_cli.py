@@ -426,3 +426,71 @@ def test_a_point_on_the_finest_selected_grain_is_accepted(project):
     assert out.returncode == 0, out.stdout + out.stderr
     out = project.cli("backfill", "s.hourly", "--start", "2024-01-05T10:30", "--end", "2024-01-06")
     assert out.returncode == 2 and "is not at the start of an hour" in out.stderr
+
+
+@pytest.fixture
+def layered(project):
+    """staging.a -> staging.b -> marts.c -> marts.d, and marts.lonely; a and c tagged daily."""
+    project.model("staging.a", "-- tags: daily\nselect 1 as x")
+    project.model("staging.b", "select * from staging.a")
+    project.model("marts.c", "-- tags: daily\nselect * from staging.b")
+    project.model("marts.d", "select * from marts.c")
+    project.model("marts.lonely", "-- tags: daily\nselect 2 as y")
+    return project
+
+
+def _dag_names(project, *args: str) -> list[str]:
+    out = project.cli("dag", "--format", "json", *args)
+    assert out.returncode == 0, out.stderr
+    return [m["name"] for m in json.loads(out.stdout)["models"]]
+
+
+def test_select_option_and_dbt_operators(layered):
+    assert _dag_names(layered, "-s", "1+marts.c") == ["staging.b", "marts.c"]
+    assert _dag_names(layered, "--select", "staging.a+2") == ["staging.a", "staging.b", "marts.c"]
+    assert _dag_names(layered, "-s", "@staging.b") == [
+        "staging.a",
+        "staging.b",
+        "marts.c",
+        "marts.d",
+    ]
+    assert _dag_names(layered, "-s", "tag:daily,marts.*") == ["marts.lonely", "marts.c"]
+    # positional and -s together are a union; one -s may hold several space-separated words
+    assert sorted(_dag_names(layered, "lonely", "-s", "staging.a marts.d")) == [
+        "marts.d",
+        "marts.lonely",
+        "staging.a",
+    ]
+    plan = layered.cli("plan", "-s", "tag:daily,marts.*", "--json")
+    assert plan.returncode == 0, plan.stderr
+    planned = json.loads(plan.stdout)  # marts.c waits for its upstream, not selected
+    assert [t["model"] for t in planned["tasks"]] == ["marts.lonely"]
+    assert [h["model"] for h in planned["held"]] == ["marts.c"]
+    plan = layered.cli("plan", "-s", "+marts.c", "--exclude", "tag:daily,schema:staging", "--json")
+    held = json.loads(plan.stdout)["held"]  # staging.a is excluded, so its readers wait
+    assert sorted(h["model"] for h in held) == ["marts.c", "staging.b"]
+    run = layered.cli("run", "-s", "2+marts.c", "-s", "lonely")
+    assert run.returncode == 0, run.stderr
+    status = layered.cli("status", "-s", "marts.lonely,tag:daily")
+    assert status.returncode == 0 and "marts.lonely" in status.stdout
+    assert "marts.c" not in status.stdout
+    check = layered.cli("check", "--select", "staging.*")
+    assert check.returncode == 0, check.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["plan", "-s", "tag:daily,staging.b"], "selector 'tag:daily,staging.b' matches no model"),
+        (["run", "-s", "@+marts.c"], "'@' already takes the ancestors"),
+        (["dag", "-s", "marts.cc"], "no model matches 'marts.cc' (did you mean: marts.c"),
+        (["status", "-s", "tags:daily"], "unknown selector method 'tags:' (did you mean: tag?)"),
+        (["backfill", "--start", "2024-01-01", "--end", "2024-01-02"], "backfill needs selectors"),
+    ],
+)
+def test_bad_select_options_exit_2_in_one_line(layered, args, message):
+    before = layered.files()
+    out = layered.cli(*args)
+    assert out.returncode == 2, out
+    assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert layered.files() == before

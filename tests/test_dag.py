@@ -4,7 +4,7 @@ import pytest
 
 from orchestrator import dag as dag_mod
 from orchestrator import project as project_mod
-from orchestrator.errors import CycleError, ProjectError, UsageError
+from orchestrator.errors import CycleError, ProjectError
 
 
 def build(project):
@@ -54,60 +54,6 @@ def test_depends_on_adds_edges_and_unknown_names_fail(project):
     project.model("s.c", "-- depends_on: s.aa\nselect 3")
     with pytest.raises(ProjectError, match=r"models/s/c.sql:1: depends_on: no model named 's.aa'"):
         build(project)
-
-
-@pytest.fixture
-def chain(project):
-    project.model("staging.a", "-- tags: nightly\n-- owner: ann\nselect 1 as x")
-    project.model("staging.b", "select * from staging.a")
-    project.model("marts.c", "-- owner: bob\nselect * from staging.b")
-    project.model("marts.d", "select * from marts.c")
-    project.model("marts.lonely", "-- tags: nightly\nselect 2 as y")
-    return build(project)
-
-
-@pytest.mark.parametrize(
-    ("selectors", "expected"),
-    [
-        ([], {"staging.a", "staging.b", "marts.c", "marts.d", "marts.lonely"}),
-        (["c"], {"marts.c"}),
-        (["marts.c"], {"marts.c"}),
-        (["+marts.c"], {"staging.a", "staging.b", "marts.c"}),
-        (["b+"], {"staging.b", "marts.c", "marts.d"}),
-        (["+b+"], {"staging.a", "staging.b", "marts.c", "marts.d"}),
-        (["tag:nightly"], {"staging.a", "marts.lonely"}),
-        (["owner:bob+"], {"marts.c", "marts.d"}),
-        (["staging.*"], {"staging.a", "staging.b"}),
-        (["schema:marts"], {"marts.c", "marts.d", "marts.lonely"}),
-        (["a", "lonely"], {"staging.a", "marts.lonely"}),
-    ],
-)
-def test_selectors(chain, selectors, expected):
-    assert dag_mod.select(chain, selectors) == expected
-
-
-def test_exclude(chain):
-    assert dag_mod.select(chain, ["staging.a+"], exclude=["marts.d"]) == {
-        "staging.a",
-        "staging.b",
-        "marts.c",
-    }
-
-
-@pytest.mark.parametrize(
-    ("selector", "message"),
-    [
-        ("marts.cc", "no model matches 'marts.cc' (did you mean: marts.c"),
-        ("lonley", "did you mean: lonely"),
-        ("tag:nighty", "matches no model (did you mean: nightly?)"),
-        ("colour:red", "unknown selector method 'colour:'"),
-        ("+", "empty selector"),
-    ],
-)
-def test_unknown_selectors_suggest(chain, selector, message):
-    with pytest.raises(UsageError) as info:
-        dag_mod.select(chain, [selector])
-    assert message in str(info.value)
 
 
 def test_a_typo_in_a_model_name_is_an_error_when_the_project_loads(project):

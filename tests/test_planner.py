@@ -8,6 +8,7 @@ import pytest
 
 from orchestrator import dag as dag_mod
 from orchestrator import project as project_mod
+from orchestrator import selectors as selectors_mod
 from orchestrator.errors import ProjectError, UsageError
 from orchestrator.partitions import WHOLE, Grain, window_for_key
 from orchestrator.planner import input_markers, plan
@@ -47,7 +48,9 @@ def pipeline(project):
 
 def request(dag, *selectors, **kwargs):
     return Request(
-        selected=frozenset(dag_mod.select(dag, selectors)), now=kwargs.pop("now", NOW), **kwargs
+        selected=frozenset(selectors_mod.select(dag, selectors)),
+        now=kwargs.pop("now", NOW),
+        **kwargs,
     )
 
 

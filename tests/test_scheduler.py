@@ -318,3 +318,84 @@ def test_the_foreground_loop_reacts_to_an_arrival_and_stops_on_sigterm(project):
     assert "raw.events[2024-01-02] arrived" in seen and "success (run 1)" in seen, errors
     assert proc.returncode == 0, errors
     assert days(project) == [date(2024, 1, 1), date(2024, 1, 2)]
+
+
+@pytest.mark.parametrize(
+    ("job", "message"),
+    [
+        (
+            'select = "+reporting.dashbord"',
+            "orchestrator.toml:2: job 'daily': select: no model matches 'reporting.dashbord' "
+            "(did you mean: reporting.dashboard?)",
+        ),
+        (
+            'select = "reporting.*"\nexclude = "tag:experimentl"',
+            "orchestrator.toml:3: job 'daily': exclude: selector 'tag:experimentl' matches no "
+            "model (did you mean: experimental?)",
+        ),
+        (
+            'select = "tag:daily,reporting.*"',
+            "orchestrator.toml:2: job 'daily': select: selector 'tag:daily,reporting.*' matches "
+            "no model",
+        ),
+        (
+            'select = "reporting.dashboard"\nexclude = "tag:experimental"',
+            "orchestrator.toml:3: job 'daily' selects no model: exclude takes out every model",
+        ),
+    ],
+)
+def test_job_selectors_are_checked_when_the_project_loads(project, job, message):
+    project.write("orchestrator.toml", f'[jobs.daily]\n{job}\ncron = "0 6 * * *"\n')
+    project.model("s.daily", "-- tags: daily\nselect 1 as x")
+    project.model("reporting.dashboard", "-- tags: experimental\nselect * from s.daily")
+    for command in (["plan"], ["schedule", "--once"], ["status"], ["run", "s.daily"]):
+        out = project.cli(*command, now="2024-01-05T06:05")
+        assert out.returncode == 2, (command, out)
+        assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert not project.warehouse.exists()
+
+
+def test_a_job_that_cannot_start_fails_alone_and_the_others_run(project):
+    """A job whose run is refused before it starts (a var it lacks, a protected model its user
+    may not write) is recorded failed for its tick; the other due jobs run; no tick is left
+    pending, and the failed one does not loop."""
+    project.write(
+        "orchestrator.toml",
+        """
+        [jobs.broken]
+        select = "s.regional"
+        cron = "0 6 * * *"
+
+        [jobs.guarded]
+        select = "s.finance"
+        cron = "0 6 * * *"
+
+        [jobs.fine]
+        select = "s.daily"
+        cron = "0 6 * * *"
+
+        [access]
+        admin = ["alice"]
+        operator = ["*"]
+        """,
+    )
+    project.model("s.regional", "select {{ var('region') }} as region")
+    project.model("s.finance", "-- protected: true\nselect 1 as x")
+    project.model("s.daily", GENERATED)
+    out = project.cli(
+        "schedule", "--once", now="2024-01-05T06:05", env={"ORCHESTRATOR_USER": "bob"}
+    )
+    assert out.returncode == 1, out
+    assert "fine  cron 2024-01-05 06:00  success (run 1)" in out.stdout
+    assert "broken  cron 2024-01-05 06:00  failed: s.regional uses var('region')" in out.stdout
+    assert "guarded  cron 2024-01-05 06:00  failed: " in out.stdout
+    assert days(project)[-1] == date(2024, 1, 4)
+    assert ticks(project) == [
+        ("broken", "01-05 06:00", "cron", "failed", None),
+        ("fine", "01-05 06:00", "cron", "success", 1),
+        ("guarded", "01-05 06:00", "cron", "failed", None),
+    ]
+    again = project.cli(
+        "schedule", "--once", now="2024-01-05T06:10", env={"ORCHESTRATOR_USER": "bob"}
+    )
+    assert again.returncode == 0 and again.stdout.strip() == "schedule: nothing due"
