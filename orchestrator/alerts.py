@@ -36,12 +36,14 @@ KINDS = {  # event -> the incident it opens or belongs to
     "check_failed": "model",
     "source_blocked": "source",
     "deadline_missed": "job",
+    "job_failed": "job",
 }
 ICONS = {
     "task_failed": ":red_circle:",
     "check_failed": ":warning:",
     "source_blocked": ":no_entry:",
     "deadline_missed": ":alarm_clock:",
+    "job_failed": ":red_circle:",
     "recovered": ":large_green_circle:",
 }
 
@@ -243,7 +245,13 @@ def decide(
         since = f"{incident.opened_at:%Y-%m-%d %H:%M} UTC" + (
             f", run {incident.opened_run}" if incident.opened_run is not None else ""
         )
-        what = {"failed": "failing", "blocked": "blocking", "deadline": "late", "": "failing"}
+        what = {
+            "failed": "failing",
+            "blocked": "blocking",
+            "deadline": "late",
+            "refused": "not starting",
+            "": "failing",
+        }
         how = what.get(incident.cause, f"failing {incident.cause}")
         decision.send.append(
             Event(

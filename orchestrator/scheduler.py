@@ -217,12 +217,31 @@ def once(
                 reports[(name, tick.due_at, tick.trigger)] = TickReport(
                     name, tick.due_at, tick.trigger, outcome, run_id, detail or tick.detail or ""
                 )
+            if refused:
+                deliver_alerts(ws, con, [_could_not_start(job, refused, trigger)], set(), None)
         if result is not None and result.cancelled:
             break
     with writing(ws, "schedule", wait) as (con, _lock, _):
         for report in _deadlines(ws, con, now, succeeded):
             reports[(report.job, report.due_at, report.trigger)] = report
     return list(reports.values())
+
+
+def _could_not_start(job: Job, why: str, trigger: str) -> alerts.Event:
+    """A job refused before its run started: its owner must act (nothing runs until then)."""
+    return alerts.Event(
+        "job_failed",
+        job.name,
+        job.owner,
+        f"job {job.name} could not start ({trigger}): {why}",
+        why,
+        None,
+        job.name,
+        (),
+        (),
+        f"fix it, then: orchestrator run --job {job.name}",
+        cause="refused",
+    )
 
 
 def _deadlines(ws: Workspace, con, now: datetime, succeeded: set[str]) -> list[TickReport]:

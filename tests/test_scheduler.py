@@ -377,6 +377,9 @@ def test_a_job_that_cannot_start_fails_alone_and_the_others_run(project):
         [access]
         admin = ["alice"]
         operator = ["*"]
+
+        [owners.default]
+        log = "alerts.jsonl"
         """,
     )
     project.model("s.regional", "select {{ var('region') }} as region")
@@ -395,6 +398,10 @@ def test_a_job_that_cannot_start_fails_alone_and_the_others_run(project):
         ("fine", "01-05 06:00", "cron", "success", 1),
         ("guarded", "01-05 06:00", "cron", "failed", None),
     ]
+    # the owner hears that each refused job could not start, once
+    sent = [json.loads(line) for line in (project.root / "alerts.jsonl").read_text().splitlines()]
+    assert sorted(a["event"] for a in sent) == ["job_failed", "job_failed"]
+    assert {a["subject"] for a in sent} == {"broken", "guarded"}
     again = project.cli(
         "schedule", "--once", now="2024-01-05T06:10", env={"ORCHESTRATOR_USER": "bob"}
     )
