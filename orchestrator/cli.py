@@ -35,6 +35,56 @@ class _Group(click.Group):
             sys.exit(exc.exit_code)
 
 
+_PROJECT_HELP = "Project directory (holds models/ and orchestrator.toml)."
+_WAREHOUSE_HELP = "Warehouse file, overriding orchestrator.toml."
+
+
+def _set_project(ctx, param, value: Path | None) -> Path | None:
+    if value is not None:
+        if not value.exists() and ctx.info_name != "init":  # init creates it
+            raise UsageError(f"the project directory {value} does not exist")
+        ctx.obj["project"] = value
+    return value
+
+
+def _set_warehouse(ctx, param, value: Path | None) -> Path | None:
+    if value is not None:
+        ctx.obj["warehouse"] = value
+    return value
+
+
+class _Command(click.Command):
+    """Every command also takes --project/-C and --warehouse after its name, as people type
+    them (`orchestrator status --warehouse w.duckdb`); given there, they win over the same
+    options given before the command."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.params += [
+            click.Option(
+                ["--project", "-C"],
+                type=click.Path(file_okay=False, path_type=Path),
+                default=None,
+                expose_value=False,
+                is_eager=True,
+                callback=_set_project,
+                help=_PROJECT_HELP,
+            ),
+            click.Option(
+                ["--warehouse"],
+                type=click.Path(dir_okay=False, path_type=Path),
+                default=None,
+                expose_value=False,
+                is_eager=True,
+                callback=_set_warehouse,
+                help=_WAREHOUSE_HELP,
+            ),
+        ]
+
+
+_Group.command_class = _Command
+
+
 def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
     parsed: dict[str, str] = {}
     for item in values:
@@ -76,13 +126,13 @@ def _require_named_warehouse(ctx, path: Path) -> None:
     default=".",
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Project directory (holds models/ and orchestrator.toml).",
+    help=_PROJECT_HELP + " Also accepted after the command.",
 )
 @click.option(
     "--warehouse",
     default=None,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Warehouse file, overriding orchestrator.toml.",
+    help=_WAREHOUSE_HELP + " Also accepted after the command.",
 )
 @click.pass_context
 def cli(ctx, project: Path, warehouse: Path | None):
@@ -174,16 +224,22 @@ class _Seconds(click.ParamType):
         return seconds
 
 
-_wait = click.option(
-    "--wait",
-    type=_Seconds(),
-    default=None,
-    is_flag=False,
-    flag_value=_Seconds.NO_LIMIT,
-    metavar="[SECONDS]",
-    help="If another process is writing the warehouse, wait for it (at most SECONDS; a bare "
-    "--wait, placed after the selectors, waits as long as it takes).",
-)
+def _wait_option(after: str | None):
+    """--wait; `after`: what a bare --wait must follow (it would take the next word)."""
+    placed = f", placed after the {after}," if after else ""
+    return click.option(
+        "--wait",
+        type=_Seconds(),
+        default=None,
+        is_flag=False,
+        flag_value=_Seconds.NO_LIMIT,
+        metavar="[SECONDS]",
+        help="If another process is writing the warehouse, wait for it (at most SECONDS; a "
+        f"bare --wait{placed} waits as long as it takes).",
+    )
+
+
+_wait = _wait_option("selectors")
 
 
 def _selection(selectors, exclude, variables, **kwargs):
@@ -365,7 +421,7 @@ def run(ctx, selectors, exclude, variables, threads, wait, full_refresh, job, dr
     metavar="SECONDS",
     help="How often the loop looks (default: the shortest job poll, at most 60 s).",
 )
-@_wait
+@_wait_option(None)
 @click.pass_context
 def schedule(ctx, once, interval, wait):
     """Start jobs when they are due (cron) or when a source partition arrives (on = ...).
@@ -445,7 +501,7 @@ def backfill(ctx, selectors, start, end, exclude, variables, threads, wait, batc
 )
 @_vars
 @_threads
-@_wait
+@_wait_option(None)
 @click.pass_context
 def retry(ctx, run_id, variables, threads, wait):
     """Rerun the failed, timed-out, cancelled and skipped tasks of a run, and nothing else.
@@ -488,7 +544,14 @@ def status(ctx, selectors, partitions, owner):
 
 @cli.command()
 @click.argument("run_id", type=int, required=False)
-@click.option("--limit", "-n", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option(
+    "--limit",
+    "-n",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="How many of the latest runs to list.",
+)
 @click.pass_context
 def runs(ctx, run_id, limit):
     """Recent runs, or the tasks of one run."""
@@ -510,7 +573,7 @@ def runs(ctx, run_id, limit):
     click.echo("\n".join(format_table(columns, rows)))
 
 
-class _QueryCommand(click.Command):
+class _QueryCommand(_Command):
     """A query may begin with a SQL comment (`-- ...`): a token with a space or a line break in
     it is never an option, so it is taken as the query, wherever it stands."""
 
@@ -534,7 +597,12 @@ def _settings(ctx):
 @cli.command()
 @_selectors
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "dot"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "dot"]),
+    default="text",
+    show_default=True,
+    help="text to read, json for tools, dot for Graphviz (dot -Tsvg).",
 )
 @click.pass_context
 def dag(ctx, selectors, fmt):
@@ -554,6 +622,7 @@ def dag(ctx, selectors, fmt):
     type=click.Choice(["table", "csv", "json"]),
     default="table",
     show_default=True,
+    help="An aligned table to read, or csv / json (one object per row) for tools.",
 )
 @click.option(
     "--limit",
@@ -611,7 +680,7 @@ def check(ctx, selectors, exclude, variables, wait):
 
 @cli.command()
 @click.argument("sources", nargs=-1)
-@_wait
+@_wait_option("sources")
 @click.pass_context
 def freshness(ctx, sources, wait):
     """Evaluate declared sources: freshness (loaded_at or file times), presence, column drift.
@@ -644,7 +713,7 @@ def _age(lag) -> str | None:
 
 @cli.command()
 @click.option("--yes", is_flag=True, help="Drop them (without it, only list them).")
-@_wait
+@_wait_option(None)
 @click.pass_context
 def prune(ctx, yes, wait):
     """Drop the tables and views of models removed from the project.

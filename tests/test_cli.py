@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 
+import click
 import pytest
 from conftest import DAILY_SOURCE
 
@@ -494,3 +496,56 @@ def test_bad_select_options_exit_2_in_one_line(layered, args, message):
     assert out.returncode == 2, out
     assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert layered.files() == before
+
+
+def test_project_and_warehouse_are_accepted_after_the_command(project, tmp_path):
+    """Issue 10, item 19: as people type them; given after the command, they win."""
+    project.model("s.m", "select 1 as x")
+    elsewhere = tmp_path / "other.duckdb"
+    out = project.cli("run", "--warehouse", str(elsewhere))
+    assert out.returncode == 0, out.stderr
+    assert elsewhere.exists() and not project.warehouse.exists()
+    from subprocess import run as run_process
+
+    done = run_process(
+        [
+            sys.executable,
+            "-m",
+            "orchestrator",
+            "status",
+            "-C",
+            str(project.root),
+            "--warehouse",
+            str(elsewhere),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "s.m" in done.stdout and "up to date" in done.stdout
+    # the one after the command wins over the one before it
+    out = project.cli(
+        "--warehouse", str(tmp_path / "typo.duckdb"), "runs", "--warehouse", str(elsewhere)
+    )
+    assert out.returncode == 0 and "run" in out.stdout
+    out = project.cli("status", "-C", str(tmp_path / "nowhere"))
+    assert out.returncode == 2
+    assert (
+        out.stderr.strip() == f"error: the project directory {tmp_path / 'nowhere'} does not exist"
+    )
+
+
+def test_every_option_of_every_command_says_what_it_does():
+    from orchestrator.cli import cli
+
+    missing = [
+        (name, p.opts)
+        for name, command in cli.commands.items()
+        for p in command.params
+        if isinstance(p, click.Option) and not p.help
+    ]
+    assert missing == [] and all(c.help for c in cli.commands.values())
+    for name in ("retry", "schedule", "prune"):  # no selectors: nothing to place --wait after
+        wait = next(p for p in cli.commands[name].params if p.name == "wait")
+        assert "selectors" not in wait.help
