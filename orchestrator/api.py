@@ -381,9 +381,9 @@ def list_runs(path: Path, limit: int) -> tuple[list[str], list[tuple]]:
     return (list(views.RunRow._fields) if rows else ["run_id"]), list(rows)
 
 
-def show_run(path: Path, run_id: int) -> tuple[str, list[str], list[tuple]]:
-    header, rows = views.run_detail(path, run_id)
-    return header, list(views.TaskRow._fields), list(rows)
+def show_run(path: Path, run_id: int) -> tuple[state.RunRecord, list[str], list[tuple]]:
+    record, rows = views.run_detail(path, run_id)
+    return record, list(views.TaskRow._fields), list(rows)
 
 
 def describe_dag(ws: Workspace, selectors: Sequence[str], fmt: str) -> str:

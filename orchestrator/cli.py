@@ -173,6 +173,12 @@ def _selectors(command=None, *, required: bool = False):
     return decorate(command) if command else decorate
 
 
+_json = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON for tools (its shape is in the README: Machine-readable output).",
+)
 _exclude = click.option(
     "--exclude",
     "-x",
@@ -254,7 +260,7 @@ def _selection(selectors, exclude, variables, **kwargs):
 @_vars
 @click.option("--full-refresh", is_flag=True, help="Plan a rebuild from scratch.")
 @click.option("--verbose", "-v", is_flag=True, help="List every partition.")
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@_json
 @click.pass_context
 def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
     """Show what `run` would do and why, writing nothing.
@@ -263,7 +269,7 @@ def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
     levels), name+ / name+1 (with downstream), @name (its descendants and all they read),
     tag:x, owner:x, schema:x, kind:x, and a,b for the models in both. None means every model.
     """
-    from . import api, session
+    from . import api, session, shapes
     from .report import format_plan
 
     ws = _workspace(ctx)
@@ -271,7 +277,7 @@ def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
     session.authorize(ws, "plan")
     the_plan = api.plan(ws, _selection(selectors, exclude, variables, full_refresh=full_refresh))
     if as_json:
-        click.echo(json.dumps(_plan_json(the_plan), indent=2))
+        click.echo(shapes.dump(shapes.plan(the_plan)))
     else:
         click.echo("\n".join(format_plan(the_plan, ws.dag, verbose=verbose)))
         _route_note(ws)
@@ -285,28 +291,6 @@ def _route_note(ws) -> None:
     note = unrouted(project.models.values(), project.sources.values(), project.ops)
     if note:
         click.echo(note, err=True)
-
-
-def _plan_json(the_plan) -> dict:
-    return {
-        "as_of": the_plan.request.now.isoformat(),
-        "tasks": [
-            {
-                "id": t.id,
-                "model": t.model,
-                "partition": t.key,
-                "reason": t.why,
-                "action": str(t.action),
-                "after": list(t.deps),
-            }
-            for t in the_plan.units
-        ],
-        "held": [
-            {"model": h.model, "partition": h.key, "status": h.status, "reason": h.reason}
-            for h in the_plan.held
-        ],
-        "backfill_only": list(the_plan.backfill_only),
-    }
 
 
 def _execute(
@@ -517,25 +501,31 @@ def retry(ctx, run_id, variables, threads, wait):
 @_selectors
 @click.option("--partitions", "-p", is_flag=True, help="One line per partition.")
 @click.option("--owner", default=None, help="Only the models this owner answers for.")
+@_json
 @click.pass_context
-def status(ctx, selectors, partitions, owner):
+def status(ctx, selectors, partitions, owner, as_json):
     """The state of every model (or the selected ones): built, pending, waiting, blocked,
     failed. Sources are evaluated as `run` would, so waiting and blocked are current."""
-    from . import api, session
+    from . import api, session, shapes
     from .errors import WarehouseBusy
     from .report import format_table
+    from .workspace import now
 
     ws = _workspace(ctx)
     _require_named_warehouse(ctx, ws.warehouse)
     session.authorize(ws, "status")
+    as_of = now()
     try:
         columns, rows = api.status(ws, selectors, partitions=partitions, owner=owner)
     except WarehouseBusy as busy:
         # DuckDB lets nobody read while a run writes: show how far that run got instead
-        click.echo(f"busy: {busy}")
+        click.echo(shapes.dump({"busy": str(busy)}) if as_json else f"busy: {busy}")
+        return
+    gone = api.removed_models(ws)
+    if as_json:
+        click.echo(shapes.dump(shapes.status(as_of, rows, partitions, gone)))
         return
     click.echo("\n".join(format_table(columns, rows)))
-    gone = api.removed_models(ws)
     if gone:
         listed = ", ".join(f"{name} ({kind})" for name, kind in gone)
         click.echo(f"no longer in the project: {listed}; drop with: orchestrator prune --yes")
@@ -552,24 +542,31 @@ def status(ctx, selectors, partitions, owner):
     show_default=True,
     help="How many of the latest runs to list.",
 )
+@_json
 @click.pass_context
-def runs(ctx, run_id, limit):
+def runs(ctx, run_id, limit, as_json):
     """Recent runs, or the tasks of one run."""
-    from . import api, session
+    from . import api, session, shapes
 
     session.authorize(None, "runs", root=ctx.obj["project"], warehouse_path=ctx.obj["warehouse"])
-    from .report import format_table
+    from .report import format_run_header, format_table
 
     ws_settings = _settings(ctx)
     _require_named_warehouse(ctx, ws_settings.warehouse)
     if run_id is None:
         columns, rows = api.list_runs(ws_settings.warehouse, limit)
+        if as_json:
+            click.echo(shapes.dump(shapes.run_list(rows)))
+            return
         if not rows:
             click.echo("no runs yet: `orchestrator run` builds the models and records its runs")
             return
     else:
-        header, columns, rows = api.show_run(ws_settings.warehouse, run_id)
-        click.echo(header)
+        record, columns, rows = api.show_run(ws_settings.warehouse, run_id)
+        if as_json:
+            click.echo(shapes.dump(shapes.run_detail(record, rows)))
+            return
+        click.echo(format_run_header(record))
     click.echo("\n".join(format_table(columns, rows)))
 
 
@@ -662,37 +659,45 @@ def sql(ctx, query, fmt, limit):
 @_exclude
 @_vars
 @_wait
+@_json
 @click.pass_context
-def check(ctx, selectors, exclude, variables, wait):
+def check(ctx, selectors, exclude, variables, wait, as_json):
     """Run the selected models' checks against what is published, building nothing.
 
     Exit 1 when a blocking check fails.
     """
-    from . import api, session
+    from . import api, session, shapes
     from .report import format_check_report
 
     ws = _workspace(ctx)
     session.authorize(ws, "check")
     report = api.check_published(ws, selectors, exclude, _parse_vars(variables), wait)
-    click.echo("\n".join(format_check_report(report)))
+    if as_json:
+        click.echo(shapes.dump(shapes.check_report(report)))
+    else:
+        click.echo("\n".join(format_check_report(report)))
     sys.exit(report.exit_code)
 
 
 @cli.command()
 @click.argument("sources", nargs=-1)
 @_wait_option("sources")
+@_json
 @click.pass_context
-def freshness(ctx, sources, wait):
+def freshness(ctx, sources, wait, as_json):
     """Evaluate declared sources: freshness (loaded_at or file times), presence, column drift.
 
     Results are recorded in orchestrator.freshness. Exit 1 when a source is stale or drifted.
     """
-    from . import api, session
+    from . import api, session, shapes
     from .report import format_table
 
     ws = _workspace(ctx)
     session.authorize(ws, "freshness")
     run_id, statuses = api.source_freshness(ws, sources, wait=wait)
+    if as_json:
+        click.echo(shapes.dump(shapes.freshness(run_id, statuses)))
+        sys.exit(1 if any(s.status in SOURCE_PROBLEMS for s in statuses) else 0)
     if not statuses:
         click.echo("no declared sources (see [sources] in orchestrator.toml)")
         return

@@ -429,3 +429,13 @@ def format_sent(sent) -> str:
     where = f" -> {sent.routed_to}" if sent.routed_to else ""
     retry = "; tried again on the next run while its incident is open"
     return f"alert NOT delivered{where}: {sent.summary}{again} ({sent.error}{retry})"
+
+
+def format_run_header(row) -> str:
+    """The line that heads `orchestrator runs N`: command, who, when, vars, and any error."""
+    return (
+        f"run {row.run_id}: {row.status}  `orchestrator {row.arguments or row.command}`  "
+        f"by {row.who}@{row.host}  started {row.started:%Y-%m-%d %H:%M:%S}"
+        + (f"  vars {row.vars}" if row.vars and row.vars != "{}" else "")
+        + (f"\nerror: {row.error}" if row.error else "")
+    )

@@ -223,8 +223,8 @@ def runs(path: Path, limit: int) -> list[RunRow]:
     ]
 
 
-def run_detail(path: Path, run_id: int) -> tuple[str, list[TaskRow]]:
-    """One run: a header line (command, who, when, vars, error) and its task attempts."""
+def run_detail(path: Path, run_id: int) -> tuple[state.RunRecord, list[TaskRow]]:
+    """One run: its record (command, who, when, vars, error) and its task attempts."""
     con = engine.connect(path, read_only=True)
     try:
         with engine.reading(path):
@@ -234,12 +234,6 @@ def run_detail(path: Path, run_id: int) -> tuple[str, list[TaskRow]]:
             tasks = state.run_tasks(con, run_id)
     finally:
         con.close()
-    header = (
-        f"run {row.run_id}: {row.status}  `orchestrator {row.arguments or row.command}`  "
-        f"by {row.who}@{row.host}  started {row.started:%Y-%m-%d %H:%M:%S}"
-        + (f"  vars {row.vars}" if row.vars and row.vars != "{}" else "")
-        + (f"\nerror: {row.error}" if row.error else "")
-    )
     rows = [
         TaskRow(
             t.model,
@@ -253,4 +247,4 @@ def run_detail(path: Path, run_id: int) -> tuple[str, list[TaskRow]]:
         )
         for t in tasks
     ]
-    return header, rows
+    return row, rows

@@ -11,6 +11,7 @@ from conftest import DAILY_SOURCE, NOW
 
 from orchestrator import api
 from orchestrator.errors import NothingToRetry, UsageError
+from orchestrator.report import format_run_header
 from orchestrator.workspace import Selection, open_workspace
 
 DAILY = """
@@ -95,8 +96,8 @@ def test_status_and_runs_as_the_cli_shows_them(seeded, monkeypatch):
     assert rows[0][:3] == ("marts.daily", "2024-01-01", "success")
     columns, rows = api.list_runs(ws.warehouse, 5)
     assert columns[:3] == ["run_id", "command", "status"] and rows[0][:3] == (1, "run", "success")
-    header, columns, rows = api.show_run(ws.warehouse, 1)
-    assert header.startswith("run 1: success  `orchestrator run`")
+    record, columns, rows = api.show_run(ws.warehouse, 1)
+    assert format_run_header(record).startswith("run 1: success  `orchestrator run`")
     assert columns == [
         "model",
         "partition",

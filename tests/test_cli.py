@@ -549,3 +549,60 @@ def test_every_option_of_every_command_says_what_it_does():
     for name in ("retry", "schedule", "prune"):  # no selectors: nothing to place --wait after
         wait = next(p for p in cli.commands[name].params if p.name == "wait")
         assert "selectors" not in wait.help
+
+
+def test_json_output_of_status_runs_plan_freshness_and_check(seeded):
+    """Issue 10, item 20: stable shapes, read with json.loads, times ISO 8601 UTC."""
+    seeded.model("marts.fact", FACT.replace("select", "-- check: not_null(amount)\nselect", 1))
+    seeded.write(
+        "orchestrator.toml",
+        """
+        [sources."raw.events"]
+        """,
+    )
+    plan = json.loads(seeded.cli("plan", "--json").stdout)
+    assert plan["version"] == 1 and plan["as_of"] == "2024-01-10T12:00:00Z"
+    assert plan["tasks"][0]["reason"] == "missing" and plan["held"] == []
+    assert seeded.cli("run").returncode == 0
+
+    status = json.loads(seeded.cli("status", "--json").stdout)
+    assert status["version"] == 1 and status["as_of"] == "2024-01-10T12:00:00Z"
+    fact = next(m for m in status["models"] if m["model"] == "marts.fact")
+    assert fact == {
+        "model": "marts.fact",
+        "kind": "incremental",
+        "owner": None,
+        "built": "9",
+        "rows": fact["rows"],
+        "last_built": "2024-01-10 12:00 (run 1)",
+        "state": "up to date",
+    }
+    parts = json.loads(seeded.cli("status", "--partitions", "--json").stdout)["partitions"]
+    assert parts[0]["partition"] == "2024-01-01" and parts[0]["built_at"].endswith("Z")
+
+    runs = json.loads(seeded.cli("runs", "--json").stdout)
+    assert [r["run_id"] for r in runs["runs"]] == [1]
+    assert runs["runs"][0]["started"].startswith("2024-01-10T12:00:")
+    detail = json.loads(seeded.cli("runs", "1", "--json").stdout)
+    assert detail["run"]["command"] == "run" and detail["run"]["vars"] == {}
+    assert {t["status"] for t in detail["tasks"]} == {"success"}
+
+    check = seeded.cli("check", "--json")
+    assert check.returncode == 0
+    results = json.loads(check.stdout)["results"]
+    assert {(r["model"], r["check"], r["status"]) for r in results} == {
+        ("marts.fact", "not_null(amount)", "pass")
+    }
+
+    fresh = seeded.cli("freshness", "--json")
+    assert fresh.returncode == 0, fresh.stderr
+    [source] = json.loads(fresh.stdout)["sources"]
+    assert source["source"] == "raw.events" and source["checked_at"] == "2024-01-10T12:00:00Z"
+    assert set(source) == {
+        "source",
+        "status",
+        "latest_loaded_at",
+        "lag_seconds",
+        "detail",
+        "checked_at",
+    }

@@ -53,6 +53,7 @@ from .operations import (
 )
 from .runs import (
     BUILD_COMMANDS,
+    RunRecord,
     abandon_running,
     final_statuses,
     finish_run,
@@ -72,6 +73,7 @@ from .schema import SCHEMA, SCHEMA_VERSION, ensure, has_state, schema_version
 
 __all__ = [
     "BUILD_COMMANDS",
+    "RunRecord",
     "SCHEMA",
     "SCHEMA_VERSION",
     "TICK_COLUMNS",
