@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from .column_types import TYPE_NAME, type_error
 from .errors import first_line, suggest
-from .sql import syntax_problem
+from .syntax import syntax_problem
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CALL = re.compile(r"^(?P<kind>[a-z_]+)\s*\((?P<args>.*)\)$", re.S)
