@@ -328,6 +328,33 @@ class Suite:
         for row in rest:
             row.note = f"peak RSS {row.rss / first.rss:.2f}x of {first.variant} (target: flat)"
 
+    def serve(self, rows: int, days: int) -> None:
+        """What a serving copy costs: the batched backfill of the BACKFILL workload, with and
+        without `[serve] copy` (a copy of every model table, written and swapped in at the end
+        of the run). Both write the state copy readers use, as every writing command does."""
+        plain, template, _spec, args = self._backfill_project(
+            f"serve-{days}-plain", rows, days, batch=days
+        )
+        served, *_ = self._backfill_project(f"serve-{days}-copy", rows, days, batch=days)
+        with (served / "orchestrator.toml").open("a", encoding="utf-8") as f:
+            f.write('[serve]\ncopy = "serving.duckdb"\n')
+        roots = {"backfill": plain, "backfill, [serve] copy": served}
+        variants = {name: self.cli(self.python, root, *args) for name, root in roots.items()}
+
+        def setup(name: str) -> None:
+            root = roots[name]
+            for leftover in ("warehouse.duckdb", "warehouse.duckdb.wal", "serving.duckdb"):
+                (root / leftover).unlink(missing_ok=True)
+            shutil.copy(template, root / "warehouse.duckdb")
+
+        result = self.interleaved(f"SERVE-{days}", variants, setup)
+        ours, base = result["backfill, [serve] copy"], result["backfill"]
+        size = (served / "serving.duckdb").stat().st_size / 2**20
+        ours.note = (
+            f"{ours.seconds - base.seconds:+.2f} s for the copy ({size:.0f} MiB), "
+            f"{ours.seconds / base.seconds:.2f}x"
+        )
+
     def sources(self, days: int, rows: int) -> None:
         """What recording and comparing source fingerprints costs: a backfill that hashes
         every file it reads, and a `plan` that stats every file of the built days, each
@@ -426,7 +453,7 @@ def main() -> None:
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
     parser.add_argument(
         "--only",
-        default="PARSE,DAG,BACKFILL,MEMORY,SOURCES,START-UP",
+        default="PARSE,DAG,BACKFILL,MEMORY,SERVE,SOURCES,START-UP",
         help="comma-separated workloads",
     )
     parser.add_argument("--repeat", type=int, default=None)
@@ -468,6 +495,8 @@ def main() -> None:
             suite.backfill(size["backfill_rows"], size["backfill_days"])
         if "MEMORY" in only:
             suite.memory(size["backfill_rows"], size["memory_days"])
+        if "SERVE" in only:
+            suite.serve(size["backfill_rows"], size["backfill_days"])
         if "SOURCES" in only:
             suite.sources(size["source_days"], size["source_rows"])
         if "START-UP" in only:

@@ -8,6 +8,7 @@ workspace, session, catalog, notify, views, scaffold and report.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -15,9 +16,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from . import catalog, clock, engine, freshness, holdings, materialize, state, views
+from . import catalog, clock, engine, freshness, holdings, materialize, readers, state, views
+from . import sql as sql_mod
 from .check_sql import Scope
-from .errors import RunStopped, UsageError, suggest
+from .errors import RunStopped, UsageError, WarehouseBusy, suggest
 from .execution import (
     Options,
     Outcome,
@@ -88,6 +90,7 @@ class RunResult:
     cancelled: bool = False
     took_over: dict | None = None  # what a dead writer left in the lock file
     alerts: tuple = ()  # notify.Sent: the messages about this run, and whether they arrived
+    served: tuple[Path, int] | None = None  # the serving copy written, and its relations
 
     def count(self, *statuses: str) -> int:
         return sum(1 for o in self.outcomes if o.status in statuses)
@@ -191,7 +194,27 @@ def run(
             # a signal that came after the tasks (during alerts) still cancels the run
             result = replace(result, cancelled=cancel.is_set())
             recording.finish(result.status, result.counts)
-        return replace(result, alerts=tuple(sent))
+        served = _serve(ws, con, result)
+        return replace(result, alerts=tuple(sent), served=served)
+
+
+def _serve(ws: Workspace, con, result: RunResult) -> tuple[Path, int] | None:
+    """A run that ends with everything it selected published refreshes the serving copy
+    (`[serve] copy`); a failed, partial or waiting one leaves the previous copy, so a dashboard
+    never reads partial data. A run with nothing to do writes one only when none exists."""
+    target = ws.project.settings.serve_copy
+    if target is None or result.status != "success" or result.plan.held or result.cancelled:
+        return None
+    if not result.plan.tasks and target.exists():
+        return None
+    schemas = ws.project.settings.serve_schemas or tuple(
+        sorted({m.schema for m in ws.dag.models.values()})
+    )
+    try:
+        return target, state.write_serving_copy(con, target, schemas)
+    except Exception as exc:  # the run's own outcome must stand; the old copy stays
+        print(f"warning: the serving copy was not written: {exc}", file=sys.stderr)
+        return None
 
 
 def _read_state(
@@ -289,11 +312,25 @@ READ_ONLY_STATEMENTS = frozenset({"select", "explain"})
 ATTACH write files elsewhere, so every other kind of statement is refused before it runs."""
 
 
-def query(ws_warehouse: Path, sql: str) -> tuple[list[str], list[tuple]]:
-    """Run a read-only query against the warehouse: (column names, rows)."""
+def query(
+    ws_warehouse: Path, sql: str, serving: Path | None = None
+) -> tuple[list[str], list[tuple]]:
+    """Run a read-only query against the warehouse: (column names, rows). While a run holds
+    it, a query of the state reads the last state copy; one of the models' data reads the
+    serving copy when there is one (`serving`), and is refused otherwise (the state copy holds
+    no data: an empty answer would be a wrong one)."""
     import duckdb
 
-    con = engine.connect(ws_warehouse, read_only=True)
+    con, copy = readers.connect(ws_warehouse)
+    if copy and not sql_mod.reads_only_schema(sql, state.SCHEMA):
+        con.close()
+        if serving is None or not serving.exists():
+            raise WarehouseBusy(
+                f"the warehouse {ws_warehouse} is being written, and this query reads the "
+                "models' data: run it when the run finishes (--wait), or read a serving copy "
+                "([serve] copy in orchestrator.toml)"
+            )
+        con = engine.connect(serving, read_only=True)
     try:
         pinned = clock.pinned()
         if pinned is not None:  # the readiness view judges "now" as of the pinned time

@@ -248,6 +248,40 @@ def _wait_option(after: str | None):
 _wait = _wait_option("selectors")
 
 
+def _reader_wait(after: str | None):
+    """--wait of the commands that only look: without it they show the state from before a
+    run that holds the warehouse (its last state copy), and say so."""
+    placed = f", placed after the {after}," if after else ""
+    return click.option(
+        "--wait",
+        type=_Seconds(),
+        default=None,
+        is_flag=False,
+        flag_value=_Seconds.NO_LIMIT,
+        metavar="[SECONDS]",
+        help="If a run is writing the warehouse, wait for it to finish (at most SECONDS; a bare "
+        f"--wait{placed} waits as long as it takes) instead of showing the state from before it.",
+    )
+
+
+def _looking(command):
+    """Run a command that only looks under the readers' policy (its --wait), then print the
+    notes its reads left (the state shown is from before a run that holds the warehouse)."""
+
+    @functools.wraps(command)
+    def wrapped(*args, wait=None, **kwargs):
+        from . import readers
+
+        with readers.reading_policy(wait) as policy:
+            try:
+                return command(*args, **kwargs)
+            finally:
+                for note in dict.fromkeys(policy.notes):
+                    click.echo(note, err=True)
+
+    return wrapped
+
+
 def _selection(selectors, exclude, variables, **kwargs):
     from .workspace import Selection
 
@@ -261,7 +295,9 @@ def _selection(selectors, exclude, variables, **kwargs):
 @click.option("--full-refresh", is_flag=True, help="Plan a rebuild from scratch.")
 @click.option("--verbose", "-v", is_flag=True, help="List every partition.")
 @_json
+@_reader_wait("selectors")
 @click.pass_context
+@_looking
 def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
     """Show what `run` would do and why, writing nothing.
 
@@ -360,6 +396,9 @@ def _notes(result) -> None:
         )
     from .report import format_sent
 
+    if result.served:
+        path, relations = result.served
+        click.echo(f"serving copy: {path} ({relations} relations, as of this run)", err=True)
     for sent in result.alerts:
         click.echo(format_sent(sent), err=True)
 
@@ -502,7 +541,9 @@ def retry(ctx, run_id, variables, threads, wait):
 @click.option("--partitions", "-p", is_flag=True, help="One line per partition.")
 @click.option("--owner", default=None, help="Only the models this owner answers for.")
 @_json
+@_reader_wait("selectors")
 @click.pass_context
+@_looking
 def status(ctx, selectors, partitions, owner, as_json):
     """The state of every model (or the selected ones): built, pending, waiting, blocked,
     failed. Sources are evaluated as `run` would, so waiting and blocked are current."""
@@ -543,7 +584,9 @@ def status(ctx, selectors, partitions, owner, as_json):
     help="How many of the latest runs to list.",
 )
 @_json
+@_reader_wait(None)
 @click.pass_context
+@_looking
 def runs(ctx, run_id, limit, as_json):
     """Recent runs, or the tasks of one run."""
     from . import api, session, shapes
@@ -628,7 +671,9 @@ def dag(ctx, selectors, fmt):
     show_default=True,
     help="Rows to print at most (table format).",
 )
+@_reader_wait("query")
 @click.pass_context
+@_looking
 def sql(ctx, query, fmt, limit):
     """Run a read-only SQL query against the warehouse, e.g. over the orchestrator.* tables."""
     import csv
@@ -639,7 +684,8 @@ def sql(ctx, query, fmt, limit):
     session.authorize(None, "sql", root=ctx.obj["project"], warehouse_path=ctx.obj["warehouse"])
     from .report import format_table
 
-    columns, rows = api.query(_settings(ctx).warehouse, query)
+    settings = _settings(ctx)
+    columns, rows = api.query(settings.warehouse, query, settings.serve_copy)
     if fmt == "json":
         click.echo(
             json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str, indent=2)

@@ -32,6 +32,7 @@ SETTINGS_KEYS = {
     "owners",
     "access",
     "defaults",
+    "serve",
 }
 DEFAULTS_KEYS = ("start",)
 
@@ -90,6 +91,7 @@ def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Sett
     if not isinstance(variables, dict):
         raise fail("[vars] must be a table of name = value", "vars")
     default_start = _default_start(raw.get("defaults", {}), fail)
+    serve_copy, serve_schemas = _serve(raw.get("serve", {}), root, fail)
     location = (
         warehouse
         or os.environ.get("ORCHESTRATOR_WAREHOUSE")
@@ -109,8 +111,41 @@ def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Sett
         retry_max_delay=durations["retry_max_delay"],
         timeout=durations["timeout"],
         default_start=default_start,
+        serve_copy=serve_copy,
+        serve_schemas=serve_schemas,
     )
     return settings, raw
+
+
+def _serve(serve: object, root: Path, fail) -> tuple[Path | None, tuple[str, ...]]:
+    """`[serve] copy = "serving.duckdb"` (and optionally `schemas = [...]`): the read-only copy
+    a successful run leaves for dashboards."""
+    if not isinstance(serve, dict):
+        raise fail('[serve] must be a table, e.g. [serve] copy = "serving.duckdb"', "serve")
+    unknown = sorted(set(serve) - {"copy", "schemas"})
+    if unknown:
+        raise fail(
+            f"[serve]: unknown setting '{unknown[0]}'{suggest(unknown[0], ['copy', 'schemas'])}; "
+            "accepted: copy, schemas",
+            unknown[0],
+            ("serve",),
+        )
+    copy = serve.get("copy")
+    if copy is None:
+        if "schemas" in serve:
+            raise fail('[serve] schemas needs copy = "FILE" too', "schemas", ("serve",))
+        return None, ()
+    if not isinstance(copy, str) or not copy.endswith(".duckdb"):
+        raise fail(f"[serve] copy must be a .duckdb file name, got {copy!r}", "copy", ("serve",))
+    schemas = serve.get("schemas", [])
+    if not isinstance(schemas, list) or not all(
+        isinstance(s, str) and IDENTIFIER.match(s) for s in schemas
+    ):
+        raise fail(
+            '[serve] schemas must be a list of schema names, e.g. ["marts"]', "schemas", ("serve",)
+        )
+    path = Path(copy)
+    return (path if path.is_absolute() else root / path), tuple(s.lower() for s in schemas)
 
 
 def _default_start(defaults: object, fail) -> str | None:

@@ -74,6 +74,8 @@ class Settings:
     retry_max_delay: timedelta = timedelta(minutes=5)
     timeout: timedelta | None = None  # per task (models may override)
     default_start: str | None = None  # [defaults] start: for incremental models without one
+    serve_copy: Path | None = None  # [serve] copy: what a successful run copies for dashboards
+    serve_schemas: tuple[str, ...] = ()  # [serve] schemas (none: every model schema)
 
     @property
     def config_path(self) -> Path:

@@ -56,10 +56,12 @@ where order_date >= {{ start }} and order_date < {{ end }}
 """
 
 GITIGNORE = """\
-# written by orchestrator: the warehouse, its write lock, the parse cache, the alert log
+# written by orchestrator: the warehouse (and its copies), its write lock, the parse cache,
+# the alert log
 *.duckdb
 *.duckdb.wal
 *.duckdb.lock
+*.duckdb.tmp
 .orchestrator/
 logs/
 """

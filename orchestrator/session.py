@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -38,10 +39,20 @@ def writing(ws: Workspace, command: str, wait: float | None = None):
                 state.ensure(con)
                 abandoned = state.abandon_running(con, utcnow())
             yield con, lock, abandoned
+            _leave_state_copy(ws, con)
         finally:
             con.close()
     finally:
         lock.release()
+
+
+def _leave_state_copy(ws: Workspace, con) -> None:
+    """What readers open while the next writer holds the warehouse (`readers`). Never fails
+    the command that wrote: without a copy, readers only wait or say the warehouse is busy."""
+    try:
+        state.write_state_copy(con, state.state_copy_path(ws.warehouse))
+    except Exception as exc:
+        print(f"warning: the state copy for readers was not written: {exc}", file=sys.stderr)
 
 
 @contextmanager

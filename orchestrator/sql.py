@@ -473,3 +473,29 @@ def _token_names():
     names = {t: t.name for t in TokenType}
     keep = frozenset(t for t in TokenType if t is TokenType.IDENTIFIER or t.name.endswith("STRING"))
     return names, keep
+
+
+def reads_only_schema(text: str, schema: str) -> bool:
+    """Does a query read relations of `schema` only (the state copy can answer it)? A query
+    that cannot be parsed is assumed to read anything.
+
+    >>> reads_only_schema("select * from orchestrator.runs, orchestrator.alerts", "orchestrator")
+    True
+    >>> reads_only_schema("with x as (select 1) select * from x, marts.f", "orchestrator")
+    False
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        statements = [s for s in sqlglot.parse(text, read="duckdb") if s is not None]
+    except sqlglot.errors.SqlglotError:
+        return False
+    for statement in statements:
+        ctes = {c.alias_or_name.lower() for c in statement.find_all(exp.CTE)}
+        for table in statement.find_all(exp.Table):
+            if table.name.lower() in ctes and not table.db:
+                continue
+            if (table.db or "").lower() != schema:
+                return False
+    return True

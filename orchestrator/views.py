@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
-from . import engine, state
+from . import engine, readers, state
 from .errors import UsageError, suggest
 from .selectors import select as select_models
 from .snapshot import Snapshot
@@ -196,7 +196,7 @@ def runs(path: Path, limit: int) -> list[RunRow]:
     """The latest runs; none (not an error) before the first run created the warehouse."""
     if not path.exists():
         return []
-    con = engine.connect(path, read_only=True)
+    con = readers.connect(path).con
     try:
         with engine.reading(path):
             if not state.has_state(con):
@@ -225,7 +225,7 @@ def runs(path: Path, limit: int) -> list[RunRow]:
 
 def run_detail(path: Path, run_id: int) -> tuple[state.RunRecord, list[TaskRow]]:
     """One run: its record (command, who, when, vars, error) and its task attempts."""
-    con = engine.connect(path, read_only=True)
+    con = readers.connect(path).con
     try:
         with engine.reading(path):
             row = state.run_row(con, run_id) if state.has_state(con) else None

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 
-from . import clock, engine, freshness, holdings, selectors, state
+from . import clock, engine, freshness, holdings, readers, selectors, state
 from . import dag as dag_mod
 from . import project as project_mod
 from .dag import DAG
@@ -89,7 +89,7 @@ def request_for(ws: Workspace, selection: Selection, at: datetime | None = None)
 def read_snapshot(ws: Workspace) -> Snapshot:
     if not ws.warehouse.exists():
         return EMPTY
-    con = engine.connect(ws.warehouse, read_only=True)
+    con = readers.connect(ws.warehouse).con
     try:
         with engine.reading(ws.warehouse):
             return state.snapshot(con)
@@ -103,7 +103,7 @@ def reading(ws: Workspace) -> Iterator[tuple[object, Snapshot]]:
     first run there is no warehouse: an in-memory connection still lets sources be evaluated
     (files, or "no table yet") against an empty snapshot."""
     exists = ws.warehouse.exists()
-    con = engine.connect(ws.warehouse, read_only=True) if exists else engine.memory()
+    con = readers.connect(ws.warehouse).con if exists else engine.memory()
     try:
         with engine.reading(ws.warehouse):
             snapshot = observed(ws, con, state.snapshot(con)) if exists else EMPTY

@@ -20,11 +20,12 @@ def test_the_suite_runs_at_tiny_sizes_and_writes_its_table(tmp_path):
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     text = out.read_text()
-    for workload in ("PARSE-40", "DAG-10", "BACKFILL-10", "MEMORY", "SOURCES-10", "START-UP"):
+    for workload in ("PARSE-40", "DAG-10", "BACKFILL-10", "MEMORY", "SERVE-10", "SOURCES-10"):
         assert f"| {workload} |" in text
     assert "FAILED" not in text
     assert "x limit (target <= 1.5x)" in text and "x one INSERT (target <= 2x)" in text
     assert "x immutable (the cost of fingerprints)" in text
+    assert "| START-UP |" in text and "s for the copy (" in text
 
 
 def test_peer_projects_say_the_same_with_refs(tmp_path):

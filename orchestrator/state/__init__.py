@@ -30,6 +30,7 @@ from .builds import (
     snapshot,
     source_views,
 )
+from .mirror import state_copy_path, write_serving_copy, write_state_copy
 from .operations import (
     TICK_COLUMNS,
     OpenIncident,
@@ -124,7 +125,10 @@ __all__ = [
     "snapshot",
     "source_views",
     "start_run",
+    "state_copy_path",
     "undelivered_alerts",
     "update_delivery",
     "update_tick",
+    "write_serving_copy",
+    "write_state_copy",
 ]
