@@ -20,6 +20,7 @@ COMMANDS = {
     "runs": "viewer",
     "dag": "viewer",
     "sql": "viewer",
+    "ui": "viewer",
     "run": "operator",
     "retry": "operator",
     "schedule": "operator",

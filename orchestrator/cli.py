@@ -763,6 +763,52 @@ def _age(lag) -> str | None:
 
 
 @cli.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (127.0.0.1: this machine only).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="Port to listen on (0: any free one).",
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open it in the web browser.")
+@click.pass_context
+def ui(ctx, host, port, open_browser):
+    """Serve the state as web pages and JSON (read-only), until Ctrl-C.
+
+    Pages open the warehouse only while they read it and never take the write lock: runs start
+    and finish while it serves.
+    """
+    import webbrowser
+
+    from . import session
+    from .ui.server import serve
+
+    ws = _workspace(ctx)
+    session.authorize(ws, "ui")
+    try:
+        server = serve(Path(ctx.obj["project"]), ctx.obj["warehouse"], host, port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    url = f"http://{host}:{server.server_address[1]}/"
+    click.echo(f"serving {url} (read-only; Ctrl-C stops)")
+    sys.stdout.flush()
+    if open_browser:
+        webbrowser.open(url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@cli.command()
 @click.option("--yes", is_flag=True, help="Drop them (without it, only list them).")
 @_wait_option(None)
 @click.pass_context

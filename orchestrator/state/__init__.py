@@ -33,7 +33,10 @@ from .builds import (
 from .mirror import state_copy_path, write_serving_copy, write_state_copy
 from .operations import (
     TICK_COLUMNS,
+    Attempt,
+    CheckOutcome,
     OpenIncident,
+    SourceHealth,
     Tick,
     Undelivered,
     add_alert,
@@ -43,6 +46,9 @@ from .operations import (
     close_incident,
     last_tick,
     late_ticks,
+    latest_checks,
+    latest_freshness,
+    model_attempts,
     open_incident,
     open_incidents,
     open_ticks,
@@ -73,6 +79,12 @@ from .runs import (
 from .schema import SCHEMA, SCHEMA_VERSION, ensure, has_state, schema_version
 
 __all__ = [
+    "Attempt",
+    "CheckOutcome",
+    "SourceHealth",
+    "latest_checks",
+    "latest_freshness",
+    "model_attempts",
     "BUILD_COMMANDS",
     "RunRecord",
     "SCHEMA",

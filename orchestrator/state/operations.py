@@ -249,3 +249,75 @@ def add_audit(
         f"INSERT INTO {SCHEMA}.audit VALUES (?, ?, ?, ?, ?, ?)",
         [at, who, host, command, decision, reason],
     )
+
+
+class SourceHealth(NamedTuple):
+    """A source's latest evaluation (orchestrator.freshness)."""
+
+    source: str
+    checked_at: datetime
+    status: str
+    detail: str | None
+
+
+def latest_freshness(con) -> list[SourceHealth]:
+    return [
+        SourceHealth(*row)
+        for row in con.execute(
+            f"SELECT source, checked_at, status, detail FROM {SCHEMA}.freshness "
+            "QUALIFY row_number() OVER (PARTITION BY source ORDER BY checked_at DESC, "
+            "run_id DESC NULLS LAST) = 1 ORDER BY source"
+        ).fetchall()
+    ]
+
+
+class CheckOutcome(NamedTuple):
+    """The latest result of one check of a model, per partition it judged."""
+
+    check_name: str
+    partition_key: str
+    status: str
+    failing_rows: int | None
+    sample: str | None
+    message: str | None
+    checked_at: datetime
+    run_id: int
+
+
+def latest_checks(con, model: str) -> list[CheckOutcome]:
+    return [
+        CheckOutcome(*row)
+        for row in con.execute(
+            f"SELECT check_name, partition_key, status, failing_rows, sample::VARCHAR, message, "
+            f"checked_at, run_id FROM {SCHEMA}.check_results WHERE model = ? "
+            "QUALIFY row_number() OVER (PARTITION BY check_name, partition_key "
+            "ORDER BY checked_at DESC, run_id DESC) = 1 ORDER BY check_name, partition_key",
+            [model],
+        ).fetchall()
+    ]
+
+
+class Attempt(NamedTuple):
+    """One attempt of a task of a model, newest first."""
+
+    run_id: int
+    partition_key: str
+    attempt: int
+    status: str
+    reason: str | None
+    started: datetime
+    finished: datetime | None
+    rows_written: int | None
+    error: str | None
+
+
+def model_attempts(con, model: str, limit: int = 30) -> list[Attempt]:
+    return [
+        Attempt(*row)
+        for row in con.execute(
+            f"SELECT run_id, partition_key, attempt, status, reason, started, finished, "
+            f"rows_written, error FROM {SCHEMA}.task_runs WHERE model = ? "
+            "ORDER BY started DESC, run_id DESC LIMIT ?",
+            [model, limit],
+        ).fetchall()
+    ]

@@ -1,0 +1,233 @@
+"""What each page of the UI shows, as plain JSON-ready dicts (the `/api/...` endpoints return
+them as they are; the templates render them). Every function reads the warehouse through
+`readers`: read-only, for the length of one call, from the last state copy while a run holds it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from .. import lock, readers, state, views
+from ..partitions import WHOLE, Window, window_for_key
+from ..shapes import iso, records
+from ..status import REJECTED
+from ..workspace import Workspace, now
+
+STATES = ("failed", "blocked", "waiting", "stale", "missing", "partial", "complete")
+"""A model's readiness, most urgent first; the UI colours and letters follow it."""
+
+_LETTERS = {
+    "failed": "F",
+    "blocked": "B",
+    "waiting": "W",
+    "stale": "S",
+    "missing": "M",
+    "partial": "P",
+    "complete": "C",
+}
+
+
+def readiness(text: str) -> str:
+    """A model's one-word state from `status`'s text, the most urgent of its labels.
+
+    >>> readiness("up to date"), readiness("1 waiting (11-02); 1 stale"), readiness("not built")
+    ('complete', 'waiting', 'missing')
+    >>> readiness("2 check_failed (a, b), last good data kept"), readiness("3 skipped (x)")
+    ('failed', 'blocked')
+    """
+    labels = {part.strip().split(" ")[1] for part in text.split(";") if part.strip()[:1].isdigit()}
+    if not labels:
+        return "complete" if text == "up to date" else "missing"
+    if labels & {"failed", "check_failed", "timed_out", "cancelled"}:
+        return "failed"
+    if labels & {"blocked", "skipped"}:
+        return "blocked"  # skipped: held by an input that failed
+    for name in ("waiting", "stale", "missing"):
+        if name in labels:
+            return name
+    return "partial"
+
+
+def letter(state_name: str) -> str:
+    return _LETTERS.get(state_name, "?")
+
+
+def _running(ws: Workspace) -> dict | None:
+    """The run writing now, from the side file its lock keeps (never the lock itself)."""
+    holder = lock.read_holder(ws.warehouse)
+    if not holder or not lock.is_alive(holder):
+        return None
+    return {
+        "run_id": holder.get("run_id"),
+        "command": holder.get("command"),
+        "user": holder.get("user"),
+        "started": holder.get("started"),
+        "done": holder.get("done") or 0,
+        "total": holder.get("total") or 0,
+    }
+
+
+def overview(ws: Workspace) -> dict:
+    """The landing page: every model's readiness (problems first), counts, open incidents,
+    sources with problems, the run in progress and the last runs."""
+    with readers.reading_policy() as policy:
+        rows = views.status(ws) if ws.dag.models else []
+        models = [
+            {**r._asdict(), "readiness": readiness(r.state), "letter": letter(readiness(r.state))}
+            for r in rows
+        ]
+        incidents, sources, runs_ = [], [], []
+        if ws.warehouse.exists():
+            con = readers.connect(ws.warehouse).con
+            try:
+                if state.has_state(con):
+                    incidents = records(state.open_incidents(con))
+                    sources = records(state.latest_freshness(con))
+                    runs_ = records(state.runs(con, 10))
+            finally:
+                con.close()
+    models.sort(key=lambda m: (STATES.index(m["readiness"]), m["model"]))
+    counts = {name: sum(1 for m in models if m["readiness"] == name) for name in STATES}
+    return {
+        "as_of": iso(now()),
+        "notes": list(dict.fromkeys(policy.notes)),
+        "running": _running(ws),
+        "counts": counts,
+        "models": models,
+        "incidents": incidents,
+        "sources": sources,
+        "runs": runs_,
+    }
+
+
+def model_page(ws: Workspace, name: str) -> dict | None:
+    """One model: its settings and SQL, neighbours, checks with their latest results and
+    failing samples, the partition grid, recent attempts and the commands for what is red."""
+    model = ws.dag.models.get(name)
+    if model is None:
+        return None
+    with readers.reading_policy() as policy:
+        rows = views.status(ws, [name], partitions=True)
+        checks, attempts = [], []
+        if ws.warehouse.exists():
+            con = readers.connect(ws.warehouse).con
+            try:
+                if state.has_state(con):
+                    checks = records(state.latest_checks(con, name))
+                    attempts = records(state.model_attempts(con, name))
+            finally:
+                con.close()
+    cells = [_cell(r, model.grain if model.partitioned else None) for r in rows]
+    red = [c["partition"] for c in cells if c["state"] in ("failed", "blocked")]
+    return {
+        "as_of": iso(now()),
+        "notes": list(dict.fromkeys(policy.notes)),
+        "model": {
+            "name": name,
+            "kind": str(model.kind),
+            "owner": model.owner,
+            "tags": list(model.tags),
+            "partition_by": model.partition_by,
+            "grain": str(model.grain) if model.partitioned else None,
+            "start": iso(model.start),
+            "path": model.relpath,
+            "sql": model.template,
+        },
+        "upstream": list(ws.dag.upstream.get(name, ())),
+        "downstream": list(ws.dag.downstream.get(name, ())),
+        "sources": list(ws.dag.sources.get(name, ())),
+        "checks": _per_check(checks),
+        "partitions": cells,
+        "attempts": attempts,
+        "commands": _commands(name, model.partitioned, red, model.grain),
+    }
+
+
+_WORST = ("error", "fail", "warn", "pass")
+
+
+def _per_check(results: list[dict]) -> list[dict]:
+    """One line per check: its worst latest result over the partitions it judged, those that
+    failed, and a sample of the failing rows of the first of them."""
+    by_name: dict[str, list[dict]] = {}
+    for r in results:
+        by_name.setdefault(r["check_name"], []).append(r)
+    out = []
+    for name, rows in by_name.items():
+        worst = min(rows, key=lambda r: _WORST.index(r["status"]) if r["status"] in _WORST else 0)
+        bad = [r for r in rows if r["status"] != "pass"]
+        first = bad[0] if bad else None
+        out.append(
+            {
+                "check": name,
+                "status": worst["status"],
+                "partitions": len(rows),
+                "failing_partitions": [r["partition_key"] for r in bad],
+                "failing_rows": sum(r["failing_rows"] or 0 for r in bad),
+                "sample": json.loads(first["sample"]) if first and first["sample"] else [],
+                "message": first["message"] if first else None,
+                "checked_at": max(r["checked_at"] for r in rows),
+                "run_id": max(r["run_id"] for r in rows),
+            }
+        )
+    return out
+
+
+def _cell(row: views.PartitionRow, grain) -> dict:
+    """One partition as the grid shows it: its state, letter and what the hover says."""
+    pending = row.pending or ""
+    if row.last_attempt in REJECTED:
+        name = "failed"
+    elif pending.startswith(("blocked", "waiting")):
+        name = pending.split(":")[0]
+    elif pending.startswith("stale"):
+        name = "stale"
+    elif pending:
+        name = "missing"
+    else:
+        name = "complete" if row.built_run is not None else "missing"
+    return {
+        "partition": row.partition,
+        "state": name,
+        "letter": letter(name),
+        "status": row.last_attempt,
+        "rows": row.rows,
+        "built_at": iso(row.built_at),
+        "run": row.built_run,
+        "pending": pending,
+        "error": row.error,
+    }
+
+
+def _commands(name: str, partitioned: bool, red: list[str], grain) -> list[str]:
+    if not red:
+        return []
+    if not partitioned or red == [WHOLE]:
+        return [f"orchestrator run {name}", "orchestrator retry"]
+    windows = sorted(window_for_key(k, grain) for k in red if k != WHOLE)
+    first, last = windows[0], windows[-1]
+    return [
+        "orchestrator retry",
+        f"orchestrator backfill {name} --start {first.key} --end {_end(last)}",
+    ]
+
+
+def _end(window: Window) -> str:
+    end: datetime = window.end
+    return f"{end:%Y-%m-%dT%H:%M}" if end.hour else f"{end:%Y-%m-%d}"
+
+
+def runs_page(ws: Workspace, limit: int = 50) -> dict:
+    with readers.reading_policy() as policy:
+        rows = views.runs(ws.warehouse, limit)
+    return {"notes": list(dict.fromkeys(policy.notes)), "runs": records(rows)}
+
+
+def run_page(ws: Workspace, run_id: int) -> dict:
+    """One run: who started it with what, and its tasks on a timeline (seconds from its start)."""
+    with readers.reading_policy() as policy:
+        record, rows = views.run_detail(ws.warehouse, run_id)
+    run = records([record])[0]
+    run["vars"] = json.loads(record.vars) if record.vars else {}
+    return {"notes": list(dict.fromkeys(policy.notes)), "run": run, "tasks": records(rows)}

@@ -1,0 +1,140 @@
+"""The UI's HTTP server: read-only pages and `/api/...` JSON over the warehouse's state.
+
+A stdlib threading server (one thread per request; nothing to install). It never takes the
+write lock and holds the warehouse only while one request reads it (`ui.data` reads through
+`readers`), so a run can always start; while one writes, pages show the state from before it,
+say so, and show the run's progress from its lock's side file.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import re
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from ..errors import OrchestratorError
+from ..workspace import Workspace, open_workspace
+from . import data
+
+_STATIC = resources.files(__package__) / "static"
+
+
+def _templates():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader(__package__, "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["states"] = data.STATES
+    return env
+
+
+class Project:
+    """The project as the UI last loaded it, loaded again when a file of it changed (a model
+    edited while the UI serves shows at the next request)."""
+
+    def __init__(self, root: Path, warehouse: Path | None):
+        self.root, self.warehouse = root, warehouse
+        self._stamp: tuple | None = None
+        self._ws: Workspace | None = None
+
+    def _files_stamp(self) -> tuple:
+        paths = [self.root / "orchestrator.toml"]
+        for folder in ("models", "checks"):
+            if (self.root / folder).is_dir():
+                paths += sorted((self.root / folder).rglob("*.sql"))
+        return tuple((str(p), p.stat().st_mtime_ns) for p in paths if p.exists())
+
+    def get(self) -> Workspace:
+        stamp = self._files_stamp()
+        if self._ws is None or stamp != self._stamp:
+            self._ws, self._stamp = open_workspace(self.root, self.warehouse), stamp
+        return self._ws
+
+
+Route = Callable[[Workspace, re.Match], tuple[str, dict | None]]
+ROUTES: list[tuple[re.Pattern, str, Callable]] = [
+    (re.compile(r"^/$"), "overview.html", lambda ws, m: data.overview(ws)),
+    (re.compile(r"^/models/([\w.]+)$"), "model.html", lambda ws, m: data.model_page(ws, m[1])),
+    (re.compile(r"^/runs$"), "runs.html", lambda ws, m: data.runs_page(ws)),
+    (re.compile(r"^/runs/(\d+)$"), "run.html", lambda ws, m: data.run_page(ws, int(m[1]))),
+]
+
+
+def make_handler(project: Project):
+    templates = _templates()
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "orchestrator-ui"
+
+        def log_message(self, format, *args):  # noqa: A002 - quiet: the CLI says where it serves
+            pass
+
+        def do_GET(self):  # noqa: N802 - the stdlib's name
+            path = unquote(urlparse(self.path).path)
+            if path.startswith("/static/"):
+                return self._static(path.removeprefix("/static/"))
+            api = path.startswith("/api/")
+            route = path.removeprefix("/api") if api else path
+            for pattern, template, build in ROUTES:
+                match = pattern.match(route if route != "" else "/")
+                if match:
+                    return self._page(template, build, match, api)
+            self._send(HTTPStatus.NOT_FOUND, "text/plain", b"not found")
+
+        def _page(self, template: str, build, match, api: bool) -> None:
+            try:
+                ws = project.get()
+                found = build(ws, match)
+            except OrchestratorError as exc:
+                return self._error(exc, api, template)
+            if found is None:
+                return self._send(HTTPStatus.NOT_FOUND, "text/plain", b"no such model")
+            if api:
+                body = json.dumps({"version": 1, **found}, default=str, indent=2).encode()
+                return self._send(HTTPStatus.OK, "application/json", body)
+            html = templates.get_template(template).render(page=found, project=ws.project)
+            self._send(HTTPStatus.OK, "text/html; charset=utf-8", html.encode())
+
+        def _error(self, exc: OrchestratorError, api: bool, template: str) -> None:
+            if api:
+                body = json.dumps({"version": 1, "error": str(exc)}).encode()
+                return self._send(HTTPStatus.SERVICE_UNAVAILABLE, "application/json", body)
+            html = templates.get_template("error.html").render(
+                error=str(exc), page=None, project=None
+            )
+            self._send(HTTPStatus.SERVICE_UNAVAILABLE, "text/html; charset=utf-8", html.encode())
+
+        def _static(self, name: str) -> None:
+            if not re.fullmatch(r"[\w.-]+", name) or not (_STATIC / name).is_file():
+                return self._send(HTTPStatus.NOT_FOUND, "text/plain", b"not found")
+            kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            self._send(HTTPStatus.OK, kind, (_STATIC / name).read_bytes())
+
+        def _send(self, status: HTTPStatus, kind: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+def serve(root: Path, warehouse: Path | None, host: str, port: int) -> ThreadingHTTPServer:
+    """A server bound to host:port (port 0: any free one), not yet serving."""
+    project = Project(root, warehouse)
+    project.get()  # a broken project is one line and exit 2 before anything listens
+    server = ThreadingHTTPServer((host, port), make_handler(project))
+    server.daemon_threads = True
+    return server

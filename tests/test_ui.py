@@ -1,0 +1,171 @@
+"""The UI server on 127.0.0.1 against a real warehouse (issue 11, first step): every page and
+its JSON answer, the states shown are the states of `status`, and a run holding the warehouse
+never makes a page fail."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+
+import pytest
+
+from orchestrator.lock import WriteLock
+from orchestrator.ui import data
+from orchestrator.ui.server import serve
+
+NOW = "2024-01-05T06:00"
+HOLD = (
+    "import duckdb, sys, time\n"
+    "con = duckdb.connect(sys.argv[1])\n"
+    "print('holding', flush=True)\n"
+    "time.sleep(120)\n"
+)
+
+
+@pytest.fixture
+def estate(project, monkeypatch):
+    """One model of each state: complete, failed, check_failed, waiting, stale."""
+    monkeypatch.setenv("ORCHESTRATOR_NOW", NOW)
+    project.write(
+        "orchestrator.toml",
+        """
+        [owners.default]
+        log = "alerts.jsonl"
+
+        [sources."raw.events"]
+        path = "data/events_{date}.csv"
+        read_by_partition = true
+        """,
+    )
+    for day in ("2024-01-01", "2024-01-02", "2024-01-04"):
+        project.write(f"data/events_{day}.csv", f"id,d\n1,{day}\n2,{day}\n")
+    project.model(
+        "s.daily",
+        """
+        -- kind: incremental
+        -- partition_by: d
+        -- start: 2024-01-01
+        select id, d::date as d from raw.events where d >= {{ start }} and d < {{ end }}
+        """,
+    )
+    project.model("s.good", "select 1 as x")
+    project.model("s.broken", "select 1 as x from nowhere")
+    project.model("s.checked", "-- check: not_null(x)\nselect null::int as x")
+    project.model("s.changing", "select 1 as y")
+    assert project.cli("run", now=NOW).returncode == 1
+    project.model("s.changing", "select 2 as y")  # now stale: its SQL changed
+    return project
+
+
+@contextmanager
+def serving(project):
+    server = serve(project.root, None, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_every_page_answers_with_the_states_of_status(estate):
+    with serving(estate) as base:
+        status, overview = get(f"{base}/api/")
+        assert status == 200
+        shown = {m["model"]: m["readiness"] for m in json.loads(overview)["models"]}
+        assert shown == {
+            "s.broken": "failed",
+            "s.checked": "failed",
+            "s.changing": "stale",
+            "s.daily": "waiting",
+            "s.good": "complete",
+        }
+        page = json.loads(overview)
+        assert page["counts"]["failed"] == 2 and page["runs"][0]["run_id"] == 1
+        assert {i["subject"] for i in page["incidents"]} == {"s.broken", "s.checked"}
+        # problems first
+        assert [m["model"] for m in page["models"]][:2] == ["s.broken", "s.checked"]
+
+        status, html = get(f"{base}/")
+        assert status == 200 and "Is today's data ready?" in html
+        assert 'href="/models/s.broken"' in html and "s-failed" in html
+
+        status, model = get(f"{base}/api/models/s.daily")
+        cells = {c["partition"]: c["state"] for c in json.loads(model)["partitions"]}
+        assert cells == {
+            "2024-01-01": "complete",
+            "2024-01-02": "complete",
+            "2024-01-03": "waiting",
+            "2024-01-04": "complete",
+        }
+        status, html = get(f"{base}/models/s.daily")
+        assert status == 200 and 'data-state="waiting"' in html and ">W</span>" in html
+
+        checked = json.loads(get(f"{base}/api/models/s.checked")[1])
+        [result] = checked["checks"]
+        assert result["status"] == "fail" and result["sample"] == [{"x": None}]
+        assert result["failing_partitions"] == ["all"] and result["check"] == "not_null(x)"
+        assert checked["commands"] == ["orchestrator run s.checked", "orchestrator retry"]
+        assert "sample of failing rows" in get(f"{base}/models/s.checked")[1]
+
+        assert get(f"{base}/runs")[0] == 200
+        status, run = get(f"{base}/api/runs/1")
+        assert status == 200 and json.loads(run)["run"]["command"] == "run"
+        assert get(f"{base}/runs/1")[0] == 200
+        assert get(f"{base}/models/nope")[0] == 404
+        assert get(f"{base}/static/ui.css")[0] == 200
+        assert get(f"{base}/static/../server.py")[0] == 404
+
+
+def test_a_run_holding_the_warehouse_never_makes_a_page_fail(estate):
+    lock = WriteLock(estate.warehouse).acquire("run", "someone-else")
+    # a writer is another process: DuckDB locks the file against other processes only
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(estate.warehouse)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline().strip() == "holding"
+    try:
+        with serving(estate) as base:
+            for path in ("/", "/models/s.daily", "/runs", "/runs/1", "/api/"):
+                status, body = get(base + path)
+                assert status == 200, (path, body[:300])
+            page = json.loads(get(f"{base}/api/")[1])
+            assert page["running"]["command"] == "run"
+            assert "before that run" in page["notes"][0]
+            assert "is writing" in get(f"{base}/")[1]
+    finally:
+        holder.kill()
+        holder.wait()
+        lock.release()
+
+
+def test_a_fresh_project_says_what_to_do_next(project):
+    with serving(project) as base:
+        status, html = get(f"{base}/")
+        assert status == 200 and "No models yet" in html
+
+
+def test_the_ui_command_serves_and_a_bad_port_is_one_line(project):
+    project.model("s.m", "select 1 as x")
+    out = project.cli("ui", "--port", "70000")
+    assert out.returncode == 2 and "70000" in out.stderr
+
+
+def test_readiness_follows_the_labels_of_status():
+    assert data.readiness("1 failed (all), last good data kept") == "failed"
+    assert data.readiness("9 missing") == "missing"
+    assert data.readiness("2 stale") == "stale"
