@@ -7,16 +7,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
-from contextlib import contextmanager
 
-import pytest
+from conftest import serving
 
 from orchestrator.lock import WriteLock
 from orchestrator.ui import data
-from orchestrator.ui.server import serve
 
 NOW = "2024-01-05T06:00"
 HOLD = (
@@ -25,53 +22,6 @@ HOLD = (
     "print('holding', flush=True)\n"
     "time.sleep(120)\n"
 )
-
-
-@pytest.fixture
-def estate(project, monkeypatch):
-    """One model of each state: complete, failed, check_failed, waiting, stale."""
-    monkeypatch.setenv("ORCHESTRATOR_NOW", NOW)
-    project.write(
-        "orchestrator.toml",
-        """
-        [owners.default]
-        log = "alerts.jsonl"
-
-        [sources."raw.events"]
-        path = "data/events_{date}.csv"
-        read_by_partition = true
-        """,
-    )
-    for day in ("2024-01-01", "2024-01-02", "2024-01-04"):
-        project.write(f"data/events_{day}.csv", f"id,d\n1,{day}\n2,{day}\n")
-    project.model(
-        "s.daily",
-        """
-        -- kind: incremental
-        -- partition_by: d
-        -- start: 2024-01-01
-        select id, d::date as d from raw.events where d >= {{ start }} and d < {{ end }}
-        """,
-    )
-    project.model("s.good", "select 1 as x")
-    project.model("s.broken", "select 1 as x from nowhere")
-    project.model("s.checked", "-- check: not_null(x)\nselect null::int as x")
-    project.model("s.changing", "select 1 as y")
-    assert project.cli("run", now=NOW).returncode == 1
-    project.model("s.changing", "select 2 as y")  # now stale: its SQL changed
-    return project
-
-
-@contextmanager
-def serving(project):
-    server = serve(project.root, None, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def get(url: str) -> tuple[int, str]:

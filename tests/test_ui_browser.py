@@ -1,0 +1,84 @@
+"""The UI in a real headless Chromium (Debian's `chromium` and `chromium-driver`, driven by
+selenium): every page loads without console errors, the grid shows exactly the states of the
+partitions, a click on a model opens its page, a check's failing rows are shown. Screenshots of
+each page go to tests/screenshots/ (git-ignored), to look at."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import serving
+
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and DRIVER),
+    reason="needs Debian's chromium and chromium-driver (.ci/run installs them with apt-get)",
+)
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+
+
+@pytest.fixture
+def browser():
+    webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (the dev extra)")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _problems(driver) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+
+
+def test_every_page_in_a_real_browser(estate, browser):
+    from selenium.webdriver.common.by import By
+
+    SHOTS.mkdir(exist_ok=True)
+    with serving(estate) as base:
+        pages = {
+            "overview": "/",
+            "model-daily": "/models/s.daily",
+            "model-checked": "/models/s.checked",
+            "runs": "/runs",
+            "run": "/runs/1",
+        }
+        for name, path in pages.items():
+            browser.get(base + path)
+            assert browser.find_element(By.TAG_NAME, "h1").text
+            assert _problems(browser) == [], (path, _problems(browser))
+            browser.save_screenshot(str(SHOTS / f"{name}.png"))
+
+        browser.get(base + "/models/s.daily")
+        cells = {
+            c.get_attribute("data-partition"): (c.get_attribute("data-state"), c.text)
+            for c in browser.find_elements(By.CSS_SELECTOR, ".grid .cell")
+        }
+        assert cells == {
+            "2024-01-01": ("complete", "C"),
+            "2024-01-02": ("complete", "C"),
+            "2024-01-03": ("waiting", "W"),
+            "2024-01-04": ("complete", "C"),
+        }
+
+        browser.get(base + "/")
+        browser.find_element(By.LINK_TEXT, "s.broken").click()
+        assert browser.current_url.endswith("/models/s.broken")
+        assert browser.find_element(By.TAG_NAME, "h1").text == "s.broken"
+        assert (
+            "orchestrator run s.broken" in browser.find_element(By.CSS_SELECTOR, ".commands").text
+        )
+
+        browser.get(base + "/models/s.checked")
+        sample = browser.find_element(By.CSS_SELECTOR, ".sample").text
+        assert '"x": null' in sample
