@@ -21,6 +21,7 @@ COMMANDS = {
     "dag": "viewer",
     "sql": "viewer",
     "ui": "viewer",
+    "report": "viewer",
     "run": "operator",
     "retry": "operator",
     "schedule": "operator",

@@ -809,6 +809,32 @@ def ui(ctx, host, port, open_browser):
 
 
 @cli.command()
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("report.html"),
+    show_default=True,
+    help="The HTML file to write.",
+)
+@click.pass_context
+def report(ctx, output):
+    """Write the UI's views (overview, every model, the last runs) as one HTML file that
+    opens from disk with no network: to attach to an incident or keep as a CI artifact."""
+    from . import session
+    from .ui.report import render
+
+    ws = _workspace(ctx)
+    session.authorize(ws, "report")
+    html = render(ws)
+    try:
+        output.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {output} ({len(html) // 1024} KiB, {len(ws.dag.models)} models)")
+
+
+@cli.command()
 @click.option("--yes", is_flag=True, help="Drop them (without it, only list them).")
 @_wait_option(None)
 @click.pass_context

@@ -119,3 +119,19 @@ def test_readiness_follows_the_labels_of_status():
     assert data.readiness("1 failed (all), last good data kept") == "failed"
     assert data.readiness("9 missing") == "missing"
     assert data.readiness("2 stale") == "stale"
+
+
+def test_the_report_is_one_file_with_every_model_and_nothing_outside(estate, tmp_path):
+    target = tmp_path / "out" / "report.html"
+    target.parent.mkdir()
+    out = estate.cli("report", "-o", str(target), now="2024-01-05T06:00")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"wrote {target} (") and "5 models" in out.stdout
+    html = target.read_text()
+    for name in ("s.broken", "s.checked", "s.daily", "s.changing", "s.good"):
+        assert f'id="model-{name}"' in html and f'href="#model-{name}"' in html
+    assert 'data-state="waiting"' in html and '"x": null' in html
+    for outside in ('src="http', 'href="http', 'href="/', "@import", "url("):
+        assert outside not in html, outside
+    bad = estate.cli("report", "-o", str(tmp_path / "missing" / "r.html"))
+    assert bad.returncode == 2 and bad.stderr.startswith("error: cannot write ")

@@ -5,6 +5,7 @@ each page go to tests/screenshots/ (git-ignored), to look at."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -82,3 +83,34 @@ def test_every_page_in_a_real_browser(estate, browser):
         browser.get(base + "/models/s.checked")
         sample = browser.find_element(By.CSS_SELECTOR, ".sample").text
         assert '"x": null' in sample
+
+
+def test_the_report_opens_from_disk_with_no_network(estate, tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    target = tmp_path / "report.html"
+    assert estate.cli("report", "-o", str(target), now="2024-01-05T06:00").returncode == 0
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    try:
+        driver.get(target.as_uri())
+        assert driver.find_element(By.TAG_NAME, "h1").text == "Is today's data ready?"
+        driver.find_element(By.LINK_TEXT, "s.daily").click()
+        assert driver.current_url.endswith("#model-s.daily")
+        SHOTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(SHOTS / "report.png"))
+        requests = [
+            json.loads(e["message"])["message"]["params"]["request"]["url"]
+            for e in driver.get_log("performance")
+            if '"Network.requestWillBeSent"' in e["message"]
+        ]
+        assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+        assert _problems(driver) == []
+    finally:
+        driver.quit()

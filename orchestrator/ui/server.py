@@ -25,7 +25,9 @@ from . import data
 _STATIC = resources.files(__package__) / "static"
 
 
-def _templates():
+def templates(href: Callable[[str, object], str] | None = None):
+    """The pages' templates. `href(kind, key)`: where a link to a model or a run points (the
+    server's paths, or anchors inside the one-file report)."""
     import jinja2
 
     env = jinja2.Environment(
@@ -35,6 +37,9 @@ def _templates():
         lstrip_blocks=True,
     )
     env.globals["states"] = data.STATES
+    env.globals["href"] = href or (
+        lambda kind, key: f"/{'models' if kind == 'model' else 'runs'}/{key}"
+    )
     return env
 
 
@@ -61,7 +66,6 @@ class Project:
         return self._ws
 
 
-Route = Callable[[Workspace, re.Match], tuple[str, dict | None]]
 ROUTES: list[tuple[re.Pattern, str, Callable]] = [
     (re.compile(r"^/$"), "overview.html", lambda ws, m: data.overview(ws)),
     (re.compile(r"^/models/([\w.]+)$"), "model.html", lambda ws, m: data.model_page(ws, m[1])),
@@ -71,7 +75,7 @@ ROUTES: list[tuple[re.Pattern, str, Callable]] = [
 
 
 def make_handler(project: Project):
-    templates = _templates()
+    pages = templates()
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "orchestrator-ui"
@@ -102,16 +106,14 @@ def make_handler(project: Project):
             if api:
                 body = json.dumps({"version": 1, **found}, default=str, indent=2).encode()
                 return self._send(HTTPStatus.OK, "application/json", body)
-            html = templates.get_template(template).render(page=found, project=ws.project)
+            html = pages.get_template(template).render(page=found, project=ws.project)
             self._send(HTTPStatus.OK, "text/html; charset=utf-8", html.encode())
 
         def _error(self, exc: OrchestratorError, api: bool, template: str) -> None:
             if api:
                 body = json.dumps({"version": 1, "error": str(exc)}).encode()
                 return self._send(HTTPStatus.SERVICE_UNAVAILABLE, "application/json", body)
-            html = templates.get_template("error.html").render(
-                error=str(exc), page=None, project=None
-            )
+            html = pages.get_template("error.html").render(error=str(exc), page=None, project=None)
             self._send(HTTPStatus.SERVICE_UNAVAILABLE, "text/html; charset=utf-8", html.encode())
 
         def _static(self, name: str) -> None:

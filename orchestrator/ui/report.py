@@ -1,0 +1,33 @@
+"""`orchestrator report`: the UI's views (overview, every model with its partition grid and
+checks, the last runs) as one self-contained HTML file that opens from disk with no network,
+rendered from the same templates as the UI's pages."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from ..shapes import iso
+from ..workspace import Workspace, now
+from . import data
+from .server import templates
+
+
+def _anchor(kind: str, key: object) -> str:
+    return f"#model-{key}" if kind == "model" else "#runs"
+
+
+def render(ws: Workspace) -> str:
+    css = (resources.files(__package__) / "static" / "ui.css").read_text(encoding="utf-8")
+    models = [data.model_page(ws, name) for name in ws.dag.order]
+    return (
+        templates(_anchor)
+        .get_template("report.html")
+        .render(
+            overview=data.overview(ws),
+            models=[m for m in models if m is not None],
+            runs=data.runs_page(ws, 20),
+            css=css,
+            project=ws.project,
+            generated=iso(now()),
+        )
+    )
