@@ -76,6 +76,15 @@ def test_every_page_answers_with_the_states_of_status(estate):
         status, run = get(f"{base}/api/runs/1")
         assert status == 200 and json.loads(run)["run"]["command"] == "run"
         assert get(f"{base}/runs/1")[0] == 200
+        sources = json.loads(get(f"{base}/api/sources")[1])["sources"]
+        [events] = sources
+        assert events["name"] == "raw.events" and events["readers"] == ["s.daily"]
+        assert events["evaluations"][0]["status"] == "fresh"
+        assert "Read by:" in get(f"{base}/sources")[1]
+        alerts = json.loads(get(f"{base}/api/alerts")[1])
+        assert alerts["alerts"][0]["event"] == "digest" and alerts["alerts"][0]["delivered"]
+        assert {i["subject"] for i in alerts["incidents"]} == {"s.broken", "s.checked"}
+        assert get(f"{base}/alerts")[0] == 200
         assert get(f"{base}/models/nope")[0] == 404
         assert get(f"{base}/static/ui.css")[0] == 200
         assert get(f"{base}/static/../server.py")[0] == 404

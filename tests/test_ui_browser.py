@@ -53,6 +53,8 @@ def test_every_page_in_a_real_browser(estate, browser):
             "model-checked": "/models/s.checked",
             "runs": "/runs",
             "run": "/runs/1",
+            "sources": "/sources",
+            "alerts": "/alerts",
         }
         for name, path in pages.items():
             browser.get(base + path)

@@ -321,3 +321,94 @@ def model_attempts(con, model: str, limit: int = 30) -> list[Attempt]:
             [model, limit],
         ).fetchall()
     ]
+
+
+class Evaluation(NamedTuple):
+    """One evaluation of a source (orchestrator.freshness), newest first."""
+
+    checked_at: datetime
+    status: str
+    latest: datetime | None
+    lag_seconds: float | None
+    detail: str | None
+    run_id: int | None
+
+
+def freshness_history(con, source: str, limit: int = 30) -> list[Evaluation]:
+    return [
+        Evaluation(*row)
+        for row in con.execute(
+            f"SELECT checked_at, status, latest_loaded_at, lag_seconds, detail, run_id "
+            f"FROM {SCHEMA}.freshness WHERE source = ? ORDER BY checked_at DESC LIMIT ?",
+            [source, limit],
+        ).fetchall()
+    ]
+
+
+class AlertRow(NamedTuple):
+    alert_id: int
+    created_at: datetime
+    event: str
+    subject: str
+    owner: str | None
+    run_id: int | None
+    delivered: bool
+    attempts: int
+    error: str | None
+    next_try_at: datetime | None
+
+
+def recent_alerts(con, limit: int = 50) -> list[AlertRow]:
+    return [
+        AlertRow(*row)
+        for row in con.execute(
+            f"SELECT alert_id, created_at, event, subject, owner, run_id, delivered, attempts, "
+            f"error, next_try_at FROM {SCHEMA}.alerts ORDER BY alert_id DESC LIMIT ?",
+            [limit],
+        ).fetchall()
+    ]
+
+
+class IncidentRow(NamedTuple):
+    kind: str
+    subject: str
+    cause: str | None
+    partitions: list | None
+    owner: str | None
+    opened_at: datetime
+    closed_at: datetime | None
+    closed_how: str | None
+
+
+def recent_incidents(con, limit: int = 50) -> list[IncidentRow]:
+    return [
+        IncidentRow(*row)
+        for row in con.execute(
+            f"SELECT kind, subject, cause, partitions, owner, opened_at, closed_at, closed_how "
+            f"FROM {SCHEMA}.incidents ORDER BY closed_at IS NOT NULL, opened_at DESC LIMIT ?",
+            [limit],
+        ).fetchall()
+    ]
+
+
+class TickRow(NamedTuple):
+    job: str
+    due_at: datetime
+    trigger: str
+    detail: str | None
+    deadline_at: datetime | None
+    outcome: str
+    deadline_missed_at: datetime | None
+    run_id: int | None
+
+
+def recent_ticks(con, limit: int = 50) -> list[TickRow]:
+    """The latest schedule ticks of every job, newest first."""
+    return [
+        TickRow(*row)
+        for row in con.execute(
+            f"SELECT job, {TICK_COLUMNS}, run_id FROM {SCHEMA}.schedule_ticks "
+            "ORDER BY due_at DESC LIMIT ?",
+            [limit],
+        ).fetchall()
+    ]

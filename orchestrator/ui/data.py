@@ -10,6 +10,7 @@ from datetime import datetime
 
 from .. import lock, readers, state, views
 from ..partitions import WHOLE, Window, window_for_key
+from ..schedule import to_local, zone
 from ..shapes import iso, records
 from ..status import REJECTED
 from ..workspace import Workspace, now
@@ -231,3 +232,93 @@ def run_page(ws: Workspace, run_id: int) -> dict:
     run = records([record])[0]
     run["vars"] = json.loads(record.vars) if record.vars else {}
     return {"notes": list(dict.fromkeys(policy.notes)), "run": run, "tasks": records(rows)}
+
+
+def _with_state(ws: Workspace, read) -> tuple[dict, list[str]]:
+    """`read(con)` on the warehouse (or its state copy), {} before the first run."""
+    found: dict = {}
+    with readers.reading_policy() as policy:
+        if ws.warehouse.exists():
+            con = readers.connect(ws.warehouse).con
+            try:
+                if state.has_state(con):
+                    found = read(con)
+            finally:
+                con.close()
+    return found, list(dict.fromkeys(policy.notes))
+
+
+def sources_page(ws: Workspace) -> dict:
+    """Every declared source: how it is declared, its evaluations over time (freshness,
+    drift messages), and who reads it."""
+    sources = ws.project.sources
+
+    def read(con) -> dict:
+        return {name: records(state.freshness_history(con, name)) for name in sources}
+
+    history, notes = _with_state(ws, read)
+    readers_of = {
+        name: [m for m in ws.dag.order if name in ws.dag.sources_read(m)] for name in sources
+    }
+    return {
+        "notes": notes,
+        "sources": [
+            {
+                "name": name,
+                "path": s.path,
+                "format": s.format,
+                "owner": s.owner,
+                "partition_by": s.partition_by,
+                "grain": str(s.grain) if s.partitioned else None,
+                "read_by_partition": s.read_by_partition,
+                "immutable": s.immutable,
+                "columns": [f"{c} {t}" for c, t in s.columns],
+                "warn_after": s.warn_after.total_seconds() if s.warn_after else None,
+                "error_after": s.error_after.total_seconds() if s.error_after else None,
+                "readers": readers_of[name],
+                "evaluations": history.get(name, []),
+            }
+            for name, s in sorted(sources.items())
+        ],
+    }
+
+
+def alerts_page(ws: Workspace) -> dict:
+    """Alerts with their delivery, incidents open and closed, jobs with their next tick and
+    deadline, and the latest ticks (missed deadlines among them)."""
+    def read(con) -> dict:
+        return {
+            "alerts": records(state.recent_alerts(con)),
+            "incidents": records(state.recent_incidents(con)),
+            "ticks": records(state.recent_ticks(con)),
+        }
+
+    found, notes = _with_state(ws, read)
+    at = now()
+    jobs = []
+    for job in ws.project.ops.jobs.values():
+        upcoming = None
+        if job.cron is not None:
+            upcoming = job.cron.next_after(at, zone(job.timezone))
+        jobs.append(
+            {
+                "job": job.name,
+                "select": list(job.select),
+                "cron": job.cron.text if job.cron else None,
+                "on": job.on,
+                "timezone": job.timezone,
+                "owner": job.owner,
+                "deadline": job.deadline.strftime("%H:%M") if job.deadline else None,
+                "next_tick": iso(upcoming),
+                "next_tick_local": str(to_local(upcoming, zone(job.timezone)))[:16]
+                if upcoming
+                else None,
+            }
+        )
+    return {
+        "notes": notes,
+        "alerts": found.get("alerts", []),
+        "incidents": found.get("incidents", []),
+        "jobs": jobs,
+        "ticks": found.get("ticks", []),
+    }

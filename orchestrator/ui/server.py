@@ -71,6 +71,8 @@ ROUTES: list[tuple[re.Pattern, str, Callable]] = [
     (re.compile(r"^/models/([\w.]+)$"), "model.html", lambda ws, m: data.model_page(ws, m[1])),
     (re.compile(r"^/runs$"), "runs.html", lambda ws, m: data.runs_page(ws)),
     (re.compile(r"^/runs/(\d+)$"), "run.html", lambda ws, m: data.run_page(ws, int(m[1]))),
+    (re.compile(r"^/sources$"), "sources.html", lambda ws, m: data.sources_page(ws)),
+    (re.compile(r"^/alerts$"), "alerts.html", lambda ws, m: data.alerts_page(ws)),
 ]
 
 
