@@ -85,6 +85,18 @@ def test_every_page_answers_with_the_states_of_status(estate):
         assert alerts["alerts"][0]["event"] == "digest" and alerts["alerts"][0]["delivered"]
         assert {i["subject"] for i in alerts["incidents"]} == {"s.broken", "s.checked"}
         assert get(f"{base}/alerts")[0] == 200
+
+        grid = json.loads(get(f"{base}/api/partitions?start=2024-01-01&end=2024-01-05")[1])
+        [daily] = grid["models"]
+        assert [(r["from"], r["to"], r["state"], r["count"]) for r in daily["ranges"]] == [
+            ("2024-01-01", "2024-01-02", "complete", 2),
+            ("2024-01-03", "2024-01-03", "waiting", 1),
+            ("2024-01-04", "2024-01-04", "complete", 1),
+        ]
+        only = json.loads(get(f"{base}/api/partitions?state=failed")[1])
+        assert only["models"] == []  # s.daily has no failed partition
+        assert get(f"{base}/api/partitions?start=soon")[0] == 503
+        assert 'data-state="waiting"' in get(f"{base}/partitions?start=2024-01-01")[1]
         assert get(f"{base}/models/nope")[0] == 404
         assert get(f"{base}/static/ui.css")[0] == 200
         assert get(f"{base}/static/../server.py")[0] == 404

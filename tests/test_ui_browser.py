@@ -55,6 +55,7 @@ def test_every_page_in_a_real_browser(estate, browser):
             "run": "/runs/1",
             "sources": "/sources",
             "alerts": "/alerts",
+            "partitions": "/partitions?start=2024-01-01",
         }
         for name, path in pages.items():
             browser.get(base + path)

@@ -6,7 +6,7 @@ them as they are; the templates render them). Every function reads the warehouse
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .. import lock, readers, state, views
 from ..partitions import WHOLE, Window, window_for_key
@@ -17,6 +17,8 @@ from ..workspace import Workspace, now
 
 STATES = ("failed", "blocked", "waiting", "stale", "missing", "partial", "complete")
 """A model's readiness, most urgent first; the UI colours and letters follow it."""
+
+_DAYS_31 = timedelta(days=31)
 
 _LETTERS = {
     "failed": "F",
@@ -286,6 +288,7 @@ def sources_page(ws: Workspace) -> dict:
 def alerts_page(ws: Workspace) -> dict:
     """Alerts with their delivery, incidents open and closed, jobs with their next tick and
     deadline, and the latest ticks (missed deadlines among them)."""
+
     def read(con) -> dict:
         return {
             "alerts": records(state.recent_alerts(con)),
@@ -322,3 +325,84 @@ def alerts_page(ws: Workspace) -> dict:
         "jobs": jobs,
         "ticks": found.get("ticks", []),
     }
+
+
+def partitions_page(
+    ws: Workspace,
+    start: str | None = None,
+    end: str | None = None,
+    owner: str | None = None,
+    tag: str | None = None,
+    only: str | None = None,
+) -> dict:
+    """The grid across models for a date range (models as rows, periods as columns): what is
+    missing this month. Each row comes as ranges of equal state, not one cell per partition,
+    so ten years of hours is a few ranges when all is well."""
+    from ..errors import UsageError
+    from ..partitions import parse_point
+
+    at = now()
+    try:
+        first = (
+            parse_point(start)
+            if start
+            else at.replace(hour=0, minute=0, second=0, microsecond=0) - _DAYS_31
+        )
+        last = parse_point(end) if end else at
+    except ValueError as exc:
+        raise UsageError(f"bad date in the range: {exc}") from None
+    names = [
+        n
+        for n in ws.dag.order
+        if ws.dag.models[n].partitioned
+        and (owner is None or ws.dag.models[n].owner == owner)
+        and (tag is None or tag in ws.dag.models[n].tags)
+    ]
+    with readers.reading_policy() as policy:
+        rows = views.status(ws, names, partitions=True) if names else []
+    by_model: dict[str, list[dict]] = {n: [] for n in names}
+    for row in rows:
+        if row.partition == WHOLE:
+            continue
+        model = ws.dag.models[row.model]
+        window = window_for_key(row.partition, model.grain)
+        if window.end <= first or window.start >= last:
+            continue
+        by_model[row.model].append(_cell(row, model.grain))
+    out = []
+    for name in names:
+        cells = sorted(by_model[name], key=lambda c: c["partition"])
+        if only and not any(c["state"] == only for c in cells):
+            continue
+        out.append(
+            {
+                "model": name,
+                "grain": str(ws.dag.models[name].grain),
+                "owner": ws.dag.models[name].owner,
+                "ranges": _ranges(cells),
+                "counts": {s: sum(1 for c in cells if c["state"] == s) for s in STATES},
+            }
+        )
+    return {
+        "notes": list(dict.fromkeys(policy.notes)),
+        "start": iso(first),
+        "end": iso(last),
+        "filters": {"owner": owner, "tag": tag, "state": only},
+        "models": out,
+    }
+
+
+def _ranges(cells: list[dict]) -> list[dict]:
+    """Consecutive partitions of one state as one range: {from, to, state, count}."""
+    ranges: list[dict] = []
+    for c in cells:
+        if ranges and ranges[-1]["state"] == c["state"]:
+            ranges[-1]["to"] = c["partition"]
+            ranges[-1]["count"] += 1
+        else:
+            ranges.append(
+                {"from": c["partition"], "to": c["partition"], "state": c["state"], "count": 1}
+            )
+    for r in ranges:
+        r["letter"] = letter(r["state"])
+    return ranges

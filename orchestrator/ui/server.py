@@ -16,7 +16,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from ..errors import OrchestratorError
 from ..workspace import Workspace, open_workspace
@@ -67,12 +67,19 @@ class Project:
 
 
 ROUTES: list[tuple[re.Pattern, str, Callable]] = [
-    (re.compile(r"^/$"), "overview.html", lambda ws, m: data.overview(ws)),
-    (re.compile(r"^/models/([\w.]+)$"), "model.html", lambda ws, m: data.model_page(ws, m[1])),
-    (re.compile(r"^/runs$"), "runs.html", lambda ws, m: data.runs_page(ws)),
-    (re.compile(r"^/runs/(\d+)$"), "run.html", lambda ws, m: data.run_page(ws, int(m[1]))),
-    (re.compile(r"^/sources$"), "sources.html", lambda ws, m: data.sources_page(ws)),
-    (re.compile(r"^/alerts$"), "alerts.html", lambda ws, m: data.alerts_page(ws)),
+    (re.compile(r"^/$"), "overview.html", lambda ws, m, q: data.overview(ws)),
+    (re.compile(r"^/models/([\w.]+)$"), "model.html", lambda ws, m, q: data.model_page(ws, m[1])),
+    (re.compile(r"^/runs$"), "runs.html", lambda ws, m, q: data.runs_page(ws)),
+    (re.compile(r"^/runs/(\d+)$"), "run.html", lambda ws, m, q: data.run_page(ws, int(m[1]))),
+    (re.compile(r"^/sources$"), "sources.html", lambda ws, m, q: data.sources_page(ws)),
+    (
+        re.compile(r"^/partitions$"),
+        "partitions.html",
+        lambda ws, m, q: data.partitions_page(
+            ws, q.get("start"), q.get("end"), q.get("owner"), q.get("tag"), q.get("state")
+        ),
+    ),
+    (re.compile(r"^/alerts$"), "alerts.html", lambda ws, m, q: data.alerts_page(ws)),
 ]
 
 
@@ -86,7 +93,9 @@ def make_handler(project: Project):
             pass
 
         def do_GET(self):  # noqa: N802 - the stdlib's name
-            path = unquote(urlparse(self.path).path)
+            parsed = urlparse(self.path)
+            path = unquote(parsed.path)
+            query = {k: v[-1] for k, v in parse_qs(parsed.query).items() if v and v[-1]}
             if path.startswith("/static/"):
                 return self._static(path.removeprefix("/static/"))
             api = path.startswith("/api/")
@@ -94,13 +103,13 @@ def make_handler(project: Project):
             for pattern, template, build in ROUTES:
                 match = pattern.match(route if route != "" else "/")
                 if match:
-                    return self._page(template, build, match, api)
+                    return self._page(template, build, match, query, api)
             self._send(HTTPStatus.NOT_FOUND, "text/plain", b"not found")
 
-        def _page(self, template: str, build, match, api: bool) -> None:
+        def _page(self, template: str, build, match, query: dict, api: bool) -> None:
             try:
                 ws = project.get()
-                found = build(ws, match)
+                found = build(ws, match, query)
             except OrchestratorError as exc:
                 return self._error(exc, api, template)
             if found is None:
