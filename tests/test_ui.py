@@ -95,7 +95,7 @@ def test_every_page_answers_with_the_states_of_status(estate):
         ]
         only = json.loads(get(f"{base}/api/partitions?state=failed")[1])
         assert only["models"] == []  # s.daily has no failed partition
-        assert get(f"{base}/api/partitions?start=soon")[0] == 503
+        assert get(f"{base}/api/partitions?start=soon")[0] == 400
         assert 'data-state="waiting"' in get(f"{base}/partitions?start=2024-01-01")[1]
         assert get(f"{base}/models/nope")[0] == 404
         assert get(f"{base}/static/ui.css")[0] == 200

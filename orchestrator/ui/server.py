@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
-from ..errors import OrchestratorError
+from ..errors import OrchestratorError, UsageError
 from ..workspace import Workspace, open_workspace
 from . import data
 
@@ -121,11 +121,14 @@ def make_handler(project: Project):
             self._send(HTTPStatus.OK, "text/html; charset=utf-8", html.encode())
 
         def _error(self, exc: OrchestratorError, api: bool, template: str) -> None:
+            # a bad parameter is the asker's (400); a state that cannot be read is ours (503)
+            bad = isinstance(exc, UsageError)
+            code = HTTPStatus.BAD_REQUEST if bad else HTTPStatus.SERVICE_UNAVAILABLE
             if api:
                 body = json.dumps({"version": 1, "error": str(exc)}).encode()
-                return self._send(HTTPStatus.SERVICE_UNAVAILABLE, "application/json", body)
+                return self._send(code, "application/json", body)
             html = pages.get_template("error.html").render(error=str(exc), page=None, project=None)
-            self._send(HTTPStatus.SERVICE_UNAVAILABLE, "text/html; charset=utf-8", html.encode())
+            self._send(code, "text/html; charset=utf-8", html.encode())
 
         def _static(self, name: str) -> None:
             if not re.fullmatch(r"[\w.-]+", name) or not (_STATIC / name).is_file():
