@@ -97,6 +97,18 @@ def test_every_page_answers_with_the_states_of_status(estate):
         assert only["models"] == []  # s.daily has no failed partition
         assert get(f"{base}/api/partitions?start=soon")[0] == 400
         assert 'data-state="waiting"' in get(f"{base}/partitions?start=2024-01-01")[1]
+
+        lineage = json.loads(get(f"{base}/api/lineage")[1])
+        assert {n["id"]: n["state"] for n in lineage["nodes"]} == {
+            **shown,
+            "raw.events": "source",
+            "main.nowhere": "source",
+        }
+        assert ["raw.events", "s.daily"] in lineage["edges"]
+        near = json.loads(get(f"{base}/api/lineage?focus=s.daily&hops=1")[1])
+        assert {n["id"] for n in near["nodes"]} == {"s.daily", "raw.events"}
+        assert get(f"{base}/api/lineage?focus=s.nope")[0] == 400
+        assert get(f"{base}/api/lineage?hops=many")[0] == 400
         assert get(f"{base}/models/nope")[0] == 404
         assert get(f"{base}/static/ui.css")[0] == 200
         assert get(f"{base}/static/../server.py")[0] == 404

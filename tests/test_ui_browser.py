@@ -44,6 +44,7 @@ def _problems(driver) -> list[str]:
 
 def test_every_page_in_a_real_browser(estate, browser):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     SHOTS.mkdir(exist_ok=True)
     with serving(estate) as base:
@@ -56,10 +57,17 @@ def test_every_page_in_a_real_browser(estate, browser):
             "sources": "/sources",
             "alerts": "/alerts",
             "partitions": "/partitions?start=2024-01-01",
+            "lineage": "/lineage",
         }
         for name, path in pages.items():
             browser.get(base + path)
             assert browser.find_element(By.TAG_NAME, "h1").text
+            if name == "lineage":  # laid out in a worker: wait for it to draw
+                WebDriverWait(browser, 30).until(
+                    lambda d: d.execute_script(
+                        "return document.getElementById('lineage').dataset.ready"
+                    )
+                )
             assert _problems(browser) == [], (path, _problems(browser))
             browser.save_screenshot(str(SHOTS / f"{name}.png"))
 
@@ -82,6 +90,20 @@ def test_every_page_in_a_real_browser(estate, browser):
         assert (
             "orchestrator run s.broken" in browser.find_element(By.CSS_SELECTOR, ".commands").text
         )
+
+        browser.get(base + "/lineage")
+        WebDriverWait(browser, 30).until(
+            lambda d: d.execute_script("return document.getElementById('lineage').dataset.ready")
+        )
+        drawn = {
+            g.get_attribute("data-id"): g.get_attribute("data-state")
+            for g in browser.find_elements(By.CSS_SELECTOR, "#lineage g.node")
+        }
+        assert drawn["s.broken"] == "failed" and drawn["s.daily"] == "waiting"
+        assert drawn["raw.events"] == "source" and len(drawn) == 7
+        browser.find_element(By.CSS_SELECTOR, '#lineage g.node[data-id="s.daily"]').click()
+        WebDriverWait(browser, 30).until(lambda d: d.current_url.endswith("/models/s.daily"))
+        assert _problems(browser) == []
 
         browser.get(base + "/models/s.checked")
         sample = browser.find_element(By.CSS_SELECTOR, ".sample").text

@@ -406,3 +406,80 @@ def _ranges(cells: list[dict]) -> list[dict]:
     for r in ranges:
         r["letter"] = letter(r["state"])
     return ranges
+
+
+LINEAGE_LIMIT = 300
+"""Most nodes one lineage view draws: a bounded neighbourhood stays interactive at any size."""
+
+
+def lineage_page(
+    ws: Workspace,
+    focus: str | None = None,
+    hops: int = 2,
+    select: str | None = None,
+    query: str | None = None,
+) -> dict:
+    """The lineage around what was asked (a model and its neighbours `hops` away, a selector,
+    a name search), at most LINEAGE_LIMIT nodes: models coloured by readiness and the sources
+    they read. Laid out in the browser by dagre, in a worker."""
+    from .. import selectors
+
+    dag = ws.dag
+    if select:
+        start = selectors.select(dag, [select])
+    elif focus:
+        if focus not in dag.models:
+            from ..errors import UsageError
+
+            raise UsageError(f"no model named '{focus}'")
+        start = {focus}
+    elif query:
+        start = {n for n in dag.models if query.lower() in n.lower()}
+    else:
+        start = set(dag.models)
+    chosen = _neighbourhood(dag, start, hops if focus else 0)
+    truncated = len(chosen) > LINEAGE_LIMIT
+    chosen = set(sorted(chosen, key=lambda n: (n not in start, n))[:LINEAGE_LIMIT])
+    with readers.reading_policy() as policy:
+        rows = views.status(ws, sorted(chosen)) if chosen else []
+    states = {r.model: readiness(r.state) for r in rows}
+    nodes = [
+        {
+            "id": n,
+            "kind": str(dag.models[n].kind),
+            "owner": dag.models[n].owner,
+            "state": states.get(n, "missing"),
+            "letter": letter(states.get(n, "missing")),
+            "focus": n == focus,
+        }
+        for n in dag.ordered(chosen)
+    ]
+    edges = [[up, n] for n in chosen for up in dag.upstream.get(n, ()) if up in chosen]
+    sources = sorted({s for n in chosen for s in dag.sources.get(n, ())})
+    nodes += [
+        {"id": s, "kind": "source", "owner": None, "state": "source", "letter": "·"}
+        for s in sources
+    ]
+    edges += [[s, n] for n in chosen for s in dag.sources.get(n, ())]
+    return {
+        "notes": list(dict.fromkeys(policy.notes)),
+        "asked": {"focus": focus, "hops": hops, "select": select, "q": query},
+        "truncated": truncated,
+        "limit": LINEAGE_LIMIT,
+        "models": len(dag.models),
+        "nodes": nodes,
+        "edges": sorted(edges),
+    }
+
+
+def _neighbourhood(dag, start: set[str], hops: int) -> set[str]:
+    found, frontier = set(start), set(start)
+    for _ in range(hops):
+        frontier = {
+            m
+            for n in frontier
+            for m in (*dag.upstream.get(n, ()), *dag.downstream.get(n, ()))
+            if m not in found
+        }
+        found |= frontier
+    return found

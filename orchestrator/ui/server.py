@@ -80,7 +80,22 @@ ROUTES: list[tuple[re.Pattern, str, Callable]] = [
         ),
     ),
     (re.compile(r"^/alerts$"), "alerts.html", lambda ws, m, q: data.alerts_page(ws)),
+    (
+        re.compile(r"^/lineage$"),
+        "lineage.html",
+        lambda ws, m, q: data.lineage_page(
+            ws, q.get("focus"), _hops(q.get("hops")), q.get("select"), q.get("q")
+        ),
+    ),
 ]
+
+
+def _hops(text: str | None) -> int:
+    if text is None:
+        return 2
+    if not text.isdigit() or not 0 <= int(text) <= 20:
+        raise UsageError(f"hops must be a whole number from 0 to 20, got {text!r}")
+    return int(text)
 
 
 def make_handler(project: Project):
