@@ -109,6 +109,25 @@ def test_every_page_answers_with_the_states_of_status(estate):
         assert {n["id"] for n in near["nodes"]} == {"s.daily", "raw.events"}
         assert get(f"{base}/api/lineage?focus=s.nope")[0] == 400
         assert get(f"{base}/api/lineage?hops=many")[0] == 400
+
+        why = json.loads(get(f"{base}/api/models/s.daily/why/2024-01-03")[1])
+        assert why["cell"]["state"] == "waiting" and why["built"] is None
+        assert why["sources"] == [
+            {"source": "raw.events", "status": "fresh", "detail": "last loaded 0s ago"}
+        ]
+        assert "DATE '2024-01-03'" in why["sql"]
+        broken = json.loads(get(f"{base}/api/models/s.broken/why/all")[1])
+        assert broken["error"].startswith("CatalogException") and "nowhere" in broken["error"]
+        stale = json.loads(get(f"{base}/api/models/s.changing/why/all")[1])
+        assert stale["changed"][0].startswith("its SQL or settings changed")
+        checked = json.loads(get(f"{base}/api/models/s.checked/why/all")[1])
+        assert checked["checks"][0]["sample"] == [{"x": None}]
+        html = get(f"{base}/models/s.daily")[1]
+        assert 'href="/models/s.daily/why/2024-01-03"' in html
+        assert (
+            "What changed since its last good build"
+            in get(f"{base}/models/s.daily/why/2024-01-03")[1]
+        )
         assert get(f"{base}/models/nope")[0] == 404
         assert get(f"{base}/static/ui.css")[0] == 200
         assert get(f"{base}/static/../server.py")[0] == 404

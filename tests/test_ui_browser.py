@@ -105,6 +105,14 @@ def test_every_page_in_a_real_browser(estate, browser):
         WebDriverWait(browser, 30).until(lambda d: d.current_url.endswith("/models/s.daily"))
         assert _problems(browser) == []
 
+        # one click from a red or waiting cell to its cause chain
+        browser.get(base + "/models/s.daily")
+        browser.find_element(By.CSS_SELECTOR, 'a.why .cell[data-partition="2024-01-03"]').click()
+        assert browser.current_url.endswith("/models/s.daily/why/2024-01-03")
+        assert "Why is s.daily[2024-01-03] waiting?" in browser.find_element(By.TAG_NAME, "h1").text
+        browser.save_screenshot(str(SHOTS / "why.png"))
+        assert _problems(browser) == []
+
         browser.get(base + "/models/s.checked")
         sample = browser.find_element(By.CSS_SELECTOR, ".sample").text
         assert '"x": null' in sample

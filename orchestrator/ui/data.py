@@ -483,3 +483,90 @@ def _neighbourhood(dag, start: set[str], hops: int) -> set[str]:
         }
         found |= frontier
     return found
+
+
+def why_page(ws: Workspace, name: str, key: str) -> dict | None:
+    """Why is this partition red or stale: the cause chain, from its inputs to its own SQL.
+    Its sources (latest evaluation), its upstream partitions (their state), its failed checks
+    (failing rows), the error of its last attempt and the SQL it runs, and what changed since
+    its last good build (its SQL, its upstream builds, its source files)."""
+    from .. import fingerprints, sql
+    from ..planner import marker
+    from ..workspace import reading
+
+    model = ws.dag.models.get(name)
+    if model is None:
+        return None
+    window = window_for_key(key, model.grain) if model.partitioned and key != WHOLE else None
+    with readers.reading_policy() as policy:
+        rows = views.status(ws, [name, *ws.dag.upstream.get(name, ())], partitions=True)
+        with reading(ws) as (con, snapshot):
+            has = ws.warehouse.exists() and state.has_state(con)
+            checks = records(state.latest_checks(con, name)) if has else []
+            attempts = records(state.model_attempts(con, name, 200)) if has else []
+            health = {h.source: h for h in state.latest_freshness(con)} if has else {}
+    mine = next((r for r in rows if r.model == name and r.partition == key), None)
+    built = snapshot.get(name, key)
+    changed = []
+    if built is not None:
+        if built.version != model.version:
+            changed.append(
+                f"its SQL or settings changed (version {built.version} -> {model.version})"
+            )
+        for up in ws.dag.upstream.get(name, ()):
+            if built.inputs.get(up) != marker(ws.dag, snapshot.built, up, window):
+                changed.append(f"{up} was rebuilt since")
+        for source, recorded in sorted(built.sources.items()):
+            holding = snapshot.holdings.get(source)
+            if holding is not None:
+                differ = fingerprints.changed(recorded, fingerprints.held_in(holding, window))
+                if differ:
+                    changed.append(f"{source}: {fingerprints.describe(differ)} changed")
+    upstream = []
+    for up in ws.dag.upstream.get(name, ()):
+        up_model = ws.dag.models[up]
+        for r in rows:
+            if r.model != up:
+                continue
+            if window is not None and up_model.partitioned and r.partition != WHOLE:
+                other = window_for_key(r.partition, up_model.grain)
+                if other.end <= window.start or other.start >= window.end:
+                    continue
+            cell = _cell(r, up_model.grain)
+            if cell["state"] != "complete":
+                upstream.append({"model": up, **cell})
+    try:
+        rendered = sql.render(
+            model.template,
+            model.window_literals(window),
+            lambda v: ws.project.settings.vars.get(v, f"<var {v}>"),
+            path=model.relpath,
+        )
+    except Exception as exc:  # the chain still shows the rest
+        rendered = f"-- cannot render: {exc}"
+    last = next((a for a in attempts if a["partition_key"] == key), None)
+    return {
+        "notes": list(dict.fromkeys(policy.notes)),
+        "model": name,
+        "partition": key,
+        "cell": _cell(mine, model.grain) if mine else None,
+        "sources": [
+            {
+                "source": s,
+                "status": health[s].status if s in health else "not evaluated",
+                "detail": health[s].detail if s in health else "",
+            }
+            for s in ws.dag.sources_read(name)
+        ],
+        "upstream": upstream,
+        "checks": [
+            {**c, "sample": json.loads(c["sample"]) if c["sample"] else []}
+            for c in checks
+            if c["partition_key"] == key and c["status"] != "pass"
+        ],
+        "error": last["error"] if last and last["status"] != "success" else None,
+        "last_attempt": last,
+        "changed": changed,
+        "sql": rendered,
+        "built": {"run": built.run, "version": built.version} if built else None,
+    }

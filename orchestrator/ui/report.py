@@ -13,7 +13,10 @@ from .server import templates
 
 
 def _anchor(kind: str, key: object) -> str:
-    return f"#model-{key}" if kind == "model" else "#runs"
+    """Links inside the report: a model's section (its "why" page is not in the file)."""
+    if kind == "run":
+        return "#runs"
+    return f"#model-{str(key).split('/why/')[0]}"
 
 
 def render(ws: Workspace) -> str:

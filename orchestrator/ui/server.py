@@ -37,10 +37,14 @@ def templates(href: Callable[[str, object], str] | None = None):
         lstrip_blocks=True,
     )
     env.globals["states"] = data.STATES
-    env.globals["href"] = href or (
-        lambda kind, key: f"/{'models' if kind == 'model' else 'runs'}/{key}"
-    )
+    env.globals["href"] = href or _path
     return env
+
+
+def _path(kind: str, key: object) -> str:
+    """Where a link points on the server: a model (or its "why" page, key NAME/why/PARTITION),
+    or a run."""
+    return f"/runs/{key}" if kind == "run" else f"/models/{key}"
 
 
 class Project:
@@ -69,6 +73,11 @@ class Project:
 ROUTES: list[tuple[re.Pattern, str, Callable]] = [
     (re.compile(r"^/$"), "overview.html", lambda ws, m, q: data.overview(ws)),
     (re.compile(r"^/models/([\w.]+)$"), "model.html", lambda ws, m, q: data.model_page(ws, m[1])),
+    (
+        re.compile(r"^/models/([\w.]+)/why/([\w.:-]+)$"),
+        "why.html",
+        lambda ws, m, q: data.why_page(ws, m[1], m[2]),
+    ),
     (re.compile(r"^/runs$"), "runs.html", lambda ws, m, q: data.runs_page(ws)),
     (re.compile(r"^/runs/(\d+)$"), "run.html", lambda ws, m, q: data.run_page(ws, int(m[1]))),
     (re.compile(r"^/sources$"), "sources.html", lambda ws, m, q: data.sources_page(ws)),
