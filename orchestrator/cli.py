@@ -869,7 +869,8 @@ def prune(ctx, yes, wait):
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.pass_context
 def init(ctx, directory):
-    """Create a project skeleton (orchestrator.toml, models/, checks/) and its warehouse state."""
+    """Write a new project that runs as it is (a source with sample files, a model with checks
+    and an owner, alerts to a log, a .gitignore) and its warehouse state; never overwrites."""
     from . import api, session
 
     root = directory or Path(ctx.obj["project"])
@@ -887,6 +888,28 @@ def init(ctx, directory):
         "then add models under models/<schema>/<name>.sql: plain SELECTs, whose dependencies are "
         "found by parsing"
     )
+
+
+# one line each in `orchestrator --help` (click would cut the docstrings mid-sentence)
+_SHORT_HELP = {
+    "backfill": "Rebuild a date range of the selected models, and what depends on it.",
+    "check": "Run the selected models' checks on the published data.",
+    "dag": "The models in dependency order, with what each reads.",
+    "freshness": "Evaluate the declared sources: arrival, freshness, columns.",
+    "init": "Write a new project that runs as it is.",
+    "plan": "Show what `run` would do and why, writing nothing.",
+    "prune": "Drop the tables and views of models removed from the project.",
+    "report": "Write the UI's views as one HTML file that opens from disk.",
+    "retry": "Rerun what a run left undone (failed, timed out, skipped), nothing else.",
+    "run": "Build the missing and stale partitions, tables and views.",
+    "runs": "Recent runs, or the tasks of one run.",
+    "schedule": "Start jobs when they are due (cron) or when their source arrives.",
+    "sql": "A read-only SQL query on the warehouse (the state tables too).",
+    "status": "The state of every model or partition: built, pending, failed.",
+    "ui": "Serve the state as web pages and JSON on 127.0.0.1 (read-only).",
+}
+for _name, _text in _SHORT_HELP.items():
+    cli.commands[_name].short_help = _text
 
 
 def _negative_wait() -> str | None:

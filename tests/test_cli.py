@@ -606,3 +606,10 @@ def test_json_output_of_status_runs_plan_freshness_and_check(seeded):
         "detail",
         "checked_at",
     }
+
+
+def test_the_list_of_commands_reads_whole_sentences():
+    from orchestrator.cli import cli
+
+    listed = {name: command.get_short_help_str(200) for name, command in cli.commands.items()}
+    assert all(text.endswith(".") and "..." not in text for text in listed.values()), listed
