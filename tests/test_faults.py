@@ -15,6 +15,7 @@ from conftest import DAILY_SOURCE, ProjectDir
 from orchestrator import api
 from orchestrator.errors import RunStopped
 from orchestrator.execution import Reporter
+from orchestrator.lock import read_holder
 from orchestrator.workspace import Selection, open_workspace
 
 READS_FILE = """
@@ -289,7 +290,12 @@ def test_signal_cancels_gracefully(project, sig):
     before = project.query("select * from s.slow order by all")
     project.model("s.slow", SLOW.format(timeout="1h", value=2, size=5_000_000_000))
     proc = cli_process(project, "run", "--threads", "1")
-    time.sleep(2.5)
+    # signal once the run is under way (its lock names it), however slow the machine is
+    deadline = time.monotonic() + 60
+    while not (read_holder(project.warehouse) or {}).get("run_id"):
+        assert time.monotonic() < deadline and proc.poll() is None, "the run never started"
+        time.sleep(0.05)
+    time.sleep(1.0)
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, out + err
