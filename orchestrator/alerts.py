@@ -2,14 +2,17 @@
 
 An alert is for something a person must act on: a task that failed after its last retry, a
 blocking check that failed, a source that is stale or drifted, a job that missed its deadline,
-and the recovery (the first success after an alerted failure). Not every retry, not every
-success: one alert opens an incident for its subject (a model, a source, a job), and nothing
-more is sent about that subject until it recovers.
+and the recovery. Not every retry, not every success: an incident is one subject (a model, a
+source, a job), one cause (`failed`, `check NAME`, `blocked`, `deadline`, `refused`) and the
+partitions it is about; its alert is sent once, a new partition failing is news, and it closes
+with a recovery when the state is healthy again. One command sends each owner one message (a
+digest when there are several).
 
 Routing is by owner: the model's, the source's or the job's `[owners.NAME]`, else
 `[owners.default]`. Sinks: a webhook (JSON POST with a Slack-compatible `text` plus structured
 fields), a command (the payload as JSON on stdin) and a log file (JSON lines). A sink that is down
-is retried and its failure recorded; it never fails the run.
+is retried and its failure recorded (later commands try again, `notify.redeliver`); it never
+fails the run.
 """
 
 from __future__ import annotations
