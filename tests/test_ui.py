@@ -75,6 +75,14 @@ def test_every_page_answers_with_the_states_of_status(estate):
         assert get(f"{base}/runs")[0] == 200
         status, run = get(f"{base}/api/runs/1")
         assert status == 200 and json.loads(run)["run"]["command"] == "run"
+        timeline = json.loads(run)["timeline"]
+        assert timeline["lanes"] >= 1 and len(timeline["bars"]) == 7  # 7 tasks ran
+        assert {b["status"] for b in timeline["bars"]} == {"success", "failed", "check_failed"}
+        assert all(0 <= b["start"] <= timeline["seconds"] for b in timeline["bars"])
+        held = json.loads(run)["held"]
+        assert [(h["model"], h["partition_key"], h["status"]) for h in held] == [
+            ("s.daily", "2024-01-03", "waiting")
+        ]
         assert get(f"{base}/runs/1")[0] == 200
         sources = json.loads(get(f"{base}/api/sources")[1])["sources"]
         [events] = sources
@@ -187,3 +195,28 @@ def test_the_report_is_one_file_with_every_model_and_nothing_outside(estate, tmp
         assert outside not in html, outside
     bad = estate.cli("report", "-o", str(tmp_path / "missing" / "r.html"))
     assert bad.returncode == 2 and bad.stderr.startswith("error: cannot write ")
+
+
+def test_attempts_go_on_the_first_free_lane_as_a_thread_pool_takes_them():
+    from datetime import datetime, timedelta
+
+    from orchestrator.state import TimedAttempt
+
+    t0 = datetime(2024, 1, 5, 6)
+
+    def attempt(task, start, end):
+        at = t0 + timedelta(seconds=start)
+        return TimedAttempt(
+            task, "s.m", f"k{task}", 1, "success", "missing", at, t0 + timedelta(seconds=end), None
+        )
+
+    timeline = data._lanes(
+        [attempt(0, 0, 4), attempt(1, 0, 2), attempt(2, 2, 3), attempt(3, 4, 5)], t0
+    )
+    assert timeline["lanes"] == 2 and timeline["seconds"] == 5
+    assert [(b["partition"], b["lane"]) for b in timeline["bars"]] == [
+        ("k0", 0),
+        ("k1", 1),
+        ("k2", 1),
+        ("k3", 0),
+    ]

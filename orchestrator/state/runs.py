@@ -260,3 +260,28 @@ def partition_rows(con) -> list[PartitionState]:
         f"FROM {SCHEMA}.partitions ORDER BY model, partition_key"
     ).fetchall()
     return [PartitionState(*r) for r in rows]
+
+
+class TimedAttempt(NamedTuple):
+    """One attempt of a run's task with its times (for the run's timeline)."""
+
+    task_id: int
+    model: str
+    partition_key: str
+    attempt: int
+    status: str
+    reason: str | None
+    started: datetime
+    finished: datetime | None
+    error: str | None
+
+
+def run_timeline(con, run_id: int) -> list[TimedAttempt]:
+    return [
+        TimedAttempt(*row)
+        for row in con.execute(
+            f"SELECT task_id, model, partition_key, attempt, status, reason, started, finished, "
+            f"error FROM {SCHEMA}.task_runs WHERE run_id = ? ORDER BY started, task_id, attempt",
+            [run_id],
+        ).fetchall()
+    ]

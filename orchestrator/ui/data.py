@@ -228,12 +228,56 @@ def runs_page(ws: Workspace, limit: int = 50) -> dict:
 
 
 def run_page(ws: Workspace, run_id: int) -> dict:
-    """One run: who started it with what, and its tasks on a timeline (seconds from its start)."""
+    """One run: who started it with what, its tasks, and their attempts on a timeline with
+    the worker threads as lanes (retries are attempts of their own; tasks held back, skipped
+    or waiting, are listed with their reasons)."""
     with readers.reading_policy() as policy:
         record, rows = views.run_detail(ws.warehouse, run_id)
+        con = readers.connect(ws.warehouse).con
+        try:
+            attempts = state.run_timeline(con, run_id)
+        finally:
+            con.close()
     run = records([record])[0]
     run["vars"] = json.loads(record.vars) if record.vars else {}
-    return {"notes": list(dict.fromkeys(policy.notes)), "run": run, "tasks": records(rows)}
+    ran = [a for a in attempts if a.task_id >= 0 and a.finished is not None]
+    held = [a for a in attempts if a.task_id < 0]
+    return {
+        "notes": list(dict.fromkeys(policy.notes)),
+        "run": run,
+        "tasks": records(rows),
+        "timeline": _lanes(ran, record.started),
+        "held": records(held),
+    }
+
+
+def _lanes(attempts, began: datetime) -> dict:
+    """Attempts placed on lanes: each goes on the first lane free when it starts, which is how
+    a pool of worker threads took them. Offsets and lengths are seconds from the run's start."""
+    ends: list[datetime] = []
+    bars = []
+    for a in sorted(attempts, key=lambda a: (a.started, a.task_id, a.attempt)):
+        lane = next((i for i, end in enumerate(ends) if end <= a.started), None)
+        if lane is None:
+            lane = len(ends)
+            ends.append(a.finished)
+        else:
+            ends[lane] = a.finished
+        bars.append(
+            {
+                "lane": lane,
+                "model": a.model,
+                "partition": a.partition_key,
+                "attempt": a.attempt,
+                "status": a.status,
+                "reason": a.reason,
+                "error": (a.error or "").split("\n")[0] or None,
+                "start": (a.started - began).total_seconds(),
+                "seconds": (a.finished - a.started).total_seconds(),
+            }
+        )
+    span = max((b["start"] + b["seconds"] for b in bars), default=0.0) or 1.0
+    return {"lanes": len(ends), "seconds": span, "bars": bars}
 
 
 def _with_state(ws: Workspace, read) -> tuple[dict, list[str]]:
