@@ -125,6 +125,8 @@ def _validate_expression(text: str) -> None:
 
     try:
         sqlglot.parse_one(f"SELECT 1 WHERE {text}", read="duckdb")
+    except RecursionError:
+        raise ValueError("not a SQL expression: it is nested too deeply to read") from None
     except (ParseError, TokenError) as exc:
         problem = exc.errors[0].get("description") if getattr(exc, "errors", None) else None
         detail = syntax_problem(problem or first_line(exc, named=False))

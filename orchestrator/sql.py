@@ -211,14 +211,22 @@ def analyze(text: str, path: str, window_literals: Mapping[str, str] | None = No
         return f"<var:{name}>"
 
     rendered = render(text, literals, placeholder, path=path)
-    statement, tokens = parse(rendered, path)
-    tables, files = references(statement)
+    try:
+        statement, tokens = parse(rendered, path)
+        tables, files = references(statement)
+        digest = _hash_tokens(tokens, statement)
+    except RecursionError:
+        raise ProjectError(
+            "the SQL is nested too deeply to read (hundreds of parentheses or subqueries): "
+            "flatten it with CTEs",
+            path,
+        ) from None
     tables = tuple(t for t in tables if t != THIS)
     return Analysis(
         tables,
         files,
         tuple(dict.fromkeys(used)),
-        _hash_tokens(tokens, statement),
+        digest,
         window_use(text),
         output_columns(statement),
     )

@@ -331,3 +331,13 @@ def test_a_bad_check_expression_is_said_in_the_words_of_the_sql(project, express
     assert message.startswith("error: models/s/m.sql:1: bad check: not a SQL expression: ")
     for internal in ("<class", "sqlglot", "SENTINEL", "Token"):
         assert internal not in message, message
+
+
+def test_sql_nested_too_deeply_is_one_line_not_a_traceback(project):
+    project.model("s.m", "select " + "(" * 300 + "1" + ")" * 300 + " as x\n")
+    out = project.cli("plan")
+    assert out.returncode == 2, out.stderr[-300:]
+    assert out.stderr.strip() == (
+        "error: models/s/m.sql: the SQL is nested too deeply to read (hundreds of parentheses "
+        "or subqueries): flatten it with CTEs"
+    )
