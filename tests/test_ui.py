@@ -191,6 +191,7 @@ def test_the_report_is_one_file_with_every_model_and_nothing_outside(estate, tmp
     for name in ("s.broken", "s.checked", "s.daily", "s.changing", "s.good"):
         assert f'id="model-{name}"' in html and f'href="#model-{name}"' in html
     assert 'data-state="waiting"' in html and '"x": null' in html
+    assert 'id="lineage"' in html and "lineageLayout" in html and "new Worker" in html
     for outside in ('src="http', 'href="http', 'href="/', "@import", "url("):
         assert outside not in html, outside
     bad = estate.cli("report", "-o", str(tmp_path / "missing" / "r.html"))

@@ -134,6 +134,11 @@ def test_the_report_opens_from_disk_with_no_network(estate, tmp_path):
     try:
         driver.get(target.as_uri())
         assert driver.find_element(By.TAG_NAME, "h1").text == "Is today's data ready?"
+        # the lineage is drawn in the page itself (no worker from disk), its nodes are anchors
+        drawn = driver.find_elements(By.CSS_SELECTOR, "#lineage g.node")
+        assert len(drawn) == 7
+        driver.find_element(By.CSS_SELECTOR, '#lineage g.node[data-id="s.broken"]').click()
+        assert driver.current_url.endswith("#model-s.broken")
         driver.find_element(By.LINK_TEXT, "s.daily").click()
         assert driver.current_url.endswith("#model-s.daily")
         SHOTS.mkdir(exist_ok=True)

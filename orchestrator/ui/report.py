@@ -1,6 +1,6 @@
-"""`orchestrator report`: the UI's views (overview, every model with its partition grid and
-checks, the last runs) as one self-contained HTML file that opens from disk with no network,
-rendered from the same templates as the UI's pages."""
+"""`orchestrator report`: the UI's views (overview, lineage, every model with its partition
+grid and checks, the last runs) as one self-contained HTML file that opens from disk with no
+network, rendered from the same templates as the UI's pages."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def _anchor(kind: str, key: object) -> str:
 
 
 def render(ws: Workspace) -> str:
-    css = (resources.files(__package__) / "static" / "ui.css").read_text(encoding="utf-8")
+    static = resources.files(__package__) / "static"
+    css = (static / "ui.css").read_text(encoding="utf-8")
     models = [data.model_page(ws, name) for name in ws.dag.order]
     return (
         templates(_anchor)
@@ -29,7 +30,12 @@ def render(ws: Workspace) -> str:
             overview=data.overview(ws),
             models=[m for m in models if m is not None],
             runs=data.runs_page(ws, 20),
+            lineage=data.lineage_page(ws),
             css=css,
+            # the lineage is laid out in the page itself: a file:// page may not start a worker
+            dagre_js=(static / "dagre.min.js").read_text(encoding="utf-8"),
+            layout_js=(static / "lineage-layout.js").read_text(encoding="utf-8"),
+            lineage_js=(static / "lineage.js").read_text(encoding="utf-8"),
             project=ws.project,
             generated=iso(now()),
         )
