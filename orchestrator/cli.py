@@ -230,9 +230,21 @@ class _Seconds(click.ParamType):
         return seconds
 
 
-def _wait_option(after: str | None):
-    """--wait; `after`: what a bare --wait must follow (it would take the next word)."""
+def _wait_option(after: str | None, *, reader: bool = False):
+    """--wait; `after`: what a bare --wait must follow (it would take the next word). A
+    `reader` (a command that only looks) otherwise shows the state from before the run."""
     placed = f", placed after the {after}," if after else ""
+    if reader:
+        text = (
+            "If a run is writing the warehouse, wait for it to finish (at most SECONDS; a bare "
+            f"--wait{placed} waits as long as it takes) instead of showing the state from "
+            "before it."
+        )
+    else:
+        text = (
+            "If another process is writing the warehouse, wait for it (at most SECONDS; a "
+            f"bare --wait{placed} waits as long as it takes)."
+        )
     return click.option(
         "--wait",
         type=_Seconds(),
@@ -240,28 +252,11 @@ def _wait_option(after: str | None):
         is_flag=False,
         flag_value=_Seconds.NO_LIMIT,
         metavar="[SECONDS]",
-        help="If another process is writing the warehouse, wait for it (at most SECONDS; a "
-        f"bare --wait{placed} waits as long as it takes).",
+        help=text,
     )
 
 
 _wait = _wait_option("selectors")
-
-
-def _reader_wait(after: str | None):
-    """--wait of the commands that only look: without it they show the state from before a
-    run that holds the warehouse (its last state copy), and say so."""
-    placed = f", placed after the {after}," if after else ""
-    return click.option(
-        "--wait",
-        type=_Seconds(),
-        default=None,
-        is_flag=False,
-        flag_value=_Seconds.NO_LIMIT,
-        metavar="[SECONDS]",
-        help="If a run is writing the warehouse, wait for it to finish (at most SECONDS; a bare "
-        f"--wait{placed} waits as long as it takes) instead of showing the state from before it.",
-    )
 
 
 def _looking(command):
@@ -295,7 +290,7 @@ def _selection(selectors, exclude, variables, **kwargs):
 @click.option("--full-refresh", is_flag=True, help="Plan a rebuild from scratch.")
 @click.option("--verbose", "-v", is_flag=True, help="List every partition.")
 @_json
-@_reader_wait("selectors")
+@_wait_option("selectors", reader=True)
 @click.pass_context
 @_looking
 def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
@@ -541,7 +536,7 @@ def retry(ctx, run_id, variables, threads, wait):
 @click.option("--partitions", "-p", is_flag=True, help="One line per partition.")
 @click.option("--owner", default=None, help="Only the models this owner answers for.")
 @_json
-@_reader_wait("selectors")
+@_wait_option("selectors", reader=True)
 @click.pass_context
 @_looking
 def status(ctx, selectors, partitions, owner, as_json):
@@ -584,7 +579,7 @@ def status(ctx, selectors, partitions, owner, as_json):
     help="How many of the latest runs to list.",
 )
 @_json
-@_reader_wait(None)
+@_wait_option(None, reader=True)
 @click.pass_context
 @_looking
 def runs(ctx, run_id, limit, as_json):
@@ -671,7 +666,7 @@ def dag(ctx, selectors, fmt):
     show_default=True,
     help="Rows to print at most (table format).",
 )
-@_reader_wait("query")
+@_wait_option("query", reader=True)
 @click.pass_context
 @_looking
 def sql(ctx, query, fmt, limit):

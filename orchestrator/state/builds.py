@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
+from typing import NamedTuple
 
 from ..fingerprints import Prints
 from ..partitions import WHOLE
@@ -303,3 +304,71 @@ def recorded_models(con) -> set[str]:
 def forget_model(con, model: str) -> None:
     """A model removed from the project and pruned: its partitions leave the state."""
     con.execute(f"DELETE FROM {SCHEMA}.partitions WHERE model = ?", [model])
+
+
+class SourceHealth(NamedTuple):
+    """A source's latest evaluation (orchestrator.freshness)."""
+
+    source: str
+    checked_at: datetime
+    status: str
+    detail: str | None
+
+
+def latest_freshness(con) -> list[SourceHealth]:
+    return [
+        SourceHealth(*row)
+        for row in con.execute(
+            f"SELECT source, checked_at, status, detail FROM {SCHEMA}.freshness "
+            "QUALIFY row_number() OVER (PARTITION BY source ORDER BY checked_at DESC, "
+            "run_id DESC NULLS LAST) = 1 ORDER BY source"
+        ).fetchall()
+    ]
+
+
+class CheckOutcome(NamedTuple):
+    """The latest result of one check of a model, per partition it judged."""
+
+    check_name: str
+    partition_key: str
+    status: str
+    failing_rows: int | None
+    sample: str | None
+    message: str | None
+    checked_at: datetime
+    run_id: int
+
+
+def latest_checks(con, model: str) -> list[CheckOutcome]:
+    return [
+        CheckOutcome(*row)
+        for row in con.execute(
+            f"SELECT check_name, partition_key, status, failing_rows, sample::VARCHAR, message, "
+            f"checked_at, run_id FROM {SCHEMA}.check_results WHERE model = ? "
+            "QUALIFY row_number() OVER (PARTITION BY check_name, partition_key "
+            "ORDER BY checked_at DESC, run_id DESC) = 1 ORDER BY check_name, partition_key",
+            [model],
+        ).fetchall()
+    ]
+
+
+class Evaluation(NamedTuple):
+    """One evaluation of a source (orchestrator.freshness), newest first."""
+
+    checked_at: datetime
+    status: str
+    latest: datetime | None
+    lag_seconds: float | None
+    detail: str | None
+    run_id: int | None
+
+
+def freshness_history(con, source: str, limit: int = 30) -> list[Evaluation]:
+    return [
+        Evaluation(*row)
+        for row in con.execute(
+            f"SELECT checked_at, status, latest_loaded_at, lag_seconds, detail, run_id "
+            f"FROM {SCHEMA}.freshness WHERE source = ? ORDER BY checked_at DESC LIMIT ?",
+            [source, limit],
+        ).fetchall()
+    ]

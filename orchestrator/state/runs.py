@@ -263,7 +263,7 @@ def partition_rows(con) -> list[PartitionState]:
 
 
 class TimedAttempt(NamedTuple):
-    """One attempt of a run's task with its times (for the run's timeline)."""
+    """One attempt of a task with its times: a run's timeline, a model's recent attempts."""
 
     task_id: int
     model: str
@@ -274,14 +274,30 @@ class TimedAttempt(NamedTuple):
     started: datetime
     finished: datetime | None
     error: str | None
+    run_id: int | None = None
+    rows_written: int | None = None
+
+
+_ATTEMPT_COLUMNS = (
+    "task_id, model, partition_key, attempt, status, reason, started, finished, error, run_id, "
+    "rows_written"
+)
 
 
 def run_timeline(con, run_id: int) -> list[TimedAttempt]:
-    return [
-        TimedAttempt(*row)
-        for row in con.execute(
-            f"SELECT task_id, model, partition_key, attempt, status, reason, started, finished, "
-            f"error FROM {SCHEMA}.task_runs WHERE run_id = ? ORDER BY started, task_id, attempt",
-            [run_id],
-        ).fetchall()
-    ]
+    rows = con.execute(
+        f"SELECT {_ATTEMPT_COLUMNS} FROM {SCHEMA}.task_runs WHERE run_id = ? "
+        "ORDER BY started, task_id, attempt",
+        [run_id],
+    ).fetchall()
+    return [TimedAttempt(*row) for row in rows]
+
+
+def model_attempts(con, model: str, limit: int = 30) -> list[TimedAttempt]:
+    """A model's latest attempts, newest first."""
+    rows = con.execute(
+        f"SELECT {_ATTEMPT_COLUMNS} FROM {SCHEMA}.task_runs WHERE model = ? "
+        "ORDER BY started DESC, run_id DESC LIMIT ?",
+        [model, limit],
+    ).fetchall()
+    return [TimedAttempt(*row) for row in rows]

@@ -80,16 +80,15 @@ def overview(ws: Workspace) -> dict:
             {**r._asdict(), "readiness": readiness(r.state), "letter": letter(readiness(r.state))}
             for r in rows
         ]
-        incidents, sources, runs_ = [], [], []
-        if ws.warehouse.exists():
-            con = readers.connect(ws.warehouse).con
-            try:
-                if state.has_state(con):
-                    incidents = records(state.open_incidents(con))
-                    sources = records(state.latest_freshness(con))
-                    runs_ = records(state.runs(con, 10))
-            finally:
-                con.close()
+        incidents, sources, runs_ = _from_state(
+            ws,
+            lambda con: (
+                records(state.open_incidents(con)),
+                records(state.latest_freshness(con)),
+                records(state.runs(con, 10)),
+            ),
+            ([], [], []),
+        )
     models.sort(key=lambda m: (STATES.index(m["readiness"]), m["model"]))
     counts = {name: sum(1 for m in models if m["readiness"] == name) for name in STATES}
     return {
@@ -112,15 +111,14 @@ def model_page(ws: Workspace, name: str) -> dict | None:
         return None
     with readers.reading_policy() as policy:
         rows = views.status(ws, [name], partitions=True)
-        checks, attempts = [], []
-        if ws.warehouse.exists():
-            con = readers.connect(ws.warehouse).con
-            try:
-                if state.has_state(con):
-                    checks = records(state.latest_checks(con, name))
-                    attempts = records(state.model_attempts(con, name))
-            finally:
-                con.close()
+        checks, attempts = _from_state(
+            ws,
+            lambda con: (
+                records(state.latest_checks(con, name)),
+                records(state.model_attempts(con, name)),
+            ),
+            ([], []),
+        )
     cells = [_cell(r, model.grain if model.partitioned else None) for r in rows]
     red = [c["partition"] for c in cells if c["state"] in ("failed", "blocked")]
     return {
@@ -280,18 +278,16 @@ def _lanes(attempts, began: datetime) -> dict:
     return {"lanes": len(ends), "seconds": span, "bars": bars}
 
 
-def _with_state(ws: Workspace, read) -> tuple[dict, list[str]]:
-    """`read(con)` on the warehouse (or its state copy), {} before the first run."""
-    found: dict = {}
-    with readers.reading_policy() as policy:
-        if ws.warehouse.exists():
-            con = readers.connect(ws.warehouse).con
-            try:
-                if state.has_state(con):
-                    found = read(con)
-            finally:
-                con.close()
-    return found, list(dict.fromkeys(policy.notes))
+def _from_state(ws: Workspace, read, empty):
+    """`read(con)` on the warehouse (during a run, its state copy), or `empty` before the
+    first run. Called under the page's readers policy, which collects the notes."""
+    if not ws.warehouse.exists():
+        return empty
+    con = readers.connect(ws.warehouse).con
+    try:
+        return read(con) if state.has_state(con) else empty
+    finally:
+        con.close()
 
 
 def sources_page(ws: Workspace) -> dict:
@@ -302,7 +298,9 @@ def sources_page(ws: Workspace) -> dict:
     def read(con) -> dict:
         return {name: records(state.freshness_history(con, name)) for name in sources}
 
-    history, notes = _with_state(ws, read)
+    with readers.reading_policy() as policy:
+        history = _from_state(ws, read, {})
+    notes = list(dict.fromkeys(policy.notes))
     readers_of = {
         name: [m for m in ws.dag.order if name in ws.dag.sources_read(m)] for name in sources
     }
@@ -340,7 +338,9 @@ def alerts_page(ws: Workspace) -> dict:
             "ticks": records(state.recent_ticks(con)),
         }
 
-    found, notes = _with_state(ws, read)
+    with readers.reading_policy() as policy:
+        found = _from_state(ws, read, {})
+    notes = list(dict.fromkeys(policy.notes))
     at = now()
     jobs = []
     for job in ws.project.ops.jobs.values():
