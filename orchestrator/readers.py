@@ -10,6 +10,7 @@ command, or per request of a server) rather than through every signature in betw
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from typing import NamedTuple
 
 from . import engine
 from .errors import WarehouseBusy
-from .lock import describe, read_holder
+from .lock import describe, is_alive, read_holder
 from .state.mirror import state_copy_path
 
 
@@ -32,14 +33,15 @@ class Policy:
 
     wait: float | None = None
     notes: list[str] = field(default_factory=list)
+    spare_writer: bool = False  # state alone will do: read the copy as soon as a run holds the lock
 
 
 _POLICY: ContextVar[Policy | None] = ContextVar("orchestrator_readers", default=None)
 
 
 @contextmanager
-def reading_policy(wait: float | None = None) -> Iterator[Policy]:
-    policy = Policy(wait)
+def reading_policy(wait: float | None = None, *, spare_writer: bool = False) -> Iterator[Policy]:
+    policy = Policy(wait, spare_writer=spare_writer)
     token = _POLICY.set(policy)
     try:
         yield policy
@@ -59,15 +61,17 @@ def connect(warehouse: Path) -> Opened:
     deadline = None
     if policy.wait is not None and policy.wait >= 0:
         deadline = time.monotonic() + policy.wait
+    copy = state_copy_path(warehouse)
     while True:
         try:
+            if policy.spare_writer and copy.exists() and _writer_elsewhere(warehouse):
+                raise WarehouseBusy("a writer holds the lock")  # not even a moment in its way
             return Opened(engine.connect(warehouse, read_only=True), False)
         except WarehouseBusy:
             waiting = policy.wait is not None and (deadline is None or time.monotonic() < deadline)
             if waiting:
                 time.sleep(0.2)
                 continue
-            copy = state_copy_path(warehouse)
             if not copy.exists():
                 raise
             opened = Opened(engine.connect(copy, read_only=True), True)
@@ -78,3 +82,11 @@ def connect(warehouse: Path) -> Opened:
                 "(--wait waits for it to finish)"
             )
             return opened
+
+
+def _writer_elsewhere(warehouse: Path) -> bool:
+    """Does another live process hold the write lock? Then a reader goes to the state copy
+    at once rather than open the file in the moment the writer needs it (DuckDB would make
+    the writer wait for the reader)."""
+    holder = read_holder(warehouse)
+    return bool(holder) and holder.get("pid") != os.getpid() and is_alive(holder)

@@ -21,6 +21,7 @@ from . import project as project_mod
 from .errors import AccessDenied, RunStopped
 from .execution import Outcome, Reporter, utcnow
 from .lock import WriteLock
+from .status import REJECTED
 from .tasks import Plan
 from .workspace import Workspace, who
 
@@ -87,6 +88,7 @@ class Progress(Reporter):
         self.inner = inner or Reporter()
         self.lock = lock
         self.done = 0
+        self.failed = 0
         self.last = 0.0
 
     def started(self, plan: Plan, run_id: int) -> None:
@@ -95,9 +97,11 @@ class Progress(Reporter):
 
     def finished_task(self, outcome: Outcome) -> None:
         self.done += 1
+        self.failed += outcome.status in REJECTED
         if time.monotonic() - self.last > 0.5:
             self.last = time.monotonic()
-            self.lock.update(done=self.done)
+            latest = f"{outcome.model} {outcome.key}: {outcome.status}"
+            self.lock.update(done=self.done, failed=self.failed, latest=latest)
         self.inner.finished_task(outcome)
 
     def retrying(self, task, attempt: int, error: str, delay: float) -> None:

@@ -197,7 +197,7 @@ UI_NOW = "2024-01-05T06:00"
 
 @pytest.fixture
 def estate(project, monkeypatch):
-    """One model of each state: complete, failed, check_failed, waiting, stale."""
+    """One model of each state: complete, failed, check_failed, blocked, waiting, stale."""
     monkeypatch.setenv("ORCHESTRATOR_NOW", UI_NOW)
     project.write(
         "orchestrator.toml",
@@ -223,11 +223,25 @@ def estate(project, monkeypatch):
     )
     project.model("s.good", "select 1 as x")
     project.model("s.broken", "select 1 as x from nowhere")
+    project.model("s.after_broken", "select x from s.broken")  # blocked: its input failed
     project.model("s.checked", "-- check: not_null(x)\nselect null::int as x")
     project.model("s.changing", "select 1 as y")
     assert project.cli("run", now=UI_NOW).returncode == 1
     project.model("s.changing", "select 2 as y")  # now stale: its SQL changed
     return project
+
+
+SLOW_DAYS = """
+-- kind: incremental
+-- partition_by: d
+-- start: 2024-01-01
+-- end: 2024-01-07
+select d, (select count(*) from range((select n from raw.knob)) r
+           where hash(r.range + 1) % 1000003 = 7) as hits
+from (select date '2024-01-01' + range::int as d from range(6))
+where d >= {{ start }} and d < {{ end }}
+"""
+"""Six days whose partitions take as long as raw.knob's n says (150,000,000: about a second)."""
 
 
 @contextmanager

@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 import urllib.error
 import urllib.request
 
-from conftest import serving
+from conftest import SLOW_DAYS, serving
 
 from orchestrator.lock import WriteLock
 from orchestrator.ui import data
@@ -38,6 +40,7 @@ def test_every_page_answers_with_the_states_of_status(estate):
         assert status == 200
         shown = {m["model"]: m["readiness"] for m in json.loads(overview)["models"]}
         assert shown == {
+            "s.after_broken": "blocked",
             "s.broken": "failed",
             "s.checked": "failed",
             "s.changing": "stale",
@@ -76,8 +79,15 @@ def test_every_page_answers_with_the_states_of_status(estate):
         status, run = get(f"{base}/api/runs/1")
         assert status == 200 and json.loads(run)["run"]["command"] == "run"
         timeline = json.loads(run)["timeline"]
-        assert timeline["lanes"] >= 1 and len(timeline["bars"]) == 7  # 7 tasks ran
-        assert {b["status"] for b in timeline["bars"]} == {"success", "failed", "check_failed"}
+        assert timeline["lanes"] >= 1 and len(timeline["bars"]) == 8  # 7 ran, 1 skipped
+        assert {b["status"] for b in timeline["bars"]} == {
+            "success",
+            "failed",
+            "check_failed",
+            "skipped",
+        }
+        [skip] = [b for b in timeline["bars"] if b["status"] == "skipped"]
+        assert skip["model"] == "s.after_broken" and "s.broken" in skip["reason"]
         assert all(0 <= b["start"] <= timeline["seconds"] for b in timeline["bars"])
         held = json.loads(run)["held"]
         assert [(h["model"], h["partition_key"], h["status"]) for h in held] == [
@@ -143,6 +153,7 @@ def test_every_page_answers_with_the_states_of_status(estate):
 
 def test_a_run_holding_the_warehouse_never_makes_a_page_fail(estate):
     lock = WriteLock(estate.warehouse).acquire("run", "someone-else")
+    lock.update(run_id=2, total=7, done=3, failed=1, latest="s.daily 2024-01-03: failed")
     # a writer is another process: DuckDB locks the file against other processes only
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD, str(estate.warehouse)], stdout=subprocess.PIPE, text=True
@@ -156,11 +167,74 @@ def test_a_run_holding_the_warehouse_never_makes_a_page_fail(estate):
             page = json.loads(get(f"{base}/api/")[1])
             assert page["running"]["command"] == "run"
             assert "before that run" in page["notes"][0]
-            assert "is writing" in get(f"{base}/")[1]
+            for path in ("/", "/runs", "/models/s.daily"):  # every page shows the progress
+                html = get(base + path)[1]
+                assert "Run 2" in html and "is writing: 3/7 tasks done, 1 failed" in html
+                assert "Latest: s.daily 2024-01-03: failed" in html
     finally:
         holder.kill()
         holder.wait()
         lock.release()
+
+
+def test_a_run_started_while_the_ui_is_polled_succeeds_and_shows_progress_then_result(project):
+    """Pages and the progress endpoint polled without pause from before a run starts to after
+    it ends: the run is never in their way, every answer is a page, and they show the run's
+    progress (from the lock's side file) and then its result."""
+    project.seed("create schema raw; create table raw.knob as select 10::bigint as n")
+    project.model("s.days", SLOW_DAYS)
+    project.cli("run", check=True)  # a state copy exists from here on
+    project.seed("update raw.knob set n = 150000000")  # about a second a partition
+    answers: list[tuple[str, int, str]] = []
+    stop = threading.Event()
+    with serving(project) as base:
+
+        def poll():
+            while not stop.is_set():
+                for path in ("/api/progress", "/api/", "/", "/api/runs", "/models/s.days"):
+                    answers.append((path, *get(base + path)))
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        try:
+            time.sleep(0.5)
+            run = project.cli_background(
+                "backfill",
+                "s.days",
+                "--start",
+                "2024-01-01",
+                "--end",
+                "2024-01-07",
+                "--threads",
+                "1",
+            )
+            out, err = run.communicate(timeout=300)
+        finally:
+            stop.set()
+            poller.join()
+        assert run.returncode == 0, err
+        assert [a for a in answers if a[1] != 200] == []
+        during = [
+            json.loads(body)["running"] for path, _, body in answers if path == "/api/progress"
+        ]
+        during = [r for r in during if r]
+        assert during, "the progress endpoint never saw the run"
+        assert {r["run_id"] for r in during} <= {None, 2} and during[-1][
+            "total"
+        ] == 6  # None: planning
+        assert max(r["done"] for r in during) >= 1 and during[-1]["latest"].startswith("s.days")
+        assert any(
+            "is writing" in body and "tasks done" in body for p, _, body in answers if p == "/"
+        )
+        assert any(
+            "before that run" in " ".join(json.loads(b)["notes"])
+            for p, _, b in answers
+            if p == "/api/"
+        )
+        after = json.loads(get(f"{base}/api/")[1])
+        assert after["running"] is None and after["notes"] == []
+        assert after["runs"][0]["run_id"] == 2 and after["runs"][0]["status"] == "success"
+        assert json.loads(get(f"{base}/api/progress")[1])["running"] is None
 
 
 def test_a_fresh_project_says_what_to_do_next(project):
@@ -186,9 +260,9 @@ def test_the_report_is_one_file_with_every_model_and_nothing_outside(estate, tmp
     target.parent.mkdir()
     out = estate.cli("report", "-o", str(target), now="2024-01-05T06:00")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith(f"wrote {target} (") and "5 models" in out.stdout
+    assert out.stdout.startswith(f"wrote {target} (") and "6 models" in out.stdout
     html = target.read_text()
-    for name in ("s.broken", "s.checked", "s.daily", "s.changing", "s.good"):
+    for name in ("s.after_broken", "s.broken", "s.checked", "s.daily", "s.changing", "s.good"):
         assert f'id="model-{name}"' in html and f'href="#model-{name}"' in html
     assert 'data-state="waiting"' in html and '"x": null' in html
     assert 'id="lineage"' in html and "lineageLayout" in html and "new Worker" in html

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import serving
+from conftest import SLOW_DAYS, serving
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(
@@ -100,7 +100,8 @@ def test_every_page_in_a_real_browser(estate, browser):
             for g in browser.find_elements(By.CSS_SELECTOR, "#lineage g.node")
         }
         assert drawn["s.broken"] == "failed" and drawn["s.daily"] == "waiting"
-        assert drawn["raw.events"] == "source" and len(drawn) == 7
+        assert drawn["s.after_broken"] == "blocked"
+        assert drawn["raw.events"] == "source" and len(drawn) == 8
         browser.find_element(By.CSS_SELECTOR, '#lineage g.node[data-id="s.daily"]').click()
         WebDriverWait(browser, 30).until(lambda d: d.current_url.endswith("/models/s.daily"))
         assert _problems(browser) == []
@@ -136,7 +137,7 @@ def test_the_report_opens_from_disk_with_no_network(estate, tmp_path):
         assert driver.find_element(By.TAG_NAME, "h1").text == "Is today's data ready?"
         # the lineage is drawn in the page itself (no worker from disk), its nodes are anchors
         drawn = driver.find_elements(By.CSS_SELECTOR, "#lineage g.node")
-        assert len(drawn) == 7
+        assert len(drawn) == 8
         driver.find_element(By.CSS_SELECTOR, '#lineage g.node[data-id="s.broken"]').click()
         assert driver.current_url.endswith("#model-s.broken")
         driver.find_element(By.LINK_TEXT, "s.daily").click()
@@ -152,3 +153,43 @@ def test_the_report_opens_from_disk_with_no_network(estate, tmp_path):
         assert _problems(driver) == []
     finally:
         driver.quit()
+
+
+def test_a_page_shows_a_run_in_progress_then_its_result(project, browser):
+    """Open on the overview while a backfill runs: the banner shows its progress (polled from
+    the lock's side file), and when the run ends the page shows its result, with no errors."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    project.seed("create schema raw; create table raw.knob as select 10::bigint as n")
+    project.model("s.days", SLOW_DAYS)
+    project.cli("run", check=True)
+    project.seed("update raw.knob set n = 150000000")
+    with serving(project) as base:
+        browser.get(base + "/")
+        live = browser.find_element(By.ID, "live")
+        assert not live.is_displayed()  # nothing runs
+        run = project.cli_background(
+            "backfill", "s.days", "--start", "2024-01-01", "--end", "2024-01-07", "--threads", "1"
+        )
+        try:
+            WebDriverWait(browser, 60, poll_frequency=0.1).until(
+                lambda d: "tasks done" in d.find_element(By.ID, "live").text
+            )
+            assert "Run 2 (orchestrator backfill" in browser.find_element(By.ID, "live").text
+            SHOTS.mkdir(exist_ok=True)
+            browser.save_screenshot(str(SHOTS / "overview-running.png"))
+            out, err = run.communicate(timeout=300)
+        finally:
+            run.kill()
+        assert run.returncode == 0, err
+        # the page reloads itself when the run has ended, and shows how it ended
+        WebDriverWait(browser, 30, poll_frequency=0.2).until(
+            lambda d: (
+                not d.find_element(By.ID, "live").is_displayed()
+                and "backfill" in d.find_element(By.CSS_SELECTOR, "section:last-of-type tbody").text
+            )
+        )
+        first = browser.find_element(By.CSS_SELECTOR, "section:last-of-type tbody tr").text
+        assert first.startswith("2 backfill success")
+        assert _problems(browser) == []

@@ -52,6 +52,12 @@ def readiness(text: str) -> str:
     return "partial"
 
 
+def _reading():
+    """A page's readers policy: state alone will do, so while a run holds the lock a page
+    reads the state copy and never opens the warehouse in the run's way."""
+    return readers.reading_policy(spare_writer=True)
+
+
 def letter(state_name: str) -> str:
     return _LETTERS.get(state_name, "?")
 
@@ -68,13 +74,21 @@ def _running(ws: Workspace) -> dict | None:
         "started": holder.get("started"),
         "done": holder.get("done") or 0,
         "total": holder.get("total") or 0,
+        "failed": holder.get("failed") or 0,
+        "latest": holder.get("latest"),
     }
+
+
+def progress(ws: Workspace) -> dict:
+    """The run writing now, if any, for pages that poll: read from the lock's side file alone,
+    so polling never opens the warehouse, however often it asks."""
+    return {"as_of": iso(now()), "running": _running(ws)}
 
 
 def overview(ws: Workspace) -> dict:
     """The landing page: every model's readiness (problems first), counts, open incidents,
     sources with problems, the run in progress and the last runs."""
-    with readers.reading_policy() as policy:
+    with _reading() as policy:
         rows = views.status(ws) if ws.dag.models else []
         models = [
             {**r._asdict(), "readiness": readiness(r.state), "letter": letter(readiness(r.state))}
@@ -109,7 +123,7 @@ def model_page(ws: Workspace, name: str) -> dict | None:
     model = ws.dag.models.get(name)
     if model is None:
         return None
-    with readers.reading_policy() as policy:
+    with _reading() as policy:
         rows = views.status(ws, [name], partitions=True)
         checks, attempts = _from_state(
             ws,
@@ -220,7 +234,7 @@ def _end(window: Window) -> str:
 
 
 def runs_page(ws: Workspace, limit: int = 50) -> dict:
-    with readers.reading_policy() as policy:
+    with _reading() as policy:
         rows = views.runs(ws.warehouse, limit)
     return {"notes": list(dict.fromkeys(policy.notes)), "runs": records(rows)}
 
@@ -229,7 +243,7 @@ def run_page(ws: Workspace, run_id: int) -> dict:
     """One run: who started it with what, its tasks, and their attempts on a timeline with
     the worker threads as lanes (retries are attempts of their own; tasks held back, skipped
     or waiting, are listed with their reasons)."""
-    with readers.reading_policy() as policy:
+    with _reading() as policy:
         record, rows = views.run_detail(ws.warehouse, run_id)
         con = readers.connect(ws.warehouse).con
         try:
@@ -298,7 +312,7 @@ def sources_page(ws: Workspace) -> dict:
     def read(con) -> dict:
         return {name: records(state.freshness_history(con, name)) for name in sources}
 
-    with readers.reading_policy() as policy:
+    with _reading() as policy:
         history = _from_state(ws, read, {})
     notes = list(dict.fromkeys(policy.notes))
     readers_of = {
@@ -338,7 +352,7 @@ def alerts_page(ws: Workspace) -> dict:
             "ticks": records(state.recent_ticks(con)),
         }
 
-    with readers.reading_policy() as policy:
+    with _reading() as policy:
         found = _from_state(ws, read, {})
     notes = list(dict.fromkeys(policy.notes))
     at = now()
@@ -402,7 +416,7 @@ def partitions_page(
         and (owner is None or ws.dag.models[n].owner == owner)
         and (tag is None or tag in ws.dag.models[n].tags)
     ]
-    with readers.reading_policy() as policy:
+    with _reading() as policy:
         rows = views.status(ws, names, partitions=True) if names else []
     by_model: dict[str, list[dict]] = {n: [] for n in names}
     for row in rows:
@@ -484,7 +498,7 @@ def lineage_page(
     chosen = _neighbourhood(dag, start, hops if focus else 0)
     truncated = len(chosen) > LINEAGE_LIMIT
     chosen = set(sorted(chosen, key=lambda n: (n not in start, n))[:LINEAGE_LIMIT])
-    with readers.reading_policy() as policy:
+    with _reading() as policy:
         rows = views.status(ws, sorted(chosen)) if chosen else []
     states = {r.model: readiness(r.state) for r in rows}
     nodes = [
@@ -542,7 +556,7 @@ def why_page(ws: Workspace, name: str, key: str) -> dict | None:
     if model is None:
         return None
     window = window_for_key(key, model.grain) if model.partitioned and key != WHOLE else None
-    with readers.reading_policy() as policy:
+    with _reading() as policy:
         rows = views.status(ws, [name, *ws.dag.upstream.get(name, ())], partitions=True)
         with reading(ws) as (con, snapshot):
             has = ws.warehouse.exists() and state.has_state(con)

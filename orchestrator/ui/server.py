@@ -122,6 +122,9 @@ def make_handler(project: Project):
             query = {k: v[-1] for k, v in parse_qs(parsed.query).items() if v and v[-1]}
             if path.startswith("/static/"):
                 return self._static(path.removeprefix("/static/"))
+            if path == "/api/progress":
+                body = json.dumps({"version": 1, **data.progress(project.get())}).encode()
+                return self._send(HTTPStatus.OK, "application/json", body)
             api = path.startswith("/api/")
             route = path.removeprefix("/api") if api else path
             for pattern, template, build in ROUTES:
@@ -141,7 +144,10 @@ def make_handler(project: Project):
             if api:
                 body = json.dumps({"version": 1, **found}, default=str, indent=2).encode()
                 return self._send(HTTPStatus.OK, "application/json", body)
-            html = pages.get_template(template).render(page=found, project=ws.project)
+            running = data.progress(ws)["running"]
+            html = pages.get_template(template).render(
+                page=found, project=ws.project, running=running
+            )
             self._send(HTTPStatus.OK, "text/html; charset=utf-8", html.encode())
 
         def _error(self, exc: OrchestratorError, api: bool, template: str) -> None:
