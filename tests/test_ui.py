@@ -295,3 +295,20 @@ def test_attempts_go_on_the_first_free_lane_as_a_thread_pool_takes_them():
         ("k2", 1),
         ("k3", 0),
     ]
+
+
+def test_a_checks_history_outlives_the_build_that_fixed_it(estate):
+    """The model page keeps each check's result run by run: fixing the data makes the latest
+    result pass, and the failure before it is still there, linked to its run."""
+    estate.model("s.checked", "-- check: not_null(x)\nselect 1::int as x")
+    assert estate.cli("run", "s.checked", now=NOW).returncode == 0
+    with serving(estate) as base:
+        [check] = json.loads(get(f"{base}/api/models/s.checked")[1])["checks"]
+        assert check["status"] == "pass" and check["run_id"] == 2
+        assert [(h["run_id"], h["status"], h["failing_rows"]) for h in check["history"]] == [
+            (1, "fail", 1),
+            (2, "pass", 0),
+        ]
+        html = get(f"{base}/models/s.checked")[1]
+        assert 'class="tick t-fail" href="/runs/1"' in html
+        assert 'class="tick t-pass" href="/runs/2"' in html

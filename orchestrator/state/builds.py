@@ -346,8 +346,40 @@ def latest_checks(con, model: str) -> list[CheckOutcome]:
             f"SELECT check_name, partition_key, status, failing_rows, sample::VARCHAR, message, "
             f"checked_at, run_id FROM {SCHEMA}.check_results WHERE model = ? "
             "QUALIFY row_number() OVER (PARTITION BY check_name, partition_key "
-            "ORDER BY checked_at DESC, run_id DESC) = 1 ORDER BY check_name, partition_key",
+            "ORDER BY run_id DESC, checked_at DESC) = 1 ORDER BY check_name, partition_key",
             [model],
+        ).fetchall()
+    ]
+
+
+class CheckRun(NamedTuple):
+    """One check of a model in one run: its worst result over the partitions it judged."""
+
+    check_name: str
+    run_id: int
+    checked_at: datetime
+    status: str  # error | fail | warn | pass
+    partitions: int
+    failing_partitions: int
+    failing_rows: int
+
+
+def check_history(con, model: str, runs: int = 30) -> list[CheckRun]:
+    """Each check's results in its last `runs` runs, oldest first: check_results is only ever
+    appended to, so a check's history outlives the build that replaced its data."""
+    return [
+        CheckRun(*row)
+        for row in con.execute(
+            f"SELECT check_name, run_id, max(checked_at), "
+            "CASE WHEN bool_or(status = 'error') THEN 'error' "
+            "WHEN bool_or(status = 'fail') THEN 'fail' "
+            "WHEN bool_or(status = 'warn') THEN 'warn' ELSE 'pass' END, "
+            "count(*), count(*) FILTER (WHERE status <> 'pass'), "
+            "coalesce(sum(failing_rows) FILTER (WHERE status <> 'pass'), 0) "
+            f"FROM {SCHEMA}.check_results WHERE model = ? GROUP BY check_name, run_id "
+            "QUALIFY row_number() OVER (PARTITION BY check_name ORDER BY run_id DESC) <= ? "
+            "ORDER BY check_name, run_id",
+            [model, runs],
         ).fetchall()
     ]
 

@@ -125,13 +125,14 @@ def model_page(ws: Workspace, name: str) -> dict | None:
         return None
     with _reading() as policy:
         rows = views.status(ws, [name], partitions=True)
-        checks, attempts = _from_state(
+        checks, history, attempts = _from_state(
             ws,
             lambda con: (
                 records(state.latest_checks(con, name)),
+                records(state.check_history(con, name)),
                 records(state.model_attempts(con, name)),
             ),
-            ([], []),
+            ([], [], []),
         )
     cells = [_cell(r, model.grain if model.partitioned else None) for r in rows]
     red = [c["partition"] for c in cells if c["state"] in ("failed", "blocked")]
@@ -152,7 +153,7 @@ def model_page(ws: Workspace, name: str) -> dict | None:
         "upstream": list(ws.dag.upstream.get(name, ())),
         "downstream": list(ws.dag.downstream.get(name, ())),
         "sources": list(ws.dag.sources.get(name, ())),
-        "checks": _per_check(checks),
+        "checks": _per_check(checks, history),
         "partitions": cells,
         "attempts": attempts,
         "commands": _commands(name, model.partitioned, red, model.grain),
@@ -162,9 +163,9 @@ def model_page(ws: Workspace, name: str) -> dict | None:
 _WORST = ("error", "fail", "warn", "pass")
 
 
-def _per_check(results: list[dict]) -> list[dict]:
+def _per_check(results: list[dict], history: list[dict]) -> list[dict]:
     """One line per check: its worst latest result over the partitions it judged, those that
-    failed, and a sample of the failing rows of the first of them."""
+    failed, a sample of the failing rows of the first of them, and its result run by run."""
     by_name: dict[str, list[dict]] = {}
     for r in results:
         by_name.setdefault(r["check_name"], []).append(r)
@@ -184,6 +185,11 @@ def _per_check(results: list[dict]) -> list[dict]:
                 "message": first["message"] if first else None,
                 "checked_at": max(r["checked_at"] for r in rows),
                 "run_id": max(r["run_id"] for r in rows),
+                "history": [
+                    {k: v for k, v in h.items() if k != "check_name"}
+                    for h in history
+                    if h["check_name"] == name
+                ],
             }
         )
     return out
