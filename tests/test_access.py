@@ -117,3 +117,21 @@ def test_roles_include_the_ones_below():
     assert not rules.allows("o", "admin") and not rules.allows("x", "operator")
     assert access.check(None, "x", "backfill") is None
     assert access.needed("some-new-command") == "admin"  # unknown commands fail closed
+
+
+def test_the_ui_and_the_report_are_for_viewers(shared, tmp_path):
+    """The UI shows what a viewer may see: someone without even that role is refused before
+    anything listens or is written."""
+    shared.write("orchestrator.toml", ROLES.replace('viewer = ["*"]', 'viewer = ["carol"]'))
+    report = tmp_path / "r.html"
+    out = as_user(shared, "carol", "report", "-o", str(report))
+    assert out.returncode == 0, out.stderr
+    assert report.exists()
+    for args in (("ui", "--port", "0"), ("report", "-o", str(tmp_path / "other.html"))):
+        out = as_user(shared, "dave", *args)
+        assert out.returncode == 4
+        assert out.stderr.strip() == (
+            f"error: dave may not {args[0]}: it needs the viewer role, "
+            "and dave is not listed in [access]"
+        )
+    assert not (tmp_path / "other.html").exists()
