@@ -49,6 +49,11 @@ def reading_policy(wait: float | None = None, *, spare_writer: bool = False) -> 
         _POLICY.reset(token)
 
 
+def current_policy() -> Policy:
+    """The policy of the command or request under way (a default one outside any)."""
+    return _POLICY.get() or Policy()
+
+
 class Opened(NamedTuple):
     con: engine.DuckDB
     copy: bool  # the last state copy (no data of the models), not the warehouse itself
@@ -57,7 +62,7 @@ class Opened(NamedTuple):
 def connect(warehouse: Path) -> Opened:
     """The warehouse, read-only; while a writer holds it (and the policy does not wait, or
     waited long enough), its last state copy, with a note saying whose run and how old."""
-    policy = _POLICY.get() or Policy()
+    policy = current_policy()
     deadline = None
     if policy.wait is not None and policy.wait >= 0:
         deadline = time.monotonic() + policy.wait

@@ -77,16 +77,41 @@ def status(
     """Per model (or per partition): what is built, and what `run` would still do or hold back
     (evaluating sources as `run` would), with failed attempts since the last good build."""
     names = selected_names(ws, selectors, owner)
+    snapshot, attempts, todo, planned = _assess(ws)
+    if partitions:
+        return partition_rows(names, attempts, todo)
+    return [model_row(ws, name, snapshot, attempts, todo, planned) for name in names]
+
+
+def _assess(ws: Workspace) -> tuple[Snapshot, dict, dict, Plan]:
+    """What is built, the last attempts, and what `run` would do now: what every view of the
+    status is made from (one read of the state, one plan of the whole project)."""
     with reading(ws) as (con, snapshot):
         attempts = last_attempts(ws, con)
         request = replace(request_for(ws, Selection()), strict_vars=False)
         planned, _ = gated_plan(ws, con, snapshot, request)
     for model, key in planned.settled:  # as the next run records it: current, not failed
         attempts[model][key] = attempts[model][key]._replace(status="success", error=None)
-    todo = pending(planned)
-    if partitions:
-        return partition_rows(names, attempts, todo)
-    return [model_row(ws, name, snapshot, attempts, todo, planned) for name in names]
+    return snapshot, attempts, pending(planned), planned
+
+
+class Survey(NamedTuple):
+    """The whole project's status at once, per model and per partition, with the snapshot it
+    was judged against: for a reader that asks many questions of one state (the UI)."""
+
+    models: dict[str, ModelRow]
+    partitions: dict[str, list[PartitionRow]]
+    snapshot: Snapshot
+
+
+def survey(ws: Workspace) -> Survey:
+    snapshot, attempts, todo, planned = _assess(ws)
+    names = ws.dag.order
+    by_model: dict[str, list[PartitionRow]] = {n: [] for n in names}
+    for row in partition_rows(names, attempts, todo):
+        by_model[row.model].append(row)
+    models = {n: model_row(ws, n, snapshot, attempts, todo, planned) for n in names}
+    return Survey(models, by_model, snapshot)
 
 
 def selected_names(ws: Workspace, selectors: Sequence[str], owner: str | None) -> list[str]:

@@ -312,3 +312,70 @@ def test_a_checks_history_outlives_the_build_that_fixed_it(estate):
         html = get(f"{base}/models/s.checked")[1]
         assert 'class="tick t-fail" href="/runs/1"' in html
         assert 'class="tick t-pass" href="/runs/2"' in html
+
+
+HOURLY = """
+-- kind: incremental
+-- partition_by: ts
+-- grain: hour
+-- start: 2024-01-01
+-- end: 2024-03-03T12
+-- batch_size: 500
+select h as ts, 1 as n
+from generate_series({{ start }}, {{ end }} - interval 1 hour, interval 1 hour) t(h)
+"""
+
+
+def test_long_histories_come_as_ranges_and_batches_as_one_bar(project, monkeypatch):
+    """1,500 hourly partitions built in batches of 500: the model page draws the latest
+    GRID_CELLS cells and the whole history as ranges; the partitions page cuts a range at its
+    hours exactly; the run's timeline has one bar per batch, and its task list is capped."""
+    project.model("s.hourly", HOURLY)
+    assert project.cli("run", now="2024-03-10T00:00").returncode == 0
+    monkeypatch.setenv("ORCHESTRATOR_NOW", "2024-03-10T00:00")
+    monkeypatch.setattr(data, "RUN_ROWS", 100)
+    with serving(project) as base:
+        page = json.loads(get(f"{base}/api/models/s.hourly")[1])
+        assert page["partitions_total"] == 1500 and len(page["partitions"]) == data.GRID_CELLS
+        assert page["partitions"][-1]["partition"] == "2024-03-03T11"
+        assert page["partition_ranges"] == [
+            {
+                "from": "2024-01-01T00",
+                "to": "2024-03-03T11",
+                "state": "complete",
+                "count": 1500,
+                "letter": "C",
+            }
+        ]
+        assert "All 1,500 partitions" in get(f"{base}/models/s.hourly")[1]
+
+        def hours(start: str, end: str) -> int:
+            found = json.loads(get(f"{base}/api/partitions?start={start}&end={end}")[1])
+            return found["models"][0]["counts"]["complete"]
+
+        assert hours("2024-01-01T05", "2024-01-01T10") == 5  # 05 to 09
+        assert hours("2024-01-01T05:30", "2024-01-01T10:30") == 6  # 05 to 10: both overlap
+        assert hours("2023-12-01", "2024-01-01T01") == 1
+        assert hours("2024-03-03T11", "2024-04-01") == 1
+
+        run = json.loads(get(f"{base}/api/runs/1")[1])
+        bars = run["timeline"]["bars"]
+        assert [(b["partition"], b["partitions"]) for b in bars] == [
+            ("2024-01-01T00..2024-01-21T19", 500),
+            ("2024-01-21T20..2024-02-11T15", 500),
+            ("2024-02-11T16..2024-03-03T11", 500),
+        ]
+        assert run["tasks_total"] == 1500 and len(run["tasks"]) == 100
+        assert "100 of 1,500 shown" in get(f"{base}/runs/1")[1]
+
+
+def test_a_capped_list_keeps_every_problem_then_the_slowest(monkeypatch):
+    monkeypatch.setattr(data, "RUN_ROWS", 3)
+    items = [
+        ("a", "success", 1.0),
+        ("b", "failed", 0.1),
+        ("c", "success", 9.0),
+        ("d", "success", 5.0),
+    ]
+    kept = data._most_telling(items, lambda i: i[1], lambda i: i[2])
+    assert [i[0] for i in kept] == ["b", "c", "d"]  # in their order

@@ -5,13 +5,18 @@ them as they are; the templates render them). Every function reads the warehouse
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import json
+import threading
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from .. import lock, readers, state, views
+from .. import freshness, lock, readers, state, views
 from ..partitions import WHOLE, Window, window_for_key
 from ..schedule import to_local, zone
 from ..shapes import iso, records
+from ..state.mirror import state_copy_path
 from ..status import REJECTED
 from ..workspace import Workspace, now
 
@@ -52,6 +57,61 @@ def readiness(text: str) -> str:
     return "partial"
 
 
+_MEMO: dict[tuple, tuple[Workspace, tuple, object, list[str]]] = {}
+_MEMO_LOCK = threading.Lock()
+_MEMO_SIZE = 64
+
+
+def _memo(ws: Workspace, key: tuple, compute):
+    """`compute()`, once for each state of the world, shared by every request until that
+    changes: the warehouse, its state copy, a source file, the project (a new `ws`) or the
+    minute. Planning ten thousand models, or a hundred thousand hourly partitions, takes
+    seconds; a page must not. One request computes, the others wait for it; the notes its
+    reads left (a run holds the warehouse...) come back with it."""
+    policy = readers.current_policy()
+    stamp = _stamp(ws)
+    at = (ws.warehouse, *key)
+    with _MEMO_LOCK:
+        cached = _MEMO.get(at)
+        if cached and cached[0] is ws and cached[1] == stamp:
+            policy.notes.extend(cached[3])
+            return cached[2]
+        before = len(policy.notes)
+        found = compute()
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.pop(next(iter(_MEMO)))
+        _MEMO[at] = (ws, stamp, found, policy.notes[before:])
+        return found
+
+
+def _survey(ws: Workspace) -> views.Survey:
+    """The whole project's status (see `_memo`)."""
+    return _memo(ws, ("survey",), lambda: views.survey(ws))
+
+
+def _stamp(ws: Workspace) -> tuple:
+    """What the status depends on besides the project, cheap to take: file times and sizes."""
+
+    def stat(path: Path):
+        try:
+            found = path.stat()
+        except OSError:
+            return None
+        return found.st_mtime_ns, found.st_size
+
+    warehouse = ws.warehouse
+    files = (warehouse, warehouse.with_name(warehouse.name + ".wal"), state_copy_path(warehouse))
+    sources = tuple(
+        (name, tuple((f, stat(Path(f))) for f in freshness.matching_files(pattern)))
+        for name, pattern in (
+            (name, freshness.glob_pattern(ws.project.root, source.path))
+            for name, source in sorted(ws.project.sources.items())
+            if source.path
+        )
+    )
+    return tuple(stat(f) for f in files), sources, now().replace(second=0, microsecond=0)
+
+
 def _reading():
     """A page's readers policy: state alone will do, so while a run holds the lock a page
     reads the state copy and never opens the warehouse in the run's way."""
@@ -89,7 +149,7 @@ def overview(ws: Workspace) -> dict:
     """The landing page: every model's readiness (problems first), counts, open incidents,
     sources with problems, the run in progress and the last runs."""
     with _reading() as policy:
-        rows = views.status(ws) if ws.dag.models else []
+        rows = list(_survey(ws).models.values()) if ws.dag.models else []
         models = [
             {**r._asdict(), "readiness": readiness(r.state), "letter": letter(readiness(r.state))}
             for r in rows
@@ -124,7 +184,7 @@ def model_page(ws: Workspace, name: str) -> dict | None:
     if model is None:
         return None
     with _reading() as policy:
-        rows = views.status(ws, [name], partitions=True)
+        rows = _survey(ws).partitions[name]
         checks, history, attempts = _from_state(
             ws,
             lambda con: (
@@ -134,8 +194,9 @@ def model_page(ws: Workspace, name: str) -> dict | None:
             ),
             ([], [], []),
         )
-    cells = [_cell(r, model.grain if model.partitioned else None) for r in rows]
-    red = [c["partition"] for c in cells if c["state"] in ("failed", "blocked")]
+    states = [(r.partition, _state_of(r)) for r in rows]
+    red = [key for key, name in states if name in ("failed", "blocked")]
+    cells = [_cell(r) for r in rows[-GRID_CELLS:]]  # the latest; the rest as ranges
     return {
         "as_of": iso(now()),
         "notes": list(dict.fromkeys(policy.notes)),
@@ -155,10 +216,16 @@ def model_page(ws: Workspace, name: str) -> dict | None:
         "sources": list(ws.dag.sources.get(name, ())),
         "checks": _per_check(checks, history),
         "partitions": cells,
+        "partitions_total": len(rows),
+        "partition_ranges": _ranges(states) if len(rows) > GRID_CELLS else None,
         "attempts": attempts,
         "commands": _commands(name, model.partitioned, red, model.grain),
     }
 
+
+GRID_CELLS = 1000
+"""Most partitions a model page draws one cell each (the latest); all of them come as ranges
+of equal state too, so ten years of hours is a strip, not a hundred thousand cells."""
 
 _WORST = ("error", "fail", "warn", "pass")
 
@@ -195,19 +262,24 @@ def _per_check(results: list[dict], history: list[dict]) -> list[dict]:
     return out
 
 
-def _cell(row: views.PartitionRow, grain) -> dict:
-    """One partition as the grid shows it: its state, letter and what the hover says."""
+def _state_of(row: views.PartitionRow) -> str:
+    """One partition's state as the grid colours it."""
     pending = row.pending or ""
     if row.last_attempt in REJECTED:
-        name = "failed"
-    elif pending.startswith(("blocked", "waiting")):
-        name = pending.split(":")[0]
-    elif pending.startswith("stale"):
-        name = "stale"
-    elif pending:
-        name = "missing"
-    else:
-        name = "complete" if row.built_run is not None else "missing"
+        return "failed"
+    if pending.startswith(("blocked", "waiting")):
+        return pending.split(":")[0]
+    if pending.startswith("stale"):
+        return "stale"
+    if pending:
+        return "missing"
+    return "complete" if row.built_run is not None else "missing"
+
+
+def _cell(row: views.PartitionRow) -> dict:
+    """One partition as the grid shows it: its state, letter and what the hover says."""
+    name = _state_of(row)
+    pending = row.pending or ""
     return {
         "partition": row.partition,
         "state": name,
@@ -250,42 +322,92 @@ def run_page(ws: Workspace, run_id: int) -> dict:
     the worker threads as lanes (retries are attempts of their own; tasks held back, skipped
     or waiting, are listed with their reasons)."""
     with _reading() as policy:
-        record, rows = views.run_detail(ws.warehouse, run_id)
-        con = readers.connect(ws.warehouse).con
-        try:
-            attempts = state.run_timeline(con, run_id)
-        finally:
-            con.close()
+        page = _memo(ws, ("run", run_id), lambda: _run_page(ws, run_id))
+    return {"notes": list(dict.fromkeys(policy.notes)), **page}
+
+
+def _run_page(ws: Workspace, run_id: int) -> dict:
+    record, rows = views.run_detail(ws.warehouse, run_id)
+    con = readers.connect(ws.warehouse).con
+    try:
+        attempts = state.run_timeline(con, run_id)
+    finally:
+        con.close()
     run = records([record])[0]
     run["vars"] = json.loads(record.vars) if record.vars else {}
     ran = [a for a in attempts if a.task_id >= 0 and a.finished is not None]
     held = [a for a in attempts if a.task_id < 0]
+    shown = _most_telling(rows, lambda t: t.status, lambda t: t.seconds or 0.0)
     return {
-        "notes": list(dict.fromkeys(policy.notes)),
         "run": run,
-        "tasks": records(rows),
+        "tasks": records(shown),
+        "tasks_total": len(rows),
         "timeline": _lanes(ran, record.started),
-        "held": records(held),
+        "held": records(held[:RUN_ROWS]),
+        "held_total": len(held),
     }
+
+
+RUN_ROWS = 2000
+"""Most tasks (and timeline bars) a run's page lists: every problem first, then the slowest.
+A backfill of a hundred thousand hours is a page people read, not a hundred thousand rows."""
+
+
+def _most_telling(items: list, status, seconds) -> list:
+    """At most RUN_ROWS of `items`, in their order: all that did not succeed (up to the
+    limit), then the slowest of the rest."""
+    if len(items) <= RUN_ROWS:
+        return items
+    ranked = sorted(
+        range(len(items)), key=lambda i: (status(items[i]) == "success", -seconds(items[i]))
+    )
+    return [items[i] for i in sorted(ranked[:RUN_ROWS])]
 
 
 def _lanes(attempts, began: datetime) -> dict:
     """Attempts placed on lanes: each goes on the first lane free when it starts, which is how
-    a pool of worker threads took them. Offsets and lengths are seconds from the run's start."""
-    ends: list[datetime] = []
-    bars = []
+    a pool of worker threads took them. The partitions of one batch ran as one statement, so
+    they are one bar. Offsets and lengths are seconds from the run's start."""
+    batches: list[list] = []
     for a in sorted(attempts, key=lambda a: (a.started, a.task_id, a.attempt)):
-        lane = next((i for i, end in enumerate(ends) if end <= a.started), None)
-        if lane is None:
-            lane = len(ends)
-            ends.append(a.finished)
+        last = batches[-1][0] if batches else None
+        same = last is not None and (
+            last.model,
+            last.started,
+            last.finished,
+            last.attempt,
+            last.status,
+        ) == (
+            a.model,
+            a.started,
+            a.finished,
+            a.attempt,
+            a.status,
+        )
+        if same:
+            batches[-1].append(a)
         else:
-            ends[lane] = a.finished
+            batches.append([a])
+    busy: list[tuple[datetime, int]] = []  # (ends, lane) of the bars running
+    free: list[int] = []
+    lanes = 0
+    bars = []
+    for batch in batches:
+        a = batch[0]
+        while busy and busy[0][0] <= a.started:
+            heapq.heappush(free, heapq.heappop(busy)[1])
+        if free:
+            lane = heapq.heappop(free)
+        else:
+            lane, lanes = lanes, lanes + 1
+        heapq.heappush(busy, (a.finished, lane))
+        keys = sorted(b.partition_key for b in batch)
         bars.append(
             {
                 "lane": lane,
                 "model": a.model,
-                "partition": a.partition_key,
+                "partition": keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}",
+                "partitions": len(keys),
                 "attempt": a.attempt,
                 "status": a.status,
                 "reason": a.reason,
@@ -295,7 +417,8 @@ def _lanes(attempts, began: datetime) -> dict:
             }
         )
     span = max((b["start"] + b["seconds"] for b in bars), default=0.0) or 1.0
-    return {"lanes": len(ends), "seconds": span, "bars": bars}
+    shown = _most_telling(bars, lambda b: b["status"], lambda b: b["seconds"])
+    return {"lanes": lanes, "seconds": span, "bars": shown, "total": len(bars)}
 
 
 def _from_state(ws: Workspace, read, empty):
@@ -423,28 +546,24 @@ def partitions_page(
         and (tag is None or tag in ws.dag.models[n].tags)
     ]
     with _reading() as policy:
-        rows = views.status(ws, names, partitions=True) if names else []
-    by_model: dict[str, list[dict]] = {n: [] for n in names}
-    for row in rows:
-        if row.partition == WHOLE:
-            continue
-        model = ws.dag.models[row.model]
-        window = window_for_key(row.partition, model.grain)
-        if window.end <= first or window.start >= last:
-            continue
-        by_model[row.model].append(_cell(row, model.grain))
+        found = _survey(ws) if names else None
     out = []
     for name in names:
-        cells = sorted(by_model[name], key=lambda c: c["partition"])
-        if only and not any(c["state"] == only for c in cells):
+        grain = ws.dag.models[name].grain
+        inside = _between(
+            [r for r in found.partitions[name] if r.partition != WHOLE], first, last, grain
+        )
+        states = [(r.partition, _state_of(r)) for r in inside]
+        if only and not any(state_name == only for _, state_name in states):
             continue
+        ranges = _ranges(states)
         out.append(
             {
                 "model": name,
-                "grain": str(ws.dag.models[name].grain),
+                "grain": str(grain),
                 "owner": ws.dag.models[name].owner,
-                "ranges": _ranges(cells),
-                "counts": {s: sum(1 for c in cells if c["state"] == s) for s in STATES},
+                "ranges": ranges,
+                "counts": {s: sum(r["count"] for r in ranges if r["state"] == s) for s in STATES},
             }
         )
     return {
@@ -456,17 +575,29 @@ def partitions_page(
     }
 
 
-def _ranges(cells: list[dict]) -> list[dict]:
-    """Consecutive partitions of one state as one range: {from, to, state, count}."""
+def _between(rows: list[views.PartitionRow], first: datetime, last: datetime, grain):
+    """The rows (sorted by key) whose windows overlap [first, last), found by bisection: keys
+    of one grain sort as their periods do."""
+    low = Window.containing(first, grain).key
+    high = Window.containing(last, grain)
+    keys = [r.partition for r in rows]
+    start = bisect.bisect_left(keys, low)
+    if high.start < last:  # `last` falls inside that window: it overlaps
+        end = bisect.bisect_right(keys, high.key)
+    else:
+        end = bisect.bisect_left(keys, high.key)
+    return rows[start:end]
+
+
+def _ranges(states: list[tuple[str, str]]) -> list[dict]:
+    """Consecutive partitions (key, state) of one state as one range: {from, to, state, count}."""
     ranges: list[dict] = []
-    for c in cells:
-        if ranges and ranges[-1]["state"] == c["state"]:
-            ranges[-1]["to"] = c["partition"]
+    for key, name in states:
+        if ranges and ranges[-1]["state"] == name:
+            ranges[-1]["to"] = key
             ranges[-1]["count"] += 1
         else:
-            ranges.append(
-                {"from": c["partition"], "to": c["partition"], "state": c["state"], "count": 1}
-            )
+            ranges.append({"from": key, "to": key, "state": name, "count": 1})
     for r in ranges:
         r["letter"] = letter(r["state"])
     return ranges
@@ -505,8 +636,8 @@ def lineage_page(
     truncated = len(chosen) > LINEAGE_LIMIT
     chosen = set(sorted(chosen, key=lambda n: (n not in start, n))[:LINEAGE_LIMIT])
     with _reading() as policy:
-        rows = views.status(ws, sorted(chosen)) if chosen else []
-    states = {r.model: readiness(r.state) for r in rows}
+        found = _survey(ws) if chosen else None
+    states = {n: readiness(found.models[n].state) for n in chosen} if found else {}
     nodes = [
         {
             "id": n,
@@ -556,19 +687,24 @@ def why_page(ws: Workspace, name: str, key: str) -> dict | None:
     its last good build (its SQL, its upstream builds, its source files)."""
     from .. import fingerprints, sql
     from ..planner import marker
-    from ..workspace import reading
 
     model = ws.dag.models.get(name)
     if model is None:
         return None
     window = window_for_key(key, model.grain) if model.partitioned and key != WHOLE else None
     with _reading() as policy:
-        rows = views.status(ws, [name, *ws.dag.upstream.get(name, ())], partitions=True)
-        with reading(ws) as (con, snapshot):
-            has = ws.warehouse.exists() and state.has_state(con)
-            checks = records(state.latest_checks(con, name)) if has else []
-            attempts = records(state.model_attempts(con, name, 200)) if has else []
-            health = {h.source: h for h in state.latest_freshness(con)} if has else {}
+        found = _survey(ws)
+        rows = [r for n in (name, *ws.dag.upstream.get(name, ())) for r in found.partitions[n]]
+        snapshot = found.snapshot
+        checks, attempts, health = _from_state(
+            ws,
+            lambda con: (
+                records(state.latest_checks(con, name)),
+                records(state.model_attempts(con, name, 200)),
+                {h.source: h for h in state.latest_freshness(con)},
+            ),
+            ([], [], {}),
+        )
     mine = next((r for r in rows if r.model == name and r.partition == key), None)
     built = snapshot.get(name, key)
     changed = []
@@ -596,7 +732,7 @@ def why_page(ws: Workspace, name: str, key: str) -> dict | None:
                 other = window_for_key(r.partition, up_model.grain)
                 if other.end <= window.start or other.start >= window.end:
                     continue
-            cell = _cell(r, up_model.grain)
+            cell = _cell(r)
             if cell["state"] != "complete":
                 upstream.append({"model": up, **cell})
     try:
@@ -613,7 +749,7 @@ def why_page(ws: Workspace, name: str, key: str) -> dict | None:
         "notes": list(dict.fromkeys(policy.notes)),
         "model": name,
         "partition": key,
-        "cell": _cell(mine, model.grain) if mine else None,
+        "cell": _cell(mine) if mine else None,
         "sources": [
             {
                 "source": s,
