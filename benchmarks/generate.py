@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 SOURCE = "raw.events"
@@ -165,3 +165,54 @@ def daily_files(
     )
     _write(root, "bench.orders", "-- kind: incremental\n-- partition_by: day\n", body)
     return Workload(root, ["bench.orders"], {"bench.orders": body})
+
+
+def layered_daily(root: Path, n: int, days: int, first: date, *, layers: int = 10, seed: int = 7):
+    """UI-N: `n` daily incremental models over `days` days, in `layers` layers like DAG-N, each
+    built in one batch (`batch_size`), so a run leaves `n * days` partitions in the state. Every
+    model has (id, grp, amount, d); owners and tags vary so the UI's filters have work."""
+    rng = random.Random(seed)
+    per_layer = max(1, n // layers)
+    built: list[str] = []
+    end = first + timedelta(days=days)
+    for i in range(n):
+        layer = min(i // per_layer, layers - 1)
+        name = f"l{layer}.m{i:05d}"
+        earlier = [m for m in built if int(m.split(".")[0][1:]) < layer]
+        parents = [SOURCE] if not earlier else rng.sample(earlier, k=min(len(earlier), 2))
+        window = "d >= {{ start }} and d < {{ end }}"
+        if len(parents) == 1:
+            body = (
+                f"select id, grp, amount * 1.01 as amount, d from {parents[0]}\n"
+                f"where {window} and grp % 10 <> {rng.randint(0, 9)}"
+            )
+        else:
+            body = (
+                f"select id, grp, amount, d from {parents[0]} where {window} and id % 2 = 0\n"
+                f"union all\n"
+                f"select id, grp, amount, d from {parents[1]} where {window} and id % 2 = 1"
+            )
+        header = (
+            f"-- kind: incremental\n-- partition_by: d\n-- start: {first}\n-- end: {end}\n"
+            f"-- batch_size: {days}\n-- owner: team{i % 7}\n-- tags: layer{layer}\n"
+        )
+        _write(root, name, header, body)
+        built.append(name)
+    (root / "orchestrator.toml").write_text('warehouse = "warehouse.duckdb"\n', encoding="utf-8")
+    return built
+
+
+HOURLY = """select h as ts, 1 as n
+from generate_series({{ start }}, {{ end }} - interval 1 hour, interval 1 hour) t(h)"""
+
+
+def hourly(root: Path, hours: int, end: datetime) -> str:
+    """UI-HOURLY: one hourly model with `hours` partitions up to `end`, built in batches."""
+    start = end - timedelta(hours=hours)
+    header = (
+        f"-- kind: incremental\n-- partition_by: ts\n-- grain: hour\n"
+        f"-- start: {start:%Y-%m-%dT%H}\n-- end: {end:%Y-%m-%dT%H}\n-- batch_size: 10000\n"
+    )
+    _write(root, "hourly.events", header, HOURLY)
+    (root / "orchestrator.toml").write_text('warehouse = "warehouse.duckdb"\n', encoding="utf-8")
+    return "hourly.events"

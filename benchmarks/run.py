@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks import generate, peers  # noqa: E402
+from benchmarks import generate, peers, ui  # noqa: E402
 
 SIZES = {
     "full": {
@@ -41,6 +41,9 @@ SIZES = {
         "memory_days": [365, 3650],
         "source_days": 365,
         "source_rows": 20_000,
+        "ui_dag": [1000, 5000, 10000],
+        "ui_days": 30,
+        "ui_hours": 100_000,
         "repeat": 3,
     },
     "tiny": {
@@ -52,6 +55,9 @@ SIZES = {
         "memory_days": [10, 30],
         "source_days": 10,
         "source_rows": 100,
+        "ui_dag": [20],
+        "ui_days": 3,
+        "ui_hours": 300,
         "repeat": 1,
     },
 }
@@ -453,7 +459,7 @@ def main() -> None:
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
     parser.add_argument(
         "--only",
-        default="PARSE,DAG,BACKFILL,MEMORY,SERVE,SOURCES,START-UP",
+        default="PARSE,DAG,BACKFILL,MEMORY,SERVE,SOURCES,START-UP,UI",
         help="comma-separated workloads",
     )
     parser.add_argument("--repeat", type=int, default=None)
@@ -501,6 +507,10 @@ def main() -> None:
             suite.sources(size["source_days"], size["source_rows"])
         if "START-UP" in only:
             suite.startup()
+        if "UI" in only:
+            for n in size["ui_dag"]:
+                ui.dag(suite, n, size["ui_days"], 100)
+            ui.hourly(suite, size["ui_hours"])
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -12,6 +12,7 @@ users see and type: `2024-01-05T07` (hour), `2024-01-05` (day), `2024-01` (month
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,7 +75,7 @@ class Window:
 
     @property
     def key(self) -> str:
-        return self.start.strftime(_KEY_FORMATS[self.grain])
+        return _key(self.start, self.grain)
 
     def literal(self, ts: datetime) -> str:
         """`ts` as a DuckDB literal: DATE for day and coarser grains, TIMESTAMP for hours."""
@@ -84,6 +85,13 @@ class Window:
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.start < end and start < self.end
+
+
+@functools.lru_cache(maxsize=65536)
+def _key(start: datetime, grain: Grain) -> str:
+    """A window's key, cached: planning asks for the same keys millions of times at scale, and
+    strftime is the slow part."""
+    return start.strftime(_KEY_FORMATS[grain])
 
 
 def windows(start: datetime, end: datetime, grain: Grain) -> Iterator[Window]:

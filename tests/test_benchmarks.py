@@ -20,7 +20,16 @@ def test_the_suite_runs_at_tiny_sizes_and_writes_its_table(tmp_path):
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     text = out.read_text()
-    for workload in ("PARSE-40", "DAG-10", "BACKFILL-10", "MEMORY", "SERVE-10", "SOURCES-10"):
+    for workload in (
+        "PARSE-40",
+        "DAG-10",
+        "BACKFILL-10",
+        "MEMORY",
+        "SERVE-10",
+        "SOURCES-10",
+        "UI-20",
+        "UI-HOURLY-300",
+    ):
         assert f"| {workload} |" in text
     assert "FAILED" not in text
     assert "x limit (target <= 1.5x)" in text and "x one INSERT (target <= 2x)" in text

@@ -379,3 +379,18 @@ def test_a_capped_list_keeps_every_problem_then_the_slowest(monkeypatch):
     ]
     kept = data._most_telling(items, lambda i: i[1], lambda i: i[2])
     assert [i[0] for i in kept] == ["b", "c", "d"]  # in their order
+
+
+def test_pages_follow_the_project_and_the_state_as_they_change(project):
+    """Pages are remembered for a state of the world: an edit to a model, a new run, and the
+    page shows it (within the second the server waits between looks at the files)."""
+    project.model("s.m", "-- owner: ann\nselect 1 as x")
+    with serving(project) as base:
+        assert json.loads(get(f"{base}/api/models/s.m")[1])["model"]["owner"] == "ann"
+        assert json.loads(get(f"{base}/api/")[1])["models"][0]["readiness"] == "missing"
+        project.model("s.m", "-- owner: bob\nselect 1 as x")
+        time.sleep(1.1)
+        assert json.loads(get(f"{base}/api/models/s.m")[1])["model"]["owner"] == "bob"
+        assert project.cli("run").returncode == 0
+        page = json.loads(get(f"{base}/api/")[1])
+        assert page["models"][0]["readiness"] == "complete" and page["runs"][0]["run_id"] == 1

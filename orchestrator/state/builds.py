@@ -19,6 +19,7 @@ from ..snapshot import (
     TaskRecord,
     decode_inputs,
     decode_sources,
+    decode_vars,
     encode_inputs,
     encode_sources,
 )
@@ -63,7 +64,7 @@ def snapshot(con) -> Snapshot:
             run=run,
             layout=layout or "",
             inputs=decode_inputs(inputs),
-            vars=MappingProxyType(json.loads(variables)) if variables else MappingProxyType({}),
+            vars=decode_vars(variables),
             rows=count,
             sources=decode_sources(read),
         )

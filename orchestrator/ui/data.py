@@ -57,40 +57,76 @@ def readiness(text: str) -> str:
     return "partial"
 
 
-_MEMO: dict[tuple, tuple[Workspace, tuple, object, list[str]]] = {}
-_MEMO_LOCK = threading.Lock()
-_MEMO_SIZE = 64
+_MEMO: dict[tuple, tuple[object, list[str]]] = {}  # (warehouse, key) -> (value, notes)
+_WORLDS: dict[Path, tuple[Workspace, tuple]] = {}  # warehouse -> the state remembered for
+_MEMO_LOCK = threading.RLock()  # a page remembered may ask for the survey, remembered too
+_MEMO_SIZE = 256
 
 
-def _memo(ws: Workspace, key: tuple, compute):
+def remember(ws: Workspace, key: tuple, compute):
     """`compute()`, once for each state of the world, shared by every request until that
     changes: the warehouse, its state copy, a source file, the project (a new `ws`) or the
     minute. Planning ten thousand models, or a hundred thousand hourly partitions, takes
     seconds; a page must not. One request computes, the others wait for it; the notes its
-    reads left (a run holds the warehouse...) come back with it."""
+    reads left (a run holds the warehouse...) come back with it. When the world changes, all
+    that was remembered of it is forgotten at once."""
     policy = readers.current_policy()
     stamp = _stamp(ws)
     at = (ws.warehouse, *key)
     with _MEMO_LOCK:
+        world = _WORLDS.get(ws.warehouse)
+        if world is None or world[0] is not ws or world[1] != stamp:
+            for old in [k for k in _MEMO if k[0] == ws.warehouse]:
+                del _MEMO[old]
+            _WORLDS[ws.warehouse] = (ws, stamp)
         cached = _MEMO.get(at)
-        if cached and cached[0] is ws and cached[1] == stamp:
-            policy.notes.extend(cached[3])
-            return cached[2]
+        if cached is not None:
+            policy.notes.extend(cached[1])
+            return cached[0]
         before = len(policy.notes)
         found = compute()
         if len(_MEMO) >= _MEMO_SIZE:
             _MEMO.pop(next(iter(_MEMO)))
-        _MEMO[at] = (ws, stamp, found, policy.notes[before:])
+        _MEMO[at] = (found, policy.notes[before:])
         return found
 
 
+class Remembered:
+    """A page remembered, with what is made from it (its JSON, its HTML) kept beside it: made
+    from this very value, so never from a page of an older state."""
+
+    def __init__(self, value):
+        self.value = value
+        self._made: dict[tuple, object] = {}
+        self._lock = threading.Lock()
+
+    def made(self, key: tuple, make):
+        with self._lock:
+            if key not in self._made:
+                if len(self._made) >= 16:  # HTML per progress of a run: keep the latest few
+                    self._made.pop(next(iter(self._made)))
+                self._made[key] = make()
+            return self._made[key]
+
+
+def warm(ws: Workspace) -> None:
+    """Compute the project's status ahead of the first page (the server does it as it
+    starts, in a thread): on ten thousand models that takes seconds nobody should wait for."""
+    try:
+        with _reading():
+            _survey(ws)
+    except Exception:  # noqa: BLE001 - the first page that asks reports it, as one line
+        pass
+
+
 def _survey(ws: Workspace) -> views.Survey:
-    """The whole project's status (see `_memo`)."""
-    return _memo(ws, ("survey",), lambda: views.survey(ws))
+    """The whole project's status (see `remember`)."""
+    return remember(ws, ("survey",), lambda: views.survey(ws))
 
 
 def _stamp(ws: Workspace) -> tuple:
-    """What the status depends on besides the project, cheap to take: file times and sizes."""
+    """What the status depends on besides the project, cheap to take: file times and sizes,
+    and who holds the write lock."""
 
     def stat(path: Path):
         try:
@@ -109,7 +145,14 @@ def _stamp(ws: Workspace) -> tuple:
             if source.path
         )
     )
-    return tuple(stat(f) for f in files), sources, now().replace(second=0, microsecond=0)
+    holder = lock.read_holder(warehouse)  # a run starting or ending changes what pages read
+    writer = (holder.get("pid"), holder.get("run_id")) if lock.is_alive(holder) else None
+    return (
+        tuple(stat(f) for f in files),
+        sources,
+        writer,
+        now().replace(second=0, microsecond=0),
+    )
 
 
 def _reading():
@@ -322,23 +365,19 @@ def run_page(ws: Workspace, run_id: int) -> dict:
     the worker threads as lanes (retries are attempts of their own; tasks held back, skipped
     or waiting, are listed with their reasons)."""
     with _reading() as policy:
-        page = _memo(ws, ("run", run_id), lambda: _run_page(ws, run_id))
-    return {"notes": list(dict.fromkeys(policy.notes)), **page}
-
-
-def _run_page(ws: Workspace, run_id: int) -> dict:
-    record, rows = views.run_detail(ws.warehouse, run_id)
-    con = readers.connect(ws.warehouse).con
-    try:
-        attempts = state.run_timeline(con, run_id)
-    finally:
-        con.close()
+        record, rows = views.run_detail(ws.warehouse, run_id)
+        con = readers.connect(ws.warehouse).con
+        try:
+            attempts = state.run_timeline(con, run_id)
+        finally:
+            con.close()
     run = records([record])[0]
     run["vars"] = json.loads(record.vars) if record.vars else {}
     ran = [a for a in attempts if a.task_id >= 0 and a.finished is not None]
     held = [a for a in attempts if a.task_id < 0]
     shown = _most_telling(rows, lambda t: t.status, lambda t: t.seconds or 0.0)
     return {
+        "notes": list(dict.fromkeys(policy.notes)),
         "run": run,
         "tasks": records(shown),
         "tasks_total": len(rows),
@@ -566,6 +605,7 @@ def partitions_page(
                 "counts": {s: sum(r["count"] for r in ranges if r["state"] == s) for s in STATES},
             }
         )
+    out.sort(key=lambda m: m["counts"]["complete"] == sum(m["counts"].values()))  # problems first
     return {
         "notes": list(dict.fromkeys(policy.notes)),
         "start": iso(first),

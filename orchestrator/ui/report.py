@@ -13,9 +13,12 @@ from .server import templates
 
 
 def _anchor(kind: str, key: object) -> str:
-    """Links inside the report: a model's section (its "why" page is not in the file)."""
+    """Links inside the report: a model's section (its "why" page is not in the file), the runs,
+    the lineage; the models stand in for the partitions page."""
     if kind == "run":
         return "#runs"
+    if kind in ("partitions", "lineage"):
+        return "#lineage-section" if kind == "lineage" else "#models"
     return f"#model-{str(key).split('/why/')[0]}"
 
 

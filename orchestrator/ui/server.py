@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import mimetypes
 import re
+import threading
+import time
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,7 +45,9 @@ def templates(href: Callable[[str, object], str] | None = None):
 
 def _path(kind: str, key: object) -> str:
     """Where a link points on the server: a model (or its "why" page, key NAME/why/PARTITION),
-    or a run."""
+    a run, or a page of its own (`partitions`, `lineage`)."""
+    if kind in ("partitions", "lineage"):
+        return f"/{kind}"
     return f"/runs/{key}" if kind == "run" else f"/models/{key}"
 
 
@@ -51,10 +55,16 @@ class Project:
     """The project as the UI last loaded it, loaded again when a file of it changed (a model
     edited while the UI serves shows at the next request)."""
 
+    CHECK_EVERY = 1.0
+    """Seconds between looks at the project's files: ten thousand models are ten thousand
+    stats, too many for every request, and an edit shows a second later at most."""
+
     def __init__(self, root: Path, warehouse: Path | None):
         self.root, self.warehouse = root, warehouse
         self._stamp: tuple | None = None
         self._ws: Workspace | None = None
+        self._checked = 0.0
+        self._loading = threading.Lock()
 
     def _files_stamp(self) -> tuple:
         paths = [self.root / "orchestrator.toml"]
@@ -64,10 +74,14 @@ class Project:
         return tuple((str(p), p.stat().st_mtime_ns) for p in paths if p.exists())
 
     def get(self) -> Workspace:
-        stamp = self._files_stamp()
-        if self._ws is None or stamp != self._stamp:
-            self._ws, self._stamp = open_workspace(self.root, self.warehouse), stamp
-        return self._ws
+        with self._loading:  # one request loads a changed project; the others wait for it
+            if self._ws is not None and time.monotonic() - self._checked < self.CHECK_EVERY:
+                return self._ws
+            stamp = self._files_stamp()
+            if self._ws is None or stamp != self._stamp:
+                self._ws, self._stamp = open_workspace(self.root, self.warehouse), stamp
+            self._checked = time.monotonic()
+            return self._ws
 
 
 ROUTES: list[tuple[re.Pattern, str, Callable]] = [
@@ -107,6 +121,18 @@ def _hops(text: str | None) -> int:
     return int(text)
 
 
+def _json(page: data.Remembered, running: dict | None) -> bytes:
+    """A page as JSON: encoded once (ten thousand models are megabytes), with `running` (which
+    moves by the second) put in front when the page has it."""
+    found = page.value
+    rest = page.made(
+        ("json",),
+        lambda: json.dumps({k: v for k, v in found.items() if k != "running"}, default=str),
+    )
+    head = {"version": 1, **({"running": running} if "running" in found else {})}
+    return (json.dumps(head, default=str)[:-1] + ", " + rest[1:]).encode()
+
+
 def make_handler(project: Project):
     pages = templates()
 
@@ -136,19 +162,27 @@ def make_handler(project: Project):
         def _page(self, template: str, build, match, query: dict, api: bool) -> None:
             try:
                 ws = project.get()
-                found = build(ws, match, query)
+                key = ("page", match.re.pattern, match.groups(), tuple(sorted(query.items())))
+                page = data.remember(ws, key, lambda: data.Remembered(build(ws, match, query)))
             except OrchestratorError as exc:
                 return self._error(exc, api, template)
+            found = page.value
             if found is None:
                 return self._send(HTTPStatus.NOT_FOUND, "text/plain", b"no such model")
+            running = data.progress(ws)["running"]  # never remembered: it moves by the second
             if api:
-                body = json.dumps({"version": 1, **found}, default=str, indent=2).encode()
-                return self._send(HTTPStatus.OK, "application/json", body)
-            running = data.progress(ws)["running"]
-            html = pages.get_template(template).render(
-                page=found, project=ws.project, running=running
+                return self._send(HTTPStatus.OK, "application/json", _json(page, running))
+            if "running" in found:
+                found = {**found, "running": running}
+            html = page.made(
+                ("html", json.dumps(running)),
+                lambda: (
+                    pages.get_template(template)
+                    .render(page=found, project=ws.project, running=running)
+                    .encode()
+                ),
             )
-            self._send(HTTPStatus.OK, "text/html; charset=utf-8", html.encode())
+            self._send(HTTPStatus.OK, "text/html; charset=utf-8", html)
 
         def _error(self, exc: OrchestratorError, api: bool, template: str) -> None:
             # a bad parameter is the asker's (400); a state that cannot be read is ours (503)
@@ -180,7 +214,8 @@ def make_handler(project: Project):
 def serve(root: Path, warehouse: Path | None, host: str, port: int) -> ThreadingHTTPServer:
     """A server bound to host:port (port 0: any free one), not yet serving."""
     project = Project(root, warehouse)
-    project.get()  # a broken project is one line and exit 2 before anything listens
+    ws = project.get()  # a broken project is one line and exit 2 before anything listens
     server = ThreadingHTTPServer((host, port), make_handler(project))
     server.daemon_threads = True
+    threading.Thread(target=data.warm, args=(ws,), daemon=True, name="warm").start()
     return server
