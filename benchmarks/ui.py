@@ -185,7 +185,7 @@ def dag(suite, n: int, days: int, rows_per_day: int) -> None:
             {
                 "overview": "/",
                 "lineage (all, capped)": "/lineage",
-                f"lineage focus {middle}": f"/lineage?focus={middle}",
+                "lineage focus (a model, 2 hops)": f"/lineage?focus={middle}",
                 "partitions": "/partitions",
             },
         )
