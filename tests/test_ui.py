@@ -394,3 +394,17 @@ def test_pages_follow_the_project_and_the_state_as_they_change(project):
         assert project.cli("run").returncode == 0
         page = json.loads(get(f"{base}/api/")[1])
         assert page["models"][0]["readiness"] == "complete" and page["runs"][0]["run_id"] == 1
+
+
+def test_the_sources_page_lists_arrivals_per_window_with_the_gaps(estate):
+    with serving(estate) as base:
+        [source] = json.loads(get(f"{base}/api/sources")[1])["sources"]
+        arrivals = [(a["period"], a["files"], a["missing"]) for a in source["arrivals"]]
+        assert arrivals == [
+            ("2024-01-04", 1, False),
+            ("2024-01-03", 0, True),  # the late day
+            ("2024-01-02", 1, False),
+            ("2024-01-01", 1, False),
+        ]
+        assert source["arrivals"][0]["bytes"] > 0 and source["arrivals"][0]["arrived"]
+        assert "not arrived" in get(f"{base}/sources")[1]

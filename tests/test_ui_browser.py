@@ -84,6 +84,20 @@ def test_every_page_in_a_real_browser(estate, browser):
         }
 
         browser.get(base + "/")
+        shown = {}
+        for row in browser.find_elements(By.CSS_SELECTOR, "main section table tbody tr"):
+            cells = row.find_elements(By.TAG_NAME, "td")
+            if len(cells) == 8:  # the models table
+                badge = cells[0].find_element(By.CSS_SELECTOR, ".badge")
+                shown[cells[1].text] = (badge.get_attribute("title"), badge.text.split()[0])
+        assert shown == {  # one of each: failed, check_failed, blocked, waiting, stale
+            "s.broken": ("failed", "F"),
+            "s.checked": ("failed", "F"),
+            "s.after_broken": ("blocked", "B"),
+            "s.daily": ("waiting", "W"),
+            "s.changing": ("stale", "S"),
+            "s.good": ("complete", "C"),
+        }
         browser.find_element(By.LINK_TEXT, "s.broken").click()
         assert browser.current_url.endswith("/models/s.broken")
         assert browser.find_element(By.TAG_NAME, "h1").text == "s.broken"

@@ -9,7 +9,7 @@ import bisect
 import heapq
 import json
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .. import freshness, lock, readers, state, views
@@ -482,6 +482,7 @@ def sources_page(ws: Workspace) -> dict:
 
     with _reading() as policy:
         history = _from_state(ws, read, {})
+        holdings = _survey(ws).snapshot.holdings if ws.dag.models else {}
     notes = list(dict.fromkeys(policy.notes))
     readers_of = {
         name: [m for m in ws.dag.order if name in ws.dag.sources_read(m)] for name in sources
@@ -503,10 +504,67 @@ def sources_page(ws: Workspace) -> dict:
                 "error_after": s.error_after.total_seconds() if s.error_after else None,
                 "readers": readers_of[name],
                 "evaluations": history.get(name, []),
+                "arrivals": _arrivals(ws, s, holdings.get(name, ())),
             }
             for name, s in sorted(sources.items())
         ],
     }
+
+
+ARRIVAL_PERIODS = 31
+"""How many of a source's latest periods its page lists."""
+
+
+def _arrivals(ws: Workspace, source, holdings) -> list[dict]:
+    """What arrived in each of the source's latest periods, newest first, the periods with
+    nothing in them between included: for files named by period, the files (count, bytes, when
+    the last one landed); for a table with `partition_by`, the rows a build last saw there."""
+    if not source.partitioned:
+        return []
+    periods: dict[str, dict] = {}
+    if freshness.has_placeholders(source.path):
+        period_of = freshness.file_periods(ws.project.root, source)
+        for name in freshness.matching_files(freshness.glob_pattern(ws.project.root, source.path)):
+            window = period_of(name)
+            try:
+                found = Path(name).stat()
+            except OSError:
+                continue
+            if window is None:
+                continue
+            entry = periods.setdefault(
+                window.key, {"period": window.key, "files": 0, "bytes": 0, "rows": None}
+            )
+            entry["files"] += 1
+            entry["bytes"] += found.st_size
+            landed = datetime.fromtimestamp(found.st_mtime, UTC).replace(tzinfo=None)
+            entry["arrived"] = max(entry.get("arrived") or landed, landed)
+    else:
+        for h in holdings:
+            if h.start is None:
+                continue
+            key = Window.containing(h.start, source.grain).key
+            rows = int(h.print.split(":")[0]) if h.print.split(":")[0].isdigit() else None
+            periods[key] = {"period": key, "files": None, "bytes": None, "rows": rows}
+    if not periods:
+        return []
+    keys = sorted(periods)
+    last = window_for_key(keys[-1], source.grain)
+    out = []
+    current = last
+    while len(out) < ARRIVAL_PERIODS and current.key >= keys[0]:
+        found = periods.get(current.key)
+        if found:
+            out.append({**found, "arrived": iso(found.get("arrived")), "missing": False})
+        else:
+            files = 0 if source.path else None
+            rows = None if source.path else 0
+            out.append(
+                {"period": current.key, "files": files, "bytes": files, "rows": rows}
+                | {"arrived": None, "missing": True}
+            )
+        current = Window.containing(current.start - timedelta(seconds=1), source.grain)
+    return out
 
 
 def alerts_page(ws: Workspace) -> dict:
