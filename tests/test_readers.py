@@ -123,3 +123,34 @@ def test_bad_serve_settings_name_the_line(project, toml, message):
     out = project.cli("plan")
     assert out.returncode == 2 and message in out.stderr
     assert "orchestrator.toml:" in out.stderr
+
+
+def test_the_state_copy_keeps_every_shape_and_no_data(project):
+    """Models' tables are in the copy with their columns and types (written as DDL in one
+    transaction), views as placeholders, the state in full."""
+    project.model(
+        "s.shapes",
+        "select 1::int as i, 2.5::decimal(18,2) as d, {'a': 1} as s, [1, 2] as l, "
+        "'x'::enum('x', 'y') as e, 'text' as t",
+    )
+    project.model("s.v", "-- kind: view\nselect i from s.shapes")
+    project.cli("run", check=True)
+    con = duckdb.connect(str(project.root / "warehouse.state.duckdb"), read_only=True)
+    try:
+        types = con.execute(
+            "select column_name, data_type from duckdb_columns() "
+            "where schema_name = 's' and table_name = 'shapes' order by column_index"
+        ).fetchall()
+        assert types == [
+            ("i", "INTEGER"),
+            ("d", "DECIMAL(18,2)"),
+            ("s", "STRUCT(a INTEGER)"),
+            ("l", "INTEGER[]"),
+            ("e", "ENUM('x', 'y')"),
+            ("t", "VARCHAR"),
+        ]
+        assert con.execute("select count(*) from s.shapes").fetchall() == [(0,)]
+        assert con.execute("select count(*) from s.v").fetchall() == [(0,)]
+        assert con.execute("select count(*) from orchestrator.partitions").fetchall() == [(2,)]
+    finally:
+        con.close()

@@ -62,25 +62,64 @@ def write_state_copy(con, target: Path) -> None:
 
     def fill() -> None:
         relations = _relations(con)
+        shapes = _table_shapes(con)
         for schema in sorted({s for s, _, _ in relations}):
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ALIAS}.{quote(schema)}")
+        shells = []
         for schema, name, kind in relations:
             if schema == SCHEMA and kind == "VIEW":
                 continue  # made again from their SQL below, over the copied tables
             where = f"{_ALIAS}.{quote(schema)}.{quote(name)}"
             source = f"{quote(schema)}.{quote(name)}"
             if kind == "VIEW":
-                con.execute(f"CREATE VIEW {where} AS SELECT NULL AS unavailable WHERE false")
+                shells.append(f"CREATE VIEW {where} AS SELECT NULL AS unavailable WHERE false")
             elif schema == SCHEMA:
                 con.execute(f"CREATE TABLE {where} AS SELECT * FROM {source}")
             else:
-                con.execute(f"CREATE TABLE {where} AS SELECT * FROM {source} LIMIT 0")
+                columns = shapes.get((schema, name))
+                shells.append(
+                    f"CREATE TABLE {where} ({columns})"
+                    if columns
+                    else f"CREATE TABLE {where} AS SELECT * FROM {source} LIMIT 0"
+                )
+        _create_shells(con, shells)
         for name, sql in _views_sql(con, SCHEMA):
             prefix = f"CREATE VIEW {SCHEMA}.{name}"
             if sql.startswith(prefix):
                 con.execute(f"CREATE VIEW {_ALIAS}.{SCHEMA}.{quote(name)}" + sql[len(prefix) :])
 
     _swap_in(con, target, fill)
+
+
+def _table_shapes(con) -> dict[tuple[str, str], str]:
+    """(schema, table) -> its column list as DDL, for the tables outside the state whose
+    every column has a built-in type (a type the project created would not exist in the copy;
+    those tables are copied by their SELECT instead)."""
+    found: dict[tuple[str, str], list[str]] = {}
+    plain: dict[tuple[str, str], bool] = {}
+    for schema, table, column, kind, builtin in con.execute(
+        "SELECT schema_name, table_name, column_name, data_type, "
+        "data_type NOT IN (SELECT type_name FROM duckdb_types() WHERE NOT internal) "
+        "FROM duckdb_columns() WHERE database_name = current_database() AND NOT internal "
+        f"AND schema_name <> '{SCHEMA}' ORDER BY schema_name, table_name, column_index"
+    ).fetchall():
+        found.setdefault((schema, table), []).append(f"{quote(column)} {kind}")
+        plain[(schema, table)] = plain.get((schema, table), True) and builtin
+    return {key: ", ".join(cols) for key, cols in found.items() if plain[key]}
+
+
+def _create_shells(con, statements: list[str]) -> None:
+    """The empty shapes of the models, in one transaction: a statement and a commit each
+    would cost seconds per writing command at thousands of models."""
+    if not statements:
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(";\n".join(statements))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def write_serving_copy(con, target: Path, schemas: Sequence[str] = ()) -> int:
