@@ -142,7 +142,7 @@ def cli(ctx, project: Path, warehouse: Path | None):
     SQL. Run state lives in the warehouse's `orchestrator` schema.
     """
     ctx.ensure_object(dict)
-    if not project.exists() and ctx.invoked_subcommand != "init":  # init creates it
+    if not project.exists() and ctx.invoked_subcommand not in ("init", "import"):  # they make it
         raise UsageError(f"the project directory {project} does not exist")
     ctx.obj["project"] = project
     ctx.obj["warehouse"] = warehouse
@@ -886,11 +886,60 @@ def init(ctx, directory):
 
 
 # one line each in `orchestrator --help` (click would cut the docstrings mid-sentence)
+@cli.group(name="import", cls=click.Group)
+def import_group():
+    """Adopt a project of another tool (dbt) in one command."""
+
+
+@import_group.command(name="dbt", cls=_Command)
+@click.argument("dbt_project", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write our project into (default: DBT_PROJECT-orchestrator beside it).",
+)
+@click.option("--target", default=None, help="The profiles.yml target whose schema to use.")
+@click.option(
+    "--schemas",
+    type=click.Choice(["dbt", "custom"]),
+    default="dbt",
+    show_default=True,
+    help="dbt: relations where dbt puts them (<target>_<custom>); custom: the custom schema as is.",
+)
+@click.option("--force", is_flag=True, help="Replace an earlier import in a non-empty --out.")
+def import_dbt(dbt_project, out, target, schemas, force):
+    """Convert a dbt project into ours, never modifying it.
+
+    Writes models, checks and orchestrator.toml into the new folder, and IMPORT_REPORT.md
+    saying what became of every node. Exit 0: all converted; 1: some nodes need a hand;
+    2: nothing could be converted.
+    """
+    from .dbt.write import import_dbt as run_import
+
+    done = run_import(dbt_project, out, target, schemas, force)
+    for problem in done.converted.problems:
+        click.echo(f"error: {problem}", err=True)
+    outcomes = done.converted.outcomes
+    from .dbt.convert import EXACT, HAND, NOTES
+
+    counts = {s: sum(1 for o in outcomes if o.status == s) for s in (EXACT, NOTES, HAND)}
+    click.echo(
+        f"imported {len(outcomes)} dbt nodes into {done.out}: {counts[EXACT]} {EXACT}, "
+        f"{counts[NOTES]} {NOTES}, {counts[HAND]} {HAND} (see IMPORT_REPORT.md)"
+    )
+    if done.exit_code == 0:
+        click.echo(f"next: cd {done.out} && orchestrator run")
+    sys.exit(done.exit_code)
+
+
 _SHORT_HELP = {
     "backfill": "Rebuild a date range of the selected models, and what depends on it.",
     "check": "Run the selected models' checks on the published data.",
     "dag": "The models in dependency order, with what each reads.",
     "freshness": "Evaluate the declared sources: arrival, freshness, columns.",
+    "import": "Adopt a dbt project: `orchestrator import dbt DBT_PROJECT`.",
     "init": "Write a new project that runs as it is.",
     "plan": "Show what `run` would do and why, writing nothing.",
     "prune": "Drop the tables and views of models removed from the project.",

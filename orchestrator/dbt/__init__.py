@@ -1,0 +1,12 @@
+"""`orchestrator import dbt`: adopt a dbt project in one command.
+
+The dbt project is read, never modified, and no dbt installation is needed:
+
+| module | what it does |
+|---|---|
+| `yamlfile` | reads YAML with PyYAML (the `dbt` extra); a parse error names the file and line |
+| `project` | `dbt_project.yml`, properties files, config precedence, the nodes on disk |
+| `jinja` | renders dbt's Jinja as dbt would at compile time (ref, source, config, var, macros) |
+| `convert` | turns each node into ours: a model file with its header, checks, sources |
+| `write` | writes the new project and `IMPORT_REPORT.md` (never over a folder without --force) |
+"""

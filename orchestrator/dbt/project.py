@@ -1,0 +1,269 @@
+"""A dbt project as it lies on disk: `dbt_project.yml`, its properties files, its models,
+tests, seeds, snapshots and macros, installed packages (`dbt_packages/`), and the config each
+node gets (dbt's precedence: the file's `config()` over its properties over
+`dbt_project.yml`'s folder tree). Reading only; nothing is rendered here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .yamlfile import ImportProblem, load
+
+CONFIG_KEYS = frozenset(
+    {
+        "materialized",
+        "schema",
+        "alias",
+        "database",
+        "tags",
+        "enabled",
+        "meta",
+        "group",
+        "unique_key",
+        "incremental_strategy",
+        "event_time",
+        "begin",
+        "batch_size",
+        "lookback",
+        "pre_hook",
+        "post_hook",
+        "pre-hook",
+        "post-hook",
+        "persist_docs",
+        "full_refresh",
+        "on_schema_change",
+        "grants",
+        "docs",
+        "contract",
+        "column_types",
+        "delimiter",
+        "quote_columns",
+        "severity",
+        "where",
+        "limit",
+        "warn_if",
+        "error_if",
+        "store_failures",
+        "sql_header",
+        "partition_by",
+        "cluster_by",
+        "access",
+        "concurrent_batches",
+    }
+)
+"""Keys dbt reads as configs where a folder name could also stand (without the `+`)."""
+
+ADDITIVE = ("tags",)  # configs dbt accumulates down the tree instead of replacing
+
+
+@dataclass
+class Package:
+    name: str
+    root: Path
+    macro_paths: list[str]
+
+
+@dataclass
+class Node:
+    """A model, seed, snapshot or singular test file of the project."""
+
+    kind: str  # model | seed | snapshot | test | analysis
+    name: str
+    path: Path
+    relpath: str  # relative to the dbt project, for messages
+    fqn: list[str]  # project, folders..., name: where dbt_project.yml configs apply
+    language: str = "sql"
+
+
+@dataclass
+class DbtProject:
+    root: Path
+    name: str
+    profile: str | None
+    model_paths: list[str]
+    seed_paths: list[str]
+    test_paths: list[str]
+    macro_paths: list[str]
+    snapshot_paths: list[str]
+    vars: dict[str, Any]
+    trees: dict[str, dict]  # models / seeds / tests / snapshots -> the config tree
+    on_run_start: list[str]
+    on_run_end: list[str]
+    packages: list[Package] = field(default_factory=list)
+    nodes: list[Node] = field(default_factory=list)
+    properties: dict[str, dict] = field(default_factory=dict)  # model/seed name -> its entry
+    property_files: dict[str, str] = field(default_factory=dict)  # name -> yml relpath
+    sources: list[dict] = field(default_factory=list)  # each with its `_file`
+    problems: list[ImportProblem] = field(default_factory=list)
+
+    def var(self, name: str) -> Any:
+        """A var's default as dbt resolves it: the project-scoped one, then the global one."""
+        scoped = self.vars.get(self.name)
+        if isinstance(scoped, dict) and name in scoped:
+            return scoped[name]
+        return self.vars[name]
+
+    def has_var(self, name: str) -> bool:
+        scoped = self.vars.get(self.name)
+        return (isinstance(scoped, dict) and name in scoped) or name in self.vars
+
+    def tree_config(self, resource: str, fqn: list[str]) -> dict:
+        """The configs `dbt_project.yml` gives a node at `fqn` (deeper folders win; tags
+        accumulate)."""
+        tree = self.trees.get(resource) or {}
+        found: dict[str, Any] = {}
+        level: Any = tree.get(fqn[0]) if fqn else None
+        _take(found, level)
+        for part in fqn[1:]:
+            if not isinstance(level, dict):
+                break
+            level = level.get(part)
+            _take(found, level)
+        return found
+
+
+def _take(found: dict, level: Any) -> None:
+    if not isinstance(level, dict):
+        return
+    for key, value in level.items():
+        if not isinstance(key, str):
+            continue
+        name = key[1:] if key.startswith("+") else key
+        if not key.startswith("+") and (name not in CONFIG_KEYS or isinstance(value, dict)):
+            if name not in ("meta", "grants", "docs", "persist_docs", "column_types"):
+                continue  # a folder (or a config dbt only takes with its +)
+        name = name.replace("-", "_")
+        if name in ADDITIVE:
+            found[name] = [*found.get(name, []), *_as_list(value)]
+        elif name == "meta" and isinstance(value, dict):
+            found["meta"] = {**found.get("meta", {}), **value}
+        else:
+            found[name] = value
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _strings(raw: dict, key: str, default: list[str], relpath: str) -> list[str]:
+    value = raw.get(key, default)
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ImportProblem(f"'{key}' must be a list of folder names, got {value!r}", relpath)
+    return value
+
+
+def read(root: Path) -> DbtProject:
+    """The project at `root`; ImportProblem when it has no readable dbt_project.yml."""
+    file = root / "dbt_project.yml"
+    if not root.is_dir():
+        raise ImportProblem(f"no such folder: {root}")
+    if not file.is_file():
+        raise ImportProblem(f"no dbt_project.yml in {root}: is it a dbt project?")
+    raw = load(file, "dbt_project.yml")
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        raise ImportProblem("it needs a 'name' (the project's name)", "dbt_project.yml")
+    project = DbtProject(
+        root=root,
+        name=raw["name"],
+        profile=raw.get("profile"),
+        model_paths=_strings(raw, "model-paths", ["models"], "dbt_project.yml"),
+        seed_paths=_strings(raw, "seed-paths", ["seeds"], "dbt_project.yml"),
+        test_paths=_strings(raw, "test-paths", ["tests"], "dbt_project.yml"),
+        macro_paths=_strings(raw, "macro-paths", ["macros"], "dbt_project.yml"),
+        snapshot_paths=_strings(raw, "snapshot-paths", ["snapshots"], "dbt_project.yml"),
+        vars=raw.get("vars") or {},
+        trees={
+            "models": raw.get("models") or {},
+            "seeds": raw.get("seeds") or {},
+            "tests": raw.get("data_tests") or raw.get("tests") or {},
+            "snapshots": raw.get("snapshots") or {},
+        },
+        on_run_start=_as_list(raw.get("on-run-start")),
+        on_run_end=_as_list(raw.get("on-run-end")),
+    )
+    project.packages = _packages(root, raw)
+    _discover(project)
+    return project
+
+
+def _packages(root: Path, raw: dict) -> list[Package]:
+    """Packages installed beside the project (`dbt deps` puts them in dbt_packages/)."""
+    folder = root / str(raw.get("packages-install-path") or "dbt_packages")
+    found = []
+    if folder.is_dir():
+        for child in sorted(folder.iterdir()):
+            spec = child / "dbt_project.yml"
+            if not spec.is_file():
+                continue
+            try:
+                meta = load(spec, str(spec.relative_to(root)))
+            except ImportProblem:
+                continue
+            name = meta.get("name") if isinstance(meta, dict) else None
+            paths = meta.get("macro-paths", ["macros"]) if isinstance(meta, dict) else ["macros"]
+            found.append(Package(str(name or child.name), child, list(paths)))
+    return found
+
+
+def _discover(project: DbtProject) -> None:
+    root = project.root
+    groups = (
+        ("model", project.model_paths),
+        ("seed", project.seed_paths),
+        ("test", project.test_paths),
+        ("snapshot", project.snapshot_paths),
+    )
+    for kind, folders in groups:
+        for folder in folders:
+            base = root / folder
+            if not base.is_dir():
+                continue
+            for path in sorted(base.rglob("*")):
+                if not path.is_file() or any(p.startswith(".") for p in path.parts):
+                    continue
+                rel = str(path.relative_to(root))
+                folders_in = list(path.relative_to(base).parent.parts)
+                if path.suffix in (".yml", ".yaml"):
+                    _properties(project, path, rel)
+                    continue
+                wanted = {"model": (".sql", ".py"), "seed": (".csv",), "test": (".sql",)}.get(
+                    kind, (".sql",)
+                )
+                if path.suffix not in wanted:
+                    continue
+                if kind == "test" and "generic" in folders_in[:1]:
+                    continue  # generic test definitions: macros, not tests
+                project.nodes.append(
+                    Node(
+                        kind=kind,
+                        name=path.stem,
+                        path=path,
+                        relpath=rel,
+                        fqn=[project.name, *folders_in, path.stem],
+                        language="python" if path.suffix == ".py" else "sql",
+                    )
+                )
+
+
+def _properties(project: DbtProject, path: Path, rel: str) -> None:
+    try:
+        raw = load(path, rel)
+    except ImportProblem as problem:
+        project.problems.append(problem)
+        return
+    if not isinstance(raw, dict):
+        return
+    for section in ("models", "seeds", "snapshots"):
+        for entry in raw.get(section) or []:
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                project.properties[entry["name"]] = entry
+                project.property_files[entry["name"]] = rel
+    for entry in raw.get("sources") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            project.sources.append({**entry, "_file": rel})

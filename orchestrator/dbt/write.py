@@ -1,0 +1,116 @@
+"""Writing the imported project: its files, `orchestrator.toml` and `IMPORT_REPORT.md`, into a
+folder that is new or empty (or, with --force, whose earlier import is replaced)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UsageError
+from .convert import EXACT, HAND, NOTES, Converted, Converter
+from .jinja import read_target
+from .project import read
+from .yamlfile import ImportProblem
+
+_OURS = ("models", "checks", "seeds", "orchestrator.toml", "IMPORT_REPORT.md")
+
+
+@dataclass
+class Imported:
+    out: Path
+    converted: Converted
+    exit_code: int  # 0 all converted, 1 some need a hand, 2 nothing converted
+
+
+def import_dbt(
+    dbt_root: Path, out: Path | None, target: str | None, schemas: str, force: bool
+) -> Imported:
+    dbt_root = dbt_root.resolve()
+    try:
+        project = read(dbt_root)
+        converted = Converter(project, read_target(project, target), schemas).convert()
+    except ImportProblem as exc:
+        raise UsageError(str(exc)) from None
+    out = (out or dbt_root.parent / f"{dbt_root.name}-orchestrator").resolve()
+    if out == dbt_root or dbt_root in out.parents:
+        raise UsageError(f"--out {out} is inside the dbt project: it is never modified")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise UsageError(f"{out} exists and is not empty: pass --force to replace its import")
+        for name in _OURS:
+            target_path = out / name
+            if target_path.is_dir():
+                shutil.rmtree(target_path)
+            elif target_path.exists():
+                target_path.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    for rel, text in sorted(converted.files.items()):
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    (out / "orchestrator.toml").write_text(_toml(converted, project.name, dbt_root), "utf-8")
+    (out / "IMPORT_REPORT.md").write_text(report(converted, project.name, dbt_root, out), "utf-8")
+    models = [o for o in converted.outcomes if o.node.startswith("model.")]
+    built = [o for o in models if o.status != HAND and o.ours]
+    hands = [o for o in converted.outcomes if o.status == HAND]
+    code = 2 if not built else (1 if hands or converted.problems else 0)
+    return Imported(out, converted, code)
+
+
+def _string(value: str) -> str:
+    return json.dumps(value)  # a TOML basic string: the same escapes
+
+
+def _toml(converted: Converted, name: str, dbt_root: Path) -> str:
+    lines = [
+        f"# Imported from the dbt project '{name}' ({dbt_root}) by `orchestrator import dbt`.",
+        "# IMPORT_REPORT.md says what became of each node.",
+        'warehouse = "warehouse.duckdb"',
+        f"default_schema = {_string(converted.default_schema)}",
+    ]
+    for source, settings in sorted(converted.sources.items()):
+        lines += ["", f"[sources.{_string(source)}]"]
+        lines += [f"{key} = {_string(str(value))}" for key, value in settings.items()]
+    return "\n".join(lines) + "\n"
+
+
+def report(converted: Converted, name: str, dbt_root: Path, out: Path) -> str:
+    counts = {s: sum(1 for o in converted.outcomes if o.status == s) for s in (EXACT, NOTES, HAND)}
+    lines = [
+        f"# Import of the dbt project '{name}'",
+        "",
+        f"From `{dbt_root}` into `{out}`. {len(converted.outcomes)} nodes: "
+        f"{counts[EXACT]} {EXACT}, {counts[NOTES]} {NOTES}, {counts[HAND]} {HAND}.",
+        "",
+        "Build it with `orchestrator run` in that folder.",
+        "",
+    ]
+    if converted.problems:
+        lines += ["## Problems", ""]
+        lines += [f"- {p}" for p in converted.problems]
+        lines.append("")
+    for status in (HAND, NOTES, EXACT):
+        chosen = [o for o in converted.outcomes if o.status == status]
+        if not chosen:
+            continue
+        lines += [
+            f"## {status.capitalize()} ({len(chosen)})",
+            "",
+            "| dbt node | file | ours | why |",
+            "|---|---|---|---|",
+        ]
+        for o in sorted(chosen, key=lambda o: o.node):
+            why = "; ".join(n.replace("|", "\\|") for n in o.notes)
+            lines.append(
+                f"| `{o.node}` | `{o.file}` | {('`' + o.ours + '`') if o.ours else ''} | {why} |"
+            )
+        lines.append("")
+    if converted.relations:
+        lines += ["## Relations: dbt's and ours", "", "| dbt | ours |", "|---|---|"]
+        lines += [f"| {theirs} | `{ours}` |" for theirs, ours in converted.relations]
+        lines.append("")
+    return "\n".join(lines)
