@@ -392,3 +392,94 @@ def test_schemas_follow_the_target_the_custom_mode_and_the_projects_own_macro(tm
     assert done.stderr.strip() == (
         "error: profiles.yml: no target 'qa' in profile 'shop' (it has dev, prod)"
     )
+
+
+UTILS = {
+    "dbt_project.yml": "name: u\nmodels:\n  u:\n    +materialized: table\n",
+    "models/base.sql": """
+        select * from (values (1, 'x', 'placed', 10, 'hidden'), (2, null, 'shipped', 5, 'h'),
+                              (3, 'z', 'placed', 7, 'h')) t(id, code, status, amount, secret)
+        """,
+    "models/other.sql": "select 4 as id, 'w' as code, 'placed' as status, 1 as amount",
+    "models/keys.sql": """
+        select id, {{ dbt_utils.generate_surrogate_key(['id', 'code']) }} as sk,
+               {{ dbt_utils.surrogate_key(['id', 'code']) }} as old_sk,
+               {{ dbt_utils.safe_cast("code", dbt.type_int()) }} as code_int,
+               {{ dbt.dateadd('day', 2, "date '2024-01-30'") }} as later,
+               {{ dbt.datediff("date '2024-01-01'", "date '2024-03-01'", 'month') }} as months,
+               {{ dbt.concat(["'a'", "code"]) }} as joined
+        from {{ ref('base') }}
+        """,
+    "models/starred.sql": "select {{ dbt_utils.star(from=ref('base'), except=['secret']) }} "
+    "from {{ ref('base') }}",
+    "models/unioned.sql": "{{ dbt_utils.union_relations([ref('starred'), ref('other')]) }}",
+    "models/pivoted.sql": """
+        select code, {{ dbt_utils.pivot('status', ['placed', 'shipped']) }}
+        from {{ ref('base') }} {{ dbt_utils.group_by(1) }}
+        """,
+    "models/spine.sql": """
+        {{ dbt_utils.date_spine('day', "cast('2024-01-01' as date)",
+                                "cast('2024-01-04' as date)") }}
+        """,
+    "models/long.sql": """
+        {{ dbt_utils.unpivot(ref('other'), exclude=['id'], field_name='f', value_name='v') }}
+        """,
+    "models/needs_data.sql": """
+        {% set values = dbt_utils.get_column_values(ref('base'), 'status') %}
+        select 1 as x
+        """,
+}
+
+
+def test_dbt_utils_and_cross_database_macros_are_expanded_natively(tmp_path):
+    _, ours, done = imported(tmp_path, UTILS)
+    assert done.returncode == 1  # get_column_values needs the data
+    assert "dbt_utils.get_column_values reads the data while compiling" in done.stderr
+    run = ours.cli("run", now=NOW)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert ours.query(
+        "select id, sk = md5('1-x'), old_sk = md5('1-x'), code_int, later, months, joined "
+        "from main.keys order by id"
+    ) == [
+        (1, True, True, None, _ts("2024-02-01"), 2, "ax"),
+        (2, False, False, None, _ts("2024-02-01"), 2, None),
+        (3, False, False, None, _ts("2024-02-01"), 2, "az"),
+    ]
+    assert ours.scalar("select sk from main.keys where id = 2") == ours.scalar(
+        "select md5('2-_dbt_utils_surrogate_key_null_')"
+    )
+    assert ours.scalar("select old_sk from main.keys where id = 2") == ours.scalar(
+        "select md5('2-')"
+    )
+    assert [
+        c
+        for (c,) in ours.query(
+            "select column_name from information_schema.columns where table_name = 'starred' "
+            "order by ordinal_position"
+        )
+    ] == ["id", "code", "status", "amount"]
+    assert ours.query("select id, _dbt_source_relation from main.unioned order by id") == [
+        (1, "main.starred"),
+        (2, "main.starred"),
+        (3, "main.starred"),
+        (4, "main.other"),
+    ]
+    assert ours.query("select * from main.pivoted order by code nulls last") == [
+        ("x", 1, 0),
+        ("z", 1, 0),
+        (None, 0, 1),
+    ]
+    assert ours.scalar("select count(*) from main.spine") == 3
+    assert ours.query("select f, v from main.long order by f") == [
+        ("amount", "1"),
+        ("code", "w"),
+        ("status", "placed"),
+    ]
+    report = (ours.root / "IMPORT_REPORT.md").read_text()
+    assert "union_relations: columns matched by name" in report
+
+
+def _ts(text):
+    from datetime import datetime
+
+    return datetime.fromisoformat(text)

@@ -67,6 +67,10 @@ class _Model:
 class Converter:
     def __init__(self, project: DbtProject, target: Target, schemas: str = "dbt", builtins=None):
         self.project, self.target, self.schemas = project, target, schemas
+        if builtins is None:
+            from .builtins import natives
+
+            builtins = natives(lambda text: self.renderer.node.used.add(f"note:{text}"))
         self.renderer = Renderer(project, target, builtins)
         self.out = Converted(default_schema=target.schema)
         self.models: dict[str, _Model] = {}
@@ -500,6 +504,8 @@ class Converter:
         ):
             notes.append("contract not enforced here: add a columns(...) check")
         for used in sorted(rendering.used):
+            if used.startswith("note:"):
+                notes.append(used[5:])
             if used.startswith("env_var:"):
                 notes.append(f"env_var('{used[8:]}') rendered as its value at import time")
         return header, notes
