@@ -44,6 +44,7 @@ SIZES = {
         "ui_dag": [1000, 5000, 10000],
         "ui_days": 30,
         "ui_hours": 100_000,
+        "import": [1000],
         "repeat": 3,
     },
     "tiny": {
@@ -58,6 +59,7 @@ SIZES = {
         "ui_dag": [20],
         "ui_days": 3,
         "ui_hours": 300,
+        "import": [20],
         "repeat": 1,
     },
 }
@@ -390,6 +392,33 @@ class Suite:
             ours, plain = rows_of[f"{kind}, fingerprinted"], rows_of[f"{kind}, immutable"]
             ours.note = f"{ours.seconds / plain.seconds:.2f}x immutable (the cost of fingerprints)"
 
+    def import_dbt(self, n: int) -> None:
+        """IMPORT-N: `orchestrator import dbt` on the DAG-N project in dbt form (each model a
+        table with refs and a source), then `plan` on what it wrote (it must load)."""
+        work = generate.layered(self.work / f"import-{n}-ours", n)
+        dbt_root = peers.tables(work, self.work / f"import-{n}-dbt", self.work / "x.duckdb", 1)
+        out = self.work / f"import-{n}-out"
+        variants = {
+            "orchestrator import dbt": [
+                self.python,
+                "-m",
+                "orchestrator",
+                "import",
+                "dbt",
+                str(dbt_root),
+                "--out",
+                str(out),
+                "--force",
+            ],
+        }
+        result = self.interleaved(f"IMPORT-{n}", variants)
+        row = result["orchestrator import dbt"]
+        row.note = f"{n} models; target: seconds, not minutes"
+        loaded = self.interleaved(
+            f"IMPORT-{n}", {"plan on the import": self.cli(self.python, out, "plan")}
+        )
+        loaded["plan on the import"].note = "the imported project loads and plans"
+
     def startup(self) -> None:
         root = self.work / "one-model"
         generate.one_model(root)
@@ -459,7 +488,7 @@ def main() -> None:
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
     parser.add_argument(
         "--only",
-        default="PARSE,DAG,BACKFILL,MEMORY,SERVE,SOURCES,START-UP,UI",
+        default="PARSE,DAG,BACKFILL,MEMORY,SERVE,SOURCES,START-UP,UI,IMPORT",
         help="comma-separated workloads",
     )
     parser.add_argument("--repeat", type=int, default=None)
@@ -507,6 +536,9 @@ def main() -> None:
             suite.sources(size["source_days"], size["source_rows"])
         if "START-UP" in only:
             suite.startup()
+        if "IMPORT" in only:
+            for n in size["import"]:
+                suite.import_dbt(n)
         if "UI" in only:
             for n in size["ui_dag"]:
                 ui.dag(suite, n, size["ui_days"], 100)

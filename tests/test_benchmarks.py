@@ -29,6 +29,7 @@ def test_the_suite_runs_at_tiny_sizes_and_writes_its_table(tmp_path):
         "SOURCES-10",
         "UI-20",
         "UI-HOURLY-300",
+        "IMPORT-20",
     ):
         assert f"| {workload} |" in text
     assert "FAILED" not in text
