@@ -33,6 +33,7 @@ SETTINGS_KEYS = {
     "access",
     "defaults",
     "serve",
+    "seeds",
 }
 DEFAULTS_KEYS = ("start",)
 

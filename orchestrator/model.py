@@ -113,6 +113,7 @@ class Model:
     vars: tuple[str, ...] = ()
     version: str = ""
     columns: tuple[str, ...] | None = None  # output names, when the SQL says them (no `*`)
+    seed: bool = False  # a CSV of seeds/ loaded as a table (`seeds`), not a file of models/
 
     @property
     def partitioned(self) -> bool:

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 
-from . import jobs
+from . import jobs, seeds
 from .cache import AnalysisCache
 from .config import config_line, load_settings
 from .errors import ProjectError, suggest
@@ -57,6 +57,7 @@ def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
     sources = parse_sources(raw, settings.config_path, config_text)
     cache = AnalysisCache(settings.root)
     models = _load_models(settings, sources, cache)
+    _add_seeds(settings, raw, config_text, models, sources, cache)
     _attach_custom_checks(settings, models, cache)
     cache.save()
     if settings.default_start:
@@ -122,6 +123,67 @@ def _load_models(
             )
         models[model.name] = model
     return models
+
+
+def _add_seeds(
+    settings: Settings,
+    raw: dict,
+    config_text: str,
+    models: dict[str, Model],
+    sources: Mapping[str, Source],
+    cache: AnalysisCache,
+) -> None:
+    """`seeds/**/*.csv`, each a table model reading its file (see `seeds`)."""
+    chosen = seeds.parse_settings(raw, settings.config_path, config_text)
+    folder = settings.root / "seeds"
+    found: set[str] = set()
+    for path in sorted(folder.rglob("*.csv")) if folder.is_dir() else []:
+        rel = _relative(path, settings.root)
+        if any(part.startswith(".") for part in rel.split("/")):
+            continue
+        parts = _relative(path, folder).split("/")
+        schema = (parts[0] if len(parts) > 1 else settings.default_schema).lower()
+        table = path.stem.lower()
+        for part, what in ((schema, "folder"), (table, "file name")):
+            if not IDENTIFIER.match(part):
+                raise ProjectError(
+                    f"seed {what} '{part}' is not a SQL identifier (letters, digits, _): rename it",
+                    rel,
+                )
+        name = f"{schema}.{table}"
+        if name in models:
+            raise ProjectError(
+                f"seed {rel} and model {models[name].relpath} would both build {name}", rel
+            )
+        if name in sources:
+            raise ProjectError(f"seed {name} has the name of a declared source", rel)
+        chosen_settings = chosen.get(name, seeds.SeedSettings())
+        digest = seeds.digest(path)
+        text = seeds.seed_sql(rel, digest, chosen_settings)
+        model = Model(
+            name=name,
+            schema=schema,
+            table=table,
+            path=path,
+            relpath=rel,
+            template=text,
+            owner=chosen_settings.owner,
+            tags=("seed", *chosen_settings.tags),
+            seed=True,
+        )
+        analysis = cache.analyze(text, rel, model.window_literals(None))
+        # the file's content is part of the version: a changed file rebuilds the seed
+        key = f"{analysis.sql_hash}|{model.layout}|{digest}"
+        version = hashlib.sha256(key.encode()).hexdigest()[:12]
+        models[name] = replace(model, files=analysis.files, version=version)
+        found.add(name)
+    unknown = sorted(set(chosen) - found)
+    if unknown:
+        raise ProjectError(
+            f'[seeds."{unknown[0]}"] names no file seeds/.../{unknown[0].split(".")[1]}.csv',
+            settings.config_path,
+            config_line(config_text, ("seeds", unknown[0])),
+        )
 
 
 def _sources_read(

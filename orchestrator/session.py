@@ -21,6 +21,7 @@ from . import project as project_mod
 from .errors import AccessDenied, RunStopped
 from .execution import Outcome, Reporter, utcnow
 from .lock import WriteLock
+from .quoting import literal
 from .status import REJECTED
 from .tasks import Plan
 from .workspace import Workspace, who
@@ -36,6 +37,8 @@ def writing(ws: Workspace, command: str, wait: float | None = None):
     try:
         con = engine.connect(ws.warehouse)
         try:
+            # files a model reads by a relative path (seeds among them) are the project's
+            con.execute(f"SET GLOBAL file_search_path = {literal(str(ws.project.settings.root))}")
             with engine.reading(ws.warehouse):
                 state.ensure(con)
                 abandoned = state.abandon_running(con, utcnow())

@@ -410,7 +410,9 @@ def references(statement) -> tuple[tuple[str, ...], tuple[str, ...]]:
         for table in scope.tables:
             ident = table.this
             if not isinstance(ident, exp.Identifier):
-                for literal in ident.find_all(exp.Literal):
+                # a table function: its first argument names the file(s), the rest are options
+                first = next(iter(ident.iter_expressions()), None)
+                for literal in first.find_all(exp.Literal) if first is not None else ():
                     if literal.is_string:
                         files[literal.this] = None
                 continue

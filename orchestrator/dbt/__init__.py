@@ -7,6 +7,8 @@ The dbt project is read, never modified, and no dbt installation is needed:
 | `yamlfile` | reads YAML with PyYAML (the `dbt` extra); a parse error names the file and line |
 | `project` | `dbt_project.yml`, properties files, config precedence, the nodes on disk |
 | `jinja` | renders dbt's Jinja as dbt would at compile time (ref, source, config, var, macros) |
+| `builtins` | dbt's cross-database macros and dbt_utils' most used ones, as DuckDB SQL |
+| `seedtypes` | the column types dbt gives a seed |
 | `convert` | turns each node into ours: a model file with its header, checks, sources |
 | `write` | writes the new project and `IMPORT_REPORT.md` (never over a folder without --force) |
 """

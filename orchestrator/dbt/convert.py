@@ -48,6 +48,7 @@ class Outcome:
 class Converted:
     files: dict[str, str] = field(default_factory=dict)  # our relpath -> text
     sources: dict[str, dict] = field(default_factory=dict)  # our source name -> settings
+    seeds: dict[str, dict] = field(default_factory=dict)  # our seed name -> settings
     outcomes: list[Outcome] = field(default_factory=list)
     relations: list[tuple[str, str]] = field(default_factory=list)  # dbt relation -> ours
     problems: list[str] = field(default_factory=list)  # file:line: message
@@ -85,6 +86,9 @@ class Converter:
         nodes = [n for n in self.project.nodes if n.kind == "model"]
         for node in nodes:
             self._parse(node)
+        for node in self.project.nodes:
+            if node.kind == "seed":
+                self._parse_seed(node)
         self._name_relations()
         for name, model in self.models.items():
             if model.config.get("materialized") == "ephemeral" and model.problem is None:
@@ -99,12 +103,6 @@ class Converter:
                     node,
                     "snapshots are not converted: keep history with an incremental "
                     "model with unique_key, or keep running this snapshot in dbt",
-                )
-            elif node.kind == "seed":
-                self._hand(
-                    node,
-                    "seeds are not converted yet: load the CSV as a declared file "
-                    "source (path = ...) and select from it",
                 )
         for hook, where in (
             (self.project.on_run_start, "on-run-start"),
@@ -230,6 +228,58 @@ class Converter:
             return
         self.models[node.name] = _Model(node, config, problem=problem)
 
+    def _parse_seed(self, node: Node) -> None:
+        config = self.project.tree_config("seeds", node.fqn)
+        props = self.project.properties.get(node.name) or {}
+        config.update({k.replace("-", "_"): v for k, v in (props.get("config") or {}).items()})
+        if config.get("enabled") is False:
+            return
+        config["materialized"] = "seed"
+        if node.name in self.models:
+            self.out.problems.append(
+                f"{node.relpath}: a seed named like the model {self.models[node.name].node.relpath}"
+            )
+            return
+        self.models[node.name] = _Model(node, config)
+
+    def _seed(self, name: str, model: _Model) -> None:
+        """A seed: its file copied where our seeds live, with the column types dbt would give
+        it (or those it declares), so the table we load is the one dbt loads."""
+        from .seedtypes import dbt_types
+
+        node = model.node
+        uid = f"seed.{self.project.name}.{name}"
+        delimiter = str(model.config.get("delimiter") or ",")
+        declared = {str(k): str(v) for k, v in (model.config.get("column_types") or {}).items()}
+        try:
+            inferred, notes = dbt_types(node.path, delimiter)
+        except ValueError as exc:
+            self.out.problems.append(f"{node.relpath}: {exc}")
+            self.out.outcomes.append(Outcome(uid, node.relpath, HAND, notes=[str(exc)]))
+            return
+        types = {column: declared.get(column, kind) for column, kind in inferred.items()}
+        relation = model.relation
+        self.out.files[f"seeds/{relation.schema}/{relation.identifier}.csv"] = node.path.read_text(
+            encoding="utf-8"
+        )
+        settings: dict[str, Any] = {"column_types": types, "nulls": ["", "null"]}
+        if delimiter != ",":
+            settings["delimiter"] = delimiter
+        meta = model.config.get("meta") or {}
+        if isinstance(meta, dict) and meta.get("owner"):
+            settings["owner"] = str(meta["owner"])
+        tags = [t for t in _as_list(model.config.get("tags")) if isinstance(t, str)]
+        if tags:
+            settings["tags"] = tags
+        self.out.seeds[str(relation)] = settings
+        self.out.relations.append((f"{model.dbt_relation} ({node.relpath})", str(relation)))
+        _, check_files, test_outcomes = self._tests(name, model)
+        self.out.files.update(check_files)
+        self.out.outcomes.append(
+            Outcome(uid, node.relpath, NOTES if notes else EXACT, str(relation), notes)
+        )
+        self.out.outcomes.extend(test_outcomes)
+
     def _name_relations(self) -> None:
         """Each model's relation: the schema dbt's generate_schema_name gives it (or the
         project's own macro), its alias; two models on one relation is an error."""
@@ -353,6 +403,9 @@ class Converter:
         node = model.node
         uid = f"model.{self.project.name}.{name}"
         materialized = str(model.config.get("materialized"))
+        if materialized == "seed":
+            self._seed(name, model)
+            return
         if materialized == "ephemeral":
             status = HAND if model.problem else EXACT
             notes = (
@@ -576,6 +629,8 @@ class Converter:
         )
         relation = str(model.relation)
         where = config.get("where")
+        if model.config.get("materialized") == "seed" and not where:
+            where = "true"  # a seed has no header for checks: each becomes a check file
         short = kind.split(".")[-1]
         expression = None
         if kind in ("not_null", "unique", "accepted_values", "relationships"):
@@ -780,7 +835,7 @@ class _NodeView:
     def __init__(self, model: _Model):
         self.name = model.node.name
         self.fqn = model.node.fqn
-        self.resource_type = "model"
+        self.resource_type = "seed" if model.config.get("materialized") == "seed" else "model"
         self.config = model.config
         self.original_file_path = model.node.relpath
         self.package_name = model.node.fqn[0] if model.node.fqn else ""

@@ -75,7 +75,21 @@ def _toml(converted: Converted, name: str, dbt_root: Path) -> str:
     for source, settings in sorted(converted.sources.items()):
         lines += ["", f"[sources.{_string(source)}]"]
         lines += [f"{key} = {_string(str(value))}" for key, value in settings.items()]
+    for seed, settings in sorted(converted.seeds.items()):
+        lines += ["", f"[seeds.{_string(seed)}]"]
+        for key, value in settings.items():
+            lines.append(f"{key} = {_value(value)}")
     return "\n".join(lines) + "\n"
+
+
+def _value(value) -> str:
+    """A TOML value: a string, a list of strings, or an inline table of strings."""
+    if isinstance(value, dict):
+        pairs = ", ".join(f"{_string(str(k))} = {_string(str(v))}" for k, v in value.items())
+        return "{ " + pairs + " }"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_string(str(v)) for v in value) + "]"
+    return _string(str(value))
 
 
 def report(converted: Converted, name: str, dbt_root: Path, out: Path) -> str:
