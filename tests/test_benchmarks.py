@@ -58,3 +58,27 @@ def test_peer_projects_say_the_same_with_refs(tmp_path):
     agg = (root / "models" / "daily_revenue.sql").read_text()
     assert "incremental_strategy='microbatch'" in agg and "begin='2025-01-01'" in agg
     assert "{{ ref('fct_events') }}" in agg and "{start}" not in agg and "where d >=" not in agg
+
+
+def test_the_dbt_compat_comparison_names_each_difference(tmp_path):
+    import duckdb
+
+    from benchmarks.dbt_compat import compare
+
+    for name, rows in (("dbt", "(1, 'a'), (2, 'b'), (2, 'b')"), ("ours", "(1, 'a'), (2, 'b')")):
+        con = duckdb.connect(str(tmp_path / f"{name}.duckdb"))
+        con.execute(f"create table t as select * from (values {rows}) v(id, x)")
+        con.execute("create table same as select 1 as id")
+        if name == "dbt":
+            con.execute("create table only_dbt as select 1 as id")
+            con.execute("create table typed as select 1::int as id")
+        else:
+            con.execute("create table typed as select 1::bigint as id")
+        con.close()
+    problems = compare(tmp_path / "dbt.duckdb", tmp_path / "ours.duckdb")
+    assert problems == [
+        "main.only_dbt: dbt built it, we did not",
+        "main.t: 3 rows in dbt's, 2 in ours",
+        "main.t: rows only in dbt's, e.g. [(2, 'b')]",
+        "main.typed: columns differ: dbt [('id', 'INTEGER')] / ours [('id', 'BIGINT')]",
+    ]

@@ -534,14 +534,14 @@ def test_seeds_load_with_the_types_dbt_gives_them_and_rebuild_when_the_file_chan
         ("population", "INTEGER"),  # dbt's INTEGER, not the sniffer's BIGINT
         ("founded", "VARCHAR"),  # a value that is no date: text, as in dbt
         ("joined_eu", "BOOLEAN"),
-        ("updated", "TIMESTAMP"),
+        ("updated", "VARCHAR"),  # two date-time formats: text, as in dbt
         ("gdp", "DOUBLE"),
         ("note", "VARCHAR"),
         ("empty", "INTEGER"),  # nothing but NULLs: agate's first type
     ]
     assert ours.query("select code, note from main_ref.countries order by code") == [
         ("DE", "has, comma"),
-        ("FR", None),  # 'null' is NULL, as in dbt
+        ("FR", "null"),  # text keeps 'null' as text, as in dbt
         ("NO", None),
     ]
     assert ours.query("select * from main.eu order by code") == [
@@ -566,3 +566,25 @@ def test_seeds_load_with_the_types_dbt_gives_them_and_rebuild_when_the_file_chan
     assert run.returncode == 0 and "main_ref.countries" in run.stdout
     assert "main.eu" not in run.stdout  # a view (dbt's default): it reads the new rows as it is
     assert ours.query("select name from main.eu order by code") == [("Deutschland",), ("France",)]
+
+
+def test_seed_types_follow_dbt_on_numbers_dates_and_spelled_nulls(tmp_path):
+    from orchestrator.dbt.seedtypes import dbt_types
+
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "a,b,c,d,e,f,g\n"
+        "1.0,2024-01-02T11:30:00,2024-01-02 11:30,True,1.5,null,2024-01-01\n"
+        "1e3,2024-01-03T11:30:00Z,2024-01-03 11:30,false,2,7,2024-13-01\n"
+    )
+    types, notes, nulls = dbt_types(path)
+    assert types == {
+        "a": "INTEGER",  # whole numbers, however written
+        "b": "TIMESTAMP",  # ISO 8601 with T (and Z)
+        "c": "VARCHAR",  # no seconds: no date-time format takes it
+        "d": "BOOLEAN",
+        "e": "DOUBLE",
+        "f": "INTEGER",  # 'null' is NULL in a typed column
+        "g": "VARCHAR",  # one value is no date
+    }
+    assert nulls == ["", "null"] and notes == []

@@ -252,7 +252,7 @@ class Converter:
         delimiter = str(model.config.get("delimiter") or ",")
         declared = {str(k): str(v) for k, v in (model.config.get("column_types") or {}).items()}
         try:
-            inferred, notes = dbt_types(node.path, delimiter)
+            inferred, notes, nulls = dbt_types(node.path, delimiter)
         except ValueError as exc:
             self.out.problems.append(f"{node.relpath}: {exc}")
             self.out.outcomes.append(Outcome(uid, node.relpath, HAND, notes=[str(exc)]))
@@ -262,7 +262,7 @@ class Converter:
         self.out.files[f"seeds/{relation.schema}/{relation.identifier}.csv"] = node.path.read_text(
             encoding="utf-8"
         )
-        settings: dict[str, Any] = {"column_types": types, "nulls": ["", "null"]}
+        settings: dict[str, Any] = {"column_types": types, "nulls": nulls}
         if delimiter != ",":
             settings["delimiter"] = delimiter
         meta = model.config.get("meta") or {}

@@ -54,7 +54,7 @@ def import_dbt(
         path.write_text(text, encoding="utf-8")
     (out / "orchestrator.toml").write_text(_toml(converted, project.name, dbt_root), "utf-8")
     (out / "IMPORT_REPORT.md").write_text(report(converted, project.name, dbt_root, out), "utf-8")
-    models = [o for o in converted.outcomes if o.node.startswith("model.")]
+    models = [o for o in converted.outcomes if o.node.startswith(("model.", "seed."))]
     built = [o for o in models if o.status != HAND and o.ours]
     hands = [o for o in converted.outcomes if o.status == HAND]
     code = 2 if not built else (1 if hands or converted.problems else 0)

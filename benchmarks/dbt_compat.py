@@ -1,0 +1,200 @@
+"""Proof for `orchestrator import dbt`: build a dbt project with dbt (dbt-duckdb, installed in a
+separate environment) and with us after importing it, then compare every relation dbt built:
+row counts, column names and types, and content as a multiset (EXCEPT ALL both ways).
+
+    python benchmarks/dbt_compat.py --peers VENV PROJECT [PROJECT...] [--setup SQL] [--now T]
+    python benchmarks/dbt_compat.py --peers VENV --fixtures      # the tests' fixture projects
+
+VENV holds dbt-core and dbt-duckdb (`python -m venv VENV && VENV/bin/pip install
+'dbt-core~=1.11.0' 'dbt-duckdb~=1.10.0'`). The projects are copied first: neither tool writes
+into them. `--setup` loads raw data (a SQL file) into both warehouses before building; `--now`
+pins our clock and ends dbt's microbatch backfill at the same time. Exit 1 on any difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SYSTEM = ("information_schema", "pg_catalog", "orchestrator")
+
+
+def _run(command: list[str], cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
+    if done.returncode not in (0, 1):
+        raise RuntimeError(
+            f"{' '.join(command[:4])} failed: {done.stdout[-800:]}{done.stderr[-800:]}"
+        )
+    return done
+
+
+def _dbt_warehouse(copy: Path) -> Path:
+    """Point the copy's profile at a file inside it (writing a profile when it has none)."""
+    import yaml
+
+    spec = copy / "dbt_project.yml"
+    project = yaml.safe_load(spec.read_text())
+    profile = project.get("profile") or project["name"]
+    if not project.get("profile"):  # dbt needs one named; the copy is ours to edit
+        spec.write_text(spec.read_text() + f"\nprofile: {profile}\n")
+    profiles_file = copy / "profiles.yml"
+    profiles = yaml.safe_load(profiles_file.read_text()) if profiles_file.exists() else {}
+    entry = (profiles or {}).get(profile) or {
+        "target": "dev",
+        "outputs": {"dev": {"type": "duckdb"}},
+    }
+    target = entry["outputs"][entry.get("target", "dev")]
+    target.update({"type": "duckdb", "path": str(copy / "dbt.duckdb"), "threads": 2})
+    profiles_file.write_text(yaml.safe_dump({profile: entry}))
+    return copy / "dbt.duckdb"
+
+
+def _relations(con, alias: str) -> dict[str, list[tuple[str, str]]]:
+    rows = con.execute(
+        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+        f"WHERE table_catalog = '{alias}' ORDER BY table_schema, table_name, ordinal_position"
+    ).fetchall()
+    found: dict[str, list[tuple[str, str]]] = {}
+    for schema, table, column, kind in rows:
+        if schema in SYSTEM:
+            continue
+        found.setdefault(f"{schema}.{table}", []).append((column, kind))
+    return found
+
+
+def compare(dbt_file: Path, ours_file: Path, tolerance: float = 1e-9) -> list[str]:
+    """Every difference between the relations dbt built and ours, as lines."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{dbt_file}' AS theirs (READ_ONLY)")
+    con.execute(f"ATTACH '{ours_file}' AS ours (READ_ONLY)")
+    theirs, mine = _relations(con, "theirs"), _relations(con, "ours")
+    problems = []
+    for name, columns in sorted(theirs.items()):
+        if name not in mine:
+            problems.append(f"{name}: dbt built it, we did not")
+            continue
+        if columns != mine[name]:
+            problems.append(f"{name}: columns differ: dbt {columns} / ours {mine[name]}")
+            continue
+        counts = [
+            con.execute(f"SELECT count(*) FROM {db}.{name}").fetchone()[0]
+            for db in ("theirs", "ours")
+        ]
+        if counts[0] != counts[1]:
+            problems.append(f"{name}: {counts[0]} rows in dbt's, {counts[1]} in ours")
+        for first, second in (("theirs", "ours"), ("ours", "theirs")):
+            rows = con.execute(
+                f"SELECT * FROM {first}.{name} EXCEPT ALL SELECT * FROM {second}.{name} LIMIT 3"
+            ).fetchall()
+            if rows:
+                who = "dbt's" if first == "theirs" else "ours"
+                problems.append(f"{name}: rows only in {who}, e.g. {rows}")
+    con.close()
+    return problems
+
+
+def check(project: Path, peers: Path, work: Path, setup: str | None, now: str | None) -> list[str]:
+    name = project.name
+    copy = work / f"{name}-dbt"
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns("target", "*.duckdb", "logs"))
+    dbt_file = _dbt_warehouse(copy)
+    ours = work / f"{name}-ours"
+    if setup:
+        import duckdb
+
+        for target in (dbt_file, ours / "warehouse.duckdb"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(str(target))
+            con.execute(setup)
+            con.close()
+    extra = []
+    if now:
+        extra = ["--event-time-start", "1970-01-01", "--event-time-end", now[:10]]
+    _run([str(peers / "bin" / "dbt"), "build", "--profiles-dir", ".", *extra], copy)
+    imported = _run(
+        [
+            sys.executable,
+            "-m",
+            "orchestrator",
+            "import",
+            "dbt",
+            str(copy),
+            "--out",
+            str(ours),
+            "--force",
+        ],
+        work,
+    )
+    env = {"ORCHESTRATOR_NOW": now} if now else {}
+    built = _run([sys.executable, "-m", "orchestrator", "-C", str(ours), "run"], work, env)
+    lines = [f"## {name}", "", f"import: {imported.stdout.strip().splitlines()[0]}"]
+    said = built.stdout.strip().splitlines()
+    lines.append(f"our run: {said[-1] if said else built.stderr.strip()[-200:]}")
+    problems = compare(dbt_file, ours / "warehouse.duckdb")
+    lines += [f"- {p}" for p in problems] or ["every relation dbt built is the same in ours"]
+    print("\n".join(lines), flush=True)
+    return problems
+
+
+def _fixtures(work: Path) -> list[tuple[Path, str | None, str | None]]:
+    """The tests' fixture dbt projects, written out (with their raw data and clock)."""
+    spec = importlib.util.spec_from_file_location("fixtures", REPO / "tests" / "test_dbt.py")
+    sys.path.insert(0, str(REPO / "tests"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = []
+    for name, files, setup in (
+        ("shop", module.SHOP, module.RAW),
+        ("seeded", module.SEEDS, None),
+        ("utils", module.UTILS, None),
+    ):
+        root = work / "fixtures" / name
+        for rel, text in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text).lstrip("\n"))
+        if name == "utils":  # get_column_values needs the data: leave that model out here
+            (root / "models/needs_data.sql").unlink()
+        out.append((root, setup, module.NOW))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("projects", nargs="*", type=Path)
+    parser.add_argument("--peers", type=Path, required=True, metavar="VENV")
+    parser.add_argument("--setup", type=Path, help="SQL loading raw data into both warehouses")
+    parser.add_argument("--now", help="our clock, and the end of dbt's microbatch backfill")
+    parser.add_argument("--fixtures", action="store_true", help="the tests' fixture projects")
+    args = parser.parse_args()
+    if not (args.peers / "bin" / "dbt").exists():
+        parser.error(f"--peers {args.peers}: no bin/dbt there (pip install dbt-duckdb)")
+    work = Path(tempfile.mkdtemp(prefix="dbt-compat-"))
+    runs = [
+        (p.resolve(), args.setup.read_text() if args.setup else None, args.now)
+        for p in args.projects
+    ]
+    if args.fixtures:
+        runs += _fixtures(work)
+    failed = 0
+    for project, setup, now in runs:
+        failed += bool(check(project, args.peers, work, setup, now))
+        print()
+    shutil.rmtree(work, ignore_errors=True)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
