@@ -252,12 +252,22 @@ def _validate_header(values: dict, lines: dict[str, int], relpath: str) -> dict:
                     relpath,
                     lines[key],
                 )
-    elif "partition_by" not in values:
+    elif "partition_by" not in values and "unique_key" not in values:
         raise ProjectError(
-            "an incremental model needs 'partition_by: <column>' (the column its windows cover)",
+            "an incremental model needs 'partition_by: <column>' (the column its windows "
+            "cover), or 'unique_key' to merge its whole query by key",
             relpath,
             lines.get("kind"),
         )
+    elif "partition_by" not in values:
+        for key in ("grain", "start", "end", "batch_size"):
+            if key in values:
+                raise ProjectError(
+                    f"'{key}' needs partition_by: without it, an incremental model with "
+                    "unique_key merges its whole query (no partitions)",
+                    relpath,
+                    lines[key],
+                )
     for key in ("start", "end"):
         if key in values:
             try:

@@ -83,6 +83,7 @@ def build(
     *,
     into_shadow: bool = False,
     shadow_exists: bool = False,
+    merging: bool = False,
 ) -> Write:
     """The write that publishes `sql` as (part of) `model`. `existing` is the relation type now in
     the warehouse under the model's name ('table', 'view' or None)."""
@@ -97,12 +98,57 @@ def build(
             + (f"CREATE OR REPLACE TABLE {model.relation} AS SELECT * FROM {_wrap(sql)}",),
             count_statement=-1,
         )
+    if model.merges_whole:
+        return _merge_whole(model, sql, existing, merging)
     assert window is not None, "an incremental model is written one window at a time"
     target = target_of(model, into_shadow)
     target_exists = shadow_exists if into_shadow else existing == "table"
     if model.unique_key:
         return _merge(model, sql, window, target, target_exists)
     return _overwrite(model, sql, window, target, target_exists)
+
+
+def _merge_whole(model: Model, sql: str, existing: str | None, merging: bool) -> Write:
+    """An incremental model without partitions: the query's rows are staged and audited (no
+    NULL or duplicate keys), then merged into the table by `unique_key` (rows are never
+    deleted), or, when it is built new or again, become the table."""
+    keys = [quote(k) for k in model.unique_key]
+    key_tuple = f"({', '.join(keys)})" if len(keys) > 1 else keys[0]
+    stage = quote(STAGE)
+    on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+    if merging:
+        write: tuple[str, ...] = (
+            f"MERGE INTO {model.relation} AS t USING {stage} AS s ON {on} "
+            "WHEN MATCHED THEN UPDATE BY NAME WHEN NOT MATCHED THEN INSERT BY NAME",
+        )
+    else:
+        write = _drop_other_kind(model, existing, "table") + (
+            f"CREATE OR REPLACE TABLE {model.relation} AS SELECT * FROM {stage}",
+        )
+    named = ", ".join(model.unique_key)
+
+    def judge(row: tuple, written: int) -> str | None:
+        nulls, duplicates = row
+        if nulls:
+            return f"{nulls} row(s) have a NULL in unique_key ({named}). Nothing was written"
+        if duplicates:
+            return (
+                f"{duplicates} duplicate unique_key ({named}) value(s); a MERGE would pick one "
+                "at random. Nothing was written"
+            )
+        return None
+
+    null_keys = " OR ".join(f"{k} IS NULL" for k in keys)
+    return Write(
+        (f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM {_wrap(sql)}",),
+        count_statement=1,
+        audit=(
+            f"SELECT count(*) FILTER (WHERE {null_keys}), "
+            f"count(*) - count(DISTINCT {key_tuple}) FROM {stage}"
+        ),
+        judge=judge,
+        finish=(*write, f"DROP TABLE {stage}"),
+    )
 
 
 def _in_window(model: Model, window: Window) -> str:

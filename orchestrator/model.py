@@ -117,7 +117,13 @@ class Model:
 
     @property
     def partitioned(self) -> bool:
-        return self.kind is Kind.INCREMENTAL
+        return self.kind is Kind.INCREMENTAL and self.partition_by is not None
+
+    @property
+    def merges_whole(self) -> bool:
+        """An incremental model with unique_key and no partition_by: each build merges the
+        whole query's rows by key (dbt's incremental merge)."""
+        return self.kind is Kind.INCREMENTAL and self.partition_by is None
 
     @property
     def layout(self) -> str:
@@ -136,9 +142,17 @@ class Model:
         """The quoted relation name to use in SQL."""
         return f'"{self.schema}"."{self.table}"'
 
-    def window_literals(self, window: Window | None, this: str | None = None) -> dict[str, str]:
-        """What `{{ start }}`, `{{ end }}` and `{{ this }}` (the relation written) render to."""
-        literals = {"start": "NULL", "end": "NULL", "this": this or self.relation}
+    def window_literals(
+        self, window: Window | None, this: str | None = None, incremental: bool = False
+    ) -> dict[str, str]:
+        """What `{{ start }}`, `{{ end }}` and `{{ this }}` (the relation written) render to,
+        and what `is_incremental()` says (true: rows are merged into the table there)."""
+        literals = {
+            "start": "NULL",
+            "end": "NULL",
+            "this": this or self.relation,
+            "incremental": "true" if incremental else "false",
+        }
         if window is not None:
             literals["start"] = window.literal(window.start)
             literals["end"] = window.literal(window.end)

@@ -24,7 +24,6 @@ from .model import (
     CONFIG_FILE,
     IDENTIFIER,
     STATE_SCHEMA,
-    Kind,
     Model,
     Operations,
     Project,
@@ -83,7 +82,7 @@ def _with_default_start(
     line = config_line(config_text, ("defaults",), "start")
     out = dict(models)
     for name, model in models.items():
-        if model.kind is not Kind.INCREMENTAL or model.start is not None:
+        if not model.partitioned or model.start is not None:
             continue
         try:
             start = parse_boundary(text, model.grain)

@@ -114,6 +114,7 @@ def _render_jinja(text: str, window_literals: Mapping[str, str], var, path: str)
             end=Literal(window_literals["end"]),
             this=Literal(window_literals.get("this", "NULL")),
             var=var,
+            is_incremental=lambda: window_literals.get("incremental") == "true",
         )
     except UsageError:
         raise  # a missing var says so itself

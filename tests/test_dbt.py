@@ -588,3 +588,47 @@ def test_seed_types_follow_dbt_on_numbers_dates_and_spelled_nulls(tmp_path):
         "g": "VARCHAR",  # one value is no date
     }
     assert nulls == ["", "null"] and notes == []
+
+
+MERGE = {
+    "dbt_project.yml": "name: merged\nmodels:\n  merged:\n    +materialized: table\n",
+    "models/sources.yml": """
+        sources:
+          - name: raw
+            tables: [{name: customers}]
+        """,
+    "models/customers.sql": """
+        {{ config(materialized='incremental', unique_key='id') }}
+        select id, name, updated_at from {{ source('raw', 'customers') }}
+        {% if is_incremental() %}
+        where updated_at > (select max(updated_at) from {{ this }})
+        {% endif %}
+        """,
+}
+
+
+def test_an_incremental_model_with_unique_key_merges_by_key(tmp_path):
+    _, ours, done = imported(tmp_path, MERGE)
+    assert done.returncode == 0, done.stderr
+    text = (ours.root / "models/main/customers.sql").read_text()
+    assert text.startswith("-- kind: incremental\n-- unique_key: id\n")
+    assert "{% if is_incremental() %}" in text and "from main.customers" in text
+    ours.seed(
+        "create schema raw; create table raw.customers as "
+        "select * from (values (1, 'a', 1), (2, 'b', 1)) t(id, name, updated_at)"
+    )
+    assert ours.cli("run", now=NOW).returncode == 0
+    ours.seed("insert into raw.customers values (2, 'B', 2), (3, 'c', 2)")
+    run = ours.cli("run", now=NOW)
+    assert run.returncode == 0, run.stdout + run.stderr
+    # merged: id 2 updated, id 3 added, id 1 kept (only the new rows were read)
+    assert ours.query("select * from main.customers order by id") == [
+        (1, "a", 1),
+        (2, "B", 2),
+        (3, "c", 2),
+    ]
+    # a full refresh reads everything again: the two rows of id 2 cannot both be merged
+    full = ours.cli("run", "--full-refresh", now=NOW)
+    assert full.returncode == 1
+    assert "1 duplicate unique_key (id) value(s)" in full.stdout
+    assert ours.scalar("select count(*) from main.customers") == 3  # the last good data kept

@@ -193,3 +193,23 @@ def test_a_documentation_block_at_the_top_of_a_model_is_prose(project):
     m = project_mod.load(project.root).models["s.int_contacts_resolved"]
     assert m.kind is Kind.TABLE and m.owner is None and m.grain.value == "day"
     assert m.header_lines == {"kind": 10}
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (
+            "-- kind: incremental\n",
+            "an incremental model needs 'partition_by: <column>' (the column its windows cover), "
+            "or 'unique_key' to merge its whole query by key",
+        ),
+        (
+            "-- kind: incremental\n-- unique_key: id\n-- grain: hour\n",
+            "'grain' needs partition_by",
+        ),
+    ],
+)
+def test_an_incremental_model_needs_partition_by_or_a_unique_key(project, header, message):
+    project.model("s.m", header + "select 1 as id")
+    out = project.cli("plan")
+    assert out.returncode == 2 and message in out.stderr

@@ -23,14 +23,26 @@ def test_layout_counts_only_what_fixes_the_tables_shape():
 def test_window_literals_render_the_window_and_the_relation_written():
     m = model(kind=Kind.INCREMENTAL, partition_by="d")
     assert m.relation == '"s"."m"'
-    assert m.window_literals(None) == {"start": "NULL", "end": "NULL", "this": '"s"."m"'}
+    assert m.window_literals(None) == {
+        "start": "NULL",
+        "end": "NULL",
+        "this": '"s"."m"',
+        "incremental": "false",
+    }
     window = Window.containing(datetime(2024, 1, 5), Grain.DAY)
-    literals = m.window_literals(window, this='"s"."stage"')
+    literals = m.window_literals(window, this='"s"."stage"', incremental=True)
     assert literals == {
         "start": window.literal(window.start),
         "end": window.literal(window.end),
         "this": '"s"."stage"',
+        "incremental": "true",  # what is_incremental() says
     }
+
+
+def test_an_incremental_model_without_partition_by_merges_whole():
+    merged = model(kind=Kind.INCREMENTAL, unique_key=("id",))
+    assert merged.merges_whole and not merged.partitioned
+    assert model(kind=Kind.INCREMENTAL, partition_by="d").partitioned
 
 
 def test_a_source_is_partitioned_by_a_column_or_by_its_path():

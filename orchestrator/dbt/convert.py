@@ -367,7 +367,9 @@ class Converter:
 
         self.renderer.ref, self.renderer.source = ref, source
 
-    def _render(self, name: str, model: _Model) -> tuple[str, set[str], Rendering]:
+    def _render(
+        self, name: str, model: _Model, incremental: bool = False
+    ) -> tuple[str, set[str], Rendering]:
         microbatch = model.config.get("incremental_strategy") == "microbatch"
         inline: set[str] = set()
         self._bind(name, model, inline, "event_time" if microbatch else None)
@@ -377,6 +379,7 @@ class Converter:
             model.node.fqn,
             settled={k: v for k, v in model.config.items()},
             this=model.relation,
+            incremental=incremental,
         )
         sql = self.renderer.render(model.node.path.read_text(encoding="utf-8"), rendering)
         sql = _unfilter_aliases(sql)
@@ -424,6 +427,18 @@ class Converter:
         try:
             sql, inline, rendering = self._render(name, model)
             sql = self._with_ephemerals(sql, inline)
+            if _merge_keys(model.config) and "is_incremental" in rendering.used:
+                # both branches, chosen by our is_incremental() when the model runs
+                again, inline, _ = self._render(name, model, incremental=True)
+                again = self._with_ephemerals(again, inline)
+                if again.strip() != sql.strip():
+                    sql = (
+                        "{% if is_incremental() %}{% raw %}\n"
+                        + again.strip()
+                        + "\n{% endraw %}{% else %}{% raw %}\n"
+                        + sql.strip()
+                        + "\n{% endraw %}{% endif %}"
+                    )
         except (ImportProblem, NeedsDatabase, MissingMacro) as exc:
             text = str(exc)
             if isinstance(exc, MissingMacro):
@@ -523,11 +538,22 @@ class Converter:
                             f"lookback {config.get('lookback')}: not converted "
                             "(rebuild late windows with backfill)"
                         )
+            elif _merge_keys(config):
+                header += [
+                    "-- kind: incremental",
+                    f"-- unique_key: {', '.join(_merge_keys(config))}",
+                ]
+                strategy = strategy or "merge"
+                if strategy not in ("merge", "delete+insert"):
+                    notes.append(f"incremental_strategy {strategy}: merged by unique_key instead")
+                change = config.get("on_schema_change")
+                if change and change != "ignore":
+                    notes.append(f"on_schema_change {change}: a changed query rebuilds the table")
             else:
                 key = config.get("unique_key")
                 why = (
-                    f"incremental with unique_key {key}: built as a table, rebuilt whole when its "
-                    "inputs change (same rows as dbt's full refresh)"
+                    f"incremental with unique_key {key!r} (not plain column names): built as a "
+                    "table, rebuilt whole when its inputs change (same rows as dbt's full refresh)"
                     if key
                     else "incremental without unique_key or event_time: built as a table, rebuilt "
                     "whole when its inputs change (same rows as dbt's full refresh)"
@@ -842,6 +868,18 @@ class _NodeView:
 
     def get(self, key, default=None):
         return getattr(self, key, default)
+
+
+def _merge_keys(config: dict) -> list[str]:
+    """The unique_key of a (non-microbatch) incremental model as column names, or []."""
+    if config.get("materialized") != "incremental":
+        return []
+    if config.get("incremental_strategy") == "microbatch":
+        return []
+    key = config.get("unique_key")
+    keys = [key] if isinstance(key, str) else list(key or [])
+    keys = [str(k).strip() for k in keys]
+    return keys if keys and all(_IDENT.match(k) for k in keys) else []
 
 
 def _test_parts(test: Any) -> tuple[str, dict]:

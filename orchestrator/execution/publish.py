@@ -11,7 +11,7 @@ from ..errors import SchemaChangeError, WindowError
 from ..fingerprints import Prints
 from ..planner import input_markers
 from ..snapshot import Publication
-from ..tasks import Action
+from ..tasks import Action, Reason
 from .audit import blocking_checks
 from .columns import column_change
 from .context import TaskContext
@@ -22,15 +22,21 @@ def publish(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
     if ctx.task.action is Action.SWAP:
         return swap(ctx, started)
     task, model = ctx.task, ctx.model
-    rendered = sql.render(
-        model.template,
-        model.window_literals(task.window, this=ctx.target()),
-        ctx.variables,
-        path=model.relpath,
-    )
     with ctx.live.lock:
         existing = ctx.live.relations.get(model.name)
         shadow_exists = model.name in ctx.live.shadows
+    # a merge model merges into its table; built new (or again, changed) it is replaced
+    merging = (
+        model.merges_whole
+        and existing == "table"
+        and task.reason not in (Reason.FULL_REFRESH, Reason.MODEL_CHANGED)
+    )
+    rendered = sql.render(
+        model.template,
+        model.window_literals(task.window, this=ctx.target(), incremental=merging),
+        ctx.variables,
+        path=model.relpath,
+    )
     _prepare_session(ctx)
     read = ctx.read = _source_prints(ctx)
     write = materialize.build(
@@ -40,6 +46,7 @@ def publish(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
         existing,
         into_shadow=ctx.into_shadow,
         shadow_exists=shadow_exists,
+        merging=merging,
     )
     with ctx.cur.transaction() as tx:
         if model.partitioned and existing == "table" and not ctx.into_shadow:
