@@ -114,6 +114,10 @@ class WindowError(TaskError):
     """A partition task's query returned rows outside the partition's window."""
 
 
+class HookError(TaskError):
+    """A model's pre_hook or post_hook failed: the task fails, nothing is written."""
+
+
 class SchemaChangeError(TaskError):
     """An incremental model's output changed a column's type: older partitions hold the old one."""
 

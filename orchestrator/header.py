@@ -122,6 +122,8 @@ HEADER_KEYS: dict[str, object] = {
     "retry_delay": _duration,
     "timeout": _duration,
     "batch_size": batch_size,
+    "pre_hook": _text,
+    "post_hook": _text,
 }
 
 
@@ -130,6 +132,7 @@ def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
     values: dict[str, object] = {}
     lines: dict[str, int] = {}
     found: list[Check] = []
+    hooks: dict[str, list[str]] = {}
     for number, stripped in header_lines(text):
         match = _HEADER_LINE.match(stripped)
         if not match:
@@ -152,6 +155,10 @@ def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
             except ValueError as exc:
                 raise ProjectError(f"bad check: {exc}", relpath, number) from None
             continue
+        if key in _HOOK_KEYS:
+            hooks.setdefault(key, []).append(value)  # one statement per line, in order
+            lines.setdefault(key, number)
+            continue
         if key in values:
             raise ProjectError(
                 f"header key '{key}' given twice (first on line {lines[key]})", relpath, number
@@ -163,12 +170,15 @@ def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
         lines[key] = number
     fields = _validate_header(values, lines, relpath)
     fields["checks"] = tuple(found)
+    fields["pre_hooks"] = tuple(hooks.get("pre_hook", ()))
+    fields["post_hooks"] = tuple(hooks.get("post_hook", ()))
     return fields, lines
 
 
 _CHECK_KEYS = ("check", "check warn", "check block")
+_HOOK_KEYS = ("pre_hook", "post_hook")  # repeatable, like checks
 # keys whose value is any text: a capitalised `-- Owner: growth team` is prose, whatever it says
-_FREE_VALUES = ("owner", "tags", "depends_on", "start", "end")
+_FREE_VALUES = ("owner", "tags", "depends_on", "start", "end", "pre_hook", "post_hook")
 
 
 def _configuration(written: str, key: str, value: str, relpath: str, number: int) -> bool:

@@ -114,6 +114,8 @@ class Model:
     version: str = ""
     columns: tuple[str, ...] | None = None  # output names, when the SQL says them (no `*`)
     seed: bool = False  # a CSV of seeds/ loaded as a table (`seeds`), not a file of models/
+    pre_hooks: tuple[str, ...] = ()  # SQL run before the write, in its transaction
+    post_hooks: tuple[str, ...] = ()  # SQL run after the write, before the blocking checks
 
     @property
     def partitioned(self) -> bool:

@@ -294,7 +294,9 @@ def load_model(path: Path, settings: Settings, cache: AnalysisCache | None = Non
             relpath,
             line,
         )
-    version = hashlib.sha256(f"{analysis.sql_hash}|{model.layout}".encode()).hexdigest()[:12]
+    hooks = "|".join([*model.pre_hooks, "-", *model.post_hooks])
+    key = f"{analysis.sql_hash}|{model.layout}" + (f"|{hooks}" if hooks != "-" else "")
+    version = hashlib.sha256(key.encode()).hexdigest()[:12]
     if analysis.columns is not None:
         _check_named_columns(model, analysis.columns)
     return replace(

@@ -632,3 +632,34 @@ def test_an_incremental_model_with_unique_key_merges_by_key(tmp_path):
     assert full.returncode == 1
     assert "1 duplicate unique_key (id) value(s)" in full.stdout
     assert ours.scalar("select count(*) from main.customers") == 3  # the last good data kept
+
+
+HOOKS = {
+    "dbt_project.yml": """
+        name: hooked
+        models:
+          hooked:
+            +materialized: table
+            +post-hook:
+              - "grant select on {{ this }} to role reporter"
+        """,
+    "models/t.sql": """
+        {{ config(pre_hook="create table if not exists main.audit (model varchar, n int)",
+                  post_hook=["insert into main.audit select '{{ this }}', count(*) from {{ this }}",
+                             "{{ log('built', info=True) }}"]) }}
+        select * from (values (1), (2)) v(x)
+        """,
+}
+
+
+def test_hooks_run_where_they_are_sql_and_grants_are_reported(tmp_path):
+    _, ours, done = imported(tmp_path, HOOKS)
+    assert done.returncode == 0, done.stderr
+    text = (ours.root / "models/main/t.sql").read_text()
+    assert "-- pre_hook: create table if not exists main.audit (model varchar, n int)\n" in text
+    assert "-- post_hook: insert into main.audit select 'main.t', count(*) from main.t\n" in text
+    report = (ours.root / "IMPORT_REPORT.md").read_text()
+    assert "post-hook not converted: DuckDB has no grants (grant select on main.t" in report
+    run = ours.cli("run", now=NOW)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert ours.query("select * from main.audit") == [("main.t", 2)]

@@ -213,3 +213,16 @@ def test_an_incremental_model_needs_partition_by_or_a_unique_key(project, header
     project.model("s.m", header + "select 1 as id")
     out = project.cli("plan")
     assert out.returncode == 2 and message in out.stderr
+
+
+def test_hooks_are_repeatable_lines_that_change_the_version(project):
+    project.model("s.m", "-- post_hook: select 1\n-- post_hook: select 2\nselect 1 as x")
+    out = project.cli("plan")
+    assert out.returncode == 0, out.stderr
+    from orchestrator.project import load
+
+    model = load(project.root).models["s.m"]
+    assert model.post_hooks == ("select 1", "select 2") and model.pre_hooks == ()
+    before = model.version
+    project.model("s.m", "-- post_hook: select 1\nselect 1 as x")
+    assert load(project.root).models["s.m"].version != before

@@ -185,8 +185,8 @@ class Converter:
         props = self.project.properties.get(node.name) or {}
         for key, value in (props.get("config") or {}).items():
             key = key.replace("-", "_")
-            if key == "tags":
-                found["tags"] = [*found.get("tags", []), *_as_list(value)]
+            if key in ("tags", "pre_hook", "post_hook"):
+                found[key] = [*found.get(key, []), *_as_list(value)]
             elif key == "meta" and isinstance(value, dict):
                 found["meta"] = {**found.get("meta", {}), **value}
             else:
@@ -572,8 +572,12 @@ class Converter:
         if tags:
             header.append(f"-- tags: {', '.join(dict.fromkeys(tags))}")
         for hook in ("pre_hook", "post_hook"):
-            for sql in _as_list(config.get(hook)):
-                notes.append(f"{hook.replace('_', '-')} not converted: {str(sql).strip()[:100]}")
+            for spec in _as_list(config.get(hook)):
+                line, note = self._hook(name, model, hook, spec)
+                if line:
+                    header.append(f"-- {hook}: {line}")
+                if note:
+                    notes.append(note)
         if config.get("database"):
             notes.append(f"database '{config['database']}' ignored: everything is in one warehouse")
         if (
@@ -588,6 +592,32 @@ class Converter:
             if used.startswith("env_var:"):
                 notes.append(f"env_var('{used[8:]}') rendered as its value at import time")
         return header, notes
+
+    def _hook(
+        self, name: str, model: _Model, kind: str, spec: Any
+    ) -> tuple[str | None, str | None]:
+        """A dbt hook as our header line (rendered now, on one line), or why it is not one."""
+        text = str(spec.get("sql", "")) if isinstance(spec, dict) else str(spec)
+        label = kind.replace("_", "-")
+        rendering = Rendering(
+            name,
+            model.node.relpath,
+            model.node.fqn,
+            settled=dict(model.config),
+            this=model.relation,
+        )
+        self._bind(name, model, set(), None)
+        try:
+            sql = " ".join(self.renderer.render(text, rendering).split()).rstrip(";")
+        except (ImportProblem, NeedsDatabase, MissingMacro) as exc:
+            return None, f"{label} not converted: {exc}"
+        if not sql:
+            return None, None  # a hook that only logs: nothing to run
+        if re.match(r"(?i)(grant|revoke)\b", sql):
+            return None, f"{label} not converted: DuckDB has no grants ({sql[:80]})"
+        if ";" in sql:
+            return None, f"{label} not converted: several statements in one hook ({sql[:80]})"
+        return sql, None
 
     # -- tests ------------------------------------------------------------------------------
 

@@ -94,7 +94,15 @@ class Rendering:
     incremental: bool = False
 
     def merged(self) -> dict:
-        return {**self.settled, **self.config}
+        found = {**self.settled, **self.config}
+        for key in ("tags", "pre_hook", "post_hook"):
+            if key in self.settled and key in self.config:
+                found[key] = [*_listed(self.settled[key]), *_listed(self.config[key])]
+        return found
+
+
+def _listed(value: Any) -> list:
+    return [value] if isinstance(value, str | dict) else list(value or [])
 
 
 class _Config:
@@ -109,10 +117,10 @@ class _Config:
             kwargs = {**args[0], **kwargs}
         for key, value in kwargs.items():
             key = key.replace("-", "_")
-            if key == "tags":
-                node.config["tags"] = [
-                    *node.config.get("tags", []),
-                    *([value] if isinstance(value, str) else list(value)),
+            if key in ("tags", "pre_hook", "post_hook"):  # these accumulate, in dbt
+                node.config[key] = [
+                    *node.config.get(key, []),
+                    *([value] if isinstance(value, str | dict) else list(value)),
                 ]
             else:
                 node.config[key] = value

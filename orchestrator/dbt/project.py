@@ -55,7 +55,7 @@ CONFIG_KEYS = frozenset(
 )
 """Keys dbt reads as configs where a folder name could also stand (without the `+`)."""
 
-ADDITIVE = ("tags",)  # configs dbt accumulates down the tree instead of replacing
+ADDITIVE = ("tags", "pre_hook", "post_hook")  # configs dbt accumulates instead of replacing
 
 
 @dataclass

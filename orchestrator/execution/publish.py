@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .. import check_sql, materialize, sql, state
-from ..errors import SchemaChangeError, WindowError
+from ..errors import HookError, SchemaChangeError, WindowError
 from ..fingerprints import Prints
 from ..planner import input_markers
 from ..snapshot import Publication
@@ -51,7 +51,9 @@ def publish(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
     with ctx.cur.transaction() as tx:
         if model.partitioned and existing == "table" and not ctx.into_shadow:
             _follow_columns(ctx, rendered)
+        _hooks(ctx, model.pre_hooks, "pre_hook")
         written = _apply(ctx, write, tx)
+        _hooks(ctx, model.post_hooks, "post_hook")
         rows = _rows(ctx, written)
         blocking_checks(ctx)
         ctx.checkpoint()
@@ -152,6 +154,23 @@ def _follow_columns(ctx: TaskContext, rendered: str) -> None:
         raise SchemaChangeError(refusal, f"orchestrator run --full-refresh {ctx.model.name}")
     for statement in statements:
         ctx.cur.execute(statement)
+
+
+def _hooks(ctx: TaskContext, hooks: tuple[str, ...], kind: str) -> None:
+    """A model's hooks, in the publishing transaction: one failing fails the task and nothing
+    it or the write did is kept."""
+    for hook in hooks:
+        statement = sql.render(
+            hook,
+            ctx.model.window_literals(ctx.task.window, this=ctx.target()),
+            ctx.variables,
+            path=ctx.model.relpath,
+        )
+        ctx.checkpoint()
+        try:
+            ctx.cur.execute(statement)
+        except Exception as exc:
+            raise HookError(f"{kind} failed: {str(exc).splitlines()[0]} (in: {hook})") from None
 
 
 def _apply(ctx: TaskContext, write: materialize.Write, tx) -> int | None:
