@@ -19,7 +19,7 @@ from pathlib import Path
 from . import catalog, clock, engine, freshness, holdings, materialize, readers, state, views
 from . import sql as sql_mod
 from .check_sql import Scope
-from .errors import RunStopped, UsageError, WarehouseBusy, suggest
+from .errors import HookError, RunStopped, UsageError, WarehouseBusy, suggest
 from .execution import (
     Options,
     Outcome,
@@ -189,13 +189,34 @@ def run(
         started = _Started(con, lock, tuple(abandoned), snapshot, the_plan, tuple(sources), clock)
         args = " ".join(arguments)
         with recorded_run(con, command, args, request.vars, retryable=True) as recording:
+            working = bool(the_plan.tasks)  # a run with nothing to do runs no hooks
+            if working:
+                _run_hooks(ws, con, "on_run_start")
             result = _execute(ws, started, recording.run_id, threads, reporter, cancel)
+            if working:
+                _run_hooks(ws, con, "on_run_end")
             sent = raise_alerts(ws, con, result, job)
             # a signal that came after the tasks (during alerts) still cancels the run
             result = replace(result, cancelled=cancel.is_set())
             recording.finish(result.status, result.counts)
         served = _serve(ws, con, result)
         return replace(result, alerts=tuple(sent), served=served)
+
+
+def _run_hooks(ws: Workspace, con, kind: str) -> None:
+    """The project's `[hooks]` of this kind, in one transaction: one failing fails the run
+    (for on_run_start, before any task) and none of them is kept."""
+    hooks = getattr(ws.project.settings, kind)
+    if not hooks:
+        return
+    with con.transaction():
+        for hook in hooks:
+            try:
+                con.execute(hook)
+            except Exception as exc:
+                raise HookError(
+                    f"{kind} hook failed: {str(exc).splitlines()[0]} (in: {hook})"
+                ) from None
 
 
 def _serve(ws: Workspace, con, result: RunResult) -> tuple[Path, int] | None:

@@ -34,6 +34,7 @@ SETTINGS_KEYS = {
     "defaults",
     "serve",
     "seeds",
+    "hooks",
 }
 DEFAULTS_KEYS = ("start",)
 
@@ -93,6 +94,7 @@ def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Sett
         raise fail("[vars] must be a table of name = value", "vars")
     default_start = _default_start(raw.get("defaults", {}), fail)
     serve_copy, serve_schemas = _serve(raw.get("serve", {}), root, fail)
+    on_run_start, on_run_end = _hooks(raw.get("hooks", {}), fail)
     location = (
         warehouse
         or os.environ.get("ORCHESTRATOR_WAREHOUSE")
@@ -114,8 +116,35 @@ def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Sett
         default_start=default_start,
         serve_copy=serve_copy,
         serve_schemas=serve_schemas,
+        on_run_start=on_run_start,
+        on_run_end=on_run_end,
     )
     return settings, raw
+
+
+def _hooks(hooks: object, fail) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`[hooks] on_run_start = ["..."]`, `on_run_end = [...]`: SQL statements a run executes
+    before its first task and after its last."""
+    if not isinstance(hooks, dict):
+        raise fail('[hooks] must be a table, e.g. [hooks] on_run_end = ["..."]', "hooks")
+    unknown = sorted(set(hooks) - {"on_run_start", "on_run_end"})
+    if unknown:
+        choices = ["on_run_start", "on_run_end"]
+        raise fail(
+            f"[hooks]: unknown setting '{unknown[0]}'{suggest(unknown[0], choices)}; "
+            "accepted: on_run_start, on_run_end",
+            unknown[0],
+            ("hooks",),
+        )
+    found = []
+    for key in ("on_run_start", "on_run_end"):
+        value = hooks.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise fail(f"[hooks] {key} must be a list of SQL statements", key, ("hooks",))
+        found.append(tuple(v.strip() for v in value))
+    return found[0], found[1]
 
 
 def _serve(serve: object, root: Path, fail) -> tuple[Path | None, tuple[str, ...]]:

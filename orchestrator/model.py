@@ -76,6 +76,8 @@ class Settings:
     default_start: str | None = None  # [defaults] start: for incremental models without one
     serve_copy: Path | None = None  # [serve] copy: what a successful run copies for dashboards
     serve_schemas: tuple[str, ...] = ()  # [serve] schemas (none: every model schema)
+    on_run_start: tuple[str, ...] = ()  # [hooks]: SQL before a run's first task
+    on_run_end: tuple[str, ...] = ()  # [hooks]: SQL after its last
 
     @property
     def config_path(self) -> Path:

@@ -637,6 +637,10 @@ def test_an_incremental_model_with_unique_key_merges_by_key(tmp_path):
 HOOKS = {
     "dbt_project.yml": """
         name: hooked
+        on-run-start:
+          - "create table if not exists main.runs_seen (n int)"
+          - "grant usage on schema main to role reporter"
+        on-run-end: "insert into main.runs_seen values (1)"
         models:
           hooked:
             +materialized: table
@@ -663,3 +667,38 @@ def test_hooks_run_where_they_are_sql_and_grants_are_reported(tmp_path):
     run = ours.cli("run", now=NOW)
     assert run.returncode == 0, run.stdout + run.stderr
     assert ours.query("select * from main.audit") == [("main.t", 2)]
+    assert ours.query("select * from main.runs_seen") == [(1,)]  # on-run-start and -end ran
+    assert "on-run-start hook not converted: DuckDB has no grants" in report
+
+
+VERSIONED = {
+    "dbt_project.yml": "name: versioned\nmodels:\n  versioned:\n    +materialized: table\n",
+    "models/dims.yml": """
+        models:
+          - name: dim_customers
+            latest_version: 2
+            columns:
+              - name: id
+                data_tests: [unique]
+            versions:
+              - v: 1
+              - v: 2
+        """,
+    "models/dim_customers_v1.sql": "select 1 as id, 'old' as shape",
+    "models/dim_customers_v2.sql": "select 1 as id, 'new' as shape",
+    "models/latest.sql": "select shape from {{ ref('dim_customers') }}",
+    "models/pinned.sql": "select shape from {{ ref('dim_customers', v=1) }}",
+    "models/missing.sql": "select shape from {{ ref('dim_customers', version=3) }}",
+}
+
+
+def test_versioned_refs_name_the_version_or_the_latest(tmp_path):
+    _, ours, done = imported(tmp_path, VERSIONED)
+    assert done.returncode == 1  # the ref to a version that does not exist
+    assert "models/missing.sql:1: ref('dim_customers', v=3): no such version (it has 1, 2)" in (
+        done.stderr
+    )
+    assert ours.cli("run", now=NOW).returncode == 0
+    assert ours.query("select shape from main.latest") == [("new",)]
+    assert ours.query("select shape from main.pinned") == [("old",)]
+    assert "-- check: unique(id)" in (ours.root / "models/main/dim_customers_v1.sql").read_text()

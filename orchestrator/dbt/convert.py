@@ -49,6 +49,7 @@ class Converted:
     files: dict[str, str] = field(default_factory=dict)  # our relpath -> text
     sources: dict[str, dict] = field(default_factory=dict)  # our source name -> settings
     seeds: dict[str, dict] = field(default_factory=dict)  # our seed name -> settings
+    hooks: dict[str, list[str]] = field(default_factory=dict)  # on_run_start/end -> SQL
     outcomes: list[Outcome] = field(default_factory=list)
     relations: list[tuple[str, str]] = field(default_factory=list)  # dbt relation -> ours
     problems: list[str] = field(default_factory=list)  # file:line: message
@@ -104,20 +105,42 @@ class Converter:
                     "snapshots are not converted: keep history with an incremental "
                     "model with unique_key, or keep running this snapshot in dbt",
                 )
-        for hook, where in (
+        for hooks, where in (
             (self.project.on_run_start, "on-run-start"),
             (self.project.on_run_end, "on-run-end"),
         ):
-            for sql in hook:
-                self.out.outcomes.append(
-                    Outcome(
-                        f"hook.{self.project.name}.{where}",
-                        "dbt_project.yml",
-                        HAND,
-                        notes=[f"{where} hook not converted: {str(sql).strip()[:120]}"],
-                    )
-                )
+            for i, spec in enumerate(hooks):
+                self._run_hook(where, i, spec)
         return self.out
+
+    def _run_hook(self, where: str, index: int, spec: Any) -> None:
+        """An on-run-start / on-run-end hook: our [hooks], rendered now, or why not."""
+        uid = f"operation.{self.project.name}.{self.project.name}-{where}-{index}"
+        text = str(spec.get("sql", "")) if isinstance(spec, dict) else str(spec)
+        rendering = Rendering(
+            where, "dbt_project.yml", [self.project.name], resource_type="operation"
+        )
+        self._bind("", _Model(Node("operation", where, None, "", []), {}), set(), None)  # type: ignore[arg-type]
+        try:
+            sql = " ".join(self.renderer.render(text, rendering).split()).rstrip(";")
+        except (ImportProblem, NeedsDatabase, MissingMacro) as exc:
+            self.out.outcomes.append(
+                Outcome(uid, "dbt_project.yml", HAND, notes=[f"{where} hook: {exc}"])
+            )
+            return
+        if not sql:
+            self.out.outcomes.append(Outcome(uid, "dbt_project.yml", EXACT, notes=["only logs"]))
+            return
+        if re.match(r"(?i)(grant|revoke)\b", sql):  # nothing to do here: reported, not lost
+            why = f"{where} hook not converted: DuckDB has no grants ({sql[:80]})"
+            self.out.outcomes.append(Outcome(uid, "dbt_project.yml", NOTES, notes=[why]))
+            return
+        if ";" in sql:
+            why = f"{where} hook not converted: several statements in one hook ({sql[:80]})"
+            self.out.outcomes.append(Outcome(uid, "dbt_project.yml", HAND, notes=[why]))
+            return
+        self.out.hooks.setdefault(where.replace("-", "_"), []).append(sql)
+        self.out.outcomes.append(Outcome(uid, "dbt_project.yml", EXACT, f"[hooks] {where}"))
 
     def _hand(self, node: Node, why: str) -> None:
         self.out.outcomes.append(
@@ -337,6 +360,17 @@ class Converter:
             if not args:
                 raise ImportProblem("ref() needs a model name")
             target = str(args[-1])
+            version = kwargs.get("v", kwargs.get("version"))
+            if target in self.project.versions:
+                latest, files = self.project.versions[target]
+                chosen = latest if version is None else version
+                match = next((f for v, f in files.items() if str(v) == str(chosen)), None)
+                if match is None:
+                    raise ImportProblem(
+                        f"ref('{target}', v={chosen}): no such version "
+                        f"(it has {', '.join(str(v) for v in files)})"
+                    )
+                target = match
             if len(args) > 1 and str(args[0]) not in (self.project.name,):
                 raise ImportProblem(
                     f"ref('{args[0]}', '{target}'): models of packages are not converted"

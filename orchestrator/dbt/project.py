@@ -96,6 +96,8 @@ class DbtProject:
     properties: dict[str, dict] = field(default_factory=dict)  # model/seed name -> its entry
     property_files: dict[str, str] = field(default_factory=dict)  # name -> yml relpath
     sources: list[dict] = field(default_factory=list)  # each with its `_file`
+    versions: dict[str, tuple[Any, dict[Any, str]]] = field(default_factory=dict)
+    """a versioned model's name -> (its latest version, version -> the file stem defining it)"""
     problems: list[ImportProblem] = field(default_factory=list)
 
     def var(self, name: str) -> Any:
@@ -251,6 +253,24 @@ def _discover(project: DbtProject) -> None:
                 )
 
 
+def _versions(project: DbtProject, entry: dict, rel: str) -> None:
+    """A versioned model: each version's file (`<name>_v<v>` unless `defined_in`) gets the
+    model's properties; `ref(name)` means its latest version."""
+    versions = entry.get("versions")
+    if not isinstance(versions, list) or not versions:
+        return
+    files: dict[Any, str] = {}
+    for version in versions:
+        if isinstance(version, dict) and "v" in version:
+            stem = str(version.get("defined_in") or f"{entry['name']}_v{version['v']}")
+            files[version["v"]] = stem
+            project.properties.setdefault(stem, entry)
+            project.property_files.setdefault(stem, rel)
+    if files:
+        latest = entry.get("latest_version", max(files, key=lambda v: str(v)))
+        project.versions[entry["name"]] = (latest, files)
+
+
 def _properties(project: DbtProject, path: Path, rel: str) -> None:
     try:
         raw = load(path, rel)
@@ -264,6 +284,7 @@ def _properties(project: DbtProject, path: Path, rel: str) -> None:
             if isinstance(entry, dict) and isinstance(entry.get("name"), str):
                 project.properties[entry["name"]] = entry
                 project.property_files[entry["name"]] = rel
+                _versions(project, entry, rel)
     for entry in raw.get("sources") or []:
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             project.sources.append({**entry, "_file": rel})

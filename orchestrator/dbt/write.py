@@ -72,6 +72,11 @@ def _toml(converted: Converted, name: str, dbt_root: Path) -> str:
         'warehouse = "warehouse.duckdb"',
         f"default_schema = {_string(converted.default_schema)}",
     ]
+    if converted.hooks:
+        lines += ["", "[hooks]"]
+        for key in ("on_run_start", "on_run_end"):
+            if converted.hooks.get(key):
+                lines.append(f"{key} = {_value(converted.hooks[key])}")
     for source, settings in sorted(converted.sources.items()):
         lines += ["", f"[sources.{_string(source)}]"]
         lines += [f"{key} = {_string(str(value))}" for key, value in settings.items()]
