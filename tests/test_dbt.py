@@ -424,6 +424,45 @@ UTILS = {
     "models/long.sql": """
         {{ dbt_utils.unpivot(ref('other'), exclude=['id'], field_name='f', value_name='v') }}
         """,
+    "models/tests.yml": """
+        models:
+          - name: base
+            columns:
+              - name: code
+                data_tests: [dbt_utils.at_least_one, dbt_utils.not_empty_string]
+              - name: status
+                data_tests:
+                  - dbt_utils.not_constant
+                  - dbt_utils.cardinality_equality:
+                      to: ref('starred')
+                      field: status
+              - name: id
+                data_tests:
+                  - dbt_utils.relationships_where:
+                      to: ref('starred')
+                      field: id
+                      from_condition: "id < 3"
+                  - relationships:
+                      to: ref('starred')
+                      field: id
+          - name: starred
+            data_tests:
+              - dbt_utils.equal_rowcount:
+                  compare_model: ref('base')
+          - name: keys
+            columns:
+              - name: later
+                data_tests:
+                  - dbt_utils.recency:
+                      datepart: day
+                      field: later
+                      interval: 1
+                      config:
+                        severity: warn
+        """,
+    "dbt_packages/mypkg/dbt_project.yml": "name: mypkg\n",
+    "dbt_packages/mypkg/macros/twice.sql": "{% macro twice(x) %}({{ x }} * 2){% endmacro %}",
+    "models/packaged.sql": "select {{ mypkg.twice(2) }} as a, {{ twice(3) }} as b",
     "models/needs_data.sql": """
         {% set values = dbt_utils.get_column_values(ref('base'), 'status') %}
         select 1 as x
@@ -477,6 +516,22 @@ def test_dbt_utils_and_cross_database_macros_are_expanded_natively(tmp_path):
     ]
     report = (ours.root / "IMPORT_REPORT.md").read_text()
     assert "union_relations: columns matched by name" in report
+    assert ours.query("select a, b from main.packaged") == [(4, 6)]  # an installed package
+    assert "relationships" not in (ours.root / "models/main/base.sql").read_text()
+    assert (
+        "-- model: main.starred\n" in (ours.root / "checks/base__relationships_id.sql").read_text()
+    )
+    assert "checked as starred is built (it reads base)" in report
+    assert dict(ours.query("select check_name, status from orchestrator.check_results")) == {
+        "base__at_least_one_code": "pass",
+        "expression(code is null or trim(code) <> '')": "pass",
+        "base__not_constant_status": "pass",
+        "base__cardinality_equality_status": "pass",
+        "base__relationships_where_id": "pass",
+        "base__relationships_id": "pass",  # starred reads base: checked as starred is built
+        "starred__equal_rowcount": "pass",
+        "keys__recency_later": "warn",  # 2024-02-01 is long ago
+    }
 
 
 def _ts(text):

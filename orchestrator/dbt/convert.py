@@ -76,6 +76,9 @@ class Converter:
         self.renderer = Renderer(project, target, builtins)
         self.out = Converted(default_schema=target.schema)
         self.models: dict[str, _Model] = {}
+        self.reads: dict[str, set[str]] = {}  # model -> the models it reads
+        self.cross: list[tuple] = []  # tests of one model that read another
+        self._other: str | None = None
         self.source_relations: dict[tuple[str, str], tuple[RelationName, dict]] = {}
 
     # -- entry ------------------------------------------------------------------------------
@@ -96,6 +99,7 @@ class Converter:
                 self._ephemeral(name, model)
         for name, model in self.models.items():
             self._model(name, model)
+        self._untangle()
         for node in self.project.nodes:
             if node.kind == "test":
                 self._singular_test(node)
@@ -429,12 +433,49 @@ class Converter:
 
     def _ephemeral(self, name: str, model: _Model) -> None:
         try:
-            sql, inline, _ = self._render(name, model)
+            sql, inline, rendering = self._render(name, model)
         except (ImportProblem, NeedsDatabase, MissingMacro) as exc:
             model.problem = str(exc)
             return
         model.ephemeral_sql = sql
         model.config["_inline"] = inline
+        model.config["_reads"] = {str(args[-1]) for args, _ in rendering.refs if args}
+
+    def _untangle(self) -> None:
+        """dbt tests run after every model; our checks run as their model is published, after
+        the models they read. A test of A that reads B, where B reads A, would be a cycle: it
+        becomes a check of B instead (run once both are built)."""
+
+        def reaches(start: str, goal: str) -> bool:
+            seen, todo = set(), [start]
+            while todo:
+                current = todo.pop()
+                if current == goal:
+                    return True
+                if current not in seen:
+                    seen.add(current)
+                    todo += list(self.reads.get(current, ()))
+            return False
+
+        for owner, other, line, file, fallback, outcome in self.cross:
+            if not reaches(other, owner):
+                continue
+            mine, theirs = str(self.models[owner].relation), str(self.models[other].relation)
+            if line:
+                path = self._model_path(self.models[owner])
+                self.out.files[path] = self.out.files[path].replace(line + "\n", "", 1)
+                file = fallback
+            if file is None:
+                continue
+            text = file[1].replace(f"-- model: {mine}\n", f"-- model: {theirs}\n", 1)
+            self.out.files[file[0]] = text
+            outcome.ours = file[0]
+            outcome.status = NOTES
+            outcome.notes.append(f"checked as {other} is built (it reads {owner})")
+
+    @staticmethod
+    def _model_path(model: _Model) -> str:
+        return f"models/{model.relation.schema}/{model.relation.identifier}.sql"
 
     def _model(self, name: str, model: _Model) -> None:
         node = model.node
@@ -480,6 +521,9 @@ class Converter:
             self.out.problems.append(text)
             self.out.outcomes.append(Outcome(uid, node.relpath, HAND, notes=[text]))
             return
+        self.reads[name] = {str(args[-1]) for args, _ in rendering.refs if args}
+        for inner in inline:  # what inlined ephemeral models read, it reads
+            self.reads[name] |= self.models[inner].config.get("_reads", set())
         header, notes = self._header(name, model, rendering)
         checks, check_files, test_outcomes = self._tests(name, model)
         header += checks
@@ -674,8 +718,9 @@ class Converter:
             uid = f"test.{self.project.name}.{kind.split('.')[-1]}_{name}" + (
                 f"_{column}" if column else ""
             )
+            self._other = None
             try:
-                line, file, notes = self._test(name, model, column, kind, args)
+                line, file, notes = self._test(name, model, column, kind, dict(args))
             except ImportProblem as exc:
                 outcomes.append(Outcome(uid, where_file, HAND, notes=[exc.detail]))
                 continue
@@ -683,9 +728,16 @@ class Converter:
                 header.append(line)
             if file:
                 files[file[0]] = file[1]
-            outcomes.append(
-                Outcome(uid, where_file, NOTES if notes else EXACT, line or file[0], notes)
-            )
+            outcome = Outcome(uid, where_file, NOTES if notes else EXACT, line or file[0], notes)
+            outcomes.append(outcome)
+            if self._other in self.models and self._other != name:
+                fallback = None
+                if line and kind == "relationships":  # the same check as a file, if it must move
+                    warn = line.startswith("-- check warn")
+                    fallback = self._where_file(
+                        name, kind, column, warn, "", "true", str(model.relation), dict(args)
+                    )
+                self.cross.append((name, self._other, line, file, fallback, outcome))
         return header, files, outcomes
 
     def _test(self, name: str, model: _Model, column: str | None, kind: str, args: dict):
@@ -763,6 +815,12 @@ class Converter:
             if not column or not bounds:
                 raise ImportProblem("accepted_range needs a column and min_value or max_value")
             expression = f"expression({column} is null or ({' and '.join(bounds)}))"
+        elif short == "not_empty_string":
+            trimmed = f"trim({column})" if args.get("trim_whitespace", True) else column
+            expression = f"expression({column} is null or {trimmed} <> '')"
+        elif short in _AGGREGATE_TESTS:
+            query = self._aggregate_test(short, column, relation, args)
+            return None, self._check_file(name, short, column, warn, query, where, relation), notes
         elif short == "not_null_proportion":
             at_least = float(args.get("at_least", 0))
             return (
@@ -791,6 +849,41 @@ class Converter:
             )
         return f"-- check{' warn' if warn else ''}: {expression}", None, notes
 
+    def _aggregate_test(self, short: str, column: str | None, relation: str, args: dict) -> str:
+        """dbt_utils tests that judge the table as a whole: a query returning a row when the
+        test fails, for a check file."""
+        if short == "at_least_one":
+            return f"select 1 as failing from {relation} having count({column}) = 0"
+        if short == "not_constant":
+            return f"select 1 as failing from {relation} having count(distinct {column}) <= 1"
+        if short == "recency":
+            field, period = args.get("field"), str(args.get("datepart", "day"))
+            interval = int(args.get("interval", 1))
+            return (
+                f"select 1 as failing from {relation} having max({field}) is null or "
+                f"max({field}) < now()::timestamp - interval {interval} {period}"
+            )
+        other = self._relation_of(str(args.get("compare_model", args.get("to", ""))))
+        if short == "equal_rowcount":
+            return (
+                f"select 1 as failing from (select count(*) as n from {relation}) a, "
+                f"(select count(*) as n from {other}) b where a.n <> b.n"
+            )
+        if short == "relationships_where":
+            field = args.get("field")
+            from_condition = args.get("from_condition", "1=1")
+            to_condition = args.get("to_condition", "1=1")
+            return (
+                f"select * from {relation} where {column} is not null and ({from_condition}) "
+                f"and {column} not in (select {field} from {other} where {to_condition})"
+            )
+        # cardinality_equality: the same distinct values on both sides
+        field = args.get("field")
+        return (
+            f"(select {column} from {relation} except select {field} from {other}) union all "
+            f"(select {field} from {other} except select {column} from {relation})"
+        )
+
     def _relation_of(self, text: str) -> str:
         """`ref('x')` or `source('s', 't')` as written in a relationships test: our name."""
         rendering = Rendering("test", "tests", [], resource_type="test")
@@ -801,6 +894,8 @@ class Converter:
             )
         except (ImportProblem, NeedsDatabase, MissingMacro) as exc:
             raise ImportProblem(f"relationships to {text}: {exc}") from None
+        if rendering.refs:
+            self._other = str(rendering.refs[-1][0][-1])  # the model it reads, if one
         return found.strip()
 
     def _check_file(self, name, short, column, warn, sql, where, relation) -> tuple[str, str]:
@@ -932,6 +1027,18 @@ class _NodeView:
 
     def get(self, key, default=None):
         return getattr(self, key, default)
+
+
+_AGGREGATE_TESTS = frozenset(
+    {
+        "at_least_one",
+        "not_constant",
+        "recency",
+        "equal_rowcount",
+        "relationships_where",
+        "cardinality_equality",
+    }
+)
 
 
 def _merge_keys(config: dict) -> list[str]:
