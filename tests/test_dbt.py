@@ -395,7 +395,9 @@ def test_schemas_follow_the_target_the_custom_mode_and_the_projects_own_macro(tm
 
 
 UTILS = {
-    "dbt_project.yml": "name: u\nmodels:\n  u:\n    +materialized: table\n",
+    "dbt_project.yml": (
+        "name: u\nmodels:\n  u:\n    +materialized: table\n  mypkg:\n    +schema: pkg\n"
+    ),
     "models/base.sql": """
         select * from (values (1, 'x', 'placed', 10, 'hidden'), (2, null, 'shipped', 5, 'h'),
                               (3, 'z', 'placed', 7, 'h')) t(id, code, status, amount, secret)
@@ -460,7 +462,11 @@ UTILS = {
                       config:
                         severity: warn
         """,
-    "dbt_packages/mypkg/dbt_project.yml": "name: mypkg\n",
+    "dbt_packages/mypkg/dbt_project.yml": (
+        "name: mypkg\nmodels:\n  mypkg:\n    +materialized: view\n"
+    ),
+    "dbt_packages/mypkg/models/pkg_numbers.sql": "select 1 as n",
+    "models/from_pkg.sql": "select n from {{ ref('mypkg', 'pkg_numbers') }}",
     "dbt_packages/mypkg/macros/twice.sql": "{% macro twice(x) %}({{ x }} * 2){% endmacro %}",
     "models/packaged.sql": "select {{ mypkg.twice(2) }} as a, {{ twice(3) }} as b",
     "models/needs_data.sql": """
@@ -517,6 +523,8 @@ def test_dbt_utils_and_cross_database_macros_are_expanded_natively(tmp_path):
     report = (ours.root / "IMPORT_REPORT.md").read_text()
     assert "union_relations: columns matched by name" in report
     assert ours.query("select a, b from main.packaged") == [(4, 6)]  # an installed package
+    assert ours.query("select * from main.from_pkg") == [(1,)]  # and its model, a view
+    assert (ours.root / "models/main_pkg/pkg_numbers.sql").read_text().startswith("-- kind: view")
     assert "relationships" not in (ours.root / "models/main/base.sql").read_text()
     assert (
         "-- model: main.starred\n" in (ours.root / "checks/base__relationships_id.sql").read_text()

@@ -208,7 +208,15 @@ class Converter:
     # -- models: the parse pass -------------------------------------------------------------
 
     def _settled(self, node: Node) -> dict:
-        found = self.project.tree_config("models", node.fqn)
+        found: dict = {}
+        if node.package:  # a package's own configs first; the project's override them
+            package = next(p for p in self.project.packages if p.name == node.package)
+            found = self.project.tree_config("models", node.fqn, package.models_tree)
+        for key, value in self.project.tree_config("models", node.fqn).items():
+            if key in ("tags", "pre_hook", "post_hook"):
+                found[key] = [*_as_list(found.get(key)), *_as_list(value)]
+            else:
+                found[key] = value
         props = self.project.properties.get(node.name) or {}
         for key, value in (props.get("config") or {}).items():
             key = key.replace("-", "_")
@@ -375,11 +383,11 @@ class Converter:
                         f"(it has {', '.join(str(v) for v in files)})"
                     )
                 target = match
-            if len(args) > 1 and str(args[0]) not in (self.project.name,):
-                raise ImportProblem(
-                    f"ref('{args[0]}', '{target}'): models of packages are not converted"
-                )
             found = self.models.get(target)
+            if len(args) > 1 and found is not None:
+                package = found.node.package or self.project.name
+                if str(args[0]) != package:
+                    found = None  # a model of that name, but not of that package
             if found is None:
                 raise ImportProblem(f"ref('{target}'): no such model{_close(target, self.models)}")
             if found.config.get("materialized") == "ephemeral":
@@ -479,7 +487,7 @@ class Converter:
 
     def _model(self, name: str, model: _Model) -> None:
         node = model.node
-        uid = f"model.{self.project.name}.{name}"
+        uid = f"model.{node.package or self.project.name}.{name}"
         materialized = str(model.config.get("materialized"))
         if materialized == "seed":
             self._seed(name, model)

@@ -63,6 +63,8 @@ class Package:
     name: str
     root: Path
     macro_paths: list[str]
+    model_paths: list[str] = field(default_factory=lambda: ["models"])
+    models_tree: dict = field(default_factory=dict)  # its own dbt_project.yml `models:`
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Node:
     relpath: str  # relative to the dbt project, for messages
     fqn: list[str]  # project, folders..., name: where dbt_project.yml configs apply
     language: str = "sql"
+    package: str | None = None  # the installed package it comes from (None: the project)
 
 
 @dataclass
@@ -111,10 +114,10 @@ class DbtProject:
         scoped = self.vars.get(self.name)
         return (isinstance(scoped, dict) and name in scoped) or name in self.vars
 
-    def tree_config(self, resource: str, fqn: list[str]) -> dict:
+    def tree_config(self, resource: str, fqn: list[str], tree: dict | None = None) -> dict:
         """The configs `dbt_project.yml` gives a node at `fqn` (deeper folders win; tags
-        accumulate)."""
-        tree = self.trees.get(resource) or {}
+        accumulate); `tree`: another project's tree (a package's own) instead."""
+        tree = tree if tree is not None else (self.trees.get(resource) or {})
         found: dict[str, Any] = {}
         level: Any = tree.get(fqn[0]) if fqn else None
         _take(found, level)
@@ -207,50 +210,66 @@ def _packages(root: Path, raw: dict) -> list[Package]:
                 meta = load(spec, str(spec.relative_to(root)))
             except ImportProblem:
                 continue
-            name = meta.get("name") if isinstance(meta, dict) else None
-            paths = meta.get("macro-paths", ["macros"]) if isinstance(meta, dict) else ["macros"]
-            found.append(Package(str(name or child.name), child, list(paths)))
+            meta = meta if isinstance(meta, dict) else {}
+            found.append(
+                Package(
+                    str(meta.get("name") or child.name),
+                    child,
+                    list(meta.get("macro-paths", ["macros"])),
+                    list(meta.get("model-paths", ["models"])),
+                    meta.get("models") or {},
+                )
+            )
     return found
 
 
 def _discover(project: DbtProject) -> None:
+    groups = [
+        ("model", project.model_paths, project.root, project.name, None),
+        ("seed", project.seed_paths, project.root, project.name, None),
+        ("test", project.test_paths, project.root, project.name, None),
+        ("snapshot", project.snapshot_paths, project.root, project.name, None),
+    ]
+    groups += [("model", p.model_paths, p.root, p.name, p.name) for p in project.packages]
+    for kind, folders, home, owner, package in groups:
+        _discover_in(project, kind, folders, home, owner, package)
+
+
+def _discover_in(
+    project: DbtProject, kind: str, folders: list[str], home: Path, owner: str, package
+) -> None:
     root = project.root
-    groups = (
-        ("model", project.model_paths),
-        ("seed", project.seed_paths),
-        ("test", project.test_paths),
-        ("snapshot", project.snapshot_paths),
-    )
-    for kind, folders in groups:
-        for folder in folders:
-            base = root / folder
-            if not base.is_dir():
+    for folder in folders:
+        base = home / folder
+        if not base.is_dir():
+            continue
+        for path in sorted(base.rglob("*")):
+            inside = path.relative_to(base).parts
+            if not path.is_file() or any(p.startswith(".") for p in inside):
                 continue
-            for path in sorted(base.rglob("*")):
-                if not path.is_file() or any(p.startswith(".") for p in path.parts):
-                    continue
-                rel = str(path.relative_to(root))
-                folders_in = list(path.relative_to(base).parent.parts)
-                if path.suffix in (".yml", ".yaml"):
-                    _properties(project, path, rel)
-                    continue
-                wanted = {"model": (".sql", ".py"), "seed": (".csv",), "test": (".sql",)}.get(
-                    kind, (".sql",)
+            rel = str(path.relative_to(root))
+            folders_in = list(path.relative_to(base).parent.parts)
+            if path.suffix in (".yml", ".yaml"):
+                _properties(project, path, rel)
+                continue
+            wanted = {"model": (".sql", ".py"), "seed": (".csv",), "test": (".sql",)}.get(
+                kind, (".sql",)
+            )
+            if path.suffix not in wanted:
+                continue
+            if kind == "test" and "generic" in folders_in[:1]:
+                continue  # generic test definitions: macros, not tests
+            project.nodes.append(
+                Node(
+                    kind=kind,
+                    name=path.stem,
+                    path=path,
+                    relpath=rel,
+                    fqn=[owner, *folders_in, path.stem],
+                    language="python" if path.suffix == ".py" else "sql",
+                    package=package,
                 )
-                if path.suffix not in wanted:
-                    continue
-                if kind == "test" and "generic" in folders_in[:1]:
-                    continue  # generic test definitions: macros, not tests
-                project.nodes.append(
-                    Node(
-                        kind=kind,
-                        name=path.stem,
-                        path=path,
-                        relpath=rel,
-                        fqn=[project.name, *folders_in, path.stem],
-                        language="python" if path.suffix == ".py" else "sql",
-                    )
-                )
+            )
 
 
 def _versions(project: DbtProject, entry: dict, rel: str) -> None:
