@@ -238,6 +238,7 @@ def test_a_dbt_project_imports_and_builds_the_same_tables(tmp_path):
     # the microbatch model reads its inputs filtered to the partition, with the alias kept
     daily = (ours.root / "models/analytics/revenue_daily.sql").read_text()
     assert "order_date < {{ end }}) o\n" in daily
+    assert "-- owner: finance\n" in daily  # meta.owner from the folder's +meta
     report = (ours.root / "IMPORT_REPORT.md").read_text()
     assert "| `model.shop.stg_customers` | `models/staging/stg_customers.sql` | " in report
     assert "| stg.customers (models/staging/stg_customers.sql) |" not in report
@@ -765,3 +766,63 @@ def test_versioned_refs_name_the_version_or_the_latest(tmp_path):
     assert ours.query("select shape from main.latest") == [("new",)]
     assert ours.query("select shape from main.pinned") == [("old",)]
     assert "-- check: unique(id)" in (ours.root / "models/main/dim_customers_v1.sql").read_text()
+
+
+CONFIGS = {
+    "dbt_project.yml": """
+        name: configs
+        models:
+          configs:
+            +materialized: table
+            legacy:
+              +enabled: false
+        """,
+    "models/sources.yml": """
+        sources:
+          - name: files
+            meta:
+              external_location: "data/{name}.csv"
+            tables:
+              - name: events
+        models:
+          - name: owned
+            config:
+              group: growth
+              tags: ["daily"]
+        """,
+    "models/owned.sql": """
+        {{ config(tags=['kpi']) }}
+        select '{{ env_var("IMPORT_TEST_REGION", "eu") }}' as region, count(*) as n
+        from {{ source('files', 'events') }}
+        """,
+    "models/legacy/old.sql": "select * from {{ ref('nope_this_is_off') }}",
+    "data/events.csv": "id\n1\n2\n",
+}
+
+
+def test_configs_env_vars_disabled_models_groups_and_external_sources(tmp_path):
+    dbt = dbt_project(tmp_path / "configs", CONFIGS)
+    out = ProjectDir(tmp_path / "ours")
+    args = ("import", "dbt", str(dbt.root), "--out", str(out.root))
+    done = out.cli(*args, env={"IMPORT_TEST_REGION": "us"})
+    assert done.returncode == 0, done.stderr  # the disabled model's bad ref is never read
+    text = (out.root / "models/main/owned.sql").read_text()
+    assert "-- owner: growth\n-- tags: daily, kpi\n" in text  # tags accumulate
+    assert "select 'us' as region" in text
+    assert not (out.root / "models/main/old.sql").exists()
+    report = (out.root / "IMPORT_REPORT.md").read_text()
+    assert "disabled (enabled: false)" in report
+    assert "env_var('IMPORT_TEST_REGION') rendered as its value at import time" in report
+    assert (
+        '[sources."files.events"]\npath = "data/{name}.csv"'
+        not in (out.root / "orchestrator.toml").read_text()
+    )
+    assert (
+        '[sources."files.events"]\npath = "data/events.csv"'
+        in (out.root / "orchestrator.toml").read_text()
+    )
+    (out.root / "data").mkdir()
+    (out.root / "data/events.csv").write_text("id\n1\n2\n")
+    run = out.cli("run", now=NOW)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert out.query("select * from main.owned") == [("us", 2)]
