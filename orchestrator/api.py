@@ -545,3 +545,43 @@ def source_freshness(
                 {"tasks": len(statuses), "succeeded": len(statuses) - bad, "failed": bad},
             )
         return run_id, statuses
+
+
+def compile_model(
+    ws: Workspace, name: str, engine: str, partition: str | None, variables: Mapping[str, str]
+) -> str:
+    """The SQL `name` runs (a partition's window for an incremental model: the one asked, or
+    the latest `run` keeps), rendered, and for Spark transpiled (see `dialects`)."""
+    from . import dialects, sql
+    from .partitions import window_for_key
+    from .planner import expected_windows
+
+    model = ws.dag.models.get(name)
+    if model is None:
+        raise UsageError(f"no model named '{name}'{suggest(name, ws.dag.models)}")
+    window = None
+    if model.partitioned:
+        if partition is not None:
+            try:
+                window = window_for_key(partition, model.grain)
+            except ValueError:
+                raise UsageError(
+                    f"--partition {partition!r} is not a {model.grain} partition key "
+                    "(e.g. 2024-01-05, 2024-01-05T07, 2024-01)"
+                ) from None
+        else:
+            found = expected_windows(model, clock.now())
+            window = found[-1] if found else None
+    elif partition is not None:
+        raise UsageError(f"--partition: {name} is not partitioned (kind: {model.kind})")
+    values = {**ws.project.settings.vars, **variables}
+    rendered = sql.render(model.template, model.window_literals(window), values, path=model.relpath)
+    if engine == "spark":  # the header is ours, not the engine's: left out
+        lines = rendered.splitlines()
+        first = next(
+            (i for i, t in enumerate(lines) if t.strip() and not t.strip().startswith("--")), 0
+        )
+        body = "\n".join([""] * first + lines[first:])  # blank lines keep the line numbers
+        rendered = dialects.to_spark(body, model.relpath)
+    where = f" [{window.key}]" if window else ""
+    return f"-- {name}{where} on {engine}\n{rendered.strip()}\n"

@@ -630,6 +630,35 @@ def _settings(ctx):
 
 
 @cli.command()
+@click.argument("model")
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="The engine whose SQL to print: spark transpiles the model's DuckDB SQL.",
+)
+@click.option(
+    "--partition",
+    default=None,
+    metavar="KEY",
+    help="The partition whose window to render (incremental models; default: the latest).",
+)
+@_vars
+@click.pass_context
+def compile(ctx, model, engine, partition, variables):  # noqa: A001 - the command's name
+    """Print the SQL that will run for MODEL: rendered, and for Spark transpiled.
+
+    A construct Spark would read differently is fixed in the tree or refused with its line
+    and a rewrite (date + INTERVAL, day-of-week numbering, ordered aggregates, read_csv).
+    """
+    from . import api
+
+    ws = _workspace(ctx)
+    click.echo(api.compile_model(ws, model, engine, partition, _parse_vars(variables)), nl=False)
+
+
+@cli.command()
 @_selectors
 @click.option(
     "--format",
@@ -937,6 +966,7 @@ def import_dbt(dbt_project, out, target, schemas, force):
 _SHORT_HELP = {
     "backfill": "Rebuild a date range of the selected models, and what depends on it.",
     "check": "Run the selected models' checks on the published data.",
+    "compile": "Print the SQL a model runs (for DuckDB, or transpiled for Spark).",
     "dag": "The models in dependency order, with what each reads.",
     "freshness": "Evaluate the declared sources: arrival, freshness, columns.",
     "import": "Adopt a dbt project: `orchestrator import dbt DBT_PROJECT`.",
