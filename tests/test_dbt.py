@@ -439,6 +439,13 @@ UTILS = {
                   - dbt_utils.cardinality_equality:
                       to: ref('starred')
                       field: status
+              - name: amount
+                data_tests:
+                  - positive:
+                      allow_zero: true
+                  - is_even:
+                      config:
+                        severity: warn
               - name: id
                 data_tests:
                   - dbt_utils.relationships_where:
@@ -462,6 +469,16 @@ UTILS = {
                       interval: 1
                       config:
                         severity: warn
+        """,
+    "tests/generic/is_even.sql": """
+        {% test is_even(model, column_name) %}
+        select * from {{ model }} where {{ column_name }} % 2 <> 0
+        {% endtest %}
+        """,
+    "macros/positive.sql": """
+        {% test positive(model, column_name, allow_zero=false) -%}
+        select * from {{ model }} where {{ column_name }} {{ '<' if allow_zero else '<=' }} 0
+        {%- endtest %}
         """,
     "dbt_packages/mypkg/dbt_project.yml": (
         "name: mypkg\nmodels:\n  mypkg:\n    +materialized: view\n"
@@ -540,6 +557,8 @@ def test_dbt_utils_and_cross_database_macros_are_expanded_natively(tmp_path):
         "base__relationships_id": "pass",  # starred reads base: checked as starred is built
         "starred__equal_rowcount": "pass",
         "keys__recency_later": "warn",  # 2024-02-01 is long ago
+        "base__positive_amount": "pass",  # the project's own generic tests
+        "base__is_even_amount": "warn",
     }
 
 
@@ -775,8 +794,11 @@ CONFIGS = {
           configs:
             +materialized: table
             legacy:
-              +enabled: false
+              +enabled: "{{ target.name == 'prod' }}"
+            reporting:
+              +schema: "{{ target.name }}_reports"
         """,
+    "models/reporting/board.sql": "select 1 as x",
     "models/sources.yml": """
         sources:
           - name: files
@@ -809,7 +831,8 @@ def test_configs_env_vars_disabled_models_groups_and_external_sources(tmp_path):
     text = (out.root / "models/main/owned.sql").read_text()
     assert "-- owner: growth\n-- tags: daily, kpi\n" in text  # tags accumulate
     assert "select 'us' as region" in text
-    assert not (out.root / "models/main/old.sql").exists()
+    assert not (out.root / "models/main/old.sql").exists()  # enabled only on prod
+    assert (out.root / "models/main_dev_reports/board.sql").exists()  # Jinja in YAML, rendered
     report = (out.root / "IMPORT_REPORT.md").read_text()
     assert "disabled (enabled: false)" in report
     assert "env_var('IMPORT_TEST_REGION') rendered as its value at import time" in report

@@ -178,7 +178,7 @@ def test_a_page_shows_a_run_in_progress_then_its_result(project, browser):
     project.seed("create schema raw; create table raw.knob as select 10::bigint as n")
     project.model("s.days", SLOW_DAYS)
     project.cli("run", check=True)
-    project.seed("update raw.knob set n = 150000000")
+    project.seed("update raw.knob set n = 300000000")  # two seconds a partition, or so
     with serving(project) as base:
         browser.get(base + "/")
         live = browser.find_element(By.ID, "live")

@@ -243,7 +243,7 @@ class Converter:
             self.renderer.render(node.path.read_text(encoding="utf-8"), rendering)
         except (ImportProblem, NeedsDatabase, MissingMacro) as exc:
             problem = str(exc)  # the final pass says it again, in context
-        config = rendering.merged()
+        config = self._rendered_config(rendering.merged(), rendering)
         if config.get("enabled") is False:
             self.out.outcomes.append(
                 Outcome(
@@ -314,6 +314,25 @@ class Converter:
             Outcome(uid, node.relpath, NOTES if notes else EXACT, str(relation), notes)
         )
         self.out.outcomes.extend(test_outcomes)
+
+    def _rendered_config(self, config: dict, rendering: Rendering) -> dict:
+        """Configs written with Jinja in YAML (`+schema: "{{ target.name }}_x"`), rendered as dbt
+        renders them; hooks stay as written (they are rendered with their model)."""
+        out = dict(config)
+        for key, value in config.items():
+            if key in ("pre_hook", "post_hook") or not isinstance(value, str):
+                continue
+            if "{{" in value or "{%" in value:
+                try:
+                    value = self.renderer.render(value, rendering).strip()
+                except (ImportProblem, NeedsDatabase, MissingMacro) as exc:
+                    self.out.problems.append(f"{rendering.relpath}: config {key}: {exc}")
+                    continue
+                if key == "enabled" and value.lower() in ("true", "false"):
+                    out[key] = value.lower() == "true"
+                    continue
+                out[key] = value
+        return out
 
     def _name_relations(self) -> None:
         """Each model's relation: the schema dbt's generate_schema_name gives it (or the
@@ -845,9 +864,12 @@ class Converter:
                 ),
                 notes,
             )
+        elif f"test_{short}" in self.renderer.macros:
+            return None, self._generic_test(name, model, short, column, args, warn, where), notes
         else:
             raise ImportProblem(
-                f"test '{kind}' has no equivalent among our checks: write it as a check file"
+                f"test '{kind}' has no equivalent among our checks and is no generic test of "
+                "the project: write it as a check file"
             )
         if where:
             return (
@@ -891,6 +913,31 @@ class Converter:
             f"(select {column} from {relation} except select {field} from {other}) union all "
             f"(select {field} from {other} except select {column} from {relation})"
         )
+
+    def _generic_test(self, name, model, short, column, args, warn, where) -> tuple[str, str]:
+        """A generic test the project defines (`{% test name(model, column_name) %}`): its
+        query, rendered for this model and column, as a check file."""
+        relation = str(model.relation)
+        target = f"(select * from {relation} where {where})" if where else relation
+        kwargs = {k: v for k, v in args.items() if k not in ("column_name", "model")}
+        if column:
+            kwargs["column_name"] = column
+        rendering = Rendering(
+            name, model.node.relpath, model.node.fqn, resource_type="test", this=model.relation
+        )
+        self._bind(name, model, set(), None)
+        self.renderer.node = rendering
+        try:
+            sql = str(
+                self.renderer.macros[f"test_{short}"](model=RelationName("", target), **kwargs)
+            )
+        except (ImportProblem, NeedsDatabase, MissingMacro) as exc:
+            raise ImportProblem(f"generic test {short}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - the project's macro failing to render
+            raise ImportProblem(f"generic test {short} does not render: {exc}") from None
+        file = f"checks/{name}__{short}{'_' + column if column else ''}.sql"
+        head = [f"-- model: {relation}"] + (["-- severity: warn"] if warn else [])
+        return file, "\n".join([*head, sql.strip(), ""])
 
     def _relation_of(self, text: str) -> str:
         """`ref('x')` or `source('s', 't')` as written in a relationships test: our name."""

@@ -332,7 +332,10 @@ class Renderer:
         namespace; the project's go in it by name, a package's under its name too."""
         import jinja2
 
-        places = [(None, self.project.root, self.project.macro_paths, self.project.root)]
+        generic = [f"{t}/generic" for t in self.project.test_paths]  # custom generic tests
+        places = [
+            (None, self.project.root, [*self.project.macro_paths, *generic], self.project.root)
+        ]
         places += [
             (p.name, p.root, p.macro_paths, self.project.root) for p in self.project.packages
         ]
@@ -344,7 +347,8 @@ class Renderer:
                 ):
                     rel = str(path.relative_to(base))
                     try:
-                        template = self._compile(path.read_text(encoding="utf-8"), rel)
+                        text = _generic_tests(path.read_text(encoding="utf-8"))
+                        template = self._compile(text, rel)
                         module = template.make_module(vars=self.ns, shared=True)
                     except ImportProblem as problem:
                         self.project.problems.append(problem)
@@ -427,6 +431,16 @@ class Renderer:
         if macro is None:
             return None
         return macro(*args, **kwargs)
+
+
+_TEST_START = re.compile(r"{%(-?)\s*test\s+(\w+)\s*\(")
+_TEST_END = re.compile(r"{%(-?)\s*endtest\s*(-?)%}")
+
+
+def _generic_tests(text: str) -> str:
+    """dbt's `{% test name(...) %}` blocks as the macros `test_name` dbt makes of them."""
+    text = _TEST_START.sub(lambda m: "{%" + m[1] + " macro test_" + m[2] + "(", text)
+    return _TEST_END.sub(lambda m: "{%" + m[1] + " endmacro " + m[2] + "%}", text)
 
 
 def _returning(macro) -> Callable:
