@@ -101,10 +101,24 @@ def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
     return parsed
 
 
-def _workspace(ctx):
+def _workspace(ctx, *, engine_needed: bool = True):
+    """The project, loaded. With `[engine] kind = "spark"`, what Spark needs is checked first
+    (one line saying what is missing, exit 2); `engine_needed=False` for commands that only
+    read the project (compile)."""
+    from . import spark_ready
     from .workspace import open_workspace
 
-    return open_workspace(ctx.obj["project"], ctx.obj["warehouse"])
+    ws = open_workspace(ctx.obj["project"], ctx.obj["warehouse"])
+    engine = ws.project.settings.engine
+    if engine_needed and engine.kind == "spark":
+        missing = spark_ready.problem(engine)
+        if missing:
+            raise UsageError(missing)
+        raise UsageError(
+            '[engine] kind = "spark" is checked and ready here, but the Spark engine is still '
+            'being built (issue 13): run with kind = "duckdb" (or --engine duckdb) for now'
+        )
+    return ws
 
 
 def _require_named_warehouse(ctx, path: Path) -> None:
@@ -134,8 +148,14 @@ def _require_named_warehouse(ctx, path: Path) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help=_WAREHOUSE_HELP + " Also accepted after the command.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default=None,
+    help="The engine to run on, overriding [engine] kind in orchestrator.toml.",
+)
 @click.pass_context
-def cli(ctx, project: Path, warehouse: Path | None):
+def cli(ctx, project: Path, warehouse: Path | None, engine: str | None):
     """A SQL-native data orchestrator that lives inside the warehouse.
 
     Models are plain SQL files under models/<schema>/<name>.sql; dependencies are read from the
@@ -146,6 +166,8 @@ def cli(ctx, project: Path, warehouse: Path | None):
         raise UsageError(f"the project directory {project} does not exist")
     ctx.obj["project"] = project
     ctx.obj["warehouse"] = warehouse
+    if engine:
+        os.environ["ORCHESTRATOR_ENGINE"] = engine  # what the project's settings read
 
 
 def _selectors(command=None, *, required: bool = False):
@@ -633,10 +655,10 @@ def _settings(ctx):
 @click.argument("model")
 @click.option(
     "--engine",
+    "target",
     type=click.Choice(["duckdb", "spark"]),
-    default="duckdb",
-    show_default=True,
-    help="The engine whose SQL to print: spark transpiles the model's DuckDB SQL.",
+    default=None,
+    help="The engine whose SQL to print (default: the project's): spark transpiles it.",
 )
 @click.option(
     "--partition",
@@ -646,7 +668,7 @@ def _settings(ctx):
 )
 @_vars
 @click.pass_context
-def compile(ctx, model, engine, partition, variables):  # noqa: A001 - the command's name
+def compile(ctx, model, target, partition, variables):  # noqa: A001 - the command's name
     """Print the SQL that will run for MODEL: rendered, and for Spark transpiled.
 
     A construct Spark would read differently is fixed in the tree or refused with its line
@@ -654,7 +676,8 @@ def compile(ctx, model, engine, partition, variables):  # noqa: A001 - the comma
     """
     from . import api
 
-    ws = _workspace(ctx)
+    ws = _workspace(ctx, engine_needed=False)
+    engine = target or ws.project.settings.engine.kind
     click.echo(api.compile_model(ws, model, engine, partition, _parse_vars(variables)), nl=False)
 
 

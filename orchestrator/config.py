@@ -15,7 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from .errors import ProjectError, suggest
-from .model import CONFIG_FILE, IDENTIFIER, Settings
+from .model import CONFIG_FILE, IDENTIFIER, EngineSettings, Settings
 from .partitions import parse_point
 
 SETTINGS_KEYS = {
@@ -35,6 +35,7 @@ SETTINGS_KEYS = {
     "serve",
     "seeds",
     "hooks",
+    "engine",
 }
 DEFAULTS_KEYS = ("start",)
 
@@ -95,6 +96,7 @@ def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Sett
     default_start = _default_start(raw.get("defaults", {}), fail)
     serve_copy, serve_schemas = _serve(raw.get("serve", {}), root, fail)
     on_run_start, on_run_end = _hooks(raw.get("hooks", {}), fail)
+    engine = _engine(raw.get("engine", {}), fail)
     location = (
         warehouse
         or os.environ.get("ORCHESTRATOR_WAREHOUSE")
@@ -118,8 +120,66 @@ def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Sett
         serve_schemas=serve_schemas,
         on_run_start=on_run_start,
         on_run_end=on_run_end,
+        engine=engine,
     )
     return settings, raw
+
+
+ENGINE_KEYS = ("kind", "master", "remote", "warehouse_dir", "conf")
+
+
+def _engine(spec: object, fail) -> EngineSettings:
+    """`[engine]`, with ORCHESTRATOR_ENGINE (what `--engine` sets) overriding its kind."""
+    if not isinstance(spec, dict):
+        raise fail('[engine] must be a table, e.g. [engine] kind = "spark"', "engine")
+    unknown = sorted(set(spec) - set(ENGINE_KEYS))
+    if unknown:
+        raise fail(
+            f"[engine]: unknown setting '{unknown[0]}'{suggest(unknown[0], ENGINE_KEYS)}; "
+            f"accepted: {', '.join(ENGINE_KEYS)}",
+            unknown[0],
+            ("engine",),
+        )
+    kind = os.environ.get("ORCHESTRATOR_ENGINE") or spec.get("kind", "duckdb")
+    if kind not in ("duckdb", "spark"):
+        raise fail(f"[engine] kind must be duckdb or spark, got {kind!r}", "kind", ("engine",))
+    texts = {}
+    for key in ("master", "remote", "warehouse_dir"):
+        value = spec.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise fail(f"[engine] {key} must be text", key, ("engine",))
+        texts[key] = value
+    if texts["master"] and texts["remote"]:
+        raise fail("[engine]: give master or remote, not both", "remote", ("engine",))
+    remote = texts["remote"]
+    if remote and not remote.startswith("sc://"):
+        raise fail(
+            f"[engine] remote must be a Spark Connect URL (sc://host:15002), got {remote!r}",
+            "remote",
+            ("engine",),
+        )
+    master = texts["master"]
+    if master and not (master.startswith(("local", "spark://", "yarn", "k8s://"))):
+        raise fail(
+            "[engine] master must be local[N], spark://host:port, yarn or k8s://..., "
+            f"got {master!r}",
+            "master",
+            ("engine",),
+        )
+    conf = spec.get("conf", {})
+    if not isinstance(conf, dict):
+        raise fail(
+            '[engine] conf must be a table, e.g. conf = { "spark.sql.shuffle.partitions" = "4" }',
+            "conf",
+            ("engine",),
+        )
+    return EngineSettings(
+        kind=kind,
+        master=master,
+        remote=remote,
+        warehouse_dir=texts["warehouse_dir"],
+        conf=MappingProxyType({str(k): str(v) for k, v in conf.items()}),
+    )
 
 
 def _hooks(hooks: object, fail) -> tuple[tuple[str, ...], tuple[str, ...]]:

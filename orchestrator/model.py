@@ -63,6 +63,18 @@ class Source:
 
 
 @dataclass(frozen=True)
+class EngineSettings:
+    """`[engine]`: which engine runs the models. DuckDB (the warehouse file) by default; Spark
+    through a master (`local[2]`, `spark://host:7077`) or Spark Connect (`sc://host:15002`)."""
+
+    kind: str = "duckdb"
+    master: str | None = None
+    remote: str | None = None
+    warehouse_dir: str | None = None
+    conf: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Settings:
     root: Path
     warehouse: Path
@@ -78,6 +90,7 @@ class Settings:
     serve_schemas: tuple[str, ...] = ()  # [serve] schemas (none: every model schema)
     on_run_start: tuple[str, ...] = ()  # [hooks]: SQL before a run's first task
     on_run_end: tuple[str, ...] = ()  # [hooks]: SQL after its last
+    engine: EngineSettings = field(default_factory=EngineSettings)
 
     @property
     def config_path(self) -> Path:
