@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -128,18 +129,24 @@ def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Sett
 ENGINE_KEYS = ("kind", "master", "remote", "warehouse_dir", "conf")
 
 
-def _engine(spec: object, fail) -> EngineSettings:
-    """`[engine]`, with ORCHESTRATOR_ENGINE (what `--engine` sets) overriding its kind."""
-    if not isinstance(spec, dict):
-        raise fail('[engine] must be a table, e.g. [engine] kind = "spark"', "engine")
-    unknown = sorted(set(spec) - set(ENGINE_KEYS))
+def _table(value: object, name: str, keys: Sequence[str], example: str, fail) -> dict:
+    """A `[name]` table of orchestrator.toml with only `keys` in it (a mistake names its line)."""
+    if not isinstance(value, dict):
+        raise fail(f"[{name}] must be a table, e.g. [{name}] {example}", name)
+    unknown = sorted(set(value) - set(keys))
     if unknown:
         raise fail(
-            f"[engine]: unknown setting '{unknown[0]}'{suggest(unknown[0], ENGINE_KEYS)}; "
-            f"accepted: {', '.join(ENGINE_KEYS)}",
+            f"[{name}]: unknown setting '{unknown[0]}'{suggest(unknown[0], keys)}; "
+            f"accepted: {', '.join(keys)}",
             unknown[0],
-            ("engine",),
+            (name,),
         )
+    return value
+
+
+def _engine(spec: object, fail) -> EngineSettings:
+    """`[engine]`, with ORCHESTRATOR_ENGINE (what `--engine` sets) overriding its kind."""
+    spec = _table(spec, "engine", ENGINE_KEYS, 'kind = "spark"', fail)
     kind = os.environ.get("ORCHESTRATOR_ENGINE") or spec.get("kind", "duckdb")
     if kind not in ("duckdb", "spark"):
         raise fail(f"[engine] kind must be duckdb or spark, got {kind!r}", "kind", ("engine",))
@@ -185,17 +192,7 @@ def _engine(spec: object, fail) -> EngineSettings:
 def _hooks(hooks: object, fail) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """`[hooks] on_run_start = ["..."]`, `on_run_end = [...]`: SQL statements a run executes
     before its first task and after its last."""
-    if not isinstance(hooks, dict):
-        raise fail('[hooks] must be a table, e.g. [hooks] on_run_end = ["..."]', "hooks")
-    unknown = sorted(set(hooks) - {"on_run_start", "on_run_end"})
-    if unknown:
-        choices = ["on_run_start", "on_run_end"]
-        raise fail(
-            f"[hooks]: unknown setting '{unknown[0]}'{suggest(unknown[0], choices)}; "
-            "accepted: on_run_start, on_run_end",
-            unknown[0],
-            ("hooks",),
-        )
+    hooks = _table(hooks, "hooks", ("on_run_start", "on_run_end"), 'on_run_end = ["..."]', fail)
     found = []
     for key in ("on_run_start", "on_run_end"):
         value = hooks.get(key, [])
@@ -210,16 +207,7 @@ def _hooks(hooks: object, fail) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def _serve(serve: object, root: Path, fail) -> tuple[Path | None, tuple[str, ...]]:
     """`[serve] copy = "serving.duckdb"` (and optionally `schemas = [...]`): the read-only copy
     a successful run leaves for dashboards."""
-    if not isinstance(serve, dict):
-        raise fail('[serve] must be a table, e.g. [serve] copy = "serving.duckdb"', "serve")
-    unknown = sorted(set(serve) - {"copy", "schemas"})
-    if unknown:
-        raise fail(
-            f"[serve]: unknown setting '{unknown[0]}'{suggest(unknown[0], ['copy', 'schemas'])}; "
-            "accepted: copy, schemas",
-            unknown[0],
-            ("serve",),
-        )
+    serve = _table(serve, "serve", ("copy", "schemas"), 'copy = "serving.duckdb"', fail)
     copy = serve.get("copy")
     if copy is None:
         if "schemas" in serve:
@@ -240,16 +228,7 @@ def _serve(serve: object, root: Path, fail) -> tuple[Path | None, tuple[str, ...
 
 def _default_start(defaults: object, fail) -> str | None:
     """`[defaults] start`: the first partition of incremental models whose header has none."""
-    if not isinstance(defaults, dict):
-        raise fail('[defaults] must be a table, e.g. [defaults] start = "2026-01-01"', "defaults")
-    unknown = sorted(set(defaults) - set(DEFAULTS_KEYS))
-    if unknown:
-        raise fail(
-            f"[defaults]: unknown setting '{unknown[0]}'{suggest(unknown[0], DEFAULTS_KEYS)}; "
-            f"accepted: {', '.join(DEFAULTS_KEYS)}",
-            unknown[0],
-            ("defaults",),
-        )
+    defaults = _table(defaults, "defaults", DEFAULTS_KEYS, 'start = "2026-01-01"', fail)
     start = defaults.get("start")
     if start is None:
         return None

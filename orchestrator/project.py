@@ -172,8 +172,7 @@ def _add_seeds(
         )
         analysis = cache.analyze(text, rel, model.window_literals(None))
         # the file's content is part of the version: a changed file rebuilds the seed
-        key = f"{analysis.sql_hash}|{model.layout}|{digest}"
-        version = hashlib.sha256(key.encode()).hexdigest()[:12]
+        version = _version(analysis.sql_hash, model.layout, digest)
         models[name] = replace(model, files=analysis.files, version=version)
         found.add(name)
     unknown = sorted(set(chosen) - found)
@@ -203,12 +202,18 @@ def _sources_read(
     return [sources[name] for name in sorted(found)]
 
 
+def _version(*parts: str) -> str:
+    """A model's version: what its data depends on (its parsed SQL, layout, hooks, a seed's
+    file), hashed."""
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
+
+
 def _with_sources(version: str, read: list[Source]) -> str:
     """A model's version with the settings of the sources it reads folded in: pointing a source
     at other files (or reading them with other options or types) changes the model's data."""
     settings = [[s.name, s.path, s.format, dict(s.options), s.columns] for s in read]
     text = json.dumps(settings, sort_keys=True)
-    return hashlib.sha256(f"{version}|{text}".encode()).hexdigest()[:12]
+    return _version(version, text)
 
 
 def _attach_custom_checks(
@@ -294,9 +299,12 @@ def load_model(path: Path, settings: Settings, cache: AnalysisCache | None = Non
             relpath,
             line,
         )
-    hooks = "|".join([*model.pre_hooks, "-", *model.post_hooks])
-    key = f"{analysis.sql_hash}|{model.layout}" + (f"|{hooks}" if hooks != "-" else "")
-    version = hashlib.sha256(key.encode()).hexdigest()[:12]
+    hooks = (
+        ()
+        if not (model.pre_hooks or model.post_hooks)
+        else (*model.pre_hooks, "-", *model.post_hooks)
+    )
+    version = _version(analysis.sql_hash, model.layout, *hooks)
     if analysis.columns is not None:
         _check_named_columns(model, analysis.columns)
     return replace(

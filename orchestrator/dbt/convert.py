@@ -124,7 +124,7 @@ class Converter:
         rendering = Rendering(
             where, "dbt_project.yml", [self.project.name], resource_type="operation"
         )
-        self._bind("", _Model(Node("operation", where, None, "", []), {}), set(), None)  # type: ignore[arg-type]
+        self._bind()
         try:
             sql = " ".join(self.renderer.render(text, rendering).split()).rstrip(";")
         except (ImportProblem, NeedsDatabase, MissingMacro) as exc:
@@ -382,10 +382,11 @@ class Converter:
 
     # -- models: the final pass -------------------------------------------------------------
 
-    def _bind(self, model_name: str, model: _Model, inline: set[str], filter_by: str | None):
-        """ref() and source() for rendering `model_name`: our relation names; ephemeral models
-        as their CTE's name (collected in `inline`); inputs with an event_time filtered to the
-        partition's window when the model is a microbatch one."""
+    def _bind(self, inline: set[str] | None = None, filter_by: str | None = None) -> None:
+        """ref() and source() for what renders next: our relation names; ephemeral models as
+        their CTE's name (collected in `inline`); inputs with an event_time filtered to the
+        partition's window when `filter_by` (a microbatch model)."""
+        inline = set() if inline is None else inline
 
         def ref(*args, **kwargs):
             if not args:
@@ -437,7 +438,7 @@ class Converter:
     ) -> tuple[str, set[str], Rendering]:
         microbatch = model.config.get("incremental_strategy") == "microbatch"
         inline: set[str] = set()
-        self._bind(name, model, inline, "event_time" if microbatch else None)
+        self._bind(inline, "event_time" if microbatch else None)
         rendering = Rendering(
             name,
             model.node.relpath,
@@ -711,7 +712,7 @@ class Converter:
             settled=dict(model.config),
             this=model.relation,
         )
-        self._bind(name, model, set(), None)
+        self._bind()
         try:
             sql = " ".join(self.renderer.render(text, rendering).split()).rstrip(";")
         except (ImportProblem, NeedsDatabase, MissingMacro) as exc:
@@ -791,11 +792,8 @@ class Converter:
         for key in ("warn_if", "error_if"):
             if key in config and str(config[key]).strip() not in ("!= 0", "!=0"):
                 notes.append(f"{key} {config[key]} not converted: any failing row counts")
-        column = (
-            column or args.pop("column_name", None) or args.pop("field", None)
-            if kind in ("not_null", "unique", "accepted_values", "relationships")
-            else column
-        )
+        if column is None:  # a model-level test names its column as an argument
+            column = args.pop("column_name", None)
         relation = str(model.relation)
         where = config.get("where")
         if model.config.get("materialized") == "seed" and not where:
@@ -925,7 +923,7 @@ class Converter:
         rendering = Rendering(
             name, model.node.relpath, model.node.fqn, resource_type="test", this=model.relation
         )
-        self._bind(name, model, set(), None)
+        self._bind()
         self.renderer.node = rendering
         try:
             sql = str(
@@ -935,14 +933,12 @@ class Converter:
             raise ImportProblem(f"generic test {short}: {exc}") from None
         except Exception as exc:  # noqa: BLE001 - the project's macro failing to render
             raise ImportProblem(f"generic test {short} does not render: {exc}") from None
-        file = f"checks/{name}__{short}{'_' + column if column else ''}.sql"
-        head = [f"-- model: {relation}"] + (["-- severity: warn"] if warn else [])
-        return file, "\n".join([*head, sql.strip(), ""])
+        return _check_file_text(name, short, column, relation, warn, sql.strip())
 
     def _relation_of(self, text: str) -> str:
         """`ref('x')` or `source('s', 't')` as written in a relationships test: our name."""
         rendering = Rendering("test", "tests", [], resource_type="test")
-        self._bind("", _Model(Node("test", "", None, "", []), {}), set(), None)  # type: ignore[arg-type]
+        self._bind()
         try:
             found = self.renderer.render(
                 "{{ " + text + " }}" if "{{" not in text else text, rendering
@@ -958,9 +954,7 @@ class Converter:
             sql = sql.replace(
                 f"from {relation}", f"from (select * from {relation} where {where}) as filtered", 1
             )
-        file = f"checks/{name}__{short}{'_' + column if column else ''}.sql"
-        head = [f"-- model: {relation}"] + (["-- severity: warn"] if warn else [])
-        return file, "\n".join([*head, sql, ""])
+        return _check_file_text(name, short, column, relation, warn, sql)
 
     def _where_file(self, name, short, column, warn, expression, where, relation, args):
         rows = f"(select * from {relation} where {where}) as filtered"
@@ -991,14 +985,12 @@ class Converter:
                 )
             else:
                 sql = f"select * from {rows} where not ({inner})"
-        file = f"checks/{name}__{short}{'_' + column if column else ''}.sql"
-        head = [f"-- model: {relation}"] + (["-- severity: warn"] if warn else [])
-        return file, "\n".join([*head, sql, ""])
+        return _check_file_text(name, short, column, relation, warn, sql)
 
     def _singular_test(self, node: Node) -> None:
         uid = f"test.{self.project.name}.{node.name}"
         read: list[str] = []
-        self._bind("", _Model(node, {}), set(), None)
+        self._bind()
         plain_ref = self.renderer.ref
 
         def ref(*args, **kwargs):
@@ -1094,6 +1086,13 @@ _AGGREGATE_TESTS = frozenset(
         "cardinality_equality",
     }
 )
+
+
+def _check_file_text(name, short, column, relation, warn, sql) -> tuple[str, str]:
+    """A test as a check file of ours: (its path, its text)."""
+    file = f"checks/{name}__{short}{'_' + column if column else ''}.sql"
+    head = [f"-- model: {relation}"] + (["-- severity: warn"] if warn else [])
+    return file, "\n".join([*head, sql, ""])
 
 
 def _merge_keys(config: dict) -> list[str]:

@@ -61,6 +61,7 @@ _MEMO: dict[tuple, tuple[object, list[str]]] = {}  # (warehouse, key) -> (value,
 _WORLDS: dict[Path, tuple[Workspace, tuple]] = {}  # warehouse -> the state remembered for
 _MEMO_LOCK = threading.RLock()  # a page remembered may ask for the survey, remembered too
 _MEMO_SIZE = 256
+_COMPUTING = threading.local()  # the world a page being computed belongs to, for what it asks
 
 
 def remember(ws: Workspace, key: tuple, compute):
@@ -71,7 +72,8 @@ def remember(ws: Workspace, key: tuple, compute):
     reads left (a run holds the warehouse...) come back with it. When the world changes, all
     that was remembered of it is forgotten at once."""
     policy = readers.current_policy()
-    stamp = _stamp(ws)
+    outer = getattr(_COMPUTING, "stamp", None)
+    stamp = outer or _stamp(ws)  # within a page being computed: that page's world
     at = (ws.warehouse, *key)
     with _MEMO_LOCK:
         world = _WORLDS.get(ws.warehouse)
@@ -84,7 +86,11 @@ def remember(ws: Workspace, key: tuple, compute):
             policy.notes.extend(cached[1])
             return cached[0]
         before = len(policy.notes)
-        found = compute()
+        _COMPUTING.stamp = stamp
+        try:
+            found = compute()
+        finally:
+            _COMPUTING.stamp = outer
         if len(_MEMO) >= _MEMO_SIZE:
             _MEMO.pop(next(iter(_MEMO)))
         _MEMO[at] = (found, policy.notes[before:])
