@@ -19,7 +19,7 @@ from pathlib import Path
 from . import catalog, clock, engine, freshness, holdings, materialize, readers, state, views
 from . import sql as sql_mod
 from .check_sql import Scope
-from .errors import HookError, RunStopped, UsageError, WarehouseBusy, suggest
+from .errors import HookError, RunStopped, UsageError, WarehouseBusy, WarehouseError, suggest
 from .execution import (
     Options,
     Outcome,
@@ -37,7 +37,14 @@ from .report import format_dag
 from .retry import PreviousRun, retry_request
 from .scaffold import scaffold
 from .selectors import select as select_models
-from .session import Progress, cancellable, check_protected, recorded_run, writing
+from .session import (
+    Progress,
+    cancellable,
+    check_protected,
+    data_engine,
+    recorded_run,
+    writing,
+)
 from .snapshot import Snapshot
 from .status import NEEDS_ACTION, SOURCE_PROBLEMS
 from .tasks import Plan, Request
@@ -50,6 +57,7 @@ from .workspace import (
     open_workspace,
     reading,
     request_for,
+    snapshot_of,
 )
 
 
@@ -75,7 +83,7 @@ def _refuse_changed_types(ws: Workspace, con, snapshot: Snapshot, the_plan: Plan
         snapshot,
         the_plan.request.vars,
         ws.project.settings.default_schema,
-        session=lambda task: freshness.session_statements(ws.project, ws.dag, task),
+        session=lambda task: freshness.session_files(ws.project, ws.dag, task),
     )
 
 
@@ -141,6 +149,7 @@ class _Started:
     """What a run knows once it holds the warehouse and has planned."""
 
     con: object
+    data: object  # the engine the models' data lives on (`con` itself on DuckDB)
     lock: WriteLock
     abandoned: tuple[tuple[int, str], ...]
     snapshot: Snapshot
@@ -181,12 +190,18 @@ def run(
     cancel = cancel or threading.Event()
     # the handlers cover the whole writing block: a signal at any moment after the run row
     # exists (during alerts or the final state writes too) ends with the run recorded cancelled
-    with writing(ws, command, wait) as (con, lock, abandoned), cancellable(cancel):
+    with (
+        writing(ws, command, wait) as (con, lock, abandoned),
+        cancellable(cancel),
+        data_engine(ws, con) as data,
+    ):
         snapshot, request = _read_state(ws, con, request, retry_of)
         the_plan, sources = _plan_run(ws, con, snapshot, request, command, job)
         if cancel.is_set():  # a signal while planning: nothing has started, nothing to record
             raise RunStopped("cancelled before the run started; nothing was written")
-        started = _Started(con, lock, tuple(abandoned), snapshot, the_plan, tuple(sources), clock)
+        started = _Started(
+            con, data, lock, tuple(abandoned), snapshot, the_plan, tuple(sources), clock
+        )
         args = " ".join(arguments)
         with recorded_run(con, command, args, request.vars, retryable=True) as recording:
             working = bool(the_plan.tasks)  # a run with nothing to do runs no hooks
@@ -243,7 +258,7 @@ def _read_state(
 ) -> tuple[Snapshot, Request]:
     """The snapshot, and for `retry` the request narrowed to what that run left undone."""
     with engine.reading(ws.warehouse):
-        snapshot = observed(ws, con, state.snapshot(con))
+        snapshot = observed(ws, con, snapshot_of(ws, con))
         if retry_of is not None:
             target = retry_of or state.last_undone_run(con) or state.last_run_id(con)
             if target is None:
@@ -305,12 +320,12 @@ def _execute(
         threads=threads or ws.project.settings.threads or os.cpu_count() or 1,
         reporter=progress,
         default_schema=ws.project.settings.default_schema,
-        session=lambda task: freshness.session_statements(ws.project, ws.dag, task),
+        session=lambda task: freshness.session_files(ws.project, ws.dag, task),
         reads=lambda cur, task: holdings.read_by(cur, ws.project, ws.dag, task, snapshot.holdings),
         policy=policy_for(ws),
         cancel=cancel,
     )
-    outcomes = execute(the_plan, ws.dag, con, snapshot, options)
+    outcomes = execute(the_plan, ws.dag, started.data, snapshot, options)
     return RunResult(
         run_id,
         the_plan,
@@ -379,6 +394,49 @@ def query(
         con.close()
 
 
+def query_spark(ws: Workspace, sql: str) -> tuple[list[str], list[tuple]]:
+    """A read-only Spark SQL query on a Spark project: the models' tables and views, the
+    sources, and the state (`orchestrator.*`, read from its journal)."""
+    import sqlglot
+
+    from . import spark_engine
+    from .spark_engine import Native
+
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="spark") if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise UsageError(f"query failed: {str(exc).splitlines()[0]}") from None
+    if not statements:
+        raise UsageError("nothing to run: the query is empty")
+    written = sorted(
+        {type(s).__name__.upper() for s in statements if not isinstance(s, _spark_reads())}
+    )
+    if written:
+        raise UsageError(
+            f"query failed: the sql command is read-only: {', '.join(written)} statements are "
+            "refused (use SELECT)"
+        )
+    control = engine.connect(ws.warehouse, read_only=True) if ws.warehouse.exists() else None
+    spark = spark_engine.start(
+        ws.project.settings.engine, ws.project.settings.root, ws.project.sources, control
+    )
+    try:
+        result = spark.execute(Native(sql.strip().rstrip(";")))
+        return [d[0] for d in result.description], result.fetchall()
+    except WarehouseError as exc:
+        raise UsageError(f"query failed: {exc}") from None
+    finally:
+        spark.stop()
+        if control is not None:
+            control.close()
+
+
+def _spark_reads():
+    from sqlglot import exp
+
+    return (exp.Select, exp.SetOperation, exp.Describe, getattr(exp, "Show", exp.Describe))
+
+
 def _removed(ws: Workspace, con, relations) -> list[tuple[str, str]]:
     """Models this tool built (they have partition rows) that the project no longer has, with
     what stands under their name: `table`, `view` or `gone`."""
@@ -400,7 +458,7 @@ def prune(ws: Workspace, wait: float | None = None) -> list[tuple[str, str]]:
     """Drop the relations of models removed from the project, forget their partitions and
     close their incidents as `removed`: one recorded run, one transaction."""
     with writing(ws, "prune", wait) as (con, _lock, _):
-        removed = _removed(ws, con, state.snapshot(con).relations)
+        removed = _removed(ws, con, snapshot_of(ws, con).relations)
         if not removed:
             return []
         with recorded_run(con, "prune", " ".join(n for n, _ in removed), {}) as recording:
@@ -485,7 +543,7 @@ def check_published(
     all_vars = dict(ws.project.settings.vars) | dict(variables or {})
     with writing(ws, "check " + " ".join(selectors), wait) as (con, _lock, _):
         with engine.reading(ws.warehouse):
-            snapshot = state.snapshot(con)
+            snapshot = snapshot_of(ws, con)
         with recorded_run(con, "check", " ".join(selectors), all_vars) as recording:
             found = []
             cur = con.cursor()
@@ -585,3 +643,49 @@ def compile_model(
         rendered = dialects.to_spark(body, model.relpath)
     where = f" [{window.key}]" if window else ""
     return f"-- {name}{where} on {engine}\n{rendered.strip()}\n"
+
+
+def verify_engines(
+    ws: Workspace, selection: Selection, scratch: Path, reporter: Reporter | None = None
+):
+    """Build the selection on DuckDB and on Spark under `scratch`, then compare every table the
+    selection holds (see `verify`). Nothing of the project's own warehouse is touched."""
+    from . import spark_engine, verify
+    from .spark_engine import Native
+
+    duck_ws, spark_ws = verify.scratch_workspaces(ws, scratch)
+    chosen = sorted(request_for(ws, selection).selected, key=ws.dag.order.index)
+    statuses = []
+    for side in (duck_ws, spark_ws):
+        result = run(side, selection, command="verify", reporter=reporter)
+        statuses.append(result.status)
+    compared, differences = [], []
+    duck = engine.connect(duck_ws.warehouse, read_only=True)
+    control = engine.connect(spark_ws.warehouse, read_only=True)
+    spark = spark_engine.start(
+        spark_ws.project.settings.engine, ws.project.settings.root, ws.project.sources, control
+    )
+    try:
+        on_spark = spark.relations()
+        for name in chosen:
+            model = ws.dag.models[name]
+            if name.lower() not in on_spark:
+                differences.append(verify.Difference(name, "not built on spark"))
+                continue
+            try:
+                got = duck.execute(f"SELECT * FROM {model.relation}")
+            except Exception:
+                differences.append(verify.Difference(name, "not built on duckdb"))
+                continue
+            duck_rows, duck_columns = got.fetchall(), [d[0] for d in got.description]
+            found = spark.execute(Native(f"SELECT * FROM `{model.schema}`.`{model.table}`"))
+            spark_rows, spark_columns = found.fetchall(), [d[0] for d in found.description]
+            compared.append((name, len(duck_rows)))
+            difference = verify.compare(name, duck_rows, duck_columns, spark_rows, spark_columns)
+            if difference:
+                differences.append(difference)
+    finally:
+        spark.stop()
+        control.close()
+        duck.close()
+    return verify.Verdict(tuple(compared), tuple(differences), statuses[0], statuses[1])

@@ -114,10 +114,6 @@ def _workspace(ctx, *, engine_needed: bool = True):
         missing = spark_ready.problem(engine)
         if missing:
             raise UsageError(missing)
-        raise UsageError(
-            '[engine] kind = "spark" is checked and ready here, but the Spark engine is still '
-            'being built (issue 13): run with kind = "duckdb" (or --engine duckdb) for now'
-        )
     return ws
 
 
@@ -532,6 +528,72 @@ def backfill(ctx, selectors, start, end, exclude, variables, threads, wait, batc
 
 
 @cli.command()
+@_selectors(required=False)
+@click.option(
+    "--engine",
+    "target",
+    type=click.Choice(["spark"]),
+    default="spark",
+    help="The engine to compare DuckDB with (spark).",
+)
+@click.option("--start", default=None, metavar="DATE", help="Build only from this point.")
+@click.option("--end", default=None, metavar="DATE", help="... to this one (exclusive).")
+@click.option(
+    "--scratch",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where both builds go (default: a new temporary directory, removed after).",
+)
+@_vars
+@click.pass_context
+def verify(ctx, selectors, target, start, end, scratch, variables):
+    """Build the selected models on DuckDB and on Spark, apart from the project's warehouse,
+    and compare every table row by row: run it before switching engines.
+
+    Exit 0 when both builds agree, 1 when a table differs (each named with example rows).
+    """
+    import tempfile
+    from dataclasses import replace
+
+    from . import api, spark_ready
+    from .partitions import parse_point
+
+    backfill = None
+    if (start is None) != (end is None):
+        raise UsageError("verify: give --start and --end together, or neither")
+    if start is not None:
+        try:
+            backfill = (parse_point(start), parse_point(end))
+        except ValueError as exc:
+            raise UsageError(f"verify: {exc}") from None
+        if backfill[1] <= backfill[0]:
+            raise UsageError(f"verify: --end {end} must be after --start {start}")
+    ws = _workspace(ctx)
+    spark = replace(ws.project.settings.engine, kind="spark")
+    missing = spark_ready.problem(spark)
+    if missing:
+        raise UsageError(missing)
+    selection = _selection(selectors, (), variables, backfill=backfill)
+    with tempfile.TemporaryDirectory(prefix="orchestrator-verify-") as temporary:
+        place = scratch or Path(temporary)
+        verdict = api.verify_engines(ws, selection, place.resolve())
+    click.echo(f"built on duckdb: {verdict.duckdb_status}; on spark: {verdict.spark_status}")
+    for difference in verdict.differences:
+        for line in difference.lines():
+            click.echo(line)
+    rows = sum(n for _, n in verdict.compared)
+    if verdict.differences:
+        click.echo(
+            f"{len(verdict.differences)} of {len(verdict.compared)} tables differ "
+            f"({rows:,} rows on duckdb)"
+        )
+        sys.exit(1)
+    click.echo(
+        f"no difference: {len(verdict.compared)} tables, {rows:,} rows, the same on both engines"
+    )
+
+
+@cli.command()
 @click.option(
     "--run",
     "run_id",
@@ -722,7 +784,10 @@ def dag(ctx, selectors, fmt):
 @click.pass_context
 @_looking
 def sql(ctx, query, fmt, limit):
-    """Run a read-only SQL query against the warehouse, e.g. over the orchestrator.* tables."""
+    """Run a read-only SQL query against the warehouse, e.g. over the orchestrator.* tables.
+
+    On Spark the query is Spark SQL, over the models' tables and the state's.
+    """
     import csv
     import io
 
@@ -732,7 +797,10 @@ def sql(ctx, query, fmt, limit):
     from .report import format_table
 
     settings = _settings(ctx)
-    columns, rows = api.query(settings.warehouse, query, settings.serve_copy)
+    if settings.engine.kind == "spark":
+        columns, rows = api.query_spark(_workspace(ctx), query)
+    else:
+        columns, rows = api.query(settings.warehouse, query, settings.serve_copy)
     if fmt == "json":
         click.echo(
             json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str, indent=2)
@@ -1004,6 +1072,7 @@ _SHORT_HELP = {
     "sql": "A read-only SQL query on the warehouse (the state tables too).",
     "status": "The state of every model or partition: built, pending, failed.",
     "ui": "Serve the state as web pages and JSON on 127.0.0.1 (read-only).",
+    "verify": "Build on DuckDB and on Spark, and compare every table.",
 }
 for _name, _text in _SHORT_HELP.items():
     cli.commands[_name].short_help = _text

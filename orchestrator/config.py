@@ -11,6 +11,7 @@ import os
 import re
 import tomllib
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -106,9 +107,18 @@ def load_settings(root: Path, warehouse: Path | str | None = None) -> tuple[Sett
     if not isinstance(location, str | Path) or not str(location):
         raise fail(f"warehouse must be a file path, got {location!r}", "warehouse")
     path = Path(location)
+    path = path if path.is_absolute() else root / path
+    if engine.kind == "spark":
+        # the data lives in warehouse_dir, and so does the state: its journal, and the DuckDB
+        # file the tool queries it through (the `warehouse` key names DuckDB's warehouse)
+        directory = Path(engine.warehouse_dir or "spark-warehouse")
+        directory = directory if directory.is_absolute() else root / directory
+        engine = replace(engine, warehouse_dir=str(directory))
+        if not (warehouse or os.environ.get("ORCHESTRATOR_WAREHOUSE")):
+            path = directory / "_orchestrator" / "state.duckdb"
     settings = Settings(
         root=root,
-        warehouse=path if path.is_absolute() else root / path,
+        warehouse=path,
         default_schema=schema.lower(),
         threads=threads,
         vars=MappingProxyType({str(k): str(v) for k, v in variables.items()}),

@@ -8,8 +8,13 @@ Fixed in the tree (measured on both engines):
 - `dayofweek(d)` counts Sunday as 0 in DuckDB and 1 in Spark; `isodow(d)` (Monday 1 to Sunday 7)
   has no Spark function (sqlglot's translation gets Sunday wrong): both are computed from
   Spark's `dayofweek`.
+- `list(x ORDER BY y)`: Spark's `collect_list` drops the order; pairs are collected, sorted
+  and unpacked instead (one ascending key; other orders are refused).
+- `avg(x)` is a DOUBLE in DuckDB, a DECIMAL in Spark when x is one: cast to DOUBLE.
+- `to_json(t)` of a whole row is `to_json(struct(t.*))`; `row_number()` gets the order Spark
+  requires (DuckDB numbers in no defined order either).
 Refused:
-- ordered aggregates (`list(x ORDER BY y)`): Spark's `collect_list` drops the order.
+- ordered aggregates that cannot be kept (descending, several keys).
 - table functions reading files (`read_csv(...)`): declare the files as a source instead.
 """
 
@@ -31,9 +36,42 @@ def _line(sql: str, word: str) -> int | None:
     return None
 
 
+def spark_dialect():
+    """Spark SQL as Spark 4 reads it: QUALIFY stays (sqlglot's rewrite for older Sparks adds a
+    column `_w` to a `SELECT *` under it)."""
+    global _SPARK4
+    if _SPARK4 is None:
+        from sqlglot import exp, transforms
+        from sqlglot.dialects.spark import Spark
+
+        class Spark4(Spark):
+            class Generator(Spark.Generator):
+                TRANSFORMS = {
+                    **Spark.Generator.TRANSFORMS,
+                    exp.Select: transforms.preprocess(
+                        [
+                            transforms.eliminate_distinct_on,
+                            transforms.unnest_to_explode,
+                            transforms.any_to_exists,
+                        ]
+                    ),
+                }
+
+        _SPARK4 = Spark4
+    return _SPARK4
+
+
+_SPARK4 = None
+
+
 def to_spark(sql: str, relpath: str) -> str:
     """`sql` (DuckDB) as Spark SQL; ProjectError naming the line and a rewrite when it holds a
     construct Spark would read differently and we cannot fix."""
+    return spark_tree(sql, relpath).sql(spark_dialect(), pretty=True)
+
+
+def spark_tree(sql: str, relpath: str = "<statement>"):
+    """The syntax tree of `sql` (DuckDB) with the fixes made, ready to write as Spark SQL."""
     import sqlglot
     from sqlglot import exp
 
@@ -58,6 +96,27 @@ def to_spark(sql: str, relpath: str) -> str:
                 relpath,
                 _line(sql, word),
             )
+        if isinstance(node, exp.ArrayAgg) and isinstance(node.this, exp.Order):
+            ordered = _ordered_list(node.this)
+            if ordered is not None:
+                return ordered
+        if isinstance(node, exp.Window) and isinstance(node.this, exp.RowNumber):
+            if not node.args.get("order"):
+                # Spark wants an order; DuckDB numbers rows in no defined order either
+                node.set("order", exp.Order(expressions=[exp.Ordered(this=exp.Literal.number(1))]))
+            return node
+        if (
+            isinstance(node, exp.Anonymous)
+            and str(node.this).lower() == "to_json"
+            and len(node.expressions) == 1
+            and isinstance(node.expressions[0], exp.Column)
+            and not node.expressions[0].table
+            and node.expressions[0].name in _aliases(node)
+        ):
+            # DuckDB's to_json(t) of a whole row: Spark names the row struct(t.*)
+            star = exp.Column(this=exp.Star(), table=exp.to_identifier(node.expressions[0].name))
+            row = exp.Struct(expressions=[star])
+            return exp.Anonymous(this="TO_JSON", expressions=[row])
         if isinstance(node, exp.ArrayAgg) and node.find(exp.Order):
             raise ProjectError(
                 "an ordered aggregate (list(x ORDER BY y)): Spark's collect_list does not keep "
@@ -66,6 +125,14 @@ def to_spark(sql: str, relpath: str) -> str:
                 relpath,
                 _line(sql, "list") or _line(sql, "array_agg"),
             )
+        averaged = node.this if isinstance(node, exp.Window) else node
+        if (
+            isinstance(averaged, exp.Avg)
+            and not (isinstance(node, exp.Avg) and isinstance(node.parent, exp.Window))
+            and not isinstance(node.parent, exp.Cast)
+        ):
+            # DuckDB's avg is a DOUBLE whatever it averages; Spark's avg of a DECIMAL is one
+            return exp.cast(node.copy(), exp.DataType.build("double"))
         if isinstance(node, exp.DayOfWeekIso):
             day = exp.Anonymous(this="DAYOFWEEK", expressions=[node.this.copy()])
             return exp.paren(
@@ -86,7 +153,49 @@ def to_spark(sql: str, relpath: str) -> str:
                 node.set("expression", _as_timestamp(right))
         return node
 
-    return tree.transform(fix).sql("spark", pretty=True)
+    return tree.transform(fix)
+
+
+def _ordered_list(order):
+    """`list(x ORDER BY y)` (one ascending key) as Spark SQL that keeps the order: the pairs
+    are collected, sorted by the key (NULLs last, as in DuckDB) and the values taken. Pairs
+    keep NULL values, which collect_list alone would drop. None when it cannot be kept."""
+    from sqlglot import exp
+
+    keys = order.expressions
+    if len(keys) != 1 or keys[0].args.get("desc") or keys[0].args.get("nulls_first"):
+        return None
+    pair = exp.Struct(
+        expressions=[
+            exp.alias_(keys[0].this.copy(), "k"),
+            exp.alias_(order.this.copy(), "v"),
+        ]
+    )
+    collected = exp.Anonymous(this="COLLECT_LIST", expressions=[pair])
+    return exp.Anonymous(
+        this="TRANSFORM",
+        expressions=[
+            exp.Anonymous(this="ARRAY_SORT", expressions=[collected]),
+            exp.Lambda(this=exp.column("v", table="s"), expressions=[exp.to_identifier("s")]),
+        ],
+    )
+
+
+def _aliases(node) -> set[str]:
+    """The names of the tables and subqueries the SELECT around `node` reads from."""
+    from sqlglot import exp
+
+    select = node.find_ancestor(exp.Select)
+    if select is None:
+        return set()
+    found = set()
+    for source in [select.args.get("from_"), *(select.args.get("joins") or [])]:
+        if source is None:
+            continue
+        target = source.this if isinstance(source, exp.From | exp.Join) else source
+        if target is not None and target.alias_or_name:
+            found.add(target.alias_or_name)
+    return found
 
 
 def _as_timestamp(value):

@@ -46,6 +46,21 @@ class Engine(Protocol):
 
     def cursor(self) -> Engine: ...
 
+    def bind_files(self, source: str, files: list[str] | None) -> None:
+        """The files a read-by-partition source means on this cursor (None: all of them)."""
+
+    def model_sql(self, model: Any, rendered: str) -> str:
+        """A model's rendered query as this engine runs it."""
+
+    @property
+    def state(self) -> Any:
+        """The connection state rows go through (on DuckDB this one: they commit with the
+        data in one transaction)."""
+
+    @property
+    def writes(self) -> Any:
+        """The module that builds this engine's writes (`materialize`, `spark_writes`)."""
+
     def interrupt(self) -> None: ...
 
     def close(self) -> None: ...
@@ -71,6 +86,7 @@ class DuckDB:
 
     def __init__(self, connection):
         self.raw = connection
+        self.depth = 0  # open transaction() blocks: an inner one joins the outer
 
     def execute(self, statement: str, params: Sequence[Any] | None = None):
         return (
@@ -86,12 +102,22 @@ class DuckDB:
     def transaction(self) -> Iterator[_Open]:
         # DuckDB runs each statement of a multi-statement string in its own transaction, so the
         # boundary is explicit. An error inside leaves DuckDB's transaction aborted: ROLLBACK.
+        if self.depth:
+            # inside a transaction already: one transaction still (the outer one ends it)
+            self.depth += 1
+            try:
+                yield _Open(self)
+            finally:
+                self.depth -= 1
+            return
         tx = _Open(self)
+        self.depth = 1
         try:
             # BEGIN inside the try: a signal between it and the block still rolls back
             self.raw.execute("BEGIN")
             yield tx
         except BaseException as exc:
+            self.depth = 0
             if tx.open:
                 tx.open = False
                 try:
@@ -99,6 +125,7 @@ class DuckDB:
                 except Exception as rollback_error:  # the original error is the one to report
                     exc.add_note(f"(the rollback failed too: {first_line(rollback_error)})")
             raise
+        self.depth = 0
         if tx.open:
             tx.open = False
             self.raw.execute("COMMIT")
@@ -119,6 +146,24 @@ class DuckDB:
 
     def cursor(self) -> DuckDB:
         return DuckDB(self.raw.cursor())
+
+    def bind_files(self, source: str, files: list[str] | None) -> None:
+        from .materialize import set_files
+
+        self.raw.execute(set_files(source, files))
+
+    def model_sql(self, model, rendered: str) -> str:
+        return rendered
+
+    @property
+    def state(self) -> DuckDB:
+        return self
+
+    @property
+    def writes(self):
+        from . import materialize
+
+        return materialize
 
     def interrupt(self) -> None:
         self.raw.interrupt()

@@ -27,7 +27,6 @@ from . import probes
 from .column_types import canonical_types, column_differences
 from .dag import DAG
 from .errors import essential, first_line
-from .materialize import set_files
 from .model import PLACEHOLDERS, Project, Source
 from .partitions import WHOLE, Window, floor, windows
 from .tasks import Action, Gate, Task, worst
@@ -405,10 +404,11 @@ def gates(inspector: Inspector, dag: DAG, tasks: Iterable[Task]) -> dict[tuple[s
     return found
 
 
-def session_statements(project: Project, dag: DAG, task: Task) -> list[str]:
+def session_files(project: Project, dag: DAG, task: Task) -> list[tuple[str, list[str] | None]]:
     """Before a task runs: point every read-by-partition source at the files of the task's
-    window when its model reads it, and at all files otherwise (a cursor serves many tasks)."""
-    statements = []
+    window when its model reads it, and at all files (None) otherwise (a cursor serves many
+    tasks). The engine applies them (`bind_files`)."""
+    statements: list[tuple[str, list[str] | None]] = []
     reads = set(dag.sources_read(task.model))
     for source in project.sources.values():
         if not source.read_by_partition:
@@ -420,7 +420,7 @@ def session_statements(project: Project, dag: DAG, task: Task) -> list[str]:
                 for w in windows(task.window.start, task.window.end, source.grain)
                 for f in matching_files(window_pattern(project.root, source.path, w))
             ]
-        statements.append(set_files(source.name, files))
+        statements.append((source.name, files))
     return statements
 
 

@@ -44,6 +44,10 @@ class Write:
     # index into statements + finish of the statement whose count is the number of rows written
     count_statement: int | None = None
     guard: Guard | None = None
+    # where the new data waits when blocking checks judge it before `finish` publishes it
+    # (Spark: no transaction could undo a publish); None: they judge the target, inside the
+    # transaction (DuckDB)
+    stage: str | None = None
 
 
 def shadow_relation(model: Model) -> str:
@@ -242,6 +246,12 @@ def describe_relation(schema: str, table: str) -> tuple[str, list]:
         "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
         [schema, table],
     )
+
+
+def existing_columns(engine, model: Model) -> list[tuple[str, str]]:
+    """The (name, type) of the model's table's columns as the warehouse holds them."""
+    query, params = describe_relation(model.schema, model.table)
+    return [(r[0], r[1]) for r in engine.execute(query, params).fetchall()]
 
 
 def evolve(

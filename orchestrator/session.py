@@ -35,7 +35,7 @@ def writing(ws: Workspace, command: str, wait: float | None = None):
     (run id, command))."""
     lock = WriteLock(ws.warehouse).acquire(command, who(), wait)
     try:
-        con = engine.connect(ws.warehouse)
+        con = open_state(ws)
         try:
             # files a model reads by a relative path (seeds among them) are the project's
             con.execute(f"SET GLOBAL file_search_path = {literal(str(ws.project.settings.root))}")
@@ -48,6 +48,36 @@ def writing(ws: Workspace, command: str, wait: float | None = None):
             con.close()
     finally:
         lock.release()
+
+
+def open_state(ws: Workspace):
+    """The writer's connection to the state: the warehouse itself on DuckDB; on Spark the
+    DuckDB file that mirrors the state's journal in the warehouse_dir (`state.journal`)."""
+    settings = ws.project.settings.engine
+    if settings.kind != "spark":
+        return engine.connect(ws.warehouse)
+    from .state import journal
+
+    con = journal.connect(ws.warehouse, Path(settings.warehouse_dir or ".") / "orchestrator")
+    journal.compact(con)
+    return con
+
+
+@contextmanager
+def data_engine(ws: Workspace, con):
+    """The engine the models' data lives on: the warehouse connection itself on DuckDB; on
+    Spark a session started for this command (state rows still go through `con`)."""
+    settings = ws.project.settings.engine
+    if settings.kind != "spark":
+        yield con
+        return
+    from . import spark_engine
+
+    spark = spark_engine.start(settings, ws.project.settings.root, ws.project.sources, con)
+    try:
+        yield spark
+    finally:
+        spark.stop()
 
 
 def _leave_state_copy(ws: Workspace, con) -> None:
@@ -192,7 +222,7 @@ def authorize(
     try:  # never waits for a writer: a denied command must not hold anyone up
         lock = WriteLock(target).acquire(f"{command} (denied)", who(), wait=None)
         try:
-            con = engine.connect(target)
+            con = open_state(ws) if ws is not None else engine.connect(target)
             try:
                 state.ensure(con)
                 state.add_audit(

@@ -86,13 +86,27 @@ def request_for(ws: Workspace, selection: Selection, at: datetime | None = None)
     )
 
 
+def snapshot_of(ws: Workspace, con) -> Snapshot:
+    """The state's snapshot, with the relations the models' engine holds: on Spark the tables
+    and views live there, not beside the state."""
+    found = state.snapshot(con)
+    settings = ws.project.settings.engine
+    if settings.kind != "spark":
+        return found
+    from . import spark_engine
+
+    relations = {k: v for k, v in found.relations.items() if k not in ws.dag.models}
+    relations.update(spark_engine.relations_on_disk(settings, ws.project.settings.root, con))
+    return replace(found, relations=MappingProxyType(relations))
+
+
 def read_snapshot(ws: Workspace) -> Snapshot:
     if not ws.warehouse.exists():
         return EMPTY
     con = readers.connect(ws.warehouse).con
     try:
         with engine.reading(ws.warehouse):
-            return state.snapshot(con)
+            return snapshot_of(ws, con)
     finally:
         con.close()
 
@@ -106,7 +120,7 @@ def reading(ws: Workspace) -> Iterator[tuple[object, Snapshot]]:
     con = readers.connect(ws.warehouse).con if exists else engine.memory()
     try:
         with engine.reading(ws.warehouse):
-            snapshot = observed(ws, con, state.snapshot(con)) if exists else EMPTY
+            snapshot = observed(ws, con, snapshot_of(ws, con)) if exists else EMPTY
         yield con, snapshot
     finally:
         con.close()

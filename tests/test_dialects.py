@@ -35,10 +35,26 @@ def test_day_of_week_numbers_follow_duckdb():
         assert ((spark_day + 5) % 7) + 1 == iso
 
 
+def test_an_ascending_ordered_list_keeps_its_order_and_its_nulls():
+    # collect_list alone drops the order and the NULLs: pairs are collected, sorted, unpacked
+    assert spark("select list(x order by y) as xs from t") == (
+        "SELECT TRANSFORM(ARRAY_SORT(COLLECT_LIST(STRUCT(y AS k, x AS v))), s -> s.v) AS xs FROM t"
+    )
+
+
+def test_whole_row_json_and_unordered_row_numbers_are_spark_sql():
+    assert spark("select to_json(f) as j, row_number() over (partition by k) as n from t f") == (
+        "SELECT TO_JSON(STRUCT(f.*)) AS j, ROW_NUMBER() OVER (PARTITION BY k ORDER BY 1 NULLS "
+        "LAST) AS n FROM t AS f"
+    )
+    # a column that is not a row is left alone
+    assert spark("select to_json(x) as j from t f") == "SELECT TO_JSON(x) AS j FROM t AS f"
+
+
 @pytest.mark.parametrize(
     ("sql", "line", "words"),
     [
-        ("select\n  list(x order by y) as xs\nfrom t", 2, "does not keep the order"),
+        ("select\n  list(x order by y desc) as xs\nfrom t", 2, "does not keep the order"),
         ("select *\nfrom read_csv('data/*.csv')", 2, "declare the files as a source"),
         ("select *\nfrom read_parquet('x.parquet')", 2, "declare the files as a source"),
     ],
@@ -71,7 +87,7 @@ def test_compile_prints_the_sql_of_a_partition_for_either_engine(project):
     assert out.stdout.startswith("-- s.daily [2024-01-09] on spark\nSELECT\n")  # the latest
     assert "CAST(d AS TIMESTAMP_NTZ) + INTERVAL '1' DAY AS next_day" in out.stdout
     assert "-- kind" not in out.stdout  # our header is not the engine's
-    project.model("s.listed", "-- a list\nselect list(x order by y) as xs from s.daily")
+    project.model("s.listed", "-- a list\nselect list(x order by y desc) as xs from s.daily")
     out = project.cli("compile", "s.listed", "--engine", "spark")
     assert out.returncode == 2
     assert out.stderr.startswith("error: models/s/listed.sql:2: an ordered aggregate")

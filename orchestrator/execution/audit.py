@@ -92,7 +92,7 @@ def run_checks(
                 described = cur.describe(check_sql.columns_sql(scope))
                 declared = canonical_types([t for _, t in check.types])
                 results.extend(check_sql.judge_columns(check, scope, described, declared))
-        except (duckdb.Error, OrchestratorError) as exc:
+        except (duckdb.Error, OrchestratorError) as exc:  # Spark's errors are WarehouseErrors
             message = f"the check could not run: {full_message(exc)}"
             results.extend(checks.Result(check, key, "error", 0, (), message) for key in scope.keys)
             if stop_on_error:
@@ -111,21 +111,24 @@ def _history(ctx: TaskContext) -> list[tuple[str, int]]:
         return [(k, b.rows) for k, b in built.items() if k not in ctx.keys and b.rows is not None]
 
 
-def _evaluate(ctx: TaskContext, selected: list[checks.Check], in_transaction: bool):
+def _evaluate(
+    ctx: TaskContext, selected: list[checks.Check], in_transaction: bool, stage: str | None = None
+):
     return evaluate_checks(
         ctx.cur,
         ctx.dag,
         ctx.model,
         selected,
-        ctx.scope(ctx.target()),
+        ctx.scope(stage or ctx.target()),
         ctx.options.variables,
         history=_history(ctx),
         in_transaction=in_transaction,
     )
 
 
-def blocking_checks(ctx: TaskContext) -> None:
-    """Judge the new data inside the open transaction: a failure rolls the task back.
+def blocking_checks(ctx: TaskContext, stage: str | None = None) -> None:
+    """Judge the new data inside the open transaction (or in its `stage`, where it waits to
+    be published, on an engine without transactions): a failure rolls the task back.
 
     Before it does, the warnings judge the rejected data too, so that check_results holds
     every check of the attempt (this costs only on the failure path). Not after a check
@@ -133,12 +136,12 @@ def blocking_checks(ctx: TaskContext) -> None:
     blocking = [c for c in ctx.model.checks if c.blocking]
     if not blocking:
         return
-    results = _evaluate(ctx, blocking, in_transaction=True)
+    results = _evaluate(ctx, blocking, in_transaction=True, stage=stage)
     ctx.results.extend(results)
     if any(r.failed for r in results):
         warn = [c for c in ctx.model.checks if not c.blocking]
         if warn and not any(r.status == "error" for r in results):
-            ctx.results.extend(_evaluate(ctx, warn, in_transaction=True))
+            ctx.results.extend(_evaluate(ctx, warn, in_transaction=True, stage=stage))
         raise CheckFailed(results, checks.summarize([r for r in results if r.failed]))
 
 
@@ -158,5 +161,5 @@ def warn_checks(ctx: TaskContext) -> None:
         ]
     ctx.results.extend(results)
     state.insert_check_results(
-        ctx.cur, ctx.options.run_id, ctx.task.id, ctx.model.name, results, ctx.now()
+        ctx.cur.state, ctx.options.run_id, ctx.task.id, ctx.model.name, results, ctx.now()
     )

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 
 from .. import materialize, sql
 from ..dag import DAG
-from ..errors import ProjectError
+from ..errors import ProjectError, WarehouseError
 from ..model import Model
 from ..planner import used_vars
 from ..snapshot import Snapshot
@@ -18,10 +18,9 @@ from ..tasks import Action, Plan, Task
 def column_change(engine, model: Model, rendered: str) -> tuple[list[str], str | None]:
     """The ALTER statements that add the query's new columns to the model's table, or why the
     table cannot follow the query (a changed type). Binds the query; reads no data."""
+    writes = engine.writes
     new = engine.describe(rendered)
-    query, params = materialize.describe_relation(model.schema, model.table)
-    old = [(r[0], r[1]) for r in engine.execute(query, params).fetchall()]
-    return materialize.evolve(model, model.relation, new, old)
+    return writes.evolve(model, model.relation, new, writes.existing_columns(engine, model))
 
 
 def refuse_changed_types(
@@ -31,7 +30,7 @@ def refuse_changed_types(
     snapshot: Snapshot,
     variables: Mapping[str, str],
     default_schema: str = "main",
-    session: Callable[[Task], list[str]] | None = None,
+    session: Callable[[Task], list[tuple[str, list[str] | None]]] | None = None,
 ) -> None:
     """Before anything is written: raise ProjectError (exit 2) when a task would write into an
     incremental table in place and its query now returns a column of another type than the
@@ -66,10 +65,10 @@ def refuse_changed_types(
             )
             try:
                 cur.execute(materialize.search_path(model.schema, default_schema))
-                for statement in session(task) if session else ():
-                    cur.execute(statement)
+                for source, files in session(task) if session else ():
+                    cur.bind_files(source, files)
                 _, refusal = column_change(cur, model, rendered)
-            except duckdb.Error:
+            except (duckdb.Error, WarehouseError):
                 continue
             if refusal:
                 raise ProjectError(f"{refusal} (nothing was written)", model.relpath)

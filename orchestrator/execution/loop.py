@@ -10,7 +10,6 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from .. import materialize
 from ..dag import DAG
 from ..snapshot import Snapshot
 from ..status import Status
@@ -184,10 +183,19 @@ def _failed_how(outcome: Outcome) -> str:
 def _prepare(plan: Plan, dag: DAG, engine) -> None:
     """Schemas for the models about to be written; no leftover shadow of an earlier refresh."""
     models = {t.model for t in plan.tasks}
+    writes = engine.writes
     for schema in sorted({dag.models[m].schema for m in models}):
-        engine.execute(materialize.create_schema(schema))
+        _step(engine, writes.create_schema(schema))
     for m in sorted({t.model for t in plan.tasks if t.action is Action.SHADOW}):
-        engine.execute(materialize.drop_shadow(dag.models[m]))
+        _step(engine, writes.drop_shadow(dag.models[m]))
+
+
+def _step(engine, step) -> None:
+    """A statement, or a function of the engine (what SQL cannot say on it)."""
+    if callable(step):
+        step(engine)
+    else:
+        engine.execute(step)
 
 
 def _cleanup_shadows(plan: Plan, dag: DAG, engine, outcomes: list[Outcome]) -> None:
@@ -197,4 +205,4 @@ def _cleanup_shadows(plan: Plan, dag: DAG, engine, outcomes: list[Outcome]) -> N
         if o.task and o.task.action is Action.SWAP and o.status == Status.SUCCESS
     }
     for m in sorted({t.model for t in plan.tasks if t.action is Action.SHADOW} - published):
-        engine.execute(materialize.drop_shadow(dag.models[m]))
+        _step(engine, engine.writes.drop_shadow(dag.models[m]))

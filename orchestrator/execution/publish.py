@@ -1,6 +1,10 @@
 """Publish: the one transaction of a task. The data change (a window's overwrite, a merge, a
 table replace, a swap), the audit of the new data, and the state rows that record it commit
-together or not at all, so a crash leaves the warehouse as it was before the task or after it."""
+together or not at all, so a crash leaves the warehouse as it was before the task or after it.
+
+On an engine without transactions (Spark) the same steps run in an order that needs none: the
+new data is staged, audited and checked (`Write.stage`), published, and recorded last, so a
+publish cut short has no record and is redone (each publishing step is idempotent)."""
 
 from __future__ import annotations
 
@@ -39,9 +43,9 @@ def publish(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
     )
     _prepare_session(ctx)
     read = ctx.read = _source_prints(ctx)
-    write = materialize.build(
+    write = ctx.cur.writes.build(
         model,
-        rendered,
+        ctx.cur.model_sql(model, rendered),
         task.window,
         existing,
         into_shadow=ctx.into_shadow,
@@ -55,7 +59,8 @@ def publish(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
         written = _apply(ctx, write, tx)
         _hooks(ctx, model.post_hooks, "post_hook")
         rows = _rows(ctx, written)
-        blocking_checks(ctx)
+        if write.stage is None:
+            blocking_checks(ctx)
         ctx.checkpoint()
         finished = ctx.now()
         publications = _publications(ctx, rows, finished, read)
@@ -73,8 +78,8 @@ def _prepare_session(ctx: TaskContext) -> None:
         ctx.cur.execute(path)
         ctx.shared.paths[id(ctx.cur)] = path
     session = ctx.options.session
-    for statement in session(ctx.task) if session else ():
-        ctx.cur.execute(statement)
+    for source, files in session(ctx.task) if session else ():
+        ctx.cur.bind_files(source, files)
 
 
 def _rows(ctx: TaskContext, written: int | None) -> dict[str, int | None]:
@@ -91,7 +96,7 @@ def _source_prints(ctx: TaskContext) -> dict[str, Prints]:
     reads = ctx.options.reads
     if reads is None:
         return {}
-    return {u.key: reads(ctx.cur, u) for u in ctx.units}
+    return {u.key: reads(ctx.cur.state, u) for u in ctx.units}
 
 
 def _publications(
@@ -121,11 +126,13 @@ def _publications(
 def _record(
     ctx: TaskContext, started: datetime, finished: datetime, rows, publications: list[Publication]
 ) -> None:
-    state.insert_task_runs(ctx.cur, ctx.records("success", started, finished, rows))
-    ctx.record_checks(ctx.cur, finished)
-    if not ctx.into_shadow:
-        # each partition is written once per run: the snapshot says whether it has a row
-        state.publish_partitions(ctx.cur, publications, ctx.shared.recorded)
+    con = ctx.cur.state
+    with con.transaction():  # on DuckDB already inside the task's: one transaction still
+        state.insert_task_runs(con, ctx.records("success", started, finished, rows))
+        ctx.record_checks(con, finished)
+        if not ctx.into_shadow:
+            # each partition is written once per run: the snapshot says whether it has a row
+            state.publish_partitions(con, publications, ctx.shared.recorded)
 
 
 def _remember(ctx: TaskContext, publications: list[Publication]) -> None:
@@ -190,13 +197,20 @@ def _apply(ctx: TaskContext, write: materialize.Write, tx) -> int | None:
         problem = write.judge(row, counts[-1] or 0) if write.judge else None
         if problem:
             raise WindowError(problem)
+    if write.stage is not None:
+        blocking_checks(ctx, write.stage)  # before anything published changes
     for statement in write.finish:
         counts.append(_count(ctx, statement))
     return counts[write.count_statement] if write.count_statement is not None else None
 
 
-def _count(ctx: TaskContext, statement: str) -> int | None:
+def _count(ctx: TaskContext, statement) -> int | None:
+    """Run one step of a write: a statement (its count, if it returns one), or a function of
+    the cursor for what SQL cannot say on that engine."""
     ctx.checkpoint()
+    if callable(statement):
+        statement(ctx.cur)
+        return None
     row = ctx.cur.execute(statement).fetchone()
     return row[0] if row and isinstance(row[0], int) else None
 
@@ -207,16 +221,18 @@ def swap(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
     with ctx.live.lock:
         existing = ctx.live.relations.get(model.name)
         shadow = dict(ctx.live.shadows.get(model.name, {}))
+    writes, con = ctx.cur.writes, ctx.cur.state
     with ctx.cur.transaction() as tx:
         if shadow:
-            _apply(ctx, materialize.swap(model, existing), tx)
+            _apply(ctx, writes.swap(model, existing), tx)
         elif existing:
-            ctx.cur.execute(materialize.drop_relation(model, existing))
+            _count(ctx, writes.drop_relation(model, existing))
         finished = ctx.now()
         rows = {ctx.task.key: sum(p.rows or 0 for p in shadow.values())}
-        state.insert_task_runs(ctx.cur, ctx.records("success", started, finished, rows))
-        state.forget_partitions(ctx.cur, model.name)
-        state.publish_partitions(ctx.cur, list(shadow.values()))
+        with con.transaction():
+            state.insert_task_runs(con, ctx.records("success", started, finished, rows))
+            state.forget_partitions(con, model.name)
+            state.publish_partitions(con, list(shadow.values()))
         ctx.checkpoint()
     with ctx.live.lock:
         ctx.live.built[model.name] = {k: p.built() for k, p in shadow.items()}

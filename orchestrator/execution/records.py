@@ -56,11 +56,12 @@ def record_unpublished(
     """Attempts that published nothing; `partitions` (default: all) also get their status;
     `also(engine)` adds rows of its own (check results) in the same transaction; `tried`: per
     partition key, what the attempt read from sources."""
-    with engine.transaction():
-        state.insert_task_runs(engine, records)
-        state.mark_partitions(engine, records if partitions is None else partitions, tried)
+    con = engine.state
+    with con.transaction():
+        state.insert_task_runs(con, records)
+        state.mark_partitions(con, records if partitions is None else partitions, tried)
         if also is not None:
-            also(engine)
+            also(con)
 
 
 def record_held(plan: Plan, engine, run_id: int, at: datetime) -> list[Outcome]:

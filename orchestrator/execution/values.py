@@ -78,9 +78,9 @@ def _default_policy(model: Model) -> Policy:
 
 @dataclass(frozen=True)
 class Options:
-    """How to execute one plan. `session(task)` gives statements to run on the task's cursor
-    first (session settings); `policy(model)` the retries and timeout of a model's tasks;
-    setting `cancel` stops the run."""
+    """How to execute one plan. `session(task)` gives the files each read-by-partition source
+    means for the task, bound on its cursor first (`bind_files`); `policy(model)` the retries
+    and timeout of a model's tasks; setting `cancel` stops the run."""
 
     run_id: int
     variables: Mapping[str, str]
@@ -88,7 +88,7 @@ class Options:
     reporter: Reporter = field(default_factory=Reporter)
     now: Callable[[], datetime] = utcnow
     default_schema: str = "main"
-    session: Callable[[Task], list[str]] | None = None
+    session: Callable[[Task], list[tuple[str, list[str] | None]]] | None = None
     # what a partition task reads from sources (their fingerprints), recorded with its build
     reads: Callable[[object, Task], Prints] | None = None
     policy: Callable[[Model], Policy] = _default_policy

@@ -20,6 +20,7 @@ from .builds import (
     check_history,
     forget_model,
     forget_partitions,
+    forget_spark_view,
     freshness_history,
     insert_check_results,
     insert_freshness,
@@ -32,10 +33,12 @@ from .builds import (
     recorded_models,
     relations,
     remember_source_view,
+    remember_spark_view,
     replace_models,
     settle_partitions,
     snapshot,
     source_views,
+    spark_views,
 )
 from .mirror import state_copy_path, write_serving_copy, write_state_copy
 from .operations import (
@@ -89,6 +92,9 @@ from .runs import (
 from .schema import SCHEMA, SCHEMA_VERSION, ensure, has_state, schema_version
 
 __all__ = [
+    "forget_spark_view",
+    "remember_spark_view",
+    "spark_views",
     "AlertRow",
     "Evaluation",
     "IncidentRow",

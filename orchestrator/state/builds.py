@@ -235,6 +235,27 @@ def source_views(con) -> dict[str, str]:
     )
 
 
+def spark_views(con) -> dict[str, str]:
+    """On Spark, the statement that made each model's view (the catalog does not outlive the
+    session: the next one makes them again)."""
+    return dict(
+        con.execute(
+            f"SELECT substr(key, 12), value FROM {SCHEMA}.meta WHERE key LIKE 'spark_view:%' "
+            "ORDER BY key"
+        ).fetchall()
+    )
+
+
+def remember_spark_view(con, name: str, statement: str) -> None:
+    with con.transaction():
+        forget_spark_view(con, name)
+        con.execute(f"INSERT INTO {SCHEMA}.meta VALUES (?, ?)", [f"spark_view:{name}", statement])
+
+
+def forget_spark_view(con, name: str) -> None:
+    con.execute(f"DELETE FROM {SCHEMA}.meta WHERE key = ?", [f"spark_view:{name}"])
+
+
 def remember_source_view(con, name: str, statement: str) -> None:
     con.execute(f"DELETE FROM {SCHEMA}.meta WHERE key = ?", [f"source_view:{name}"])
     con.execute(f"INSERT INTO {SCHEMA}.meta VALUES (?, ?)", [f"source_view:{name}", statement])

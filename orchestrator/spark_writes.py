@@ -1,0 +1,430 @@
+"""The writes of each kind of model on Spark, where no transaction holds several statements.
+
+Every write is staged, audited and checked before anything published changes (`Write.stage`
+is the relation blocking checks judge), and each publishing step is idempotent, so that a write
+cut short anywhere converges when it runs again:
+- incremental: the stage replaces exactly the window's partitions (dynamic partition
+  overwrite); partitions of the window the stage no longer has are dropped first.
+- unique_key in a window: the stage is the window's new content (new rows plus the current
+  rows whose key they do not carry), then it replaces the window as above.
+- table, and merges of a whole table: the stage directory takes the table's place (the old
+  one is moved aside, the new one moved in, the old one deleted).
+- view: checked as a temporary view, then made, and remembered in the state so that the next
+  session registers it again.
+
+A step is a Spark SQL statement (`Native`) or a function of the cursor, for what SQL cannot
+say (moving directories, reading the table's columns at the moment of the write).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .materialize import Write, _outside_message
+from .model import Kind, Model
+from .partitions import Window
+from .quoting import quote
+from .spark_engine import Native, Spark, remove_tree, spark_type
+
+STAGE_SCHEMA = "orchestrator_stage"
+
+
+def ident(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _names(model: Model, into_shadow: bool) -> tuple[str, str]:
+    return model.schema, model.table + ("__refresh" if into_shadow else "")
+
+
+def _spark_relation(schema: str, table: str) -> str:
+    return f"{ident(schema)}.{ident(table)}"
+
+
+def stage_of(model: Model, suffix: str = "") -> tuple[str, str]:
+    return STAGE_SCHEMA, f"{model.schema}__{model.table}{suffix}".lower()
+
+
+def _path_literal(path: Path) -> str:
+    return "'" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _in_window(model: Model, window: Window) -> str:
+    column = ident(model.partition_by or "")
+    return (
+        f"{column} >= {_spark_literal(window, window.start)} "
+        f"AND {column} < {_spark_literal(window, window.end)}"
+    )
+
+
+def _spark_literal(window: Window, value) -> str:
+    import sqlglot
+
+    return sqlglot.transpile(window.literal(value), read="duckdb", write="spark")[0]
+
+
+def _wrap(sql: str) -> str:
+    return f"(\n{sql.strip().rstrip(';').rstrip()}\n)"
+
+
+def _fresh_table(cur: Spark, schema: str, table: str) -> None:
+    """No table and no files under the name: CREATE ... LOCATION needs an empty place."""
+    cur.execute(Native(f"CREATE DATABASE IF NOT EXISTS {ident(schema)}"))
+    cur.execute(Native(f"DROP TABLE IF EXISTS {_spark_relation(schema, table)}"))
+    remove_tree(cur.location(schema, table))
+
+
+def _create_as(schema: str, table: str, query: str, partition_by: str | None = None):
+    def step(cur: Spark) -> None:
+        _fresh_table(cur, schema, table)
+        partitioned = f"PARTITIONED BY ({ident(partition_by)}) " if partition_by else ""
+        cur.execute(
+            Native(
+                f"CREATE TABLE {_spark_relation(schema, table)} USING parquet {partitioned}"
+                f"LOCATION {_path_literal(cur.location(schema, table))} AS {query}"
+            )
+        )
+
+    return step
+
+
+def _drop_stage(*stages: tuple[str, str]):
+    def step(cur: Spark) -> None:
+        for schema, table in stages:
+            cur.execute(Native(f"DROP TABLE IF EXISTS {_spark_relation(schema, table)}"))
+            remove_tree(cur.location(schema, table))
+
+    return step
+
+
+def build(
+    model: Model,
+    sql: str,
+    window: Window | None,
+    existing: str | None,
+    *,
+    into_shadow: bool = False,
+    shadow_exists: bool = False,
+    merging: bool = False,
+) -> Write:
+    """The write that publishes `sql` (already Spark SQL) as (part of) `model`."""
+    if model.kind is Kind.VIEW:
+        return _view(model, sql, existing)
+    if model.kind is Kind.TABLE:
+        return _table(model, sql, existing)
+    if model.merges_whole:
+        return _merge_whole(model, sql, existing, merging)
+    assert window is not None, "an incremental model is written one window at a time"
+    schema, table = _names(model, into_shadow)
+    exists = shadow_exists if into_shadow else existing == "table"
+    if model.unique_key:
+        return _merge(model, sql, window, schema, table, exists)
+    return _window(model, sql, window, schema, table, exists)
+
+
+def _stage_quoted(stage: tuple[str, str]) -> str:
+    """The stage as the checks name it (DuckDB quoting: they are transpiled)."""
+    return f"{quote(stage[0])}.{quote(stage[1])}"
+
+
+def _view(model: Model, sql: str, existing: str | None) -> Write:
+    temp = f"orchestrator_check_{model.schema}__{model.table}".lower()
+    statement = (
+        f"CREATE OR REPLACE VIEW {_spark_relation(model.schema, model.table)} AS {_wrap(sql)}"
+    )
+
+    def publish(cur: Spark) -> None:
+        if existing == "table":
+            cur.execute(
+                Native(f"DROP TABLE IF EXISTS {_spark_relation(model.schema, model.table)}")
+            )
+            remove_tree(cur.location(model.schema, model.table))
+        cur.execute(Native(statement))
+        cur.known(model.name, "view")
+        from . import state
+
+        state.remember_spark_view(cur.state, model.name, statement)
+
+    return Write(
+        (Native(f"CREATE OR REPLACE TEMPORARY VIEW {ident(temp)} AS {_wrap(sql)}"),),
+        finish=(publish, Native(f"DROP VIEW IF EXISTS {ident(temp)}")),
+        stage=quote(temp),
+    )
+
+
+def _count(stage: tuple[str, str]) -> Native:
+    return Native(f"SELECT count(*) FROM {_spark_relation(*stage)}")
+
+
+def _table(model: Model, sql: str, existing: str | None) -> Write:
+    stage = stage_of(model)
+    return Write(
+        (_create_as(*stage, f"SELECT * FROM {_wrap(sql)}"), _count(stage)),
+        count_statement=1,
+        finish=(_move_in(model, stage, existing),),
+        stage=_stage_quoted(stage),
+    )
+
+
+def _move_in(model: Model, stage: tuple[str, str], existing: str | None, target=None):
+    """The stage's directory becomes the table's: the old one is moved aside first and
+    deleted last, each step safe to repeat."""
+    schema, table = target or (model.schema, model.table)
+
+    def step(cur: Spark) -> None:
+        place, staged = cur.location(schema, table), cur.location(*stage)
+        aside = place.with_name(place.name + "__old")
+        cur.execute(Native(f"DROP TABLE IF EXISTS {_spark_relation(*stage)}"))
+        if existing == "view":
+            cur.execute(Native(f"DROP VIEW IF EXISTS {_spark_relation(schema, table)}"))
+            cur.known(f"{schema}.{table}", None)
+            from . import state
+
+            state.forget_spark_view(cur.state, f"{schema}.{table}")
+        cur.execute(Native(f"DROP TABLE IF EXISTS {_spark_relation(schema, table)}"))
+        remove_tree(aside)
+        if place.exists():
+            os.replace(place, aside)
+        place.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, place)
+        remove_tree(aside)
+        cur.execute(Native(f"CREATE DATABASE IF NOT EXISTS {ident(schema)}"))
+        cur.register_table(schema, table)
+
+    return step
+
+
+def _window(model: Model, sql: str, window: Window, schema: str, table: str, exists: bool) -> Write:
+    """Stage the window's rows, audit that each lies inside the window, then replace it."""
+    stage = stage_of(model)
+    inside = _in_window(model, window)
+
+    def judge(row: tuple, written: int) -> str | None:
+        return _outside_message(model, window, row[0]) if row[0] else None
+
+    return Write(
+        (_create_as(*stage, f"SELECT * FROM {_wrap(sql)}"), _count(stage)),
+        count_statement=1,
+        audit=Native(
+            f"SELECT count_if(NOT coalesce({inside}, false)) FROM {_spark_relation(*stage)}"
+        ),
+        judge=judge,
+        finish=(_replace_window(model, stage, window, schema, table, exists), _drop_stage(stage)),
+        stage=_stage_quoted(stage),
+    )
+
+
+def _replace_window(
+    model: Model, stage: tuple[str, str], window: Window, schema: str, table: str, exists: bool
+):
+    column = model.partition_by or ""
+
+    def step(cur: Spark) -> None:
+        staged = _spark_relation(*stage)
+        if not exists or f"{schema}.{table}".lower() not in cur.relations():
+            _create_as(schema, table, f"SELECT * FROM {staged}", column)(cur)
+            cur.known(f"{schema}.{table}", "table")
+            return
+        target = _spark_relation(schema, table)
+        inside = _in_window(model, window)
+        gone = cur.execute(
+            Native(
+                f"SELECT DISTINCT {ident(column)} FROM {target} WHERE {inside} "
+                f"EXCEPT SELECT DISTINCT {ident(column)} FROM {staged}"
+            )
+        ).fetchall()
+        for (value,) in gone:
+            _drop_partition(cur, schema, table, column, value)
+        columns = [name for name, _ in cur.describe(Native(f"SELECT * FROM {target}"))]
+        listed = ", ".join(ident(c) for c in columns)
+        cur.execute(Native(f"INSERT OVERWRITE TABLE {target} SELECT {listed} FROM {staged}"))
+        cur.execute(Native(f"REFRESH TABLE {target}"))
+
+    return step
+
+
+def _drop_partition(cur: Spark, schema: str, table: str, column: str, value) -> None:
+    """A partition the window no longer has: out of the catalog, and its files gone (the
+    table is external: dropping the partition alone leaves the files)."""
+    literal = _value_literal(value)
+    cur.execute(
+        Native(
+            f"ALTER TABLE {_spark_relation(schema, table)} DROP IF EXISTS "
+            f"PARTITION ({ident(column)} = {literal})"
+        )
+    )
+    place = cur.location(schema, table)
+    for child in place.iterdir() if place.exists() else ():
+        if child.is_dir() and child.name.startswith(column + "=") and _same(child.name, value):
+            remove_tree(child)
+
+
+def _same(directory: str, value) -> bool:
+    from urllib.parse import unquote
+
+    text = unquote(directory.split("=", 1)[1])
+    return text == str(value) or text == str(value).replace("T", " ")
+
+
+def _value_literal(value) -> str:
+    from datetime import date, datetime
+
+    if isinstance(value, datetime):
+        return f"TIMESTAMP_NTZ '{value:%Y-%m-%d %H:%M:%S}'"
+    if isinstance(value, date):
+        return f"DATE '{value:%Y-%m-%d}'"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "\\'") + "'"
+
+
+def _merge_whole(model: Model, sql: str, existing: str | None, merging: bool) -> Write:
+    """Merge the whole query by key: the new table is the query's rows plus the current rows
+    whose key they do not carry, built aside and moved in."""
+    stage, merged = stage_of(model), stage_of(model, "__merged")
+    keys = [ident(k) for k in model.unique_key]
+    named = ", ".join(model.unique_key)
+    null_keys = " OR ".join(f"{k} IS NULL" for k in keys)
+    key_tuple = f"struct({', '.join(keys)})"
+
+    def judge(row: tuple, written: int) -> str | None:
+        nulls, duplicates = row
+        if nulls:
+            return f"{nulls} row(s) have a NULL in unique_key ({named}). Nothing was written"
+        if duplicates:
+            return (
+                f"{duplicates} duplicate unique_key ({named}) value(s); a MERGE would pick one "
+                "at random. Nothing was written"
+            )
+        return None
+
+    def combine(cur: Spark) -> None:
+        staged = _spark_relation(*stage)
+        if merging:
+            query = _kept_rows(cur, staged, _spark_relation(model.schema, model.table), keys)
+        else:
+            query = f"SELECT * FROM {staged}"
+        _create_as(*merged, query)(cur)
+
+    return Write(
+        (_create_as(*stage, f"SELECT * FROM {_wrap(sql)}"), _count(stage), combine),
+        count_statement=1,
+        audit=Native(
+            f"SELECT count_if({null_keys}), count(*) - count(DISTINCT {key_tuple}) "
+            f"FROM {_spark_relation(*stage)}"
+        ),
+        judge=judge,
+        finish=(_move_in(model, merged, existing), _drop_stage(stage, merged)),
+        stage=_stage_quoted(merged),
+    )
+
+
+def _kept_rows(cur: Spark, staged: str, current: str, keys: list[str], where: str = "") -> str:
+    """The staged rows plus the current rows (optionally only `where`) whose key they lack,
+    in the staged rows' column order."""
+    columns = [name for name, _ in cur.describe(Native(f"SELECT * FROM {staged}"))]
+    listed = ", ".join(f"t.{ident(c)}" for c in columns)
+    on = " AND ".join(f"s.{k} <=> t.{k}" for k in keys)
+    condition = f"({where}) AND " if where else ""
+    return (
+        f"SELECT * FROM {staged} UNION ALL SELECT {listed} FROM {current} t "
+        f"WHERE {condition}NOT EXISTS (SELECT 1 FROM {staged} s WHERE {on})"
+    )
+
+
+def _merge(model: Model, sql: str, window: Window, schema: str, table: str, exists: bool) -> Write:
+    """Upsert the window's rows by key: the window's new content is staged (new rows win),
+    audited, checked, then replaces the window."""
+    stage, merged = stage_of(model), stage_of(model, "__merged")
+    keys = [ident(k) for k in model.unique_key]
+    null_keys = " OR ".join(f"{k} IS NULL" for k in keys)
+    key_tuple = f"struct({', '.join(keys)})"
+    inside = _in_window(model, window)
+    named = ", ".join(model.unique_key)
+
+    def judge(row: tuple, written: int) -> str | None:
+        outside, nulls, duplicates = row
+        if outside:
+            return _outside_message(model, window, outside)
+        if nulls:
+            return (
+                f"{nulls} row(s) in partition {window.key} have a NULL in unique_key "
+                f"({named}). Nothing was written"
+            )
+        if duplicates:
+            return (
+                f"partition {window.key} has {duplicates} duplicate unique_key ({named}) "
+                "value(s); a MERGE would pick one at random. Nothing was written"
+            )
+        return None
+
+    def combine(cur: Spark) -> None:
+        staged = _spark_relation(*stage)
+        target = _spark_relation(schema, table)
+        if exists and f"{schema}.{table}".lower() in cur.relations():
+            query = _kept_rows(cur, staged, target, keys, inside)
+        else:
+            query = f"SELECT * FROM {staged}"
+        _create_as(*merged, query)(cur)
+
+    return Write(
+        (_create_as(*stage, f"SELECT * FROM {_wrap(sql)}"), _count(stage), combine),
+        count_statement=1,
+        audit=Native(
+            f"SELECT count_if(NOT coalesce({inside}, false)), count_if({null_keys}), "
+            f"count(*) - count(DISTINCT {key_tuple}) FROM {_spark_relation(*stage)}"
+        ),
+        judge=judge,
+        finish=(
+            _replace_window(model, merged, window, schema, table, exists),
+            _drop_stage(stage, merged),
+        ),
+        stage=_stage_quoted(merged),
+    )
+
+
+def swap(model: Model, existing: str | None) -> Write:
+    """The last step of a full refresh: the shadow table's directory takes the model's place."""
+    shadow = (model.schema, model.table + "__refresh")
+    return Write((_move_in(model, shadow, existing),))
+
+
+def drop_relation(model: Model, kind: str):
+    def step(cur: Spark) -> None:
+        relation = _spark_relation(model.schema, model.table)
+        cur.execute(Native(f"DROP {'VIEW' if kind == 'view' else 'TABLE'} IF EXISTS {relation}"))
+        if kind != "view":
+            remove_tree(cur.location(model.schema, model.table))
+        cur.known(model.name, None)
+
+    return step
+
+
+def drop_shadow(model: Model):
+    return _drop_stage((model.schema, model.table + "__refresh"))
+
+
+def create_schema(schema: str) -> Native:
+    return Native(f"CREATE DATABASE IF NOT EXISTS {ident(schema)}")
+
+
+def evolve(
+    model: Model, target: str, new: list[tuple[str, str]], old: list[tuple[str, str]]
+) -> tuple[list, str | None]:
+    """As on DuckDB (`materialize.evolve`): added columns are added, a changed type refused."""
+    from .materialize import evolve as duckdb_evolve
+
+    statements, refusal = duckdb_evolve(model, target, new, old)
+    if refusal:
+        return [], refusal
+    existing = {n.lower() for n, _ in old}
+    added = [(n, k) for n, k in new if n.lower() not in existing]
+    relation = _spark_relation(model.schema, model.table)
+    return [
+        Native(f"ALTER TABLE {relation} ADD COLUMNS ({ident(n)} {spark_type(k)})") for n, k in added
+    ], None
+
+
+def existing_columns(cur: Spark, model: Model) -> list[tuple[str, str]]:
+    return cur.describe(Native(f"SELECT * FROM {_spark_relation(model.schema, model.table)}"))
