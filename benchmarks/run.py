@@ -45,6 +45,9 @@ SIZES = {
         "ui_days": 30,
         "ui_hours": 100_000,
         "import": [1000],
+        "spark_rows": 1_000_000,
+        "spark_days": 365,
+        "spark_dag": 100,
         "repeat": 3,
     },
     "tiny": {
@@ -60,6 +63,9 @@ SIZES = {
         "ui_days": 3,
         "ui_hours": 300,
         "import": [20],
+        "spark_rows": 2_000,
+        "spark_days": 3,
+        "spark_dag": 5,
         "repeat": 1,
     },
 }
@@ -319,6 +325,54 @@ class Suite:
             peer = result["dbt microbatch backfill"]
             peer.note = f"{peer.seconds / loop:.2f}x per-day loop (peer)"
 
+    def spark(self, rows: int, days: int, n: int, dag_rows: int) -> None:
+        """SPARK-BACKFILL-N and SPARK-DAG-N on Spark local[2], against the same statements sent
+        by hand through one spark.sql session (`spark.py`)."""
+        from benchmarks import spark
+
+        first = date(2025, 1, 1)
+        root = self.work / f"spark-backfill-{days}"
+        work = generate.backfill(root, days, first=first)
+        (root / "orchestrator.toml").write_text(spark.spark_toml(per_day=True))
+        spark.source_files(root, rows, days, first, per_day=True)
+        spec = root / "limit.json"
+        models = [[m, work.sql[m]] for m in work.models]
+        spec.write_text(json.dumps({"first": str(first), "days": days, "models": models}))
+        end = first + timedelta(days=days)
+        limit = [self.python, str(HERE / "spark.py")]
+        variants = {
+            "limit: spark.sql per day": [*limit, "backfill-limit", str(root), str(spec)],
+            "orchestrator backfill": self.cli(
+                self.python, root, "backfill", "bench.fct_events+", "--start", str(first),
+                "--end", str(end),
+            ),
+        }
+
+        def fresh(place: Path):
+            def setup(name: str) -> None:
+                for lake in ("lake", "limit-lake"):
+                    shutil.rmtree(place / lake, ignore_errors=True)
+
+            return setup
+
+        result = self.interleaved(f"SPARK-BACKFILL-{days}", variants, fresh(root))
+        us, hand = result["orchestrator backfill"], result["limit: spark.sql per day"]
+        us.note = f"{us.seconds / hand.seconds:.2f}x spark.sql per day"
+
+        root = self.work / f"spark-dag-{n}"
+        work = generate.layered(root, n)
+        (root / "orchestrator.toml").write_text(spark.spark_toml(per_day=False))
+        spark.source_files(root, dag_rows, 365, first, per_day=False)
+        spec = root / "limit.json"
+        spec.write_text(json.dumps([[m, work.sql[m]] for m in work.models]))
+        variants = {
+            "limit: spark.sql CTAS": [*limit, "dag-limit", str(root), str(spec)],
+            "orchestrator run": self.cli(self.python, root, "run"),
+        }
+        result = self.interleaved(f"SPARK-DAG-{n}", variants, fresh(root))
+        us, hand = result["orchestrator run"], result["limit: spark.sql CTAS"]
+        us.note = f"{us.seconds / hand.seconds:.2f}x spark.sql CTAS"
+
     def memory(self, rows: int, days_list: list[int]) -> None:
         variants, warehouses, templates = {}, {}, {}
         for days in days_list:
@@ -539,6 +593,10 @@ def main() -> None:
         if "IMPORT" in only:
             for n in size["import"]:
                 suite.import_dbt(n)
+        if "SPARK" in only:
+            suite.spark(
+                size["spark_rows"], size["spark_days"], size["spark_dag"], size["dag_rows"]
+            )
         if "UI" in only:
             for n in size["ui_dag"]:
                 ui.dag(suite, n, size["ui_days"], 100)

@@ -43,6 +43,7 @@ from .session import (
     check_protected,
     data_engine,
     recorded_run,
+    start_spark,
     writing,
 )
 from .snapshot import Snapshot
@@ -399,7 +400,6 @@ def query_spark(ws: Workspace, sql: str) -> tuple[list[str], list[tuple]]:
     sources, and the state (`orchestrator.*`, read from its journal)."""
     import sqlglot
 
-    from . import spark_engine
     from .spark_engine import Native
 
     try:
@@ -417,9 +417,7 @@ def query_spark(ws: Workspace, sql: str) -> tuple[list[str], list[tuple]]:
             "refused (use SELECT)"
         )
     control = engine.connect(ws.warehouse, read_only=True) if ws.warehouse.exists() else None
-    spark = spark_engine.start(
-        ws.project.settings.engine, ws.project.settings.root, ws.project.sources, control
-    )
+    spark = start_spark(ws, control)
     try:
         result = spark.execute(Native(sql.strip().rstrip(";")))
         return [d[0] for d in result.description], result.fetchall()
@@ -457,7 +455,7 @@ def removed_models(ws: Workspace) -> list[tuple[str, str]]:
 def prune(ws: Workspace, wait: float | None = None) -> list[tuple[str, str]]:
     """Drop the relations of models removed from the project, forget their partitions and
     close their incidents as `removed`: one recorded run, one transaction."""
-    with writing(ws, "prune", wait) as (con, _lock, _):
+    with writing(ws, "prune", wait) as (con, _lock, _), data_engine(ws, con) as data:
         removed = _removed(ws, con, snapshot_of(ws, con).relations)
         if not removed:
             return []
@@ -466,7 +464,7 @@ def prune(ws: Workspace, wait: float | None = None) -> list[tuple[str, str]]:
             with con.transaction():
                 for name, kind in removed:
                     if kind != "gone":
-                        con.execute(materialize.drop_named(name, kind))
+                        engine.run_step(data, data.writes.drop_named(name, kind))
                     state.forget_model(con, name)
                 for incident in state.open_incidents(con):
                     if incident.kind == "model" and incident.subject in {n for n, _ in removed}:
@@ -541,12 +539,15 @@ def check_published(
     Results are recorded in orchestrator.check_results under a run of command `check`."""
     names = ws.dag.ordered(select_models(ws.dag, selectors, exclude))
     all_vars = dict(ws.project.settings.vars) | dict(variables or {})
-    with writing(ws, "check " + " ".join(selectors), wait) as (con, _lock, _):
+    with (
+        writing(ws, "check " + " ".join(selectors), wait) as (con, _lock, _),
+        data_engine(ws, con) as data,
+    ):
         with engine.reading(ws.warehouse):
             snapshot = snapshot_of(ws, con)
         with recorded_run(con, "check", " ".join(selectors), all_vars) as recording:
             found = []
-            cur = con.cursor()
+            cur = data.cursor()
             for name in names:
                 results = _check_published_model(ws, cur, snapshot, name, all_vars)
                 state.insert_check_results(con, recording.run_id, -1, name, results, clock.now())
@@ -640,7 +641,10 @@ def compile_model(
             (i for i, t in enumerate(lines) if t.strip() and not t.strip().startswith("--")), 0
         )
         body = "\n".join([""] * first + lines[first:])  # blank lines keep the line numbers
-        rendered = dialects.to_spark(body, model.relpath)
+        if model.dialect != "spark":
+            rendered = dialects.to_spark(body, model.relpath)
+        else:
+            rendered = body
     where = f" [{window.key}]" if window else ""
     return f"-- {name}{where} on {engine}\n{rendered.strip()}\n"
 
@@ -650,7 +654,7 @@ def verify_engines(
 ):
     """Build the selection on DuckDB and on Spark under `scratch`, then compare every table the
     selection holds (see `verify`). Nothing of the project's own warehouse is touched."""
-    from . import spark_engine, verify
+    from . import verify
     from .spark_engine import Native
 
     duck_ws, spark_ws = verify.scratch_workspaces(ws, scratch)
@@ -662,9 +666,7 @@ def verify_engines(
     compared, differences = [], []
     duck = engine.connect(duck_ws.warehouse, read_only=True)
     control = engine.connect(spark_ws.warehouse, read_only=True)
-    spark = spark_engine.start(
-        spark_ws.project.settings.engine, ws.project.settings.root, ws.project.sources, control
-    )
+    spark = start_spark(spark_ws, control)
     try:
         on_spark = spark.relations()
         for name in chosen:
@@ -689,3 +691,30 @@ def verify_engines(
         control.close()
         duck.close()
     return verify.Verdict(tuple(compared), tuple(differences), statuses[0], statuses[1])
+
+
+def check_spark_sql(ws: Workspace) -> None:
+    """When the project loads for Spark: every model's SQL transpiles, or ProjectError names
+    the file, the line and a rewrite (before anything is written)."""
+    from . import dialects, sql
+    from .errors import ProjectError
+    from .partitions import Window
+
+    for name in ws.dag.order:
+        model = ws.dag.models[name]
+        if model.dialect == "spark":
+            continue
+        if model.seed:
+            raise ProjectError(
+                "seeds are not loaded on Spark yet: declare the CSV as a source "
+                f'([sources."{model.name}"] path = "{model.relpath}") and read it from a model',
+                model.relpath,
+            )
+        window = Window.containing(datetime(2000, 1, 1), model.grain) if model.partitioned else None
+        rendered = sql.render(
+            model.template,
+            model.window_literals(window),
+            ws.project.settings.vars,
+            path=model.relpath,
+        )
+        dialects.to_spark(rendered, model.relpath)

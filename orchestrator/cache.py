@@ -55,10 +55,16 @@ class AnalysisCache:
                 pass  # no cache, or one we cannot read: parse everything
 
     def analyze(
-        self, text: str, relpath: str, literals: Mapping[str, str] | None = None
+        self,
+        text: str,
+        relpath: str,
+        literals: Mapping[str, str] | None = None,
+        dialect: str = "duckdb",
     ) -> sql.Analysis:
         key = hashlib.sha256(
-            json.dumps([text, sorted((literals or {}).items())]).encode()
+            json.dumps(
+                [text, sorted((literals or {}).items())] + [dialect] * (dialect != "duckdb")
+            ).encode()
         ).hexdigest()
         entry = self.entries.get(key)
         if entry is not None:
@@ -70,7 +76,7 @@ class AnalysisCache:
                 return analysis
             except TypeError:
                 pass  # written by a different shape of Analysis: parse again
-        analysis = sql.analyze(text, relpath, literals)
+        analysis = sql.analyze(text, relpath, literals, dialect)
         self.used[key] = {f.name: getattr(analysis, f.name) for f in _FIELDS}
         self.misses += 1
         return analysis

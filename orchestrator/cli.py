@@ -114,6 +114,9 @@ def _workspace(ctx, *, engine_needed: bool = True):
         missing = spark_ready.problem(engine)
         if missing:
             raise UsageError(missing)
+        from . import api
+
+        api.check_spark_sql(ws)
     return ws
 
 

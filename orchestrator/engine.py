@@ -172,6 +172,16 @@ class DuckDB:
         self.raw.close()
 
 
+def run_step(engine: Engine, step) -> Any:
+    """One step of a write: a statement (its first value, if it returns one), or a function
+    of the engine, for what SQL cannot say on it (moving a table's directory on Spark)."""
+    if callable(step):
+        step(engine)
+        return None
+    row = engine.execute(step).fetchone()
+    return row[0] if row and isinstance(row[0], int) else None
+
+
 READER_GRACE = 10.0
 """Seconds a writer waits for readers that hold the file for a moment (a status, a query, a
 dashboard's refresh): DuckDB lets no process open a file another one has open."""

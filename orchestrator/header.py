@@ -124,6 +124,7 @@ HEADER_KEYS: dict[str, object] = {
     "batch_size": batch_size,
     "pre_hook": _text,
     "post_hook": _text,
+    "dialect": _one_of(["duckdb", "spark"]),
 }
 
 
@@ -242,6 +243,7 @@ _AS_WRITTEN = (
     "timeout",
     "protected",
     "batch_size",
+    "dialect",
 )
 
 

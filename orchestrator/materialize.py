@@ -48,6 +48,8 @@ class Write:
     # (Spark: no transaction could undo a publish); None: they judge the target, inside the
     # transaction (DuckDB)
     stage: str | None = None
+    # the audit row's last value is the number of rows written (no statement counts them)
+    counted_by_audit: bool = False
 
 
 def shadow_relation(model: Model) -> str:
@@ -129,19 +131,7 @@ def _merge_whole(model: Model, sql: str, existing: str | None, merging: bool) ->
         write = _drop_other_kind(model, existing, "table") + (
             f"CREATE OR REPLACE TABLE {model.relation} AS SELECT * FROM {stage}",
         )
-    named = ", ".join(model.unique_key)
-
-    def judge(row: tuple, written: int) -> str | None:
-        nulls, duplicates = row
-        if nulls:
-            return f"{nulls} row(s) have a NULL in unique_key ({named}). Nothing was written"
-        if duplicates:
-            return (
-                f"{duplicates} duplicate unique_key ({named}) value(s); a MERGE would pick one "
-                "at random. Nothing was written"
-            )
-        return None
-
+    judge = key_judge(model, None)
     null_keys = " OR ".join(f"{k} IS NULL" for k in keys)
     return Write(
         (f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM {_wrap(sql)}",),
@@ -153,6 +143,32 @@ def _merge_whole(model: Model, sql: str, existing: str | None, merging: bool) ->
         judge=judge,
         finish=(*write, f"DROP TABLE {stage}"),
     )
+
+
+def key_judge(model: Model, window: Window | None) -> Callable[[tuple, int], str | None]:
+    """Why staged rows must not be merged by key, or None. The audit row holds, in order:
+    the rows outside the window (only when there is one), the rows with a NULL key, the
+    duplicate keys; a value after those (a count) is not judged."""
+    named = ", ".join(model.unique_key)
+
+    def judge(row: tuple, written: int) -> str | None:
+        values = list(row)
+        if window is not None:
+            outside = values.pop(0)
+            if outside:
+                return _outside_message(model, window, outside)
+        nulls, duplicates = values[0], values[1]
+        where = f" in partition {window.key}" if window is not None else ""
+        if nulls:
+            return f"{nulls} row(s){where} have a NULL in unique_key ({named}). Nothing was written"
+        if duplicates:
+            return (
+                f"{duplicates} duplicate unique_key ({named}) value(s){where}; a MERGE would "
+                "pick one at random. Nothing was written"
+            )
+        return None
+
+    return judge
 
 
 def _in_window(model: Model, window: Window) -> str:
@@ -209,22 +225,7 @@ def _merge(model: Model, sql: str, window: Window, target: str, exists: bool) ->
     else:
         write = f"CREATE TABLE {target} AS SELECT * FROM {stage}"
 
-    def judge(row: tuple, written: int) -> str | None:
-        outside, nulls, duplicates = row
-        if outside:
-            return _outside_message(model, window, outside)
-        if nulls:
-            return (
-                f"{nulls} row(s) in partition {window.key} have a NULL in unique_key "
-                f"({', '.join(model.unique_key)}). Nothing was written"
-            )
-        if duplicates:
-            return (
-                f"partition {window.key} has {duplicates} duplicate unique_key "
-                f"({', '.join(model.unique_key)}) value(s); a MERGE would pick one at random. "
-                "Nothing was written"
-            )
-        return None
+    judge = key_judge(model, window)
 
     return Write(
         (f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM {_wrap(sql)}",),

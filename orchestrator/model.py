@@ -131,6 +131,7 @@ class Model:
     seed: bool = False  # a CSV of seeds/ loaded as a table (`seeds`), not a file of models/
     pre_hooks: tuple[str, ...] = ()  # SQL run before the write, in its transaction
     post_hooks: tuple[str, ...] = ()  # SQL run after the write, before the blocking checks
+    dialect: str = "duckdb"  # `-- dialect: spark`: written in Spark SQL, runs on Spark only
 
     @property
     def partitioned(self) -> bool:

@@ -289,7 +289,14 @@ def load_model(path: Path, settings: Settings, cache: AnalysisCache | None = Non
     )
     probe = Window.containing(datetime(2000, 1, 1), model.grain)
     literals = model.window_literals(probe)
-    analysis = (cache or AnalysisCache(None)).analyze(text, relpath, literals)
+    analysis = (cache or AnalysisCache(None)).analyze(text, relpath, literals, model.dialect)
+    if model.dialect == "spark" and settings.engine.kind != "spark":
+        raise ProjectError(
+            "written in Spark SQL (-- dialect: spark), so it runs on the Spark engine only: "
+            'set [engine] kind = "spark" (or run with --engine spark), or write it in DuckDB SQL',
+            relpath,
+            lines.get("dialect"),
+        )
     if analysis.window_use and not model.partitioned:
         name, line = analysis.window_use
         raise ProjectError(

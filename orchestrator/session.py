@@ -71,13 +71,27 @@ def data_engine(ws: Workspace, con):
     if settings.kind != "spark":
         yield con
         return
-    from . import spark_engine
-
-    spark = spark_engine.start(settings, ws.project.settings.root, ws.project.sources, con)
+    spark = start_spark(ws, con)
     try:
         yield spark
     finally:
         spark.stop()
+
+
+def start_spark(ws: Workspace, control):
+    """A Spark engine for the workspace: its sources with the glob of their files (those with
+    a file yet), `control` the connection to the state (None: read no state)."""
+    from . import freshness, spark_engine
+
+    patterns = {}
+    for source in ws.project.sources.values():
+        if source.path and source.format:
+            pattern = freshness.glob_pattern(ws.project.settings.root, source.path)
+            if freshness.matching_files(pattern):
+                patterns[source.name] = pattern
+    return spark_engine.start(
+        ws.project.settings.engine, ws.project.settings.root, ws.project.sources, patterns, control
+    )
 
 
 def _leave_state_copy(ws: Workspace, con) -> None:

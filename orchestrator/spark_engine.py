@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from . import crashpoints
 from .errors import WarehouseError, first_line
 from .model import EngineSettings, Source
 
@@ -114,13 +115,22 @@ class _Shared:
         self.sources: Mapping[str, Source] = sources
         self.control = control
         self.relations: dict[str, str] = {}
+        self.patterns: dict[str, str] = {}  # source -> the glob of its files
+        self.databases: set[str] = set()
         self.lock = threading.Lock()
         self.groups = 0
 
 
-def start(settings: EngineSettings, root: Path, sources: Mapping[str, Source], control) -> Spark:
+def start(
+    settings: EngineSettings,
+    root: Path,
+    sources: Mapping[str, Source],
+    patterns: Mapping[str, str],
+    control,
+) -> Spark:
     """A session on the configured master (or Spark Connect server), with the catalog of the
-    warehouse_dir registered. `control` is the connection state goes through."""
+    warehouse_dir registered: `patterns` holds the glob of each file source that has files.
+    `control` is the connection state goes through."""
     from pyspark.sql import SparkSession
 
     logging.getLogger("SQLQueryContextLogger").disabled = True  # our errors say it in one line
@@ -148,6 +158,7 @@ def start(settings: EngineSettings, root: Path, sources: Mapping[str, Source], c
     if not settings.remote:
         session.sparkContext.setLogLevel("ERROR")
     shared = _Shared(session, settings, root, sources, control)
+    shared.patterns = dict(patterns)
     engine = Spark(shared, session)
     engine.register_catalog()
     return engine
@@ -188,11 +199,14 @@ def relations_on_disk(settings: EngineSettings, root: Path, control) -> dict[str
 
 
 def _is_table_dir(path: Path) -> bool:
-    return (
-        path.is_dir()
-        and not path.name.startswith(("_", "."))
-        and "__" not in path.name
-        and any(path.iterdir())
+    """A model's table: a directory holding committed data (a file outside `_` and `.`
+    directories, where Spark keeps a commit in progress)."""
+    if not path.is_dir() or path.name.startswith(("_", ".")) or "__" in path.name:
+        return False
+    return any(
+        not any(part.startswith(("_", ".")) for part in file.relative_to(path).parts)
+        for file in path.rglob("*")
+        if file.is_file()
     )
 
 
@@ -369,27 +383,30 @@ class Spark:
             )
 
     def register_table(self, schema: str, table: str) -> None:
+        """A table directory in the catalog; one Spark cannot read (no data file: a write
+        cut short before its commit) counts as missing, so its model is built again."""
         path = self.location(schema, table)
-        if not path.is_dir() or not any(path.iterdir()):
-            return
         name = f"{self.quote(schema)}.{self.quote(table)}"
         self._run(f"DROP TABLE IF EXISTS {name}")
-        self._run(
-            f"CREATE TABLE {name} USING parquet OPTIONS (mergeSchema 'true') "
-            f"LOCATION {_literal(str(path))}"
-        )
-        if any(p.is_dir() and "=" in p.name for p in path.iterdir()):
-            self._run(f"ALTER TABLE {name} RECOVER PARTITIONS")
+        self.known(f"{schema}.{table}", None)
+        if not _is_table_dir(path):
+            return
+        try:
+            self._run(
+                f"CREATE TABLE {name} USING parquet OPTIONS (mergeSchema 'true') "
+                f"LOCATION {_literal(str(path))}"
+            )
+            if any(p.is_dir() and "=" in p.name for p in path.iterdir()):
+                self._run(f"ALTER TABLE {name} RECOVER PARTITIONS")
+        except SparkError:
+            self._run(f"DROP TABLE IF EXISTS {name}")
+            return
         self.known(f"{schema}.{table}", "table")
 
     def register_source(self, source: Source) -> None:
         """A declared file source as a table over its files (all of them), in its schema."""
-        from . import freshness
-
-        if not (source.path and source.format):
-            return
-        pattern = freshness.glob_pattern(self.shared.root, source.path)
-        if not freshness.matching_files(pattern):
+        pattern = self.shared.patterns.get(source.name)
+        if pattern is None:
             return  # no file yet: its readers wait
         schema, table = source.name.split(".")
         self._run(f"CREATE DATABASE IF NOT EXISTS {self.quote(schema)}")
@@ -515,7 +532,16 @@ class Spark:
             raise _error(exc) from None
 
     def _run(self, text: str) -> _Result:
+        crashpoints.moment()
+        database = _CREATE_DATABASE.match(text)
+        if database:  # the catalog is this process's: once is enough
+            with self.shared.lock:
+                if database.group(1).lower() in self.shared.databases:
+                    return _Result(None, [])
         frame = self._frame(text)
+        if database:
+            with self.shared.lock:
+                self.shared.databases.add(database.group(1).lower())
         if _returns_rows(text):
             self._job_group()
             try:
@@ -533,6 +559,9 @@ class Spark:
                 self.group = f"orchestrator-{os.getpid()}-{self.shared.groups}"
         context.setLocalProperty("spark.scheduler.pool", POOL)
         context.setJobGroup(self.group, "orchestrator task", interruptOnCancel=True)
+
+
+_CREATE_DATABASE = re.compile(r"(?is)^CREATE DATABASE IF NOT EXISTS (\S+)$")
 
 
 def _returns_rows(text: str) -> bool:
@@ -584,4 +613,11 @@ def _error(exc: BaseException) -> Exception:
 
 
 def remove_tree(path: Path) -> None:
+    crashpoints.moment()
     shutil.rmtree(path, ignore_errors=True)
+
+
+def move(source: Path, target: Path) -> None:
+    """A directory renamed (atomic on one file system)."""
+    crashpoints.moment()
+    os.replace(source, target)

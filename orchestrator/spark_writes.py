@@ -18,14 +18,14 @@ say (moving directories, reading the table's columns at the moment of the write)
 
 from __future__ import annotations
 
-import os
+from dataclasses import replace
 from pathlib import Path
 
-from .materialize import Write, _outside_message
+from .materialize import Write, _outside_message, key_judge
 from .model import Kind, Model
 from .partitions import Window
 from .quoting import quote
-from .spark_engine import Native, Spark, remove_tree, spark_type
+from .spark_engine import Native, Spark, move, remove_tree, spark_type
 
 STAGE_SCHEMA = "orchestrator_stage"
 
@@ -160,8 +160,9 @@ def _count(stage: tuple[str, str]) -> Native:
 def _table(model: Model, sql: str, existing: str | None) -> Write:
     stage = stage_of(model)
     return Write(
-        (_create_as(*stage, f"SELECT * FROM {_wrap(sql)}"), _count(stage)),
-        count_statement=1,
+        (_create_as(*stage, f"SELECT * FROM {_wrap(sql)}"),),
+        audit=_count(stage),
+        counted_by_audit=True,
         finish=(_move_in(model, stage, existing),),
         stage=_stage_quoted(stage),
     )
@@ -185,9 +186,9 @@ def _move_in(model: Model, stage: tuple[str, str], existing: str | None, target=
         cur.execute(Native(f"DROP TABLE IF EXISTS {_spark_relation(schema, table)}"))
         remove_tree(aside)
         if place.exists():
-            os.replace(place, aside)
+            move(place, aside)
         place.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staged, place)
+        move(staged, place)
         remove_tree(aside)
         cur.execute(Native(f"CREATE DATABASE IF NOT EXISTS {ident(schema)}"))
         cur.register_table(schema, table)
@@ -204,11 +205,12 @@ def _window(model: Model, sql: str, window: Window, schema: str, table: str, exi
         return _outside_message(model, window, row[0]) if row[0] else None
 
     return Write(
-        (_create_as(*stage, f"SELECT * FROM {_wrap(sql)}"), _count(stage)),
-        count_statement=1,
+        (_create_as(*stage, f"SELECT * FROM {_wrap(sql)}", model.partition_by),),
         audit=Native(
-            f"SELECT count_if(NOT coalesce({inside}, false)) FROM {_spark_relation(*stage)}"
+            f"SELECT count_if(NOT coalesce({inside}, false)), count(*) "
+            f"FROM {_spark_relation(*stage)}"
         ),
+        counted_by_audit=True,
         judge=judge,
         finish=(_replace_window(model, stage, window, schema, table, exists), _drop_stage(stage)),
         stage=_stage_quoted(stage),
@@ -227,14 +229,7 @@ def _replace_window(
             cur.known(f"{schema}.{table}", "table")
             return
         target = _spark_relation(schema, table)
-        inside = _in_window(model, window)
-        gone = cur.execute(
-            Native(
-                f"SELECT DISTINCT {ident(column)} FROM {target} WHERE {inside} "
-                f"EXCEPT SELECT DISTINCT {ident(column)} FROM {staged}"
-            )
-        ).fetchall()
-        for (value,) in gone:
+        for value in _gone(cur, model, window, stage, (schema, table)):
             _drop_partition(cur, schema, table, column, value)
         columns = [name for name, _ in cur.describe(Native(f"SELECT * FROM {target}"))]
         listed = ", ".join(ident(c) for c in columns)
@@ -244,80 +239,108 @@ def _replace_window(
     return step
 
 
+def _partition_dirs(place: Path, column: str) -> dict[str, str]:
+    """The partition directories of a table (`column=value`), value as Spark wrote it."""
+    from urllib.parse import unquote
+
+    if not place.is_dir():
+        return {}
+    prefix = column.lower() + "="
+    return {
+        unquote(p.name.split("=", 1)[1]): p.name
+        for p in place.iterdir()
+        if p.is_dir() and p.name.lower().startswith(prefix)
+    }
+
+
+def _gone(cur: Spark, model: Model, window: Window, stage, target) -> list[str]:
+    """The target's partitions inside the window that the stage no longer has, read from the
+    directories (no job): the stage is partitioned the same way."""
+    from datetime import datetime
+
+    column = model.partition_by or ""
+    produced = set(_partition_dirs(cur.location(*stage), column))
+    gone = []
+    for value in _partition_dirs(cur.location(*target), column):
+        try:
+            point = datetime.fromisoformat(value)
+        except ValueError:
+            continue
+        if window.start <= point < window.end and value not in produced:
+            gone.append(value)
+    return gone
+
+
 def _drop_partition(cur: Spark, schema: str, table: str, column: str, value) -> None:
     """A partition the window no longer has: out of the catalog, and its files gone (the
     table is external: dropping the partition alone leaves the files)."""
-    literal = _value_literal(value)
     cur.execute(
         Native(
             f"ALTER TABLE {_spark_relation(schema, table)} DROP IF EXISTS "
-            f"PARTITION ({ident(column)} = {literal})"
+            f"PARTITION ({ident(column)} = {_value_literal(value)})"
         )
     )
-    place = cur.location(schema, table)
-    for child in place.iterdir() if place.exists() else ():
-        if child.is_dir() and child.name.startswith(column + "=") and _same(child.name, value):
-            remove_tree(child)
+    directory = _partition_dirs(cur.location(schema, table), column).get(value)
+    if directory:
+        remove_tree(cur.location(schema, table) / directory)
 
 
-def _same(directory: str, value) -> bool:
-    from urllib.parse import unquote
-
-    text = unquote(directory.split("=", 1)[1])
-    return text == str(value) or text == str(value).replace("T", " ")
-
-
-def _value_literal(value) -> str:
-    from datetime import date, datetime
-
-    if isinstance(value, datetime):
-        return f"TIMESTAMP_NTZ '{value:%Y-%m-%d %H:%M:%S}'"
-    if isinstance(value, date):
-        return f"DATE '{value:%Y-%m-%d}'"
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + str(value).replace("'", "\\'") + "'"
+def _value_literal(value: str) -> str:
+    """A partition directory's value as the literal DROP PARTITION compares it to."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _merge_whole(model: Model, sql: str, existing: str | None, merging: bool) -> Write:
     """Merge the whole query by key: the new table is the query's rows plus the current rows
     whose key they do not carry, built aside and moved in."""
+    current = (model.schema, model.table) if merging else None
+    stage, merged, write = _keyed(model, sql, None, current)
+    return replace(write, finish=(_move_in(model, merged, existing), _drop_stage(stage, merged)))
+
+
+def _merge(model: Model, sql: str, window: Window, schema: str, table: str, exists: bool) -> Write:
+    """Upsert the window's rows by key: the window's new content is staged (new rows win),
+    audited, checked, then replaces the window."""
+    stage, merged, write = _keyed(model, sql, window, (schema, table) if exists else None)
+    return replace(
+        write,
+        finish=(
+            _replace_window(model, merged, window, schema, table, exists),
+            _drop_stage(stage, merged),
+        ),
+    )
+
+
+def _keyed(model: Model, sql: str, window: Window | None, current: tuple[str, str] | None):
+    """The staging of a merge by key: the query's rows staged and audited (outside the window
+    when there is one, NULL and duplicate keys), then combined with the `current` table's rows
+    (those of the window) whose key they lack, into the stage the checks judge."""
     stage, merged = stage_of(model), stage_of(model, "__merged")
     keys = [ident(k) for k in model.unique_key]
-    named = ", ".join(model.unique_key)
     null_keys = " OR ".join(f"{k} IS NULL" for k in keys)
-    key_tuple = f"struct({', '.join(keys)})"
-
-    def judge(row: tuple, written: int) -> str | None:
-        nulls, duplicates = row
-        if nulls:
-            return f"{nulls} row(s) have a NULL in unique_key ({named}). Nothing was written"
-        if duplicates:
-            return (
-                f"{duplicates} duplicate unique_key ({named}) value(s); a MERGE would pick one "
-                "at random. Nothing was written"
-            )
-        return None
+    inside = _in_window(model, window) if window is not None else ""
+    outside = f"count_if(NOT coalesce({inside}, false)), " if window is not None else ""
 
     def combine(cur: Spark) -> None:
         staged = _spark_relation(*stage)
-        if merging:
-            query = _kept_rows(cur, staged, _spark_relation(model.schema, model.table), keys)
+        if current is not None and ".".join(current).lower() in cur.relations():
+            query = _kept_rows(cur, staged, _spark_relation(*current), keys, inside)
         else:
             query = f"SELECT * FROM {staged}"
         _create_as(*merged, query)(cur)
 
-    return Write(
-        (_create_as(*stage, f"SELECT * FROM {_wrap(sql)}"), _count(stage), combine),
-        count_statement=1,
+    write = Write(
+        (_create_as(*stage, f"SELECT * FROM {_wrap(sql)}"), combine),
         audit=Native(
-            f"SELECT count_if({null_keys}), count(*) - count(DISTINCT {key_tuple}) "
+            f"SELECT {outside}count_if({null_keys}), "
+            f"count(*) - count(DISTINCT struct({', '.join(keys)})), count(*) "
             f"FROM {_spark_relation(*stage)}"
         ),
-        judge=judge,
-        finish=(_move_in(model, merged, existing), _drop_stage(stage, merged)),
+        counted_by_audit=True,
+        judge=key_judge(model, window),
         stage=_stage_quoted(merged),
     )
+    return stage, merged, write
 
 
 def _kept_rows(cur: Spark, staged: str, current: str, keys: list[str], where: str = "") -> str:
@@ -333,57 +356,6 @@ def _kept_rows(cur: Spark, staged: str, current: str, keys: list[str], where: st
     )
 
 
-def _merge(model: Model, sql: str, window: Window, schema: str, table: str, exists: bool) -> Write:
-    """Upsert the window's rows by key: the window's new content is staged (new rows win),
-    audited, checked, then replaces the window."""
-    stage, merged = stage_of(model), stage_of(model, "__merged")
-    keys = [ident(k) for k in model.unique_key]
-    null_keys = " OR ".join(f"{k} IS NULL" for k in keys)
-    key_tuple = f"struct({', '.join(keys)})"
-    inside = _in_window(model, window)
-    named = ", ".join(model.unique_key)
-
-    def judge(row: tuple, written: int) -> str | None:
-        outside, nulls, duplicates = row
-        if outside:
-            return _outside_message(model, window, outside)
-        if nulls:
-            return (
-                f"{nulls} row(s) in partition {window.key} have a NULL in unique_key "
-                f"({named}). Nothing was written"
-            )
-        if duplicates:
-            return (
-                f"partition {window.key} has {duplicates} duplicate unique_key ({named}) "
-                "value(s); a MERGE would pick one at random. Nothing was written"
-            )
-        return None
-
-    def combine(cur: Spark) -> None:
-        staged = _spark_relation(*stage)
-        target = _spark_relation(schema, table)
-        if exists and f"{schema}.{table}".lower() in cur.relations():
-            query = _kept_rows(cur, staged, target, keys, inside)
-        else:
-            query = f"SELECT * FROM {staged}"
-        _create_as(*merged, query)(cur)
-
-    return Write(
-        (_create_as(*stage, f"SELECT * FROM {_wrap(sql)}"), _count(stage), combine),
-        count_statement=1,
-        audit=Native(
-            f"SELECT count_if(NOT coalesce({inside}, false)), count_if({null_keys}), "
-            f"count(*) - count(DISTINCT {key_tuple}) FROM {_spark_relation(*stage)}"
-        ),
-        judge=judge,
-        finish=(
-            _replace_window(model, merged, window, schema, table, exists),
-            _drop_stage(stage, merged),
-        ),
-        stage=_stage_quoted(merged),
-    )
-
-
 def swap(model: Model, existing: str | None) -> Write:
     """The last step of a full refresh: the shadow table's directory takes the model's place."""
     shadow = (model.schema, model.table + "__refresh")
@@ -391,12 +363,24 @@ def swap(model: Model, existing: str | None) -> Write:
 
 
 def drop_relation(model: Model, kind: str):
+    """Drop what stands under the model's name (`kind`: table or view)."""
+    return drop_named(model.name, kind)
+
+
+def drop_named(name: str, kind: str):
+    """Drop a relation this tool built for a model the project no longer has."""
+
     def step(cur: Spark) -> None:
-        relation = _spark_relation(model.schema, model.table)
+        schema, table = name.split(".", 1)
+        relation = _spark_relation(schema, table)
         cur.execute(Native(f"DROP {'VIEW' if kind == 'view' else 'TABLE'} IF EXISTS {relation}"))
-        if kind != "view":
-            remove_tree(cur.location(model.schema, model.table))
-        cur.known(model.name, None)
+        if kind == "view":
+            from . import state
+
+            state.forget_spark_view(cur.state, name)
+        else:
+            remove_tree(cur.location(schema, table))
+        cur.known(name, None)
 
     return step
 

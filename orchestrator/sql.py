@@ -199,7 +199,12 @@ class Analysis:
     columns: tuple[str, ...] | None = None  # the SELECT's output names (None: not known here)
 
 
-def analyze(text: str, path: str, window_literals: Mapping[str, str] | None = None) -> Analysis:
+def analyze(
+    text: str,
+    path: str,
+    window_literals: Mapping[str, str] | None = None,
+    dialect: str = "duckdb",
+) -> Analysis:
     """Parse a model template and extract what it reads. Raises ProjectError naming the file and
     line for template errors, syntax errors, and anything that is not exactly one SELECT."""
     _refuse_jinja_in_strings(text, path)
@@ -213,7 +218,7 @@ def analyze(text: str, path: str, window_literals: Mapping[str, str] | None = No
 
     rendered = render(text, literals, placeholder, path=path)
     try:
-        statement, tokens = parse(rendered, path)
+        statement, tokens = parse(rendered, path, dialect)
         tables, files = references(statement)
         digest = _hash_tokens(tokens, statement)
     except RecursionError:
@@ -323,18 +328,18 @@ def _refuse_jinja_in_strings(text: str, path: str) -> None:
         i += 1
 
 
-def _dialect():
+def _dialect(name: str = "duckdb"):
     from sqlglot.dialects.dialect import Dialect
 
-    return Dialect.get_or_raise("duckdb")
+    return Dialect.get_or_raise(name)
 
 
-def parse(sql: str, path: str):
-    """Parse exactly one query; return (expression, tokens)."""
+def parse(sql: str, path: str, dialect_name: str = "duckdb"):
+    """Parse exactly one query (DuckDB SQL, or `dialect_name`); return (expression, tokens)."""
     from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
 
-    dialect = _dialect()
+    dialect = _dialect(dialect_name)
     # sqlglot warns on stderr when it falls back to a raw command: we report that ourselves
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     try:

@@ -98,8 +98,8 @@ def compare(
     spark = Counter(tuple(_norm(row[i]) for i in order) for row in spark_rows)
     if duck == spark:
         return None
-    only_duck = list((duck - spark).elements())
-    only_spark = list((spark - duck).elements())
+    only_duck = [_plain(r) for r in (duck - spark).elements()]
+    only_spark = [_plain(r) for r in (spark - duck).elements()]
     return Difference(
         model,
         f"{len(duckdb_rows)} rows on duckdb, {len(spark_rows)} on spark; "
@@ -111,25 +111,41 @@ def compare(
 
 
 def _norm(value):
-    """One spelling per value: floats rounded to the tolerance, the rest as they are."""
+    """One spelling per value: floats rounded to the tolerance, the rest as they are. Numbers
+    keep their kind (Python says 1.5 == Decimal("1.5") and True == 1; a table whose column
+    turned from DECIMAL into DOUBLE differs)."""
+    if isinstance(value, bool):
+        return ("bool", value)
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
-            return repr(value)
+            return ("float", repr(value))
         if value == 0:
-            return 0.0
+            return ("float", 0.0)
         digits = -int(math.floor(math.log10(abs(value)))) + int(-math.log10(FLOAT_TOLERANCE))
-        return round(value, digits)
+        return ("float", round(value, digits))
     if isinstance(value, Decimal):
-        return value.normalize() if value == value else repr(value)
+        return ("decimal", value.normalize() if value == value else repr(value))
+    if isinstance(value, int):
+        return ("int", value)
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None) - (value.utcoffset() or 0)
     if isinstance(value, list | tuple):
         return tuple(_norm(v) for v in value)
     if isinstance(value, dict):
         return tuple(sorted((k, _norm(v)) for k, v in value.items()))
-    if isinstance(value, date | str | int | bool) or value is None:
+    if isinstance(value, date | str) or value is None:
         return value
     return repr(value)
+
+
+def _plain(row: tuple) -> tuple:
+    """A normalised row as a reader wants to see it: the values without their kinds."""
+    return tuple(
+        v[1] if isinstance(v, tuple) and len(v) == 2 and v[0] in _KINDS else v for v in row
+    )
+
+
+_KINDS = ("bool", "float", "decimal", "int")
 
 
 def _show(row: Iterable) -> str:

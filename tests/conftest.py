@@ -71,6 +71,7 @@ class ProjectDir:
         env: dict | None = None,
         now: datetime | str | None = NOW,
         check: bool = False,
+        timeout: float = 300,
     ) -> subprocess.CompletedProcess:
         """The real CLI in a subprocess, run to its end."""
         result = subprocess.run(
@@ -78,7 +79,7 @@ class ProjectDir:
             capture_output=True,
             text=True,
             env=self.environment(now, env),
-            timeout=300,
+            timeout=timeout,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
@@ -257,3 +258,66 @@ def serving(project):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# -- Spark: a real engine (pyspark's own jars, a Java runtime) --------------------------------
+
+
+def spark_missing() -> str | None:
+    """Why Spark cannot run here (pyspark or Java missing), or None."""
+    from orchestrator import spark_ready
+    from orchestrator.model import EngineSettings
+
+    return spark_ready.problem(EngineSettings(kind="spark", master="local[2]"))
+
+
+needs_spark = pytest.mark.skipif(
+    spark_missing() is not None,
+    reason=f"Spark cannot run here: {spark_missing()} (.ci/run installs it)",
+)
+
+
+def spark_toml(master: str = "local[2]", extra: str = "") -> str:
+    return f'[engine]\nkind = "spark"\nmaster = "{master}"\nwarehouse_dir = "lake"\n{extra}'
+
+
+def spark_table(root: Path, relation: str, order: str = "") -> list[tuple]:
+    """A Spark table's rows as its Parquet files hold them (read with DuckDB, no JVM)."""
+    schema, table = relation.split(".")
+    place = root / "lake" / schema / table
+    # as Spark lists a table: files under _ or . (a commit in progress) are not its data
+    files = (
+        [
+            str(p)
+            for p in sorted(place.rglob("*.parquet"))
+            if place.is_dir()
+            if not any(part.startswith(("_", ".")) for part in p.relative_to(place).parts)
+        ]
+        if place.is_dir()
+        else []
+    )
+    if not files:
+        return []
+    con = duckdb.connect()
+    try:
+        return con.execute(
+            "select * exclude (filename) from read_parquet(?, hive_partitioning = true, "
+            f"filename = true) {order}",
+            [files],
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def spark_state(root: Path, table: str, where: str = "") -> list[tuple]:
+    """A state table as its journal in the warehouse_dir holds it."""
+    from orchestrator.state.journal import current_sql
+
+    directory = root / "lake" / "orchestrator"
+    if not (directory / table).is_dir():
+        return []
+    con = duckdb.connect()
+    try:
+        return con.execute(f"select * from ({current_sql(directory, table)}) {where}").fetchall()
+    finally:
+        con.close()

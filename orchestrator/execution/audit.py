@@ -68,7 +68,9 @@ def run_checks(
 
     results: list[checks.Result] = []
     counts: dict[str, int] | None = None
+    together = _together(cur, selected, scope, relation_for, render)
     for check in selected:
+        key = id(check)
         try:
             if check.kind in check_sql.ROW_LEVEL:
                 custom = render(check) if check.kind == "custom" else None
@@ -76,7 +78,10 @@ def run_checks(
                     check = check_sql.with_reference(check, relation_for(check.reference))
                 failing = check_sql.failing_rows_sql(check, scope, custom)
                 group = check.kind != "custom" or len(scope.keys) == 1
-                rows = cur.execute(check_sql.grouped_failures_sql(failing, scope, group)).fetchall()
+                rows = together.get(key)
+                if rows is None:
+                    query = check_sql.grouped_failures_sql(failing, scope, group)
+                    rows = cur.execute(query).fetchall()
                 # a custom check's rows need not carry the partition column: over several
                 # windows its verdict is for the scope as a whole
                 judged = scope if group else check_sql.Scope(scope.relation)
@@ -98,6 +103,42 @@ def run_checks(
             if stop_on_error:
                 break
     return results
+
+
+def _together(cur, selected, scope, relation_for, render) -> dict[int, list[tuple]]:
+    """On an engine where each query is a job of its own (Spark), the row-level checks run
+    as one query, their rows told apart by check; {} where each runs alone (DuckDB), or when
+    the one query fails (then each runs alone, so that the failing one is named)."""
+    if getattr(cur, "name", "") != "spark":
+        return {}
+    parts, owners = [], []
+    for check in selected:
+        if check.kind not in check_sql.ROW_LEVEL:
+            continue
+        try:
+            custom = render(check) if check.kind == "custom" else None
+            resolved = (
+                check_sql.with_reference(check, relation_for(check.reference))
+                if check.kind == "relationships"
+                else check
+            )
+            failing = check_sql.failing_rows_sql(resolved, scope, custom)
+        except Exception:
+            return {}
+        group = check.kind != "custom" or len(scope.keys) == 1
+        grouped = check_sql.grouped_failures_sql(failing, scope, group)
+        parts.append(f"SELECT {len(parts)} AS _check, g.* FROM (\n{grouped}\n) AS g")
+        owners.append(check)
+    if len(parts) < 2:
+        return {}
+    try:
+        rows = cur.execute("\nUNION ALL\n".join(parts)).fetchall()
+    except Exception:
+        return {}
+    found: dict[int, list[tuple]] = {id(c): [] for c in owners}
+    for row in rows:
+        found[id(owners[row[0]])].append(tuple(row[1:]))
+    return found
 
 
 def _history(ctx: TaskContext) -> list[tuple[str, int]]:

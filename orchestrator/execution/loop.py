@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from ..dag import DAG
+from ..engine import run_step
 from ..snapshot import Snapshot
 from ..status import Status
 from ..tasks import Action, Plan, Task
@@ -185,17 +186,9 @@ def _prepare(plan: Plan, dag: DAG, engine) -> None:
     models = {t.model for t in plan.tasks}
     writes = engine.writes
     for schema in sorted({dag.models[m].schema for m in models}):
-        _step(engine, writes.create_schema(schema))
+        run_step(engine, writes.create_schema(schema))
     for m in sorted({t.model for t in plan.tasks if t.action is Action.SHADOW}):
-        _step(engine, writes.drop_shadow(dag.models[m]))
-
-
-def _step(engine, step) -> None:
-    """A statement, or a function of the engine (what SQL cannot say on it)."""
-    if callable(step):
-        step(engine)
-    else:
-        engine.execute(step)
+        run_step(engine, writes.drop_shadow(dag.models[m]))
 
 
 def _cleanup_shadows(plan: Plan, dag: DAG, engine, outcomes: list[Outcome]) -> None:
@@ -205,4 +198,4 @@ def _cleanup_shadows(plan: Plan, dag: DAG, engine, outcomes: list[Outcome]) -> N
         if o.task and o.task.action is Action.SWAP and o.status == Status.SUCCESS
     }
     for m in sorted({t.model for t in plan.tasks if t.action is Action.SHADOW} - published):
-        _step(engine, engine.writes.drop_shadow(dag.models[m]))
+        run_step(engine, engine.writes.drop_shadow(dag.models[m]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .. import check_sql, materialize, sql, state
+from ..engine import run_step
 from ..errors import HookError, SchemaChangeError, WindowError
 from ..fingerprints import Prints
 from ..planner import input_markers
@@ -192,15 +193,19 @@ def _apply(ctx: TaskContext, write: materialize.Write, tx) -> int | None:
         tx.rollback()  # the failed write aborted the transaction: count outside it
         outside = ctx.cur.execute(write.guard.count).fetchone()[0]
         raise WindowError(write.guard.message(outside)) from None
+    audited = None
     if write.audit:
         row = ctx.cur.execute(write.audit).fetchone()
         problem = write.judge(row, counts[-1] or 0) if write.judge else None
         if problem:
             raise WindowError(problem)
+        audited = row[-1] if write.counted_by_audit else None
     if write.stage is not None:
         blocking_checks(ctx, write.stage)  # before anything published changes
     for statement in write.finish:
         counts.append(_count(ctx, statement))
+    if write.counted_by_audit:
+        return audited
     return counts[write.count_statement] if write.count_statement is not None else None
 
 
@@ -208,11 +213,7 @@ def _count(ctx: TaskContext, statement) -> int | None:
     """Run one step of a write: a statement (its count, if it returns one), or a function of
     the cursor for what SQL cannot say on that engine."""
     ctx.checkpoint()
-    if callable(statement):
-        statement(ctx.cur)
-        return None
-    row = ctx.cur.execute(statement).fetchone()
-    return row[0] if row and isinstance(row[0], int) else None
+    return run_step(ctx.cur, statement)
 
 
 def swap(ctx: TaskContext, started: datetime) -> dict[str, int | None]:

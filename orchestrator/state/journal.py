@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .. import crashpoints
 from ..engine import DuckDB
 from ..engine import connect as duckdb_connect
 from .schema import SCHEMA
@@ -96,7 +97,7 @@ def connect(path: Path, directory: Path) -> Journaled:
     con = Journaled(duckdb_connect(path).raw, journal)
     con.raw.execute(f"CREATE SCHEMA IF NOT EXISTS {IMAGE}")
     con.raw.execute(f"CREATE TABLE IF NOT EXISTS {IMAGE}.{SEQ_KEY} (value BIGINT)")
-    schema.ensure(con)
+    schema.ensure(DuckDB(con.raw))  # the tables' shape is no change to journal
     _image_schema(con)
     latest = last_seq(directory)
     if latest > _seq(con):
@@ -186,8 +187,11 @@ def _write_file(con: DuckDB, table: str, seq: int, query: str) -> None:
     place.mkdir(parents=True, exist_ok=True)
     final = place / f"{seq:012d}-{os.getpid()}.parquet"
     hidden = place / f".{final.name}.tmp"
+    crashpoints.moment()
     con.raw.execute(f"COPY ({query}) TO '{_path(hidden)}' (FORMAT parquet)")
+    crashpoints.moment()
     os.replace(hidden, final)
+    crashpoints.moment()
 
 
 def _path(path: Path) -> str:
