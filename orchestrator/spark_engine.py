@@ -116,6 +116,7 @@ class _Shared:
         self.control = control
         self.relations: dict[str, str] = {}
         self.patterns: dict[str, str] = {}  # source -> the glob of its files
+        self.remote = False  # Spark Connect: one client session, operations tagged per cursor
         self.databases: set[str] = set()
         self.lock = threading.Lock()
         self.groups = 0
@@ -155,9 +156,15 @@ def start(
         raise WarehouseError(
             f"Spark did not start: {first_line(exc, named=False)} (see {log})"
         ) from None
-    if not settings.remote:
+    if settings.remote:
+        # a Connect server keeps its own static settings; ours that a session may set, it sets
+        for key, value in _session_conf(warehouse).items():
+            if key.startswith("spark.sql.") and "warehouse" not in key:
+                session.conf.set(key, value)
+    else:
         session.sparkContext.setLogLevel("ERROR")
     shared = _Shared(session, settings, root, sources, control)
+    shared.remote = bool(settings.remote)
     shared.patterns = dict(patterns)
     engine = Spark(shared, session)
     engine.register_catalog()
@@ -291,13 +298,19 @@ class Spark:
 
     def cursor(self) -> Spark:
         """A new Spark session on the same context: its own temporary views and settings, and
-        its own cursor on the control connection."""
-        cursor = Spark(self.shared, self.session.newSession())
+        its own cursor on the control connection. On Spark Connect the client session is
+        shared (each would be a connection of its own): views are named per cursor instead."""
+        session = self.session if self.shared.remote else self.session.newSession()
+        cursor = Spark(self.shared, session)
         cursor.control = self.control.cursor()
         return cursor
 
     def interrupt(self) -> None:
-        if self.group:
+        if not self.group:
+            return
+        if self.shared.remote:
+            self.session.interruptTag(self.group)
+        else:
             self.shared.session.sparkContext.cancelJobGroup(self.group)
 
     def close(self) -> None:
@@ -504,7 +517,9 @@ class Spark:
         files = self.files.get(source.name)
         if files is None:
             return None  # every file: the source's table
-        view = "orchestrator_files_" + re.sub(r"\W", "_", source.name)
+        self._job_group()  # this cursor's name, also for its views on a shared session
+        plain = re.sub(r"\W", "_", source.name)
+        view = f"orchestrator_files_{plain}_{self.group.rsplit('-', 1)[1]}"
         if self.bound.get(source.name) != files:
             reader = self.session.read.format(source.format or "csv")
             if (source.format or "csv") == "csv":
@@ -552,11 +567,15 @@ class Spark:
 
     def _job_group(self) -> None:
         """This thread's jobs in the FAIR pool, under this cursor's group (to cancel them)."""
-        context = self.shared.session.sparkContext
         if not self.group:
             with self.shared.lock:
                 self.shared.groups += 1
                 self.group = f"orchestrator-{os.getpid()}-{self.shared.groups}"
+        if self.shared.remote:  # Connect: operations of this thread carry the tag
+            if self.group not in self.session.getTags():
+                self.session.addTag(self.group)
+            return
+        context = self.shared.session.sparkContext
         context.setLocalProperty("spark.scheduler.pool", POOL)
         context.setJobGroup(self.group, "orchestrator task", interruptOnCancel=True)
 

@@ -1,6 +1,6 @@
 """Can the Spark engine start here? pyspark installed, a Java runtime, the master or the Spark
 Connect server reachable: each missing piece is one line saying what and how to get it, before
-anything is written. (The Spark engine itself is issue 13's work in progress.)"""
+anything is written."""
 
 from __future__ import annotations
 
@@ -44,6 +44,12 @@ def problem(engine: EngineSettings) -> str | None:
             "pip install 'orchestrator[spark]'"
         )
     if engine.remote:
+        lacking = [m for m in ("pandas", "pyarrow", "grpc") if importlib.util.find_spec(m) is None]
+        if lacking:
+            return (
+                f"Spark Connect's client needs {', '.join(lacking)}, which is not installed: "
+                "pip install 'orchestrator[spark]'"
+            )
         why = _reachable(engine.remote, 15002)
         if why:
             return f"the Spark Connect server at {engine.remote}: {why}"
