@@ -325,9 +325,9 @@ class Suite:
             peer = result["dbt microbatch backfill"]
             peer.note = f"{peer.seconds / loop:.2f}x per-day loop (peer)"
 
-    def spark(self, rows: int, days: int, n: int, dag_rows: int) -> None:
-        """SPARK-BACKFILL-N and SPARK-DAG-N on Spark local[2], against the same statements sent
-        by hand through one spark.sql session (`spark.py`)."""
+    def spark_backfill(self, rows: int, days: int) -> None:
+        """SPARK-BACKFILL-N on Spark local[2], against the same statements sent by hand
+        through one spark.sql session (`spark.py`)."""
         from benchmarks import spark
 
         first = date(2025, 1, 1)
@@ -343,8 +343,14 @@ class Suite:
         variants = {
             "limit: spark.sql per day": [*limit, "backfill-limit", str(root), str(spec)],
             "orchestrator backfill": self.cli(
-                self.python, root, "backfill", "bench.fct_events+", "--start", str(first),
-                "--end", str(end),
+                self.python,
+                root,
+                "backfill",
+                "bench.fct_events+",
+                "--start",
+                str(first),
+                "--end",
+                str(end),
             ),
         }
 
@@ -358,6 +364,20 @@ class Suite:
         result = self.interleaved(f"SPARK-BACKFILL-{days}", variants, fresh(root))
         us, hand = result["orchestrator backfill"], result["limit: spark.sql per day"]
         us.note = f"{us.seconds / hand.seconds:.2f}x spark.sql per day"
+
+    def spark_dag(self, n: int, dag_rows: int) -> None:
+        """SPARK-DAG-N: N table models on Spark local[2], against CREATE TABLE AS by hand."""
+        from benchmarks import spark
+
+        first = date(2025, 1, 1)
+        limit = [self.python, str(HERE / "spark.py")]
+
+        def fresh(place: Path):
+            def setup(name: str) -> None:
+                for lake in ("lake", "limit-lake"):
+                    shutil.rmtree(place / lake, ignore_errors=True)
+
+            return setup
 
         root = self.work / f"spark-dag-{n}"
         work = generate.layered(root, n)
@@ -593,10 +613,10 @@ def main() -> None:
         if "IMPORT" in only:
             for n in size["import"]:
                 suite.import_dbt(n)
-        if "SPARK" in only:
-            suite.spark(
-                size["spark_rows"], size["spark_days"], size["spark_dag"], size["dag_rows"]
-            )
+        if only & {"SPARK", "SPARK-BACKFILL"}:
+            suite.spark_backfill(size["spark_rows"], size["spark_days"])
+        if only & {"SPARK", "SPARK-DAG"}:
+            suite.spark_dag(size["spark_dag"], size["dag_rows"])
         if "UI" in only:
             for n in size["ui_dag"]:
                 ui.dag(suite, n, size["ui_days"], 100)
