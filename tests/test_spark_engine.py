@@ -216,3 +216,41 @@ def test_spark_sql_models_and_constructs_refused_when_the_project_loads(project)
     assert refused.returncode == 2
     assert refused.stderr.startswith("error: models/s/ordered.sql:2: an ordered aggregate")
     assert project.files() == before
+
+
+def test_parquet_and_json_sources_and_batches_of_partitions(project):
+    import duckdb
+
+    con = duckdb.connect()
+    for day in range(1, 5):
+        (project.root / "data").mkdir(exist_ok=True)
+        con.execute(
+            f"copy (select {day} * 10 + i as id, date '2024-01-0{day}' as d, i * 1.5 as x "
+            f"from range({day}) t(i)) to '{project.root}/data/p_2024-01-0{day}.parquet'"
+        )
+    project.write("data/labels.json", '{"id": 10, "label": "a"}\n{"id": 21, "label": "b"}\n')
+    project.write(
+        "orchestrator.toml",
+        spark_toml()
+        + '[sources."raw.p"]\npath = "data/p_{date}.parquet"\nread_by_partition = true\n'
+        '[sources."raw.labels"]\npath = "data/labels.json"\n',
+    )
+    project.model(
+        "s.batched",
+        """
+        -- kind: incremental
+        -- partition_by: d
+        -- start: 2024-01-01
+        -- end: 2024-01-05
+        -- batch_size: 2
+        select p.id, p.d, p.x, l.label from raw.p as p left join raw.labels as l on l.id = p.id
+        where p.d >= {{ start }} and p.d < {{ end }}
+        """,
+    )
+    out = run(project, "run")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "s.batched  4 partitions 2024-01-01..2024-01-04, 10 rows" in out.stdout, out.stdout
+    rows = spark_table(project.root, "s.batched", "order by id")
+    assert [(r[0], r[2]) for r in rows if r[2] is not None] == [(10, "a"), (21, "b")]
+    counted = spark_state(project.root, "partitions", "where model = 's.batched' order by 2")
+    assert [(r[1], r[10]) for r in counted] == [(f"2024-01-0{d}", d) for d in range(1, 5)]
