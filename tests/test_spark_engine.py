@@ -254,3 +254,26 @@ def test_parquet_and_json_sources_and_batches_of_partitions(project):
     assert [(r[0], r[2]) for r in rows if r[2] is not None] == [(10, "a"), (21, "b")]
     counted = spark_state(project.root, "partitions", "where model = 's.batched' order by 2")
     assert [(r[1], r[10]) for r in counted] == [(f"2024-01-0{d}", d) for d in range(1, 5)]
+
+
+def test_arrival_and_drift_hold_partitions_back_on_spark_too(project):
+    spark_project(project)
+    (project.root / "data" / "events_2024-01-04.csv").unlink()  # not arrived yet
+    project.write("data/events_2024-01-03.csv", "event_id,uid,d,amount\n30,1,2024-01-03,1\n")
+    out = run(project, "run")
+    assert out.returncode == 1, out.stdout + out.stderr
+    statuses = {
+        r[1]: r[4] for r in spark_state(project.root, "partitions", "where model = 's.daily'")
+    }
+    assert statuses == {
+        "2024-01-01": "success",
+        "2024-01-02": "success",
+        "2024-01-03": "blocked",
+        "2024-01-04": "waiting",
+    }
+    assert "missing column(s): user_id; unexpected column(s): uid" in out.stdout
+    assert len(spark_table(project.root, "s.daily")) == 10  # the two good days only
+    events(project, 3, [(30, 1, 1.0)])
+    events(project, 4, [(40, 2, 2.0)])
+    assert run(project, "run").returncode == 0
+    assert len(spark_table(project.root, "s.daily")) == 12
