@@ -263,6 +263,15 @@ def serving(project):
 # -- Spark: a real engine (pyspark's own jars, a Java runtime) --------------------------------
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def spark_missing() -> str | None:
     """Why Spark cannot run here (pyspark or Java missing), or None."""
     from orchestrator import spark_ready

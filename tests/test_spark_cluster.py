@@ -7,24 +7,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import REPO, ProjectDir, needs_spark, spark_table
+from conftest import REPO, ProjectDir, free_port, needs_spark, spark_table
 
 from orchestrator.verify import compare
 
 pytestmark = [needs_spark, pytest.mark.slow]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def spark_home() -> Path:

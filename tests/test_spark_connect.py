@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ProjectDir, needs_spark, spark_state, spark_table
+from conftest import ProjectDir, free_port, needs_spark, spark_state, spark_table
 
 CONNECT_MISSING = [
     name for name in ("pandas", "pyarrow", "grpc") if importlib.util.find_spec(name) is None
@@ -28,12 +28,6 @@ pytestmark = [
 ]
 
 NOW = "2024-01-06T12:00"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
