@@ -4,11 +4,17 @@ row counts, column names and types, and content as a multiset (EXCEPT ALL both w
 
     python benchmarks/dbt_compat.py --peers VENV PROJECT [PROJECT...] [--setup SQL] [--now T]
     python benchmarks/dbt_compat.py --peers VENV --fixtures      # the tests' fixture projects
+    python benchmarks/dbt_compat.py --peers VENV --mirrors DIR PROJECT...  # packages for dbt
 
 VENV holds dbt-core and dbt-duckdb (`python -m venv VENV && VENV/bin/pip install
 'dbt-core~=1.11.0' 'dbt-duckdb~=1.10.0'`). The projects are copied first: neither tool writes
-into them. `--setup` loads raw data (a SQL file) into both warehouses before building; `--now`
-pins our clock and ends dbt's microbatch backfill at the same time. Exit 1 on any difference.
+into them. dbt builds the reference as a team runs it (`dbt seed`, `dbt snapshot`, `dbt run`;
+`--build` runs `dbt build` instead, tests stopping what they fail); we import the untouched
+copy (no `dbt_packages/`) and `orchestrator run` it. The packages a project asks for
+(`package-lock.yml`, else the newest tag `packages.yml` admits) are exported for dbt only from
+git mirrors under `--mirrors` (`owner+name/repo`, as `fetch` leaves them). `--setup` loads raw
+data (a SQL file) into both warehouses before building; `--now` pins our clock and ends dbt's
+microbatch backfill at the same time. Exit 1 on any difference.
 """
 
 from __future__ import annotations
@@ -27,11 +33,14 @@ REPO = Path(__file__).resolve().parent.parent
 SYSTEM = ("information_schema", "pg_catalog", "orchestrator")
 
 
-def _run(command: list[str], cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+def _run(
+    command: list[str], cwd: Path, env: dict | None = None, strict: bool = True
+) -> subprocess.CompletedProcess:
+    """Run a command; `strict`: exit 2 and worse (not a build with failures) raise."""
     done = subprocess.run(
         command, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})}
     )
-    if done.returncode not in (0, 1):
+    if strict and done.returncode not in (0, 1):
         raise RuntimeError(
             f"{' '.join(command[:4])} failed: {done.stdout[-800:]}{done.stderr[-800:]}"
         )
@@ -54,9 +63,86 @@ def _dbt_warehouse(copy: Path) -> Path:
         "outputs": {"dev": {"type": "duckdb"}},
     }
     target = entry["outputs"][entry.get("target", "dev")]
-    target.update({"type": "duckdb", "path": str(copy / "dbt.duckdb"), "threads": 2})
+    # the file keeps its name (a snapshot's target_database names its catalog); extensions
+    # would be downloaded, and this machine has no network
+    named = Path(str(target.get("path") or "dbt.duckdb")).name
+    if named in ("", ":memory:") or not named.endswith(".duckdb"):
+        named = "dbt.duckdb"
+    target.pop("extensions", None)
+    target.update({"type": "duckdb", "path": str(copy / named), "threads": 2})
     profiles_file.write_text(yaml.safe_dump({profile: entry}))
-    return copy / "dbt.duckdb"
+    return copy / named
+
+
+# dbt Hub names -> the repositories holding their history (forks keep the old tags)
+_HUB = {
+    "dbt-labs/dbt_utils": "dbt-labs+dbt-utils",
+    "calogica/dbt_expectations": "metaplane+dbt-expectations",
+    "metaplane/dbt_expectations": "metaplane+dbt-expectations",
+    "calogica/dbt_date": "godatadriven+dbt-date",
+    "godatadriven/dbt_date": "godatadriven+dbt-date",
+    "dbt-labs/audit_helper": "dbt-labs+dbt-audit-helper",
+}
+
+
+def _version_key(tag: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else -1 for p in tag.lstrip("v").split("."))
+
+
+def _admits(tag: str, spec) -> bool:
+    """Whether a tag satisfies a packages.yml version (a pin or a list of comparisons)."""
+    import operator
+
+    ops = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
+    for part in spec if isinstance(spec, list) else [spec]:
+        part = str(part).strip()
+        op = next((o for o in (">=", "<=", ">", "<") if part.startswith(o)), None)
+        wanted = _version_key(part[len(op) :].strip() if op else part)
+        if not (ops[op] if op else operator.eq)(_version_key(tag), wanted):
+            return False
+    return True
+
+
+def _export_packages(copy: Path, mirrors: Path) -> list[str]:
+    """dbt_packages/ for dbt's reference build: each package the project asks for, exported
+    from its mirror at the version it pins (or the newest tag its range admits), and the
+    packages those ask for in turn."""
+    import yaml
+
+    lock, wanted = copy / "package-lock.yml", copy / "packages.yml"
+    source = lock if lock.exists() else wanted
+    if not source.exists():
+        return []
+    todo = list((yaml.safe_load(source.read_text()) or {}).get("packages") or [])
+    done: list[str] = []
+    seen: set[str] = set()
+    while todo:
+        entry = todo.pop(0)
+        hub = str(entry.get("package", ""))
+        if not hub or hub in seen:
+            continue
+        seen.add(hub)
+        repo = mirrors / _HUB.get(hub, hub.replace("/", "+")) / "repo"
+        if not repo.exists():
+            raise RuntimeError(f"package {hub}: no mirror at {repo} (fetch it first)")
+        tags = subprocess.run(
+            ["git", "--git-dir", str(repo), "tag"], capture_output=True, text=True, check=True
+        ).stdout.split()
+        fitting = [t for t in tags if _admits(t, entry.get("version", ">=0"))]
+        if not fitting:
+            raise RuntimeError(f"package {hub}: no tag admits {entry.get('version')}")
+        tag = max(fitting, key=_version_key)
+        dest = copy / "dbt_packages" / hub.split("/")[-1]
+        dest.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "--git-dir", str(repo), "archive", tag], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+        done.append(f"{hub}@{tag}")
+        inner = dest / "packages.yml"
+        if inner.exists():
+            todo += list((yaml.safe_load(inner.read_text()) or {}).get("packages") or [])
+    return done
 
 
 def _relations(con, alias: str) -> dict[str, list[tuple[str, str]]]:
@@ -72,15 +158,20 @@ def _relations(con, alias: str) -> dict[str, list[tuple[str, str]]]:
     return found
 
 
-def compare(dbt_file: Path, ours_file: Path, tolerance: float = 1e-9) -> list[str]:
-    """Every difference between the relations dbt built and ours, as lines."""
+def compare(dbt_file: Path, ours_file: Path, counted: list | None = None) -> list[str]:
+    """Every difference between the relations dbt built and ours, as lines (`counted` gets
+    the names of the relations dbt built)."""
     import duckdb
 
     con = duckdb.connect()
+    if not ours_file.exists():
+        duckdb.connect(str(ours_file)).close()  # nothing built: every relation is missing
     con.execute(f"ATTACH '{dbt_file}' AS theirs (READ_ONLY)")
     con.execute(f"ATTACH '{ours_file}' AS ours (READ_ONLY)")
     theirs, mine = _relations(con, "theirs"), _relations(con, "ours")
     problems = []
+    if counted is not None:
+        counted.extend(sorted(theirs))
     for name, columns in sorted(theirs.items()):
         if name not in mine:
             problems.append(f"{name}: dbt built it, we did not")
@@ -105,10 +196,22 @@ def compare(dbt_file: Path, ours_file: Path, tolerance: float = 1e-9) -> list[st
     return problems
 
 
-def check(project: Path, peers: Path, work: Path, setup: str | None, now: str | None) -> list[str]:
+def check(
+    project: Path,
+    peers: Path,
+    work: Path,
+    setup: str | None,
+    now: str | None,
+    mirrors: Path | None = None,
+    build: bool = False,
+) -> list[str]:
     name = project.name
     copy = work / f"{name}-dbt"
-    shutil.copytree(project, copy, ignore=shutil.ignore_patterns("target", "*.duckdb", "logs"))
+    untouched = work / f"{name}-import"
+    ignore = shutil.ignore_patterns("target", "*.duckdb", "logs", "dbt_packages", ".git")
+    shutil.copytree(project, copy, ignore=ignore)
+    shutil.copytree(project, untouched, ignore=ignore)
+    packages = _export_packages(copy, mirrors) if mirrors else []
     dbt_file = _dbt_warehouse(copy)
     ours = work / f"{name}-ours"
     if setup:
@@ -122,7 +225,10 @@ def check(project: Path, peers: Path, work: Path, setup: str | None, now: str | 
     extra = []
     if now:
         extra = ["--event-time-start", "1970-01-01", "--event-time-end", now[:10]]
-    _run([str(peers / "bin" / "dbt"), "build", "--profiles-dir", ".", *extra], copy)
+    dbt = str(peers / "bin" / "dbt")
+    steps = [["build"]] if build else [["seed"], ["snapshot"], ["run"]]
+    for step in steps:
+        _run([dbt, *step, "--profiles-dir", ".", *(extra if step != ["seed"] else [])], copy)
     imported = _run(
         [
             sys.executable,
@@ -130,19 +236,28 @@ def check(project: Path, peers: Path, work: Path, setup: str | None, now: str | 
             "orchestrator",
             "import",
             "dbt",
-            str(copy),
+            str(untouched),
             "--out",
             str(ours),
             "--force",
         ],
         work,
+        strict=False,
     )
     env = {"ORCHESTRATOR_NOW": now} if now else {}
-    built = _run([sys.executable, "-m", "orchestrator", "-C", str(ours), "run"], work, env)
-    lines = [f"## {name}", "", f"import: {imported.stdout.strip().splitlines()[0]}"]
+    built = _run(
+        [sys.executable, "-m", "orchestrator", "-C", str(ours), "run"], work, env, strict=False
+    )
+    said_import = (imported.stdout.strip() or imported.stderr.strip() or "(nothing)").splitlines()
+    lines = [f"## {name}", "", f"import: {said_import[0]}"]
+    if packages:
+        lines.append(f"dbt's packages: {', '.join(packages)}")
     said = built.stdout.strip().splitlines()
     lines.append(f"our run: {said[-1] if said else built.stderr.strip()[-200:]}")
-    problems = compare(dbt_file, ours / "warehouse.duckdb")
+    relations: list[str] = []
+    problems = compare(dbt_file, ours / "warehouse.duckdb", relations)
+    differ = {p.split(":")[0] for p in problems}
+    lines.append(f"identical: {len(relations) - len(differ & set(relations))}/{len(relations)}")
     lines += [f"- {p}" for p in problems] or ["every relation dbt built is the same in ours"]
     print("\n".join(lines), flush=True)
     return problems
@@ -178,6 +293,8 @@ def main() -> None:
     parser.add_argument("--setup", type=Path, help="SQL loading raw data into both warehouses")
     parser.add_argument("--now", help="our clock, and the end of dbt's microbatch backfill")
     parser.add_argument("--fixtures", action="store_true", help="the tests' fixture projects")
+    parser.add_argument("--mirrors", type=Path, help="git mirrors of the packages, for dbt")
+    parser.add_argument("--build", action="store_true", help="dbt build (tests stop downstream)")
     args = parser.parse_args()
     if not (args.peers / "bin" / "dbt").exists():
         parser.error(f"--peers {args.peers}: no bin/dbt there (pip install dbt-duckdb)")
@@ -190,7 +307,11 @@ def main() -> None:
         runs += _fixtures(work)
     failed = 0
     for project, setup, now in runs:
-        failed += bool(check(project, args.peers, work, setup, now))
+        try:
+            failed += bool(check(project, args.peers, work, setup, now, args.mirrors, args.build))
+        except RuntimeError as exc:
+            print(f"## {project.name}\n\n{exc}", flush=True)
+            failed += 1
         print()
     shutil.rmtree(work, ignore_errors=True)
     sys.exit(1 if failed else 0)

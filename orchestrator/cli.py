@@ -1045,7 +1045,7 @@ def import_dbt(dbt_project, out, target, schemas, force):
     for problem in done.converted.problems:
         click.echo(f"error: {problem}", err=True)
     outcomes = done.converted.outcomes
-    from .dbt.convert import EXACT, HAND, NOTES
+    from .dbt.values import EXACT, HAND, NOTES
 
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in (EXACT, NOTES, HAND)}
     click.echo(

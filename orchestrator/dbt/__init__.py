@@ -9,6 +9,8 @@ The dbt project is read, never modified, and no dbt installation is needed:
 | `jinja` | renders dbt's Jinja as dbt would at compile time (ref, source, config, var, macros) |
 | `builtins` | dbt's cross-database macros and dbt_utils' most used ones, as DuckDB SQL |
 | `seedtypes` | the column types dbt gives a seed |
-| `convert` | turns each node into ours: a model file with its header, checks, sources |
-| `write` | writes the new project and `IMPORT_REPORT.md` (never over a folder without --force) |
+| `values` | what became of each node (exactly, with notes, needs a hand); what a conversion makes |
+| `convert` | the two passes over the project (parse, then render) |
+| `sources`, `models`, `seeds`, `checks`, `hooks` | what each kind of node becomes |
+| `write`, `report` | writes the new project and `IMPORT_REPORT.md` (never over an earlier one) |
 """

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
-from .convert import EXACT, HAND, NOTES, Converted, Converter
+from .convert import Converter
 from .jinja import read_target
 from .project import read
+from .report import report
+from .values import HAND, Converted
 from .yamlfile import ImportProblem
 
 _OURS = ("models", "checks", "seeds", "orchestrator.toml", "IMPORT_REPORT.md")
@@ -95,41 +97,3 @@ def _value(value) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_string(str(v)) for v in value) + "]"
     return _string(str(value))
-
-
-def report(converted: Converted, name: str, dbt_root: Path, out: Path) -> str:
-    counts = {s: sum(1 for o in converted.outcomes if o.status == s) for s in (EXACT, NOTES, HAND)}
-    lines = [
-        f"# Import of the dbt project '{name}'",
-        "",
-        f"From `{dbt_root}` into `{out}`. {len(converted.outcomes)} nodes: "
-        f"{counts[EXACT]} {EXACT}, {counts[NOTES]} {NOTES}, {counts[HAND]} {HAND}.",
-        "",
-        "Build it with `orchestrator run` in that folder.",
-        "",
-    ]
-    if converted.problems:
-        lines += ["## Problems", ""]
-        lines += [f"- {p}" for p in converted.problems]
-        lines.append("")
-    for status in (HAND, NOTES, EXACT):
-        chosen = [o for o in converted.outcomes if o.status == status]
-        if not chosen:
-            continue
-        lines += [
-            f"## {status.capitalize()} ({len(chosen)})",
-            "",
-            "| dbt node | file | ours | why |",
-            "|---|---|---|---|",
-        ]
-        for o in sorted(chosen, key=lambda o: o.node):
-            why = "; ".join(n.replace("|", "\\|") for n in o.notes)
-            lines.append(
-                f"| `{o.node}` | `{o.file}` | {('`' + o.ours + '`') if o.ours else ''} | {why} |"
-            )
-        lines.append("")
-    if converted.relations:
-        lines += ["## Relations: dbt's and ours", "", "| dbt | ours |", "|---|---|"]
-        lines += [f"| {theirs} | `{ours}` |" for theirs, ours in converted.relations]
-        lines.append("")
-    return "\n".join(lines)

@@ -1,0 +1,288 @@
+"""A dbt model as ours: the SQL dbt would compile for it (ephemeral models it reads inlined
+as CTEs, a microbatch model's inputs filtered to its window) under our header."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from . import checks, hooks, seeds
+from .jinja import MissingMacro, NeedsDatabase, Rendering
+from .values import EXACT, HAND, IDENT, NOTES, DbtModel, Outcome, as_list
+from .yamlfile import ImportProblem
+
+if TYPE_CHECKING:
+    from .convert import Converter
+
+_GRAINS = {"hour": "hour", "day": "day", "month": "month", "year": "year"}
+
+_AFTER_RELATION = re.compile(r"\s+(?:as\s+)?([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+
+_NOT_ALIASES = frozenset(
+    """where join left right inner outer full cross natural on using group order limit having
+    union except intersect window qualify offset fetch lateral pivot unpivot select from and or
+    sample tablesample when then else end returning""".split()
+)
+
+
+def render_model(
+    conv: Converter, name: str, model: DbtModel, incremental: bool = False
+) -> tuple[str, set[str], Rendering]:
+    microbatch = model.config.get("incremental_strategy") == "microbatch"
+    inline: set[str] = set()
+    conv.bind(inline, "event_time" if microbatch else None)
+    rendering = Rendering(
+        name,
+        model.node.relpath,
+        model.node.fqn,
+        settled={k: v for k, v in model.config.items()},
+        this=model.relation,
+        incremental=incremental,
+    )
+    sql = conv.renderer.render(model.node.path.read_text(encoding="utf-8"), rendering)
+    sql = _unfilter_aliases(sql)
+    event_time = model.config.get("event_time")
+    if microbatch and event_time and IDENT.match(str(event_time)):
+        if "{{ start }}" not in sql:
+            rendering.used.add("unfiltered")
+        sql = (
+            f"select * from (\n{sql.strip()}\n) as batch\n"
+            f"where {event_time} >= {{{{ start }}}} and {event_time} < {{{{ end }}}}"
+        )
+    return sql, inline, rendering
+
+
+def ephemeral(conv: Converter, name: str, model: DbtModel) -> None:
+    try:
+        sql, inline, rendering = render_model(conv, name, model)
+    except (ImportProblem, NeedsDatabase, MissingMacro) as exc:
+        model.problem = str(exc)
+        return
+    model.ephemeral_sql = sql
+    model.config["_inline"] = inline
+    model.config["_reads"] = {str(args[-1]) for args, _ in rendering.refs if args}
+
+
+def convert_model(conv: Converter, name: str, model: DbtModel) -> None:
+    node = model.node
+    uid = f"model.{node.package or conv.project.name}.{name}"
+    materialized = str(model.config.get("materialized"))
+    if materialized == "seed":
+        seeds.convert_seed(conv, name, model)
+        return
+    if materialized == "ephemeral":
+        status = HAND if model.problem else EXACT
+        notes = (
+            [model.problem]
+            if model.problem
+            else ["ephemeral: inlined as a CTE into the models that read it"]
+        )
+        conv.out.outcomes.append(Outcome(uid, node.relpath, status, notes=notes))
+        if model.problem:
+            conv.out.problems.append(model.problem)
+        return
+    if model.problem and "both build" in model.problem:
+        conv.out.problems.append(model.problem)
+        conv.out.outcomes.append(Outcome(uid, node.relpath, HAND, notes=[model.problem]))
+        return
+    try:
+        sql, inline, rendering = render_model(conv, name, model)
+        sql = with_ephemerals(conv, sql, inline)
+        if _merge_keys(model.config) and "is_incremental" in rendering.used:
+            # both branches, chosen by our is_incremental() when the model runs
+            again, inline, _ = render_model(conv, name, model, incremental=True)
+            again = with_ephemerals(conv, again, inline)
+            if again.strip() != sql.strip():
+                sql = (
+                    "{% if is_incremental() %}{% raw %}\n"
+                    + again.strip()
+                    + "\n{% endraw %}{% else %}{% raw %}\n"
+                    + sql.strip()
+                    + "\n{% endraw %}{% endif %}"
+                )
+    except (ImportProblem, NeedsDatabase, MissingMacro) as exc:
+        text = str(exc)
+        if isinstance(exc, MissingMacro):
+            text = f"{text}: the macro is not defined in the project or its installed packages"
+        conv.out.problems.append(text)
+        conv.out.outcomes.append(Outcome(uid, node.relpath, HAND, notes=[text]))
+        return
+    conv.reads[name] = {str(args[-1]) for args, _ in rendering.refs if args}
+    for inner in inline:  # what inlined ephemeral models read, it reads
+        conv.reads[name] |= conv.models[inner].config.get("_reads", set())
+    lines, notes = model_header(conv, name, model, rendering)
+    found, check_files, test_outcomes = checks.model_tests(conv, name, model)
+    lines += found
+    depends = re.findall(r"^\s*--\s*depends_on:\s*(.+?)\s*$", sql, re.MULTILINE)
+    if depends:
+        lines.append(f"-- depends_on: {', '.join(d for d in depends)}")
+    relation = str(model.relation)
+    text = "\n".join([*lines, f"/* {node.relpath}, imported from dbt */", sql.strip(), ""])
+    conv.out.files[model.path] = text
+    conv.out.files.update(check_files)
+    conv.out.relations.append((f"{model.dbt_relation} ({node.relpath})", relation))
+    conv.out.outcomes.append(Outcome(uid, node.relpath, NOTES if notes else EXACT, relation, notes))
+    conv.out.outcomes.extend(test_outcomes)
+
+
+def with_ephemerals(conv: Converter, sql: str, inline: set[str]) -> str:
+    """The CTEs of the ephemeral models `sql` reads (and of those they read), in order, put
+    in front of its own WITH (or of its SELECT)."""
+    order: list[str] = []
+
+    def visit(name: str, trail: tuple[str, ...]) -> None:
+        if name in order:
+            return
+        if name in trail:
+            raise ImportProblem(
+                f"ephemeral models read each other in a cycle: {' -> '.join(trail + (name,))}"
+            )
+        model = conv.models[name]
+        if model.ephemeral_sql is None:
+            raise ImportProblem(f"ephemeral model '{name}' does not render: {model.problem}")
+        for inner in sorted(model.config.get("_inline", ())):
+            visit(inner, (*trail, name))
+        order.append(name)
+
+    for name in sorted(inline):
+        visit(name, ())
+    if not order:
+        return sql
+    ctes = ",\n".join(
+        f"__dbt__cte__{name} as (\n{conv.models[name].ephemeral_sql.strip()}\n)" for name in order
+    )
+    match = re.match(
+        r"(\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*)with(\s+recursive)?\b",
+        sql,
+        re.IGNORECASE | re.DOTALL,
+    )
+    if match:
+        return sql[: match.end()] + "\n" + ctes + ",\n" + sql[match.end() :].lstrip()
+    return f"with {ctes}\n{sql.strip()}"
+
+
+def model_header(
+    conv: Converter, name: str, model: DbtModel, rendering: Rendering
+) -> tuple[list[str], list[str]]:
+    config = model.config
+    materialized = str(config.get("materialized"))
+    header: list[str] = []
+    notes: list[str] = []
+    if materialized == "view":
+        header.append("-- kind: view")
+    elif materialized == "incremental":
+        strategy = config.get("incremental_strategy")
+        if strategy == "microbatch":
+            grain = _GRAINS.get(str(config.get("batch_size", "")).lower())
+            event_time = config.get("event_time")
+            if not grain or not event_time or not IDENT.match(str(event_time)):
+                notes.append(
+                    "microbatch without a usable event_time and batch_size: built as a table"
+                )
+            else:
+                header += [
+                    "-- kind: incremental",
+                    f"-- partition_by: {event_time}",
+                    f"-- grain: {grain}",
+                ]
+                begin = config.get("begin")
+                if begin:
+                    header.append(f"-- start: {_boundary(begin, grain)}")
+                else:
+                    notes.append("no begin: only `orchestrator backfill` builds its partitions")
+                if "unfiltered" in rendering.used:
+                    notes.append(
+                        "its inputs have no event_time: each partition reads them whole "
+                        "and keeps the rows of its window"
+                    )
+                if config.get("lookback"):
+                    notes.append(
+                        f"lookback {config.get('lookback')}: not converted "
+                        "(rebuild late windows with backfill)"
+                    )
+        elif _merge_keys(config):
+            header += [
+                "-- kind: incremental",
+                f"-- unique_key: {', '.join(_merge_keys(config))}",
+            ]
+            strategy = strategy or "merge"
+            if strategy not in ("merge", "delete+insert"):
+                notes.append(f"incremental_strategy {strategy}: merged by unique_key instead")
+            change = config.get("on_schema_change")
+            if change and change != "ignore":
+                notes.append(f"on_schema_change {change}: a changed query rebuilds the table")
+        else:
+            key = config.get("unique_key")
+            why = (
+                f"incremental with unique_key {key!r} (not plain column names): built as a "
+                "table, rebuilt whole when its inputs change (same rows as dbt's full refresh)"
+                if key
+                else "incremental without unique_key or event_time: built as a table, rebuilt "
+                "whole when its inputs change (same rows as dbt's full refresh)"
+            )
+            notes.append(why)
+            if "is_incremental" in rendering.used:
+                notes.append("its is_incremental() branch is not used: the full SELECT runs")
+    elif materialized not in ("table",):
+        notes.append(f"materialized '{materialized}' is not ours: built as a table")
+    meta = config.get("meta") or {}
+    owner = meta.get("owner") if isinstance(meta, dict) else None
+    owner = owner or config.get("group")
+    if owner:
+        header.append(f"-- owner: {owner}")
+    tags = [t for t in as_list(config.get("tags")) if isinstance(t, str)]
+    if tags:
+        header.append(f"-- tags: {', '.join(dict.fromkeys(tags))}")
+    for hook in ("pre_hook", "post_hook"):
+        for spec in as_list(config.get(hook)):
+            line, note = hooks.model_hook(conv, name, model, hook, spec)
+            if line:
+                header.append(f"-- {hook}: {line}")
+            if note:
+                notes.append(note)
+    if config.get("database"):
+        notes.append(f"database '{config['database']}' ignored: everything is in one warehouse")
+    if (
+        config.get("contract")
+        and isinstance(config["contract"], dict)
+        and config["contract"].get("enforced")
+    ):
+        notes.append("contract not enforced here: add a columns(...) check")
+    for used in sorted(rendering.used):
+        if used.startswith("note:"):
+            notes.append(used[5:])
+        if used.startswith("env_var:"):
+            notes.append(f"env_var('{used[8:]}') rendered as its value at import time")
+    return header, notes
+
+
+def _unfilter_aliases(sql: str) -> str:
+    """A filtered input gets its relation's name as alias, unless the SQL gives it one."""
+
+    def alias(match: re.Match) -> str:
+        name = match[1]
+        after = _AFTER_RELATION.match(sql, match.end())
+        if after and after[1].lower() not in _NOT_ALIASES:
+            return ""
+        return f" as {name}"
+
+    return re.sub(r" /\*@([A-Za-z0-9_]+)@\*/", alias, sql)
+
+
+def _merge_keys(config: dict) -> list[str]:
+    """The unique_key of a (non-microbatch) incremental model as column names, or []."""
+    if config.get("materialized") != "incremental":
+        return []
+    if config.get("incremental_strategy") == "microbatch":
+        return []
+    key = config.get("unique_key")
+    keys = [key] if isinstance(key, str) else list(key or [])
+    keys = [str(k).strip() for k in keys]
+    return keys if keys and all(IDENT.match(k) for k in keys) else []
+
+
+def _boundary(value: Any, grain: str) -> str:
+    text = str(value).strip().replace(" ", "T")
+    if grain == "hour":
+        return text[:13]
+    return text[:10]
