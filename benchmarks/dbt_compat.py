@@ -8,12 +8,15 @@ row counts, column names and types, and content as a multiset (EXCEPT ALL both w
 
 VENV holds dbt-core and dbt-duckdb (`python -m venv VENV && VENV/bin/pip install
 'dbt-core~=1.11.0' 'dbt-duckdb~=1.10.0'`). The projects are copied first: neither tool writes
-into them. dbt builds the reference as a team runs it (`dbt seed`, `dbt snapshot`, `dbt run`;
-`--build` runs `dbt build` instead, tests stopping what they fail); we import the untouched
-copy (no `dbt_packages/`) and `orchestrator run` it. The packages a project asks for
-(`package-lock.yml`, else the newest tag `packages.yml` admits) are exported for dbt only from
-git mirrors under `--mirrors` (`owner+name/repo`, as `fetch` leaves them). `--setup` loads raw
-data (a SQL file) into both warehouses before building; `--now` pins our clock and ends dbt's
+into them. dbt builds the reference as a team runs it: seeds, snapshots and models in the
+DAG's order (`dbt seed`, then `dbt build` of the rest without tests), then
+`dbt test`, whose failing tests explain a relation our blocking checks hold back (`--build`:
+plain `dbt build`). We import an untouched copy (no `dbt_packages/`) and `orchestrator run` it.
+The packages a project asks for (`package-lock.yml`, else the newest tag `packages.yml`
+admits) are exported for dbt only from git mirrors under `--mirrors` (`owner+name/repo`, as
+`fetch` leaves them). `--catalog` names dbt's database file when a snapshot's
+`target_database` names it. `--setup` loads raw data (a SQL file) into both warehouses before
+building; `--now` pins our clock and ends dbt's
 microbatch backfill at the same time. Exit 1 on any difference.
 """
 
@@ -27,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,7 +51,7 @@ def _run(
     return done
 
 
-def _dbt_warehouse(copy: Path) -> Path:
+def _dbt_warehouse(copy: Path, catalog: str | None = None) -> Path:
     """Point the copy's profile at a file inside it (writing a profile when it has none)."""
     import yaml
 
@@ -65,7 +69,7 @@ def _dbt_warehouse(copy: Path) -> Path:
     target = entry["outputs"][entry.get("target", "dev")]
     # the file keeps its name (a snapshot's target_database names its catalog); extensions
     # would be downloaded, and this machine has no network
-    named = Path(str(target.get("path") or "dbt.duckdb")).name
+    named = f"{catalog}.duckdb" if catalog else Path(str(target.get("path") or "dbt.duckdb")).name
     if named in ("", ":memory:") or not named.endswith(".duckdb"):
         named = "dbt.duckdb"
     target.pop("extensions", None)
@@ -196,39 +200,70 @@ def compare(dbt_file: Path, ours_file: Path, counted: list | None = None) -> lis
     return problems
 
 
-def check(
-    project: Path,
-    peers: Path,
-    work: Path,
-    setup: str | None,
-    now: str | None,
-    mirrors: Path | None = None,
-    build: bool = False,
-) -> list[str]:
-    name = project.name
+@dataclass(frozen=True)
+class Options:
+    peers: Path  # the venv holding dbt
+    work: Path
+    setup: str | None = None  # SQL loading raw data into both warehouses
+    now: str | None = None
+    mirrors: Path | None = None  # git mirrors of the packages (dbt only)
+    build: bool = False  # `dbt build`: failing tests stop what reads their model
+    catalog: str | None = None  # the name of dbt's database file, when the project names it
+
+
+def _failing_tests(copy: Path) -> dict[str, list[str]]:
+    """After `dbt test`: relation (schema.name) -> the dbt tests that fail on it."""
+    import json
+
+    results = json.loads((copy / "target" / "run_results.json").read_text())["results"]
+    nodes = json.loads((copy / "target" / "manifest.json").read_text())["nodes"]
+    failing: dict[str, list[str]] = {}
+    for result in results:
+        if result.get("status") not in ("fail", "error"):
+            continue
+        test = nodes.get(result["unique_id"], {})
+        for parent in test.get("depends_on", {}).get("nodes", []):
+            node = nodes.get(parent)
+            if node and node.get("resource_type") in ("model", "seed", "snapshot"):
+                relation = f"{node['schema']}.{node.get('alias') or node['name']}".lower()
+                failing.setdefault(relation, []).append(test.get("name", result["unique_id"]))
+    return failing
+
+
+def check(project: Path, options: Options) -> list[str]:
+    """Build `project` with dbt and with us; print what differs; return the differences that
+    nothing explains."""
+    name, work = project.name, options.work
     copy = work / f"{name}-dbt"
     untouched = work / f"{name}-import"
     ignore = shutil.ignore_patterns("target", "*.duckdb", "logs", "dbt_packages", ".git")
     shutil.copytree(project, copy, ignore=ignore)
     shutil.copytree(project, untouched, ignore=ignore)
-    packages = _export_packages(copy, mirrors) if mirrors else []
-    dbt_file = _dbt_warehouse(copy)
+    packages = _export_packages(copy, options.mirrors) if options.mirrors else []
+    dbt_file = _dbt_warehouse(copy, options.catalog)
     ours = work / f"{name}-ours"
-    if setup:
+    if options.setup:
         import duckdb
 
         for target in (dbt_file, ours / "warehouse.duckdb"):
             target.parent.mkdir(parents=True, exist_ok=True)
             con = duckdb.connect(str(target))
-            con.execute(setup)
+            con.execute(options.setup)
             con.close()
-    extra = []
-    if now:
-        extra = ["--event-time-start", "1970-01-01", "--event-time-end", now[:10]]
-    dbt = str(peers / "bin" / "dbt")
-    steps = [["build"]] if build else [["seed"], ["snapshot"], ["run"]]
-    for step in steps:
-        _run([dbt, *step, "--profiles-dir", ".", *(extra if step != ["seed"] else [])], copy)
+    extra = ["--profiles-dir", "."]
+    if options.now:
+        extra += ["--event-time-start", "1970-01-01", "--event-time-end", options.now[:10]]
+    dbt = str(options.peers / "bin" / "dbt")
+    if options.build:
+        _run([dbt, "build", *extra], copy)
+        failing: dict[str, list[str]] = {}
+    else:  # seeds first (sources over seeds are no edges of dbt's DAG), then snapshots and
+        # models in the DAG's order, as `dbt seed`, `dbt snapshot`, `dbt run` would
+        _run([dbt, "seed", *extra], copy)
+        skip = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+        _run([dbt, "build", *skip, "--exclude-resource-type", "seed", *extra], copy)
+        _run([dbt, "test", "--exclude-resource-type", "unit_test", *extra], copy)
+        failing = _failing_tests(copy)
     imported = _run(
         [
             sys.executable,
@@ -244,23 +279,44 @@ def check(
         work,
         strict=False,
     )
-    env = {"ORCHESTRATOR_NOW": now} if now else {}
+    env = {"ORCHESTRATOR_NOW": options.now} if options.now else {}
     built = _run(
         [sys.executable, "-m", "orchestrator", "-C", str(ours), "run"], work, env, strict=False
     )
     said_import = (imported.stdout.strip() or imported.stderr.strip() or "(nothing)").splitlines()
     lines = [f"## {name}", "", f"import: {said_import[0]}"]
+    lines += [f"import: {line}" for line in imported.stderr.strip().splitlines()[:5]]
     if packages:
         lines.append(f"dbt's packages: {', '.join(packages)}")
     said = built.stdout.strip().splitlines()
     lines.append(f"our run: {said[-1] if said else built.stderr.strip()[-200:]}")
     relations: list[str] = []
     problems = compare(dbt_file, ours / "warehouse.duckdb", relations)
-    differ = {p.split(":")[0] for p in problems}
-    lines.append(f"identical: {len(relations) - len(differ & set(relations))}/{len(relations)}")
-    lines += [f"- {p}" for p in problems] or ["every relation dbt built is the same in ours"]
+    explained = [
+        p for p in problems if p.endswith("dbt built it, we did not") and p.split(":")[0] in failing
+    ]
+    unexplained = [p for p in problems if p not in explained]
+    differ = {p.split(":")[0] for p in unexplained}
+    same = len(relations) - len(differ & set(relations))
+    lines.append(
+        f"identical: {same}/{len(relations)}"
+        + (
+            f" ({len(explained)} held back by a failing test, as dbt build would)"
+            if explained
+            else ""
+        )
+    )
+    lines += [f"- {p}" for p in unexplained]
+    lines += [
+        f"- {p.split(':')[0]}: held back by its blocking checks; dbt's test "
+        f"{', '.join(failing[p.split(':')[0]])} fails on it too (dbt run publishes it, dbt build "
+        "publishes it then stops what reads it)"
+        for p in explained
+    ]
+    if not problems:
+        lines.append("every relation dbt built is the same in ours")
     print("\n".join(lines), flush=True)
-    return problems
+    return unexplained
 
 
 def _fixtures(work: Path) -> list[tuple[Path, str | None, str | None]]:
@@ -295,6 +351,7 @@ def main() -> None:
     parser.add_argument("--fixtures", action="store_true", help="the tests' fixture projects")
     parser.add_argument("--mirrors", type=Path, help="git mirrors of the packages, for dbt")
     parser.add_argument("--build", action="store_true", help="dbt build (tests stop downstream)")
+    parser.add_argument("--catalog", help="the name of dbt's database (a snapshot may name it)")
     args = parser.parse_args()
     if not (args.peers / "bin" / "dbt").exists():
         parser.error(f"--peers {args.peers}: no bin/dbt there (pip install dbt-duckdb)")
@@ -307,8 +364,9 @@ def main() -> None:
         runs += _fixtures(work)
     failed = 0
     for project, setup, now in runs:
+        options = Options(args.peers, work, setup, now, args.mirrors, args.build, args.catalog)
         try:
-            failed += bool(check(project, args.peers, work, setup, now, args.mirrors, args.build))
+            failed += bool(check(project, options))
         except RuntimeError as exc:
             print(f"## {project.name}\n\n{exc}", flush=True)
             failed += 1

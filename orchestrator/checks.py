@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .column_types import TYPE_NAME, type_error
-from .errors import first_line, suggest
-from .syntax import syntax_problem
+from .errors import suggest
+from .syntax import validate_expression
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CALL = re.compile(r"^(?P<kind>[a-z_]+)\s*\((?P<args>.*)\)$", re.S)
@@ -119,20 +119,6 @@ def _keywords(args: list[str], allowed: dict[str, type], what: str) -> dict[str,
     return out
 
 
-def _validate_expression(text: str) -> None:
-    import sqlglot
-    from sqlglot.errors import ParseError, TokenError
-
-    try:
-        sqlglot.parse_one(f"SELECT 1 WHERE {text}", read="duckdb")
-    except RecursionError:
-        raise ValueError("not a SQL expression: it is nested too deeply to read") from None
-    except (ParseError, TokenError) as exc:
-        problem = exc.errors[0].get("description") if getattr(exc, "errors", None) else None
-        detail = syntax_problem(problem or first_line(exc, named=False))
-        raise ValueError(f"not a SQL expression: {detail}") from None
-
-
 BUILTINS = (
     "not_null",
     "unique",
@@ -206,7 +192,7 @@ def parse(text: str, severity: str, path: str, line: int | None) -> Check:
     if kind == "expression":
         if not raw:
             raise ValueError("expression expects a condition every row meets: expression(x >= 0)")
-        _validate_expression(raw)
+        validate_expression(raw)
         return Check(**base | {"name": f"expression({raw})"}, expression=raw)
     # columns(id INTEGER, amount DECIMAL(18,2))
     types = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .materialize import file_reader, source_reader
-from .model import Source
+from .model import IDENTIFIER, Source
 from .partitions import Window
 from .quoting import literal, quote, quote_relation
 
@@ -50,15 +50,22 @@ def table_exists(source: Source) -> tuple[str, list[str]]:
     )
 
 
+def _loaded(expression: str) -> str:
+    """`loaded_at` as SQL: a column name quoted, an expression as written."""
+    return quote(expression) if IDENTIFIER.match(expression) else f"({expression})"
+
+
 def type_of(target: str, column: str) -> str:
-    """The type of a column's first value (to read a time with a zone as UTC)."""
-    return f"SELECT typeof({quote(column)}) FROM {target} LIMIT 1"
+    """The type of the loaded_at value of the first row (to read a time with a zone as UTC)."""
+    return f"SELECT typeof({_loaded(column)}) FROM {target} LIMIT 1"
 
 
 def latest(target: str, column: str, with_zone: bool) -> str:
     """The latest value of the `loaded_at` column, as a UTC timestamp without zone."""
     value = (
-        f"timezone('UTC', {quote(column)})" if with_zone else f"CAST({quote(column)} AS TIMESTAMP)"
+        f"timezone('UTC', {_loaded(column)})"
+        if with_zone
+        else f"CAST({_loaded(column)} AS TIMESTAMP)"
     )
     return f"SELECT max({value}) FROM {target}"
 

@@ -20,6 +20,7 @@ from .config import config_line, parse_duration
 from .errors import ProjectError, suggest
 from .model import IDENTIFIER, PLACEHOLDERS, Source
 from .partitions import Grain
+from .syntax import validate_expression
 
 FORMATS = {"csv", "parquet", "json"}
 _TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?(\[\])?$")
@@ -123,8 +124,16 @@ def _duration(key: str, value: Any) -> timedelta | None:
 
 
 def _loaded_at(value: Any, read: dict[str, Any]) -> str | None:
-    if value is not None and (not isinstance(value, str) or not IDENTIFIER.match(value)):
-        raise ValueError(f"loaded_at must be a column name, got {value!r}")
+    """A column, or an expression over the source's columns (`cast(snapshot_date as
+    timestamp)`), saying when a row was loaded."""
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise ValueError(f"loaded_at must be a column or an expression, got {value!r}")
+    if value is not None and not IDENTIFIER.match(value):
+        try:
+            validate_expression(value)
+        except ValueError as exc:
+            raise ValueError(f"loaded_at {value!r}: {exc}") from None
+        return " ".join(value.split())
     judged = [k for k in ("warn_after", "error_after") if read[k] is not None]
     if judged and value is None and read["path"] is None:
         key = judged[-1]  # error_after when both are set

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from .errors import first_line
+
 _MISSING_PART = re.compile(r"Required keyword: '\w+' missing for <class '[\w.]*?(\w+)'>")
 _CONSTRUCTS = {
     "Paren": "parentheses",
@@ -50,3 +52,19 @@ _OPERATORS = {
     "Add", "Sub", "Mul", "Div", "Mod", "EQ", "NEQ", "GT", "GTE", "LT", "LTE", "And", "Or",
     "DPipe", "Like", "ILike", "Is", "IntDiv", "Pow", "BitwiseAnd", "BitwiseOr", "BitwiseXor",
 }  # fmt: skip
+
+
+def validate_expression(text: str) -> None:
+    """ValueError in the words of the SQL when `text` is not one SQL expression."""
+    import sqlglot
+    from sqlglot.errors import ParseError, TokenError
+
+    try:
+        sqlglot.parse_one(f"SELECT 1 WHERE {text}", read="duckdb")
+    except RecursionError:
+        raise ValueError("not a SQL expression: it is nested too deeply to read") from None
+    except (ParseError, TokenError) as exc:
+        problem = exc.errors[0].get("description") if getattr(exc, "errors", None) else None
+        detail = syntax_problem(problem or first_line(exc, named=False))
+        raise ValueError(f"not a SQL expression: {detail}") from None
+

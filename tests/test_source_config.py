@@ -53,7 +53,7 @@ def test_values_are_converted_to_the_source_fields():
         ('warn_after = "2h"\nerror_after = "1h"', 3, "error_after must not be shorter than"),
         # several mistakes: the first in the validators' order is reported
         ('warn_after = "soon"\noptions = { a = 1 }', 3, "options apply to file sources"),
-        ('grain = "week"\nloaded_at = "a b"', 3, "loaded_at must be a column name"),
+        ('grain = "week"\nloaded_at = "a b"', 3, "loaded_at 'a b': not a SQL expression"),
         ('path = "d/{date}.csv"\ngrain = "month"', 3, "grain is 'month' but the path's"),
     ],
 )

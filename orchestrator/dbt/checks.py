@@ -15,26 +15,12 @@ if TYPE_CHECKING:
     from .project import Node
 
 
-def untangle(
-    conv: Converter,
-) -> None:
+def untangle(conv: Converter) -> None:
     """dbt tests run after every model; our checks run as their model is published, after
     the models they read. A test of A that reads B, where B reads A, would be a cycle: it
     becomes a check of B instead (run once both are built)."""
-
-    def reaches(start: str, goal: str) -> bool:
-        seen, todo = set(), [start]
-        while todo:
-            current = todo.pop()
-            if current == goal:
-                return True
-            if current not in seen:
-                seen.add(current)
-                todo += list(conv.reads.get(current, ()))
-        return False
-
     for owner, other, line, file, fallback, outcome in conv.cross:
-        if not reaches(other, owner):
+        if not conv.reaches(other, owner):
             continue
         mine, theirs = str(conv.models[owner].relation), str(conv.models[other].relation)
         if line:
@@ -317,13 +303,13 @@ def _where_file(conv: Converter, name, short, column, warn, expression, where, r
 
 def singular_test(conv: Converter, node: Node) -> None:
     uid = f"test.{conv.project.name}.{node.name}"
-    read: list[str] = []
+    read: dict[str, str] = {}  # the models it reads (dbt's names) -> our relations
     conv.bind()
     plain_ref = conv.renderer.ref
 
     def ref(*args, **kwargs):
         found = plain_ref(*args, **kwargs)
-        read.append(str(found))
+        read.setdefault(str(args[-1]), str(found))
         return found
 
     conv.renderer.ref = ref
@@ -347,15 +333,17 @@ def singular_test(conv: Converter, node: Node) -> None:
             )
         )
         return
+    # dbt runs it once every model is built: ours checks the last of them to be built (one
+    # that no other model it reads depends on), after the others, so it never makes a cycle
+    last = next(m for m in read if not any(conv.reaches(o, m) for o in read if o != m))
     config = rendering.merged()
     warn = str(config.get("severity", "error")).lower() == "warn"
-    head = [f"-- model: {read[0]}"] + (["-- severity: warn"] if warn else [])
+    head = [f"-- model: {read[last]}"] + (["-- severity: warn"] if warn else [])
     file = f"checks/{node.name}.sql"
     conv.out.files[file] = "\n".join(
         [*head, f"/* {node.relpath}, imported from dbt */", sql.strip(), ""]
     )
-    notes = [f"checks {read[0]} (the first model it reads)"] if len(set(read)) > 1 else []
-    conv.out.outcomes.append(Outcome(uid, node.relpath, NOTES if notes else EXACT, file, notes))
+    conv.out.outcomes.append(Outcome(uid, node.relpath, EXACT, file))
 
 
 _AGGREGATE_TESTS = frozenset(

@@ -42,7 +42,7 @@ class Converter:
     def convert(self) -> Converted:
         for problem in self.project.problems:
             self.out.problems.append(str(problem))
-        sources.declare_sources(self)
+        source_tables = sources.read_sources(self)
         nodes = [n for n in self.project.nodes if n.kind == "model"]
         for node in nodes:
             self.parse_model(node)
@@ -50,6 +50,7 @@ class Converter:
             if node.kind == "seed":
                 self.parse_seed(node)
         self.name_relations()
+        sources.settle_sources(self, source_tables)
         for name, model in self.models.items():
             if model.config.get("materialized") == "ephemeral" and model.problem is None:
                 models.ephemeral(self, name, model)
@@ -72,6 +73,18 @@ class Converter:
             for i, spec in enumerate(specs):
                 hooks.run_hook(self, where, i, spec)
         return self.out
+
+    def reaches(self, start: str, goal: str) -> bool:
+        """Whether the model `start` reads `goal`, directly or through others."""
+        seen, todo = set(), [start]
+        while todo:
+            current = todo.pop()
+            if current == goal:
+                return True
+            if current not in seen:
+                seen.add(current)
+                todo += list(self.reads.get(current, ()))
+        return False
 
     def hand(self, node: Node, why: str) -> None:
         self.out.outcomes.append(

@@ -348,7 +348,7 @@ class Renderer:
                     rel = str(path.relative_to(base))
                     try:
                         text = _generic_tests(path.read_text(encoding="utf-8"))
-                        template = self._compile(text, rel)
+                        template = self._compile(text, rel, macros_only=True)
                         module = template.make_module(vars=self.ns, shared=True)
                     except ImportProblem as problem:
                         self.project.problems.append(problem)
@@ -392,11 +392,17 @@ class Renderer:
 
     # -- rendering --------------------------------------------------------------------------
 
-    def _compile(self, text: str, relpath: str):
+    def _compile(self, text: str, relpath: str, macros_only: bool = False):
+        """`text` as a template; `macros_only`: only its macro blocks, as dbt reads a file of
+        macros (the text around them, `{{ x() }}` in a comment included, is never rendered)."""
         import jinja2
+        from jinja2 import nodes
 
         try:
-            code = self.env.compile(text, name=relpath, filename=relpath)
+            source = self.env.parse(text, name=relpath, filename=relpath)
+            if macros_only:
+                source.body = [n for n in source.body if isinstance(n, nodes.Macro)]
+            code = self.env.compile(source, name=relpath, filename=relpath)
         except jinja2.TemplateSyntaxError as exc:
             raise ImportProblem(
                 f"Jinja does not parse: {exc.message}", relpath, exc.lineno

@@ -119,6 +119,7 @@ class DbtProject:
         accumulate); `tree`: another project's tree (a package's own) instead."""
         tree = tree if tree is not None else (self.trees.get(resource) or {})
         found: dict[str, Any] = {}
+        _take(found, tree)  # `+key`s above the project's name apply to every node
         level: Any = tree.get(fqn[0]) if fqn else None
         _take(found, level)
         for part in fqn[1:]:
