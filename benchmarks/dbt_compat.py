@@ -162,9 +162,35 @@ def _relations(con, alias: str) -> dict[str, list[tuple[str, str]]]:
     return found
 
 
-def compare(dbt_file: Path, ours_file: Path, counted: list | None = None) -> list[str]:
+def _clock_columns(con, name: str, columns: list[tuple[str, str]], windows: dict) -> list[str]:
+    """The time columns of a relation whose every value is the moment its tool built it (a
+    snapshot's check-strategy times, `current_timestamp` in a query): in dbt's relation within
+    dbt's build, in ours within our run."""
+    found = []
+    for column, kind in columns:
+        if not kind.startswith("TIMESTAMP"):
+            continue
+        inside = True
+        for db, (low, high) in windows.items():
+            value = f'CAST("{column}" AS TIMESTAMPTZ)'
+            row = con.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE {value} BETWEEN ? AND ?) "
+                f'FROM {db}.{name} WHERE "{column}" IS NOT NULL',
+                [low, high],
+            ).fetchone()
+            inside = inside and row[0] > 0 and row[0] == row[1]
+        if inside:
+            found.append(column)
+    return found
+
+
+def compare(
+    dbt_file: Path, ours_file: Path, counted: list | None = None, windows: dict | None = None
+) -> list[str]:
     """Every difference between the relations dbt built and ours, as lines (`counted` gets
-    the names of the relations dbt built)."""
+    the names of the relations dbt built). With `windows` (tool -> when it built), time
+    columns holding only the moment each tool ran are compared apart (they cannot be equal):
+    a relation equal in every other column is reported as such."""
     import duckdb
 
     con = duckdb.connect()
@@ -189,13 +215,31 @@ def compare(dbt_file: Path, ours_file: Path, counted: list | None = None) -> lis
         ]
         if counts[0] != counts[1]:
             problems.append(f"{name}: {counts[0]} rows in dbt's, {counts[1]} in ours")
+        differ = any(
+            con.execute(
+                f"SELECT 1 FROM (SELECT * FROM {a}.{name} EXCEPT ALL SELECT * FROM {b}.{name})"
+                " LIMIT 1"
+            ).fetchall()
+            for a, b in (("theirs", "ours"), ("ours", "theirs"))
+        )
+        if not differ:
+            continue
+        clock = _clock_columns(con, name, columns, windows) if windows else []
+        if clock and "dbt_scd_id" in dict(columns):
+            clock.append("dbt_scd_id")  # a hash of the key and of such a time
+        kept = ", ".join(f'"{c}"' for c, _ in columns if c not in clock) or "1"
         for first, second in (("theirs", "ours"), ("ours", "theirs")):
             rows = con.execute(
-                f"SELECT * FROM {first}.{name} EXCEPT ALL SELECT * FROM {second}.{name} LIMIT 3"
+                f"SELECT {kept} FROM {first}.{name} EXCEPT ALL "
+                f"SELECT {kept} FROM {second}.{name} LIMIT 3"
             ).fetchall()
             if rows:
                 who = "dbt's" if first == "theirs" else "ours"
                 problems.append(f"{name}: rows only in {who}, e.g. {rows}")
+        if clock and not any(p.startswith(f"{name}: rows only") for p in problems):
+            problems.append(
+                f"{name}: clock: equal but for the time each tool ran, in {', '.join(clock)}"
+            )
     con.close()
     return problems
 
@@ -209,6 +253,12 @@ class Options:
     mirrors: Path | None = None  # git mirrors of the packages (dbt only)
     build: bool = False  # `dbt build`: failing tests stop what reads their model
     catalog: str | None = None  # the name of dbt's database file, when the project names it
+
+
+def _utc_now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
 
 
 def _failing_tests(copy: Path) -> dict[str, list[str]]:
@@ -251,19 +301,23 @@ def check(project: Path, options: Options) -> list[str]:
             con.execute(options.setup)
             con.close()
     extra = ["--profiles-dir", "."]
+    window = []  # microbatch models build up to our clock (seeds take no such option)
     if options.now:
-        extra += ["--event-time-start", "1970-01-01", "--event-time-end", options.now[:10]]
+        window = ["--event-time-start", "1970-01-01", "--event-time-end", options.now[:10]]
     dbt = str(options.peers / "bin" / "dbt")
+    windows = {"theirs": [_utc_now()]}
     if options.build:
-        _run([dbt, "build", *extra], copy)
+        _run([dbt, "build", *extra, *window], copy)
         failing: dict[str, list[str]] = {}
     else:  # seeds first (sources over seeds are no edges of dbt's DAG), then snapshots and
         # models in the DAG's order, as `dbt seed`, `dbt snapshot`, `dbt run` would
         _run([dbt, "seed", *extra], copy)
         skip = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-        _run([dbt, "build", *skip, "--exclude-resource-type", "seed", *extra], copy)
+        _run([dbt, "build", *skip, "--exclude-resource-type", "seed", *extra, *window], copy)
         _run([dbt, "test", "--exclude-resource-type", "unit_test", *extra], copy)
         failing = _failing_tests(copy)
+    windows["theirs"].append(_utc_now())
+    windows["ours"] = [_utc_now()]
     imported = _run(
         [
             sys.executable,
@@ -283,6 +337,7 @@ def check(project: Path, options: Options) -> list[str]:
     built = _run(
         [sys.executable, "-m", "orchestrator", "-C", str(ours), "run"], work, env, strict=False
     )
+    windows["ours"].append(_utc_now())
     said_import = (imported.stdout.strip() or imported.stderr.strip() or "(nothing)").splitlines()
     lines = [f"## {name}", "", f"import: {said_import[0]}"]
     lines += [f"import: {line}" for line in imported.stderr.strip().splitlines()[:5]]
@@ -291,28 +346,31 @@ def check(project: Path, options: Options) -> list[str]:
     said = built.stdout.strip().splitlines()
     lines.append(f"our run: {said[-1] if said else built.stderr.strip()[-200:]}")
     relations: list[str] = []
-    problems = compare(dbt_file, ours / "warehouse.duckdb", relations)
+    problems = compare(dbt_file, ours / "warehouse.duckdb", relations, windows)
     explained = [
-        p for p in problems if p.endswith("dbt built it, we did not") and p.split(":")[0] in failing
+        p
+        for p in problems
+        if (p.endswith("dbt built it, we did not") and p.split(":")[0] in failing)
+        or ": clock: " in p
     ]
     unexplained = [p for p in problems if p not in explained]
     differ = {p.split(":")[0] for p in unexplained}
     same = len(relations) - len(differ & set(relations))
+    held = [p for p in explained if ": clock: " not in p]
+    timed = [p for p in explained if ": clock: " in p]
+    notes = [f"{len(held)} held back by a failing test, as dbt build would"] if held else []
+    notes += [f"{len(timed)} equal but for the time each tool ran"] if timed else []
     lines.append(
-        f"identical: {same}/{len(relations)}"
-        + (
-            f" ({len(explained)} held back by a failing test, as dbt build would)"
-            if explained
-            else ""
-        )
+        f"identical: {same}/{len(relations)}" + (f" ({'; '.join(notes)})" if notes else "")
     )
     lines += [f"- {p}" for p in unexplained]
     lines += [
         f"- {p.split(':')[0]}: held back by its blocking checks; dbt's test "
         f"{', '.join(failing[p.split(':')[0]])} fails on it too (dbt run publishes it, dbt build "
         "publishes it then stops what reads it)"
-        for p in explained
+        for p in held
     ]
+    lines += [f"- {p.replace(': clock: ', ': ')}" for p in timed]
     if not problems:
         lines.append("every relation dbt built is the same in ours")
     print("\n".join(lines), flush=True)
@@ -325,11 +383,17 @@ def _fixtures(work: Path) -> list[tuple[Path, str | None, str | None]]:
     sys.path.insert(0, str(REPO / "tests"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    packages = importlib.util.spec_from_file_location(
+        "packages", REPO / "tests" / "test_dbt_packages.py"
+    )
+    with_packages = importlib.util.module_from_spec(packages)
+    packages.loader.exec_module(with_packages)
     out = []
     for name, files, setup in (
         ("shop", module.SHOP, module.RAW),
         ("seeded", module.SEEDS, None),
         ("utils", module.UTILS, None),
+        ("packages", with_packages.PACKAGES, None),  # needs --mirrors for dbt's packages
     ):
         root = work / "fixtures" / name
         for rel, text in files.items():

@@ -710,6 +710,13 @@ def check_spark_sql(ws: Workspace) -> None:
                 f'([sources."{model.name}"] path = "{model.relpath}") and read it from a model',
                 model.relpath,
             )
+        if model.history is not None:
+            raise ProjectError(
+                "snapshots are not kept on Spark yet (their history needs an UPDATE Spark "
+                "cannot make without Delta or Iceberg): run this project on DuckDB",
+                model.relpath,
+                model.header_lines.get("kind"),
+            )
         window = Window.containing(datetime(2000, 1, 1), model.grain) if model.partitioned else None
         rendered = sql.render(
             model.template,

@@ -20,7 +20,7 @@ from . import checks
 from .checks import Check, Severity
 from .config import parse_duration
 from .errors import ProjectError, suggest
-from .model import IDENTIFIER, Kind
+from .model import IDENTIFIER, History, Kind
 from .partitions import Grain, parse_boundary
 
 _HEADER_LINE = re.compile(r"^--\s*(?P<key>[A-Za-z][A-Za-z_-]*(?: [A-Za-z]+)?)\s*:(?P<value>.*)$")
@@ -125,6 +125,10 @@ HEADER_KEYS: dict[str, object] = {
     "pre_hook": _text,
     "post_hook": _text,
     "dialect": _one_of(["duckdb", "spark"]),
+    "strategy": _one_of(["timestamp", "check"]),
+    "updated_at": _identifier,
+    "check_cols": _identifiers,
+    "hard_deletes": _one_of(["ignore", "invalidate"]),
 }
 
 
@@ -232,6 +236,67 @@ def _unknown(key: str, keys: list[str]) -> str:
 
 
 _PARTITION_ONLY = ("partition_by", "grain", "start", "end", "unique_key", "batch_size")
+_HISTORY_KEYS = ("strategy", "updated_at", "check_cols", "hard_deletes")
+
+
+def _validate_history(
+    values: dict, lines: dict[str, int], relpath: str, kind: Kind, fields: dict
+) -> None:
+    """A snapshot's settings: a unique_key, a strategy and what it needs; nothing else takes
+    them, and a snapshot takes no partition settings."""
+    if kind is not Kind.SNAPSHOT:
+        for key in _HISTORY_KEYS:
+            if key in values:
+                raise ProjectError(
+                    f"'{key}' only applies to snapshots (this model is kind: {kind})",
+                    relpath,
+                    lines[key],
+                )
+        return
+    for key in _PARTITION_ONLY:
+        if key in values and key != "unique_key":
+            raise ProjectError(
+                f"'{key}' does not apply to a snapshot: it keeps every version of every row "
+                "in one table",
+                relpath,
+                lines[key],
+            )
+    for key, why in (
+        ("unique_key", "the columns that identify a row across versions"),
+        (
+            "strategy",
+            "timestamp (a row changed when its updated_at grew) or check (when one "
+            "of check_cols differs)",
+        ),
+    ):
+        if key not in values:
+            raise ProjectError(f"a snapshot needs '{key}': {why}", relpath, lines.get("kind"))
+    strategy = values["strategy"]
+    if strategy == "timestamp" and "updated_at" not in values:
+        raise ProjectError(
+            "strategy: timestamp needs 'updated_at: <column>' (when each row last changed)",
+            relpath,
+            lines["strategy"],
+        )
+    if strategy == "timestamp" and "check_cols" in values:
+        raise ProjectError(
+            "check_cols applies to strategy: check, not timestamp", relpath, lines["check_cols"]
+        )
+    if strategy == "check" and "check_cols" not in values:
+        raise ProjectError(
+            "strategy: check needs 'check_cols: <column>, ...' (or 'check_cols: all')",
+            relpath,
+            lines["strategy"],
+        )
+    check_cols = tuple(values.get("check_cols", ()))
+    fields["history"] = History(
+        strategy,
+        values.get("updated_at"),
+        () if check_cols == ("all",) else check_cols,
+        values.get("hard_deletes", "ignore"),
+    )
+
+
 _AS_WRITTEN = (
     "partition_by",
     "unique_key",
@@ -255,7 +320,10 @@ def _validate_header(values: dict, lines: dict[str, int], relpath: str) -> dict:
     fields["kind"] = kind
     grain = Grain(values.get("grain", Grain.DAY))
     fields["grain"] = grain
-    if kind is not Kind.INCREMENTAL:
+    _validate_history(values, lines, relpath, kind, fields)  # a snapshot's own rules
+    if kind is Kind.SNAPSHOT:
+        pass
+    elif kind is not Kind.INCREMENTAL:
         for key in _PARTITION_ONLY:
             if key in values:
                 raise ProjectError(

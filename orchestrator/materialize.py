@@ -145,6 +145,106 @@ def _merge_whole(model: Model, sql: str, existing: str | None, merging: bool) ->
     )
 
 
+def snapshot(
+    model: Model,
+    sql: str,
+    at: datetime,
+    existing: str | None,
+    *,
+    keeps: bool,
+    columns: tuple[str, ...] = (),
+    added: bool = False,
+) -> Write:
+    """A snapshot's write: the query's rows staged and audited (no NULL or duplicate keys),
+    then, when `keeps` its table, a new version of each row that is new or changed and the
+    current version of a changed row (or of a vanished key, with `hard_deletes: invalidate`)
+    closed; built new, every row is a first version. `at` is the snapshot's time (the check
+    strategy's updated_at, a deletion's end); `columns` are the query's, which `check_cols:
+    all` compares, and `added` says the query has columns the table does not yet (the check
+    strategy then takes every row as changed, as dbt does).
+
+    Rows are kept as dbt keeps them, in the columns dbt names: `dbt_scd_id` (md5 of the key
+    and the updated_at, '|'-separated), `dbt_updated_at`, `dbt_valid_from`, `dbt_valid_to`
+    (NULL while current)."""
+    history = model.history
+    assert history is not None, "a snapshot has its history settings"
+    stage = quote(STAGE)
+    keys = [quote(k) for k in model.unique_key]
+    moment = f"TIMESTAMP '{at:%Y-%m-%d %H:%M:%S.%f}'"
+
+    def updated(alias: str) -> str:
+        return f"{alias}.{quote(history.updated_at)}" if history.updated_at else moment
+
+    def versioned(alias: str) -> str:
+        """The query's row under `alias` with its version columns, as first written."""
+        parts = [f"coalesce(CAST({alias}.{k} AS VARCHAR), '')" for k in keys]
+        parts.append(f"coalesce(CAST({updated(alias)} AS VARCHAR), '')")
+        scd = "md5(" + " || '|' || ".join(parts) + ")"
+        when = updated(alias)
+        return (
+            f"{alias}.*, {scd} AS dbt_scd_id, {when} AS dbt_updated_at, "
+            f"{when} AS dbt_valid_from, nullif({when}, {when}) AS dbt_valid_to"
+        )
+
+    same_key = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+    if history.strategy == "timestamp":
+        changed = f"t.dbt_valid_from < {updated('s')}"
+    elif added:
+        changed = "true"
+    else:
+        checked = history.check_cols or columns
+        changed = " OR ".join(f"t.{quote(c)} IS DISTINCT FROM s.{quote(c)}" for c in checked)
+    key_tuple = f"({', '.join(keys)})" if len(keys) > 1 else keys[0]
+    null_keys = " OR ".join(f"{k} IS NULL" for k in keys)
+    staged = (f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM {_wrap(sql)}",)
+    audit = (
+        f"SELECT count(*) FILTER (WHERE {null_keys}), "
+        f"count(*) - count(DISTINCT {key_tuple}) FROM {stage}"
+    )
+    if not keeps:
+        return Write(
+            staged,
+            audit=audit,
+            judge=key_judge(model, None),
+            finish=(
+                *_drop_other_kind(model, existing, "table"),
+                f"CREATE OR REPLACE TABLE {model.relation} AS SELECT {versioned('s')} "
+                f"FROM {stage} AS s",
+                f"DROP TABLE {stage}",
+            ),
+            count_statement=-2,
+        )
+    current = f"{model.relation} AS t WHERE t.dbt_valid_to IS NULL"
+    closes, news = quote(STAGE + "_closes"), quote(STAGE + "_new")
+    closing = (
+        f"SELECT t.dbt_scd_id, {updated('s')} AS dbt_valid_to FROM {model.relation} AS t "
+        f"JOIN {stage} AS s ON {same_key} WHERE t.dbt_valid_to IS NULL AND ({changed})"
+    )
+    if history.hard_deletes == "invalidate":
+        closing += (
+            f" UNION ALL SELECT t.dbt_scd_id, {moment} FROM {current} AND NOT EXISTS "
+            f"(SELECT 1 FROM {stage} AS s WHERE {same_key})"
+        )
+    return Write(
+        staged,
+        audit=audit,
+        judge=key_judge(model, None),
+        finish=(
+            f"CREATE OR REPLACE TEMP TABLE {closes} AS {closing}",
+            f"CREATE OR REPLACE TEMP TABLE {news} AS SELECT {versioned('s')} FROM {stage} AS s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {current} AND {same_key}) "
+            f"OR EXISTS (SELECT 1 FROM {current} AND {same_key} AND ({changed}))",
+            f"UPDATE {model.relation} AS t SET dbt_valid_to = c.dbt_valid_to FROM {closes} AS c "
+            "WHERE t.dbt_scd_id = c.dbt_scd_id AND t.dbt_valid_to IS NULL",
+            f"INSERT INTO {model.relation} BY NAME SELECT * FROM {news}",
+            f"DROP TABLE {stage}",
+            f"DROP TABLE {closes}",
+            f"DROP TABLE {news}",
+        ),
+        count_statement=-4,
+    )
+
+
 def key_judge(model: Model, window: Window | None) -> Callable[[tuple, int], str | None]:
     """Why staged rows must not be merged by key, or None. The audit row holds, in order:
     the rows outside the window (only when there is one), the rows with a NULL key, the
@@ -267,6 +367,12 @@ def evolve(
         for name, kind in new
         if name.lower() in existing and existing[name.lower()] != kind
     ]
+    if changed and model.kind is Kind.SNAPSHOT:
+        return [], (
+            f"column type changed ({'; '.join(changed)}): the snapshot's history holds the old "
+            "type, and a full refresh keeps that history. Cast the column to its old type in "
+            f"the query, or drop {model.name} to start its history again"
+        )
     if changed:
         return [], (
             f"column type changed ({'; '.join(changed)}): older partitions hold the old type. "

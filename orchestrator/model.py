@@ -33,6 +33,32 @@ class Kind(StrEnum):
     VIEW = "view"
     TABLE = "table"
     INCREMENTAL = "incremental"
+    SNAPSHOT = "snapshot"
+
+
+SNAPSHOT_COLUMNS = ("dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to")
+"""What a snapshot adds to its query's columns, named as dbt names them (so SQL written for a
+dbt snapshot reads ours)."""
+
+
+@dataclass(frozen=True)
+class History:
+    """How a snapshot (type 2 slowly changing dimension) decides that a row changed: its
+    `updated_at` column grew (`timestamp`), or one of `check_cols` differs (`check`; empty:
+    every column). `hard_deletes`: `ignore` keeps a vanished key's row current, `invalidate`
+    closes it."""
+
+    strategy: str  # timestamp | check
+    updated_at: str | None = None
+    check_cols: tuple[str, ...] = ()
+    hard_deletes: str = "ignore"
+
+    @property
+    def text(self) -> str:
+        """The settings as one string, for the model's version."""
+        return "|".join(
+            [self.strategy, self.updated_at or "", ",".join(self.check_cols), self.hard_deletes]
+        )
 
 
 @dataclass(frozen=True)
@@ -132,6 +158,7 @@ class Model:
     pre_hooks: tuple[str, ...] = ()  # SQL run before the write, in its transaction
     post_hooks: tuple[str, ...] = ()  # SQL run after the write, before the blocking checks
     dialect: str = "duckdb"  # `-- dialect: spark`: written in Spark SQL, runs on Spark only
+    history: History | None = None  # kind: snapshot: how a row's versions are kept
 
     @property
     def partitioned(self) -> bool:
@@ -145,7 +172,10 @@ class Model:
 
     @property
     def layout(self) -> str:
-        """The settings that fix the table's physical shape; a change means rebuilding it whole."""
+        """The settings that fix the table's physical shape; a change means rebuilding it whole.
+        A snapshot's history is kept whatever its settings become."""
+        if self.kind is Kind.SNAPSHOT:
+            return str(self.kind)
         return "|".join(
             [
                 self.kind,

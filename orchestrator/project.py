@@ -311,7 +311,8 @@ def load_model(path: Path, settings: Settings, cache: AnalysisCache | None = Non
         if not (model.pre_hooks or model.post_hooks)
         else (*model.pre_hooks, "-", *model.post_hooks)
     )
-    version = _version(analysis.sql_hash, model.layout, *hooks)
+    kept = (model.history.text, ",".join(model.unique_key)) if model.history else ()
+    version = _version(analysis.sql_hash, model.layout, *hooks, *kept)
     if analysis.columns is not None:
         _check_named_columns(model, analysis.columns)
     return replace(
@@ -335,6 +336,8 @@ def _check_named_columns(model: Model, columns: tuple[str, ...]) -> None:
         for key, value in (
             ("partition_by", (model.partition_by,) if model.partition_by else ()),
             ("unique_key", model.unique_key),
+            ("updated_at", (model.history.updated_at or "",) if model.history else ()),
+            ("check_cols", model.history.check_cols if model.history else ()),
         )
     ]
     named += [
@@ -342,7 +345,7 @@ def _check_named_columns(model: Model, columns: tuple[str, ...]) -> None:
     ]
     for what, line, wanted in named:
         for column in wanted:
-            if column.lower() not in columns:
+            if column and column.lower() not in columns:
                 raise ProjectError(
                     f"{what}: the model has no column '{column}'{suggest(column, columns)}; "
                     f"its SELECT returns: {', '.join(columns)}",

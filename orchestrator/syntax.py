@@ -67,4 +67,3 @@ def validate_expression(text: str) -> None:
         problem = exc.errors[0].get("description") if getattr(exc, "errors", None) else None
         detail = syntax_problem(problem or first_line(exc, named=False))
         raise ValueError(f"not a SQL expression: {detail}") from None
-

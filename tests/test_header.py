@@ -91,7 +91,7 @@ def test_header_fields(project):
         (
             "-- kind: tabel",
             1,
-            "'tabel' is not one of: view, table, incremental (did you mean: table?)",
+            "'tabel' is not one of: view, table, incremental, snapshot (did you mean: table?)",
         ),
         ("-- knd: table", 1, "unknown header key 'knd' (did you mean: kind"),
         ("-- kind: incremental\n-- partition_by: d\n-- grain: week", 3, "'week' is not one of"),

@@ -244,8 +244,17 @@ def dbt_utils(note: Note) -> dict[str, Callable]:
     return found
 
 
-def natives(note: Note) -> dict[str, dict[str, Callable]]:
+def natives(note: Note, time_zone: str = "America/Los_Angeles") -> dict[str, dict[str, Callable]]:
     """namespace -> macro -> implementation; "" is the global one (dbt's own macros are
-    callable unqualified too)."""
+    callable unqualified too). `time_zone`: dbt_date's `dbt_date:time_zone` var."""
+    from . import audit_helper
+    from .dbt_date import natives as dates
+
     cross = cross_database()
-    return {"": dict(cross), "dbt": cross, "dbt_utils": dbt_utils(note)}
+    return {
+        "": dict(cross),
+        "dbt": cross,
+        "dbt_utils": dbt_utils(note),
+        "dbt_date": dates(cross, time_zone),
+        "audit_helper": audit_helper.natives(),
+    }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import expectations
 from .jinja import MissingMacro, NeedsDatabase, RelationName, Rendering
 from .values import EXACT, HAND, IDENT, NOTES, DbtModel, Outcome, literal
 from .yamlfile import ImportProblem
@@ -173,8 +174,18 @@ def _test(conv: Converter, name: str, model: DbtModel, column: str | None, kind:
             ),
             notes,
         )
-    elif f"test_{short}" in conv.renderer.macros:
-        return None, _generic_test(conv, name, model, short, column, args, warn, where), notes
+    elif short.startswith("expect_") and (
+        kind.startswith("dbt_expectations.") or f"test_{short}" not in conv.renderer.macros
+    ):
+        line, file = _expectation(name, short, column, relation, args, warn, where)
+        return line, file, notes
+    elif _test_macro(conv, kind) is not None:
+        macro = _test_macro(conv, kind)
+        return (
+            None,
+            _generic_test(conv, name, model, macro, short, column, args, warn, where),
+            notes,
+        )
     else:
         raise ImportProblem(
             f"test '{kind}' has no equivalent among our checks and is no generic test of "
@@ -187,6 +198,25 @@ def _test(conv: Converter, name: str, model: DbtModel, column: str | None, kind:
             notes,
         )
     return f"-- check{' warn' if warn else ''}: {expression}", None, notes
+
+
+def _expectation(name, short, column, relation, args, warn, where):
+    """A dbt_expectations test, natively: a header check when it judges each row and has no
+    filter, else a check file."""
+    found = expectations.expectation(short, column, args)
+    if found is not None:
+        if not found.aggregate and not found.row_condition and not where:
+            return f"-- check{' warn' if warn else ''}: expression({found.expression})", None
+        query = found.failing_rows(relation, where)
+        return None, _check_file_text(name, short, column, relation, warn, query)
+    target = f"(select * from {relation} where {where}) as filtered" if where else relation
+    query = expectations.whole_table(short, column, target, args)
+    if query is None:
+        raise ImportProblem(
+            f"test 'dbt_expectations.{short}' is not one we expand natively: install the "
+            "package in dbt_packages/ (dbt deps) and import again, or write it as a check file"
+        )
+    return None, _check_file_text(name, short, column, relation, warn, query)
 
 
 def _aggregate_test(
@@ -227,8 +257,21 @@ def _aggregate_test(
     )
 
 
+def _test_macro(conv: Converter, kind: str):
+    """The generic test `kind` names (`x` or `package.x`) as a macro of the project, or of a
+    package installed in dbt_packages/; None when neither defines it."""
+    package, _, short = kind.rpartition(".")
+    macro = f"test_{short}"
+    if not package and macro in conv.renderer.macros:
+        return conv.renderer.macros[macro]
+    for name, found in conv.renderer.packages.items():
+        if (not package or package == name) and macro in found:
+            return found[macro]
+    return None
+
+
 def _generic_test(
-    conv: Converter, name, model, short, column, args, warn, where
+    conv: Converter, name, model, macro, short, column, args, warn, where
 ) -> tuple[str, str]:
     """A generic test the project defines (`{% test name(model, column_name) %}`): its
     query, rendered for this model and column, as a check file."""
@@ -243,7 +286,7 @@ def _generic_test(
     conv.bind()
     conv.renderer.node = rendering
     try:
-        sql = str(conv.renderer.macros[f"test_{short}"](model=RelationName("", target), **kwargs))
+        sql = str(macro(model=RelationName("", target), **kwargs))
     except (ImportProblem, NeedsDatabase, MissingMacro) as exc:
         raise ImportProblem(f"generic test {short}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - the project's macro failing to render
@@ -321,7 +364,7 @@ def singular_test(conv: Converter, node: Node) -> None:
         settled=conv.project.tree_config("tests", node.fqn),
     )
     try:
-        sql = conv.renderer.render(node.path.read_text(encoding="utf-8"), rendering)
+        sql = conv.renderer.render(node.template(), rendering)
     except (ImportProblem, NeedsDatabase, MissingMacro) as exc:
         conv.out.problems.append(str(exc))
         conv.out.outcomes.append(Outcome(uid, node.relpath, HAND, notes=[str(exc)]))

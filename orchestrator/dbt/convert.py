@@ -30,7 +30,10 @@ class Converter:
         if builtins is None:
             from .builtins import natives
 
-            builtins = natives(lambda text: self.renderer.node.used.add(f"note:{text}"))
+            zone = "America/Los_Angeles"  # dbt_date's default
+            if project.has_var("dbt_date:time_zone"):
+                zone = str(project.var("dbt_date:time_zone"))
+            builtins = natives(lambda text: self.renderer.node.used.add(f"note:{text}"), zone)
         self.renderer = Renderer(project, target, builtins)
         self.out = Converted(default_schema=target.schema)
         self.models: dict[str, DbtModel] = {}
@@ -43,9 +46,9 @@ class Converter:
         for problem in self.project.problems:
             self.out.problems.append(str(problem))
         source_tables = sources.read_sources(self)
-        nodes = [n for n in self.project.nodes if n.kind == "model"]
-        for node in nodes:
-            self.parse_model(node)
+        for node in self.project.nodes:
+            if node.kind in ("model", "snapshot"):
+                self.parse_model(node)
         for node in self.project.nodes:
             if node.kind == "seed":
                 self.parse_seed(node)
@@ -60,12 +63,6 @@ class Converter:
         for node in self.project.nodes:
             if node.kind == "test":
                 checks.singular_test(self, node)
-            elif node.kind == "snapshot":
-                self.hand(
-                    node,
-                    "snapshots are not converted: keep history with an incremental "
-                    "model with unique_key, or keep running this snapshot in dbt",
-                )
         for specs, where in (
             (self.project.on_run_start, "on-run-start"),
             (self.project.on_run_end, "on-run-end"),
@@ -92,11 +89,14 @@ class Converter:
         )
 
     def settled(self, node: Node) -> dict:
+        """The configs a model or snapshot gets before its own `config()`: the folder tree of
+        `dbt_project.yml` (a package's own first), then its properties file."""
         found: dict = {}
         if node.package:  # a package's own configs first; the project's override them
             package = next(p for p in self.project.packages if p.name == node.package)
             found = self.project.tree_config("models", node.fqn, package.models_tree)
-        for key, value in self.project.tree_config("models", node.fqn).items():
+        resource = "snapshots" if node.kind == "snapshot" else "models"
+        for key, value in self.project.tree_config(resource, node.fqn).items():
             if key in ("tags", "pre_hook", "post_hook"):
                 found[key] = [*as_list(found.get(key)), *as_list(value)]
             else:
@@ -119,12 +119,13 @@ class Converter:
             self.hand(node, "Python models are not converted: rewrite it as a SELECT")
             return
         settled = self.settled(node)
-        rendering = Rendering(node.name, node.relpath, node.fqn, settled=settled)
+        kind = "snapshot" if node.kind == "snapshot" else "model"
+        rendering = Rendering(node.name, node.relpath, node.fqn, kind, settled=settled)
         self.renderer.ref = lambda *a, **k: RelationName("__parse__", str(a[-1]) if a else "x")
         self.renderer.source = lambda s, t: RelationName("__parse__", f"{s}_{t}")
         problem = None
         try:
-            self.renderer.render(node.path.read_text(encoding="utf-8"), rendering)
+            self.renderer.render(node.template(), rendering)
         except (ImportProblem, NeedsDatabase, MissingMacro) as exc:
             problem = str(exc)  # the final pass says it again, in context
         config = self.rendered_config(rendering.merged(), rendering)
@@ -138,6 +139,8 @@ class Converter:
                 )
             )
             return
+        if node.kind == "snapshot":
+            config["materialized"] = "snapshot"
         config.setdefault("materialized", "view")
         if node.name in self.models:
             self.out.problems.append(
@@ -196,7 +199,10 @@ class Converter:
                 except Exception as exc:  # noqa: BLE001
                     self.out.problems.append(f"generate_schema_name for {name}: {exc}")
             dbt_schema = schema
-            if not schema:
+            target_schema = model.config.get("target_schema")
+            if model.config.get("materialized") == "snapshot" and target_schema:
+                schema = dbt_schema = str(target_schema).strip()  # as written, as dbt takes it
+            elif not schema:
                 if custom is None:
                     schema = dbt_schema = self.target.schema
                 else:
@@ -302,7 +308,8 @@ class _NodeView:
     def __init__(self, model: DbtModel):
         self.name = model.node.name
         self.fqn = model.node.fqn
-        self.resource_type = "seed" if model.config.get("materialized") == "seed" else "model"
+        materialized = model.config.get("materialized")
+        self.resource_type = materialized if materialized in ("seed", "snapshot") else "model"
         self.config = model.config
         self.original_file_path = model.node.relpath
         self.package_name = model.node.fqn[0] if model.node.fqn else ""

@@ -33,6 +33,18 @@ class MissingMacro(Exception):
     """A macro neither the project, its packages nor our built-ins define."""
 
 
+class MissingPackage(MissingMacro):
+    """A macro of a package `packages.yml` asks for that is not installed and that we do not
+    expand natively."""
+
+    def __init__(self, package: str, macro: str):
+        self.package = package
+        super().__init__(
+            f"{package}.{macro}: the package {package} (packages.yml) is not installed in "
+            "dbt_packages/ and not one we expand natively: run `dbt deps` and import again"
+        )
+
+
 class _Return(Exception):
     def __init__(self, value):
         self.value = value
@@ -152,6 +164,19 @@ class _Namespace:
             if found is not None:
                 return found
         raise MissingMacro(f"{self._name}.{attr}")
+
+
+class _NotInstalled:
+    """A package packages.yml asks for, neither installed nor expanded natively: using one of
+    its macros names the package."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        raise MissingPackage(self._name, attr)
 
 
 class _Adapter:
@@ -374,6 +399,9 @@ class Renderer:
         for namespace, natives in self.builtins.items():
             if namespace and namespace not in self.packages:
                 self.ns[namespace] = _Namespace(namespace, natives)
+        for name in self.project.declared_packages:
+            if name not in self.ns:
+                self.ns[name] = _NotInstalled(name)
 
     def dispatch(self, name: str, namespace: str | None) -> Callable:
         """`adapter.dispatch`: duckdb__NAME, then default__NAME, in the project, then in the
@@ -423,7 +451,8 @@ class Renderer:
             return str(returned.value)
         except (NeedsDatabase, MissingMacro) as exc:
             where, line = _where(exc, node.relpath)
-            raise type(exc)(f"{where}:{line}: {exc}" if line else f"{where}: {exc}") from None
+            exc.args = (f"{where}:{line}: {exc}" if line else f"{where}: {exc}",)
+            raise exc.with_traceback(None) from None
         except ImportProblem as exc:
             if exc.path:
                 raise

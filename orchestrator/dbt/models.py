@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from . import checks, hooks, seeds
-from .jinja import MissingMacro, NeedsDatabase, Rendering
+from . import checks, hooks, seeds, snapshots
+from .jinja import MissingMacro, MissingPackage, NeedsDatabase, Rendering
 from .values import EXACT, HAND, IDENT, NOTES, DbtModel, Outcome, as_list
 from .yamlfile import ImportProblem
 
@@ -39,7 +39,7 @@ def render_model(
         this=model.relation,
         incremental=incremental,
     )
-    sql = conv.renderer.render(model.node.path.read_text(encoding="utf-8"), rendering)
+    sql = conv.renderer.render(model.node.template(), rendering)
     sql = _unfilter_aliases(sql)
     event_time = model.config.get("event_time")
     if microbatch and event_time and IDENT.match(str(event_time)):
@@ -65,8 +65,9 @@ def ephemeral(conv: Converter, name: str, model: DbtModel) -> None:
 
 def convert_model(conv: Converter, name: str, model: DbtModel) -> None:
     node = model.node
-    uid = f"model.{node.package or conv.project.name}.{name}"
     materialized = str(model.config.get("materialized"))
+    kind = "snapshot" if materialized == "snapshot" else "model"
+    uid = f"{kind}.{node.package or conv.project.name}.{name}"
     if materialized == "seed":
         seeds.convert_seed(conv, name, model)
         return
@@ -100,9 +101,14 @@ def convert_model(conv: Converter, name: str, model: DbtModel) -> None:
                     + sql.strip()
                     + "\n{% endraw %}{% endif %}"
                 )
+        lines, notes = model_header(conv, name, model, rendering)
     except (ImportProblem, NeedsDatabase, MissingMacro) as exc:
         text = str(exc)
-        if isinstance(exc, MissingMacro):
+        if isinstance(exc, ImportProblem) and not exc.path:
+            text = f"{node.relpath}: {exc.detail}"  # a config, not a line of the template
+        if isinstance(exc, MissingPackage):
+            conv.out.packages.setdefault(exc.package, []).append(uid)
+        elif isinstance(exc, MissingMacro):
             text = f"{text}: the macro is not defined in the project or its installed packages"
         conv.out.problems.append(text)
         conv.out.outcomes.append(Outcome(uid, node.relpath, HAND, notes=[text]))
@@ -110,7 +116,6 @@ def convert_model(conv: Converter, name: str, model: DbtModel) -> None:
     conv.reads[name] = {str(args[-1]) for args, _ in rendering.refs if args}
     for inner in inline:  # what inlined ephemeral models read, it reads
         conv.reads[name] |= conv.models[inner].config.get("_reads", set())
-    lines, notes = model_header(conv, name, model, rendering)
     found, check_files, test_outcomes = checks.model_tests(conv, name, model)
     lines += found
     depends = re.findall(r"^\s*--\s*depends_on:\s*(.+?)\s*$", sql, re.MULTILINE)
@@ -223,6 +228,8 @@ def model_header(
             notes.append(why)
             if "is_incremental" in rendering.used:
                 notes.append("its is_incremental() branch is not used: the full SELECT runs")
+    elif materialized == "snapshot":
+        header += snapshots.header(config, notes)
     elif materialized not in ("table",):
         notes.append(f"materialized '{materialized}' is not ours: built as a table")
     meta = config.get("meta") or {}

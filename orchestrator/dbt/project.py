@@ -5,6 +5,7 @@ node gets (dbt's precedence: the file's `config()` over its properties over
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,13 @@ class Node:
     fqn: list[str]  # project, folders..., name: where dbt_project.yml configs apply
     language: str = "sql"
     package: str | None = None  # the installed package it comes from (None: the project)
+    body: str | None = None  # its template, when it is not the whole file (a snapshot block)
+
+    def template(self) -> str:
+        """The Jinja text dbt renders for it."""
+        if self.body is not None:
+            return self.body
+        return self.path.read_text(encoding="utf-8")
 
 
 @dataclass
@@ -95,6 +103,7 @@ class DbtProject:
     on_run_start: list[str]
     on_run_end: list[str]
     packages: list[Package] = field(default_factory=list)
+    declared_packages: list[str] = field(default_factory=list)  # in packages.yml, by name
     nodes: list[Node] = field(default_factory=list)
     properties: dict[str, dict] = field(default_factory=dict)  # model/seed name -> its entry
     property_files: dict[str, str] = field(default_factory=dict)  # name -> yml relpath
@@ -194,6 +203,7 @@ def read(root: Path) -> DbtProject:
         on_run_end=_as_list(raw.get("on-run-end")),
     )
     project.packages = _packages(root, raw)
+    project.declared_packages = _declared_packages(root)
     _discover(project)
     return project
 
@@ -222,6 +232,27 @@ def _packages(root: Path, raw: dict) -> list[Package]:
                 )
             )
     return found
+
+
+def _declared_packages(root: Path) -> list[str]:
+    """The names of the packages `packages.yml` (or `dependencies.yml`) asks for: a hub
+    package's name after its owner, a git package's repository name."""
+    names = []
+    for file in ("packages.yml", "dependencies.yml"):
+        if not (root / file).is_file():
+            continue
+        try:
+            raw = load(root / file, file)
+        except ImportProblem:
+            continue
+        for entry in (raw.get("packages") or []) if isinstance(raw, dict) else []:
+            if not isinstance(entry, dict):
+                continue
+            spec = str(entry.get("package") or entry.get("git") or entry.get("local") or "")
+            name = spec.rstrip("/").split("/")[-1].removesuffix(".git").replace("-", "_")
+            if name:
+                names.append(name)
+    return names
 
 
 def _discover(project: DbtProject) -> None:
@@ -260,6 +291,9 @@ def _discover_in(
                 continue
             if kind == "test" and "generic" in folders_in[:1]:
                 continue  # generic test definitions: macros, not tests
+            if kind == "snapshot":
+                project.nodes += _snapshot_blocks(path, rel, [owner, *folders_in])
+                continue
             project.nodes.append(
                 Node(
                     kind=kind,
@@ -271,6 +305,31 @@ def _discover_in(
                     package=package,
                 )
             )
+
+
+_SNAPSHOT_BLOCK = re.compile(
+    r"{%-?\s*snapshot\s+(\w+)\s*-?%}(.*?){%-?\s*endsnapshot\s*-?%}", re.DOTALL
+)
+
+
+def _snapshot_blocks(path: Path, rel: str, fqn: list[str]) -> list[Node]:
+    """Each `{% snapshot name %} ... {% endsnapshot %}` of a file: a node whose template is
+    the block's body, on the lines it has in the file (so errors name the file's line)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    return [
+        Node(
+            "snapshot",
+            block[1],
+            path,
+            rel,
+            [*fqn, block[1]],
+            body="\n" * text.count("\n", 0, block.start(2)) + block[2],
+        )
+        for block in _SNAPSHOT_BLOCK.finditer(text)
+    ]
 
 
 def _versions(project: DbtProject, entry: dict, rel: str) -> None:
@@ -305,6 +364,18 @@ def _properties(project: DbtProject, path: Path, rel: str) -> None:
                 project.properties[entry["name"]] = entry
                 project.property_files[entry["name"]] = rel
                 _versions(project, entry, rel)
+                if section == "snapshots" and isinstance(entry.get("relation"), str):
+                    # a snapshot defined in YAML (dbt 1.9): the relation it keeps history of
+                    project.nodes.append(
+                        Node(
+                            "snapshot",
+                            entry["name"],
+                            path,
+                            rel,
+                            [project.name, entry["name"]],
+                            body="select * from {{ " + entry["relation"] + " }}",
+                        )
+                    )
     for entry in raw.get("sources") or []:
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             project.sources.append({**entry, "_file": rel})

@@ -23,6 +23,12 @@ def report(converted: Converted, name: str, dbt_root: Path, out: Path) -> str:
         lines += ["## Problems", ""]
         lines += [f"- {p}" for p in converted.problems]
         lines.append("")
+    if converted.packages:
+        lines += ["## Packages", "", "| package | state | nodes that use it |", "|---|---|---|"]
+        for package, nodes in sorted(converted.packages.items()):
+            used = ", ".join(f"`{n}`" for n in nodes)
+            lines.append(f"| {package} | not installed, not expanded natively | {used} |")
+        lines.append("")
     for status in (HAND, NOTES, EXACT):
         chosen = [o for o in converted.outcomes if o.status == status]
         if not chosen:

@@ -35,6 +35,7 @@ class Converted:
     outcomes: list[Outcome] = field(default_factory=list)
     relations: list[tuple[str, str]] = field(default_factory=list)  # dbt relation -> ours
     problems: list[str] = field(default_factory=list)  # file:line: message
+    packages: dict[str, list[str]] = field(default_factory=dict)  # missing package -> nodes
     default_schema: str = "main"
 
 

@@ -14,6 +14,8 @@ from .. import check_sql, materialize, sql, state
 from ..engine import run_step
 from ..errors import HookError, SchemaChangeError, WindowError
 from ..fingerprints import Prints
+from ..model import Kind
+from ..partitions import WHOLE
 from ..planner import input_markers
 from ..snapshot import Publication
 from ..tasks import Action, Reason
@@ -44,18 +46,21 @@ def publish(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
     )
     _prepare_session(ctx)
     read = ctx.read = _source_prints(ctx)
-    write = ctx.cur.writes.build(
-        model,
-        ctx.cur.model_sql(model, rendered),
-        task.window,
-        existing,
-        into_shadow=ctx.into_shadow,
-        shadow_exists=shadow_exists,
-        merging=merging,
-    )
+    if model.kind is not Kind.SNAPSHOT:
+        write = ctx.cur.writes.build(
+            model,
+            ctx.cur.model_sql(model, rendered),
+            task.window,
+            existing,
+            into_shadow=ctx.into_shadow,
+            shadow_exists=shadow_exists,
+            merging=merging,
+        )
     with ctx.cur.transaction() as tx:
         if model.partitioned and existing == "table" and not ctx.into_shadow:
             _follow_columns(ctx, rendered)
+        if model.kind is Kind.SNAPSHOT:
+            write = _snapshot(ctx, rendered, existing)
         _hooks(ctx, model.pre_hooks, "pre_hook")
         written = _apply(ctx, write, tx)
         _hooks(ctx, model.post_hooks, "post_hook")
@@ -159,9 +164,35 @@ def _follow_columns(ctx: TaskContext, rendered: str) -> None:
             return
     statements, refusal = column_change(ctx.cur, ctx.model, rendered)
     if refusal:
-        raise SchemaChangeError(refusal, f"orchestrator run --full-refresh {ctx.model.name}")
+        # a snapshot's history survives a full refresh: its remedy is in the query itself
+        name = ctx.model.name
+        remedy = (
+            None if ctx.model.kind is Kind.SNAPSHOT else f"orchestrator run --full-refresh {name}"
+        )
+        raise SchemaChangeError(refusal, remedy)
     for statement in statements:
         ctx.cur.execute(statement)
+
+
+def _snapshot(ctx: TaskContext, rendered: str, existing: str | None) -> materialize.Write:
+    """A snapshot keeps its table (and history) while its layout is the one it was built with;
+    the query's new columns are added to it first, as dbt adds them."""
+    model = ctx.model
+    with ctx.live.lock:
+        built = ctx.live.built.get(model.name, {}).get(WHOLE)
+    keeps = existing == "table" and built is not None and built.layout == model.layout
+    columns: tuple[str, ...] = ()
+    added = False
+    if keeps:
+        new = ctx.cur.describe(rendered)
+        old = {name.lower() for name, _ in materialize.existing_columns(ctx.cur, model)}
+        columns = tuple(name for name, _ in new)
+        checked = model.history.check_cols or columns
+        added = any(c.lower() not in old for c in checked)
+        _follow_columns(ctx, rendered)
+    return materialize.snapshot(
+        model, rendered, ctx.now(), existing, keeps=keeps, columns=columns, added=added
+    )
 
 
 def _hooks(ctx: TaskContext, hooks: tuple[str, ...], kind: str) -> None:
