@@ -161,9 +161,10 @@ def test_packages_expand_natively_and_build(tmp_path):
         (4, True, False),
     ]
     assert ours.query("select total_records from main.audit_counts order by 1") == [(2,), (4,)]
-    assert ours.query(
-        "select match_status, count_records from main.audit_values order by all"
-    ) == [("❌: \u200dvalues do not match", 2), ("🤷: missing from b", 2)]
+    assert ours.query("select match_status, count_records from main.audit_values order by all") == [
+        ("❌: \u200dvalues do not match", 2),
+        ("🤷: missing from b", 2),
+    ]
     results = dict(
         ours.query("select check_name, max(status) from orchestrator.check_results group by 1")
     )

@@ -31,7 +31,11 @@ SEEDED = {
           outputs:
             dev: {type: duckdb, path: kit.duckdb, schema: main}
         """,
-    "seeds/orders.csv": "order_id,customer_id,amount,loaded\n1,10,5.5,2024-01-03\n2,11,7.0,2024-01-03\n",
+    "seeds/orders.csv": """
+        order_id,customer_id,amount,loaded
+        1,10,5.5,2024-01-03
+        2,11,7.0,2024-01-03
+        """,
     "seeds/customers.csv": "customer_id,name\n10,ann\n11,bob\n",
     "models/sources.yml": """
         version: 2
