@@ -710,6 +710,13 @@ def check_spark_sql(ws: Workspace) -> None:
                 f'([sources."{model.name}"] path = "{model.relpath}") and read it from a model',
                 model.relpath,
             )
+        if model.key_audit == "warn":
+            raise ProjectError(
+                "key_audit: warn is not on Spark yet (its merges refuse repeated keys): remove "
+                "it, or run this project on DuckDB",
+                model.relpath,
+                model.header_lines.get("key_audit"),
+            )
         if model.history is not None:
             raise ProjectError(
                 "snapshots are not kept on Spark yet (their history needs an UPDATE Spark "

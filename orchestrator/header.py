@@ -129,6 +129,7 @@ HEADER_KEYS: dict[str, object] = {
     "updated_at": _identifier,
     "check_cols": _identifiers,
     "hard_deletes": _one_of(["ignore", "invalidate"]),
+    "key_audit": _one_of(["block", "warn"]),
 }
 
 
@@ -309,6 +310,7 @@ _AS_WRITTEN = (
     "protected",
     "batch_size",
     "dialect",
+    "key_audit",
 )
 
 
@@ -321,6 +323,12 @@ def _validate_header(values: dict, lines: dict[str, int], relpath: str) -> dict:
     grain = Grain(values.get("grain", Grain.DAY))
     fields["grain"] = grain
     _validate_history(values, lines, relpath, kind, fields)  # a snapshot's own rules
+    if "key_audit" in values and "unique_key" not in values:
+        raise ProjectError(
+            "'key_audit' applies to a model with unique_key (a merge model or a snapshot)",
+            relpath,
+            lines["key_audit"],
+        )
     if kind is Kind.SNAPSHOT:
         pass
     elif kind is not Kind.INCREMENTAL:

@@ -123,10 +123,7 @@ def _merge_whole(model: Model, sql: str, existing: str | None, merging: bool) ->
     stage = quote(STAGE)
     on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
     if merging:
-        write: tuple[str, ...] = (
-            f"MERGE INTO {model.relation} AS t USING {stage} AS s ON {on} "
-            "WHEN MATCHED THEN UPDATE BY NAME WHEN NOT MATCHED THEN INSERT BY NAME",
-        )
+        write: tuple[str, ...] = merge_by_key(model, model.relation, stage, on)
     else:
         write = _drop_other_kind(model, existing, "table") + (
             f"CREATE OR REPLACE TABLE {model.relation} AS SELECT * FROM {stage}",
@@ -135,7 +132,7 @@ def _merge_whole(model: Model, sql: str, existing: str | None, merging: bool) ->
     null_keys = " OR ".join(f"{k} IS NULL" for k in keys)
     return Write(
         (f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM {_wrap(sql)}",),
-        count_statement=1,
+        count_statement=0,  # the rows staged are the rows written
         audit=(
             f"SELECT count(*) FILTER (WHERE {null_keys}), "
             f"count(*) - count(DISTINCT {key_tuple}) FROM {stage}"
@@ -245,6 +242,21 @@ def snapshot(
     )
 
 
+def merge_by_key(model: Model, target: str, stage: str, on: str) -> tuple[str, ...]:
+    """The staged rows merged into `target` by key: an upsert; with `key_audit: warn`, whose
+    keys may repeat, every row of a key the stage holds is replaced by the stage's (a delete
+    and an insert, as dbt merges on DuckDB)."""
+    if model.key_audit == "warn":
+        return (
+            f"DELETE FROM {target} AS t WHERE EXISTS (SELECT 1 FROM {stage} AS s WHERE {on})",
+            f"INSERT INTO {target} BY NAME SELECT * FROM {stage}",
+        )
+    return (
+        f"MERGE INTO {target} AS t USING {stage} AS s ON {on} "
+        "WHEN MATCHED THEN UPDATE BY NAME WHEN NOT MATCHED THEN INSERT BY NAME",
+    )
+
+
 def key_judge(model: Model, window: Window | None) -> Callable[[tuple, int], str | None]:
     """Why staged rows must not be merged by key, or None. The audit row holds, in order:
     the rows outside the window (only when there is one), the rows with a NULL key, the
@@ -257,6 +269,8 @@ def key_judge(model: Model, window: Window | None) -> Callable[[tuple, int], str
             outside = values.pop(0)
             if outside:
                 return _outside_message(model, window, outside)
+        if model.key_audit == "warn":
+            return None  # written as they are; a warning check says when it happens
         nulls, duplicates = values[0], values[1]
         where = f" in partition {window.key}" if window is not None else ""
         if nulls:
@@ -318,18 +332,15 @@ def _merge(model: Model, sql: str, window: Window, target: str, exists: bool) ->
     stage = quote(STAGE)
     on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
     if exists:
-        write = (
-            f"MERGE INTO {target} AS t USING {stage} AS s ON {on} "
-            "WHEN MATCHED THEN UPDATE BY NAME WHEN NOT MATCHED THEN INSERT BY NAME"
-        )
+        write = merge_by_key(model, target, stage, on)
     else:
-        write = f"CREATE TABLE {target} AS SELECT * FROM {stage}"
+        write = (f"CREATE TABLE {target} AS SELECT * FROM {stage}",)
 
     judge = key_judge(model, window)
 
     return Write(
         (f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM {_wrap(sql)}",),
-        count_statement=1,
+        count_statement=0,  # the rows staged are the rows written
         audit=(
             f"SELECT count(*) FILTER (WHERE NOT ({_in_window(model, window)}) "
             f"OR {quote(model.partition_by or '')} IS NULL), "
@@ -337,7 +348,7 @@ def _merge(model: Model, sql: str, window: Window, target: str, exists: bool) ->
             f"count(*) - count(DISTINCT {key_tuple}) FROM {stage}"
         ),
         judge=judge,
-        finish=(write, f"DROP TABLE {stage}"),
+        finish=(*write, f"DROP TABLE {stage}"),
     )
 
 

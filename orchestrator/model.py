@@ -159,6 +159,9 @@ class Model:
     post_hooks: tuple[str, ...] = ()  # SQL run after the write, before the blocking checks
     dialect: str = "duckdb"  # `-- dialect: spark`: written in Spark SQL, runs on Spark only
     history: History | None = None  # kind: snapshot: how a row's versions are kept
+    # `warn`: NULL or duplicate unique_key values are written (merged as delete + insert by
+    # key, as dbt writes them) instead of refused; a check says when it happens
+    key_audit: str = "block"
 
     @property
     def partitioned(self) -> bool:

@@ -699,7 +699,12 @@ def test_an_incremental_model_with_unique_key_merges_by_key(tmp_path):
     _, ours, done = imported(tmp_path, MERGE)
     assert done.returncode == 0, done.stderr
     text = (ours.root / "models/main/customers.sql").read_text()
-    assert text.startswith("-- kind: incremental\n-- unique_key: id\n")
+    assert text.startswith(
+        "-- kind: incremental\n-- unique_key: id\n-- key_audit: warn\n-- check warn: unique(id)\n"
+    )
+    report = (ours.root / "IMPORT_REPORT.md").read_text()
+    assert "NULL or repeated id are written as dbt writes them (key_audit: warn" in report
+    assert "to refuse them, remove the key_audit line" in report
     assert "{% if is_incremental() %}" in text and "from main.customers" in text
     ours.seed(
         "create schema raw; create table raw.customers as "
@@ -715,11 +720,51 @@ def test_an_incremental_model_with_unique_key_merges_by_key(tmp_path):
         (2, "B", 2),
         (3, "c", 2),
     ]
-    # a full refresh reads everything again: the two rows of id 2 cannot both be merged
+    # a full refresh reads everything again: both rows of id 2, written as dbt writes them,
+    # and the warning check says so
     full = ours.cli("run", "--full-refresh", now=NOW)
-    assert full.returncode == 1
-    assert "1 duplicate unique_key (id) value(s)" in full.stdout
-    assert ours.scalar("select count(*) from main.customers") == 3  # the last good data kept
+    assert full.returncode == 0, full.stdout + full.stderr
+    assert ours.query("select id, name from main.customers order by all") == [
+        (1, "a"),
+        (2, "B"),
+        (2, "b"),
+        (3, "c"),
+    ]
+    assert ours.query(
+        "select status, failing_rows from orchestrator.check_results "
+        "where check_name = 'unique(id)' order by run_id desc limit 1"
+    ) == [("warn", 2)]
+    # a merge then replaces every row of a key it holds (a delete and an insert, as dbt)
+    ours.seed("insert into raw.customers values (2, 'BB', 3)")
+    assert ours.cli("run", now=NOW).returncode == 0
+    assert ours.query("select id, name from main.customers order by all") == [
+        (1, "a"),
+        (2, "BB"),
+        (3, "c"),
+    ]
+
+
+def test_a_merge_model_whose_key_dbt_tests_refuses_repeated_keys(tmp_path):
+    files = {
+        **MERGE,
+        "models/schema.yml": "models:\n  - name: customers\n    columns:\n"
+        "      - name: id\n        data_tests: [unique]\n",
+    }
+    _, ours, done = imported(tmp_path, files)
+    assert done.returncode == 0, done.stderr
+    text = (ours.root / "models/main/customers.sql").read_text()
+    assert "key_audit" not in text and "-- check: unique(id)" in text
+    ours.seed(
+        "create schema raw; create table raw.customers as "
+        "select * from (values (1, 'a', 1), (1, 'b', 1)) t(id, name, updated_at)"
+    )
+    run = ours.cli("run", now=NOW)
+    assert run.returncode == 1
+    assert "1 duplicate unique_key (id) value(s)" in run.stdout
+    assert ours.query(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'main' and table_name = 'customers'"
+    ) == [(0,)]
 
 
 HOOKS = {

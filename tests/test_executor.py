@@ -185,6 +185,35 @@ def test_merge_refuses_duplicate_and_null_keys(project):
     assert not project.query("select 1 from information_schema.tables where table_name = 'm'")
 
 
+def test_key_audit_warn_writes_repeated_and_null_keys_as_delete_and_insert(project):
+    project.seed(
+        "create schema raw; create table raw.k as select * from (values "
+        "(1, 'a', date '2024-01-01'), (1, 'b', date '2024-01-01'), (null, 'c', date '2024-01-02')"
+        ") t(id, v, d)"
+    )
+    model = """
+        -- kind: incremental
+        -- partition_by: d
+        -- start: 2024-01-01
+        -- end: 2024-01-03
+        -- unique_key: id
+        -- key_audit: warn
+        select id, v, d from raw.k where d >= {{ start }} and d < {{ end }}
+    """
+    project.model("s.m", model)
+    assert project.api_run().exit_code == 0
+    assert project.query("select id, v from s.m order by all") == [(1, "a"), (1, "b"), (None, "c")]
+    # written again, a key's rows are replaced by the new ones (NULL never matches a key)
+    project.seed("update raw.k set v = v || '2' where id = 1 or id is null")
+    project.api_run(backfill=(datetime(2024, 1, 1), datetime(2024, 1, 3)))
+    assert project.query("select id, v from s.m order by all") == [
+        (1, "a2"),
+        (1, "b2"),
+        (None, "c"),
+        (None, "c2"),
+    ]
+
+
 def test_threads_build_a_wide_dag_concurrently(project):
     project.seed("create schema raw; create table raw.n as select range as i from range(200000)")
     for i in range(12):

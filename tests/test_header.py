@@ -94,6 +94,8 @@ def test_header_fields(project):
             "'tabel' is not one of: view, table, incremental, snapshot (did you mean: table?)",
         ),
         ("-- knd: table", 1, "unknown header key 'knd' (did you mean: kind"),
+        ("-- key_audit: warn", 1, "'key_audit' applies to a model with unique_key"),
+        ("-- kind: incremental\n-- unique_key: id\n-- key_audit: loose", 3, "'loose' is not one"),
         ("-- kind: incremental\n-- partition_by: d\n-- grain: week", 3, "'week' is not one of"),
         (
             "-- kind: incremental\n-- partition_by: d\n-- start: 2024-01-05\n-- grain: month",

@@ -45,6 +45,7 @@ class Converter:
     def convert(self) -> Converted:
         for problem in self.project.problems:
             self.out.problems.append(str(problem))
+        self.out.macro_files = [str(p) for p in self.project.macro_problems]
         source_tables = sources.read_sources(self)
         for node in self.project.nodes:
             if node.kind in ("model", "snapshot"):

@@ -376,10 +376,10 @@ class Renderer:
                         template = self._compile(text, rel, macros_only=True)
                         module = template.make_module(vars=self.ns, shared=True)
                     except ImportProblem as problem:
-                        self.project.problems.append(problem)
+                        self.project.macro_problems.append(problem)
                         continue
                     except Exception as exc:  # noqa: BLE001 - a file of macros that will not load
-                        self.project.problems.append(_problem(exc, rel))
+                        self.project.macro_problems.append(_problem(exc, rel))
                         continue
                     for name in dir(module):
                         value = getattr(module, name)

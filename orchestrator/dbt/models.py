@@ -130,6 +130,52 @@ def convert_model(conv: Converter, name: str, model: DbtModel) -> None:
     conv.out.outcomes.extend(test_outcomes)
 
 
+def key_audit(
+    conv: Converter, name: str, keys: list[str], check: str | None, notes: list[str]
+) -> list[str]:
+    """Our merge models and snapshots refuse NULL or repeated keys; dbt writes them. Unless a
+    dbt test on the key makes it blocking anyway, the import writes what dbt writes
+    (`key_audit: warn`) and, for a merge model, a warning check that says when it happens."""
+    if _key_tested(conv, name, keys):
+        return []
+    lines = ["-- key_audit: warn"] + ([f"-- check warn: {check}"] if check else [])
+    notes.append(
+        f"NULL or repeated {', '.join(keys)} are written as dbt writes them (key_audit: warn"
+        + (f", and a warning check {check}" if check else "")
+        + "); to refuse them, remove the key_audit line"
+    )
+    return lines
+
+
+def _key_tested(conv: Converter, name: str, keys: list[str]) -> bool:
+    """Whether a dbt test (error severity) already holds the key unique: `unique` on the one
+    key column, or dbt_utils' unique_combination_of_columns on all of them."""
+    props = conv.project.properties.get(name) or {}
+    tests: list[tuple[str | None, object]] = [
+        (str(column.get("name")), test)
+        for column in props.get("columns") or []
+        if isinstance(column, dict)
+        for test in (column.get("data_tests") or []) + (column.get("tests") or [])
+    ]
+    tests += [(None, t) for t in (props.get("data_tests") or []) + (props.get("tests") or [])]
+    for column, test in tests:
+        kind, args = (test, {}) if isinstance(test, str) else next(iter(test.items()), ("", {}))
+        args = args if isinstance(args, dict) else {}
+        config = {**args, **(args.get("config") or {})}
+        if str(config.get("severity", "error")).lower() == "warn" or config.get("where"):
+            continue
+        if kind == "unique" and [column] == keys:
+            return True
+        combined = args.get("combination_of_columns") or (args.get("arguments") or {}).get(
+            "combination_of_columns"
+        )
+        if str(kind).endswith("unique_combination_of_columns") and sorted(
+            str(c) for c in as_list(combined)
+        ) == sorted(keys):
+            return True
+    return False
+
+
 def with_ephemerals(conv: Converter, sql: str, inline: set[str]) -> str:
     """The CTEs of the ephemeral models `sql` reads (and of those they read), in order, put
     in front of its own WITH (or of its SELECT)."""
@@ -206,10 +252,9 @@ def model_header(
                         "(rebuild late windows with backfill)"
                     )
         elif _merge_keys(config):
-            header += [
-                "-- kind: incremental",
-                f"-- unique_key: {', '.join(_merge_keys(config))}",
-            ]
+            keys = _merge_keys(config)
+            header += ["-- kind: incremental", f"-- unique_key: {', '.join(keys)}"]
+            header += key_audit(conv, name, keys, f"unique({', '.join(keys)})", notes)
             strategy = strategy or "merge"
             if strategy not in ("merge", "delete+insert"):
                 notes.append(f"incremental_strategy {strategy}: merged by unique_key instead")
@@ -230,6 +275,8 @@ def model_header(
                 notes.append("its is_incremental() branch is not used: the full SELECT runs")
     elif materialized == "snapshot":
         header += snapshots.header(config, notes)
+        keys = [str(k).strip() for k in as_list(config.get("unique_key"))]
+        header += key_audit(conv, name, keys, None, notes)
     elif materialized not in ("table",):
         notes.append(f"materialized '{materialized}' is not ours: built as a table")
     meta = config.get("meta") or {}

@@ -111,6 +111,8 @@ class DbtProject:
     versions: dict[str, tuple[Any, dict[Any, str]]] = field(default_factory=dict)
     """a versioned model's name -> (its latest version, version -> the file stem defining it)"""
     problems: list[ImportProblem] = field(default_factory=list)
+    # files of macros that do not load: a problem only for a node that uses one of them
+    macro_problems: list[ImportProblem] = field(default_factory=list)
 
     def var(self, name: str) -> Any:
         """A var's default as dbt resolves it: the project-scoped one, then the global one."""

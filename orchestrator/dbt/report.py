@@ -23,6 +23,15 @@ def report(converted: Converted, name: str, dbt_root: Path, out: Path) -> str:
         lines += ["## Problems", ""]
         lines += [f"- {p}" for p in converted.problems]
         lines.append("")
+    if converted.macro_files:
+        lines += [
+            "## Macros not loaded",
+            "",
+            "Files of macros Jinja cannot read; a node that calls one of their macros says so.",
+            "",
+        ]
+        lines += [f"- {p}" for p in converted.macro_files]
+        lines.append("")
     if converted.packages:
         lines += ["## Packages", "", "| package | state | nodes that use it |", "|---|---|---|"]
         for package, nodes in sorted(converted.packages.items()):

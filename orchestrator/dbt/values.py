@@ -36,6 +36,7 @@ class Converted:
     relations: list[tuple[str, str]] = field(default_factory=list)  # dbt relation -> ours
     problems: list[str] = field(default_factory=list)  # file:line: message
     packages: dict[str, list[str]] = field(default_factory=dict)  # missing package -> nodes
+    macro_files: list[str] = field(default_factory=list)  # files of macros that do not load
     default_schema: str = "main"
 
 
