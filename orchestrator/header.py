@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import PurePath
+from types import MappingProxyType
 
 from . import checks
 from .checks import Check, Severity
@@ -27,6 +28,8 @@ _HEADER_LINE = re.compile(r"^--\s*(?P<key>[A-Za-z][A-Za-z_-]*(?: [A-Za-z]+)?)\s*
 # `-- check unique(id)` or `-- check warn ...` without the colon: a check, not free text
 _CHECK_LIKE = re.compile(r"^--\s*check(?:\s+(?:warn|block)\b|\s*\w+\s*\()", re.IGNORECASE)
 _CUSTOM_LINE = re.compile(r"^--\s*([a-z_]+)\s*:(.*)$")
+# `-- column order_id: what it holds`: a column's description
+_COLUMN_DOC = re.compile(r"^--\s*column\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*:(?P<value>.*)$")
 _CUSTOM_KEYS = ("model", "severity", "description")
 
 
@@ -130,6 +133,7 @@ HEADER_KEYS: dict[str, object] = {
     "check_cols": _identifiers,
     "hard_deletes": _one_of(["ignore", "invalidate"]),
     "key_audit": _one_of(["block", "warn"]),
+    "description": _text,
 }
 
 
@@ -139,7 +143,13 @@ def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
     lines: dict[str, int] = {}
     found: list[Check] = []
     hooks: dict[str, list[str]] = {}
+    described: list[str] = []  # the description, line by line
+    columns: dict[str, list[str]] = {}  # each column's description, line by line
     for number, stripped in header_lines(text):
+        column = _COLUMN_DOC.match(stripped)
+        if column:  # repeatable: the lines of one description
+            columns.setdefault(column["name"].lower(), []).append(column["value"].strip())
+            continue
         match = _HEADER_LINE.match(stripped)
         if not match:
             if _CHECK_LIKE.match(stripped):
@@ -165,6 +175,10 @@ def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
             hooks.setdefault(key, []).append(value)  # one statement per line, in order
             lines.setdefault(key, number)
             continue
+        if key == "description":  # repeatable: its lines
+            described.append(value)
+            lines.setdefault(key, number)
+            continue
         if key in values:
             raise ProjectError(
                 f"header key '{key}' given twice (first on line {lines[key]})", relpath, number
@@ -178,13 +192,28 @@ def parse_header(text: str, relpath: str) -> tuple[dict, dict[str, int]]:
     fields["checks"] = tuple(found)
     fields["pre_hooks"] = tuple(hooks.get("pre_hook", ()))
     fields["post_hooks"] = tuple(hooks.get("post_hook", ()))
+    if described:
+        fields["description"] = "\n".join(described).strip()
+    if columns:
+        fields["column_descriptions"] = MappingProxyType(
+            {name: "\n".join(text).strip() for name, text in columns.items()}
+        )
     return fields, lines
 
 
 _CHECK_KEYS = ("check", "check warn", "check block")
 _HOOK_KEYS = ("pre_hook", "post_hook")  # repeatable, like checks
 # keys whose value is any text: a capitalised `-- Owner: growth team` is prose, whatever it says
-_FREE_VALUES = ("owner", "tags", "depends_on", "start", "end", "pre_hook", "post_hook")
+_FREE_VALUES = (
+    "owner",
+    "tags",
+    "depends_on",
+    "start",
+    "end",
+    "pre_hook",
+    "post_hook",
+    "description",
+)
 
 
 def _configuration(written: str, key: str, value: str, relpath: str, number: int) -> bool:

@@ -72,6 +72,7 @@ class Source:
     options: Mapping[str, object] = field(default_factory=dict)
     owner: str | None = None
     description: str | None = None
+    column_descriptions: Mapping[str, str] = field(default_factory=dict)
     loaded_at: str | None = None  # column holding when a row was loaded (freshness)
     warn_after: timedelta | None = None
     error_after: timedelta | None = None
@@ -162,6 +163,8 @@ class Model:
     # `warn`: NULL or duplicate unique_key values are written (merged as delete + insert by
     # key, as dbt writes them) instead of refused; a check says when it happens
     key_audit: str = "block"
+    description: str | None = None  # what the model holds, for people (`-- description:`)
+    column_descriptions: Mapping[str, str] = field(default_factory=dict)  # column -> text
 
     @property
     def partitioned(self) -> bool:

@@ -169,6 +169,8 @@ def _add_seeds(
             owner=chosen_settings.owner,
             tags=("seed", *chosen_settings.tags),
             seed=True,
+            description=chosen_settings.description,
+            column_descriptions=MappingProxyType(dict(chosen_settings.column_descriptions)),
         )
         analysis = cache.analyze(text, rel, model.window_literals(None))
         # the file's content is part of the version: a changed file rebuilds the seed

@@ -367,6 +367,8 @@ def _dag_json(dag: DAG, sources: Mapping, names: Sequence[str]) -> str:
                     "upstream": list(dag.upstream[n]),
                     "sources": list(dag.sources[n]),
                     "files": list(dag.models[n].files),
+                    "description": dag.models[n].description,
+                    "column_descriptions": dict(dag.models[n].column_descriptions),
                 }
                 for n in names
             ],
@@ -375,6 +377,10 @@ def _dag_json(dag: DAG, sources: Mapping, names: Sequence[str]) -> str:
                     "name": s,
                     "declared": s in sources,
                     "path": sources[s].path if s in sources else None,
+                    "description": sources[s].description if s in sources else None,
+                    "column_descriptions": (
+                        dict(sources[s].column_descriptions) if s in sources else {}
+                    ),
                 }
                 for s in sorted({x for n in names for x in dag.sources[n]})
             ],

@@ -28,7 +28,16 @@ from typing import Any
 from .errors import ProjectError, suggest
 from .model import IDENTIFIER
 
-SETTINGS = ("column_types", "delimiter", "quote", "nulls", "owner", "tags")
+SETTINGS = (
+    "column_types",
+    "delimiter",
+    "quote",
+    "nulls",
+    "owner",
+    "tags",
+    "description",
+    "column_descriptions",
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,8 @@ class SeedSettings:
     nulls: tuple[str, ...] = ("",)
     owner: str | None = None
     tags: tuple[str, ...] = ()
+    description: str | None = None
+    column_descriptions: Mapping[str, str] = field(default_factory=dict)
 
 
 def parse_settings(raw: dict, config_path: Path, text: str) -> dict[str, SeedSettings]:
@@ -96,6 +107,18 @@ def parse_settings(raw: dict, config_path: Path, text: str) -> dict[str, SeedSet
             if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
                 raise fail('tags must be a list of names, e.g. ["reference"]', "tags")
             values["tags"] = tuple(tags)
+        if "description" in spec:
+            if not isinstance(spec["description"], str):
+                raise fail("description must be a text", "description")
+            values["description"] = spec["description"]
+        if "column_descriptions" in spec:
+            docs = spec["column_descriptions"]
+            if not isinstance(docs, dict) or not all(isinstance(v, str) for v in docs.values()):
+                raise fail(
+                    'column_descriptions must map columns to texts: { code = "ISO 3166" }',
+                    "column_descriptions",
+                )
+            values["column_descriptions"] = {k.lower(): v for k, v in docs.items()}
         found[name.lower()] = SeedSettings(**values)
     return found
 

@@ -208,6 +208,15 @@ def _immutable(value: Any, read: dict[str, Any]) -> bool:
     return bool(value)
 
 
+def _column_descriptions(value: Any, read: dict[str, Any]) -> MappingProxyType:
+    docs = {} if value is None else value
+    if not isinstance(docs, dict) or not all(isinstance(v, str) for v in docs.values()):
+        raise ValueError(
+            'column_descriptions must map columns to texts: { amount = "in EUR, with tax" }'
+        )
+    return MappingProxyType({str(k).lower(): v for k, v in docs.items()})
+
+
 VALIDATORS: dict[str, Validator] = {
     "path": _path,
     "format": _format,
@@ -220,6 +229,7 @@ VALIDATORS: dict[str, Validator] = {
     "columns": _columns,
     "owner": _text("owner"),
     "description": _text("description"),
+    "column_descriptions": _column_descriptions,
     "read_by_partition": _read_by_partition,
     "immutable": _immutable,
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from . import checks, hooks, seeds, snapshots
+from . import checks, docs, hooks, seeds, snapshots
 from .jinja import MissingMacro, MissingPackage, NeedsDatabase, Rendering
 from .values import EXACT, HAND, IDENT, NOTES, DbtModel, Outcome, as_list
 from .yamlfile import ImportProblem
@@ -117,7 +117,7 @@ def convert_model(conv: Converter, name: str, model: DbtModel) -> None:
     for inner in inline:  # what inlined ephemeral models read, it reads
         conv.reads[name] |= conv.models[inner].config.get("_reads", set())
     found, check_files, test_outcomes = checks.model_tests(conv, name, model)
-    lines += found
+    lines = docs.header(conv, name, node.relpath) + lines + found
     depends = re.findall(r"^\s*--\s*depends_on:\s*(.+?)\s*$", sql, re.MULTILINE)
     if depends:
         lines.append(f"-- depends_on: {', '.join(d for d in depends)}")

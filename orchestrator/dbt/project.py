@@ -104,6 +104,7 @@ class DbtProject:
     on_run_end: list[str]
     packages: list[Package] = field(default_factory=list)
     declared_packages: list[str] = field(default_factory=list)  # in packages.yml, by name
+    docs: dict[str, str] = field(default_factory=dict)  # `{% docs name %}` blocks, by name
     nodes: list[Node] = field(default_factory=list)
     properties: dict[str, dict] = field(default_factory=dict)  # model/seed name -> its entry
     property_files: dict[str, str] = field(default_factory=dict)  # name -> yml relpath
@@ -207,6 +208,13 @@ def read(root: Path) -> DbtProject:
     project.packages = _packages(root, raw)
     project.declared_packages = _declared_packages(root)
     _discover(project)
+    docs_paths = _strings(raw, "docs-paths", [], "dbt_project.yml") or [
+        *project.model_paths,
+        *project.seed_paths,
+        *project.snapshot_paths,
+        *project.macro_paths,
+    ]
+    project.docs = _docs_blocks(root, docs_paths)
     return project
 
 
@@ -233,6 +241,25 @@ def _packages(root: Path, raw: dict) -> list[Package]:
                     meta.get("models") or {},
                 )
             )
+    return found
+
+
+_DOCS_BLOCK = re.compile(r"{%-?\s*docs\s+(\w+)\s*-?%}(.*?){%-?\s*enddocs\s*-?%}", re.DOTALL)
+
+
+def _docs_blocks(root: Path, folders: list[str]) -> dict[str, str]:
+    """The `{% docs name %} ... {% enddocs %}` blocks of the project's Markdown files, which
+    descriptions cite as `{{ doc('name') }}`."""
+    found: dict[str, str] = {}
+    for folder in folders:
+        base = root / folder
+        for path in sorted(base.rglob("*.md")) if base.is_dir() else []:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            for block in _DOCS_BLOCK.finditer(text):
+                found.setdefault(block[1], block[2].strip())
     return found
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import checks
+from . import checks, docs
 from .values import EXACT, HAND, NOTES, DbtModel, Outcome, as_list
 
 if TYPE_CHECKING:
@@ -40,6 +40,13 @@ def convert_seed(conv: Converter, name: str, model: DbtModel) -> None:
     tags = [t for t in as_list(model.config.get("tags")) if isinstance(t, str)]
     if tags:
         settings["tags"] = tags
+    entry = conv.project.properties.get(name) or {}
+    where = conv.project.property_files.get(name, node.relpath)
+    described = docs.text(conv, entry.get("description"), where)
+    if described:
+        settings["description"] = described
+    if docs.columns(conv, entry, where):
+        settings["column_descriptions"] = docs.columns(conv, entry, where)
     conv.out.seeds[str(relation)] = settings
     conv.out.relations.append((f"{model.dbt_relation} ({node.relpath})", str(relation)))
     _, check_files, test_outcomes = checks.model_tests(conv, name, model)

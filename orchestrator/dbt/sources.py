@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import docs
 from .jinja import MissingMacro, NeedsDatabase, RelationName, Rendering
 from .values import EXACT, HAND, NOTES, Outcome
 from .yamlfile import ImportProblem
@@ -91,6 +92,15 @@ def settle_sources(conv: Converter, tables: list[SourceTable]) -> None:
             )
             continue
         settings, notes = _declared(table)
+        described = docs.text(conv, table.table.get("description"), table.entry["_file"])
+        described = described or docs.text(
+            conv, table.entry.get("description"), table.entry["_file"]
+        )
+        if described:
+            settings["description"] = described
+        columns = docs.columns(conv, table.table, table.entry["_file"])
+        if columns:
+            settings["column_descriptions"] = columns
         name = f"{table.relation.schema}.{table.relation.identifier}"
         conv.out.sources[name] = settings
         conv.out.relations.append((f"source {table.uid}", name))

@@ -81,7 +81,7 @@ def _toml(converted: Converted, name: str, dbt_root: Path) -> str:
                 lines.append(f"{key} = {_value(converted.hooks[key])}")
     for source, settings in sorted(converted.sources.items()):
         lines += ["", f"[sources.{_string(source)}]"]
-        lines += [f"{key} = {_string(str(value))}" for key, value in settings.items()]
+        lines += [f"{key} = {_value(value)}" for key, value in settings.items()]
     for seed, settings in sorted(converted.seeds.items()):
         lines += ["", f"[seeds.{_string(seed)}]"]
         for key, value in settings.items():

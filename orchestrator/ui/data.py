@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .. import freshness, lock, readers, state, views
+from ..materialize import describe_relation
 from ..partitions import WHOLE, Window, window_for_key
 from ..schedule import to_local, zone
 from ..shapes import iso, records
@@ -234,14 +235,15 @@ def model_page(ws: Workspace, name: str) -> dict | None:
         return None
     with _reading() as policy:
         rows = _survey(ws).partitions[name]
-        checks, history, attempts = _from_state(
+        checks, history, attempts, built = _from_state(
             ws,
             lambda con: (
                 records(state.latest_checks(con, name)),
                 records(state.check_history(con, name)),
                 records(state.model_attempts(con, name)),
+                con.execute(*describe_relation(model.schema, model.table)).fetchall(),
             ),
-            ([], [], []),
+            ([], [], [], []),
         )
     states = [(r.partition, _state_of(r)) for r in rows]
     red = [key for key, name in states if name in ("failed", "blocked")]
@@ -259,6 +261,8 @@ def model_page(ws: Workspace, name: str) -> dict | None:
             "start": iso(model.start),
             "path": model.relpath,
             "sql": model.template,
+            "description": model.description,
+            "columns": columns(built, model.column_descriptions),
         },
         "upstream": list(ws.dag.upstream.get(name, ())),
         "downstream": list(ws.dag.downstream.get(name, ())),
@@ -270,6 +274,19 @@ def model_page(ws: Workspace, name: str) -> dict | None:
         "attempts": attempts,
         "commands": _commands(name, model.partitioned, red, model.grain),
     }
+
+
+def columns(built: list[tuple[str, str]], described: dict) -> list[dict]:
+    """Each column of the relation as built, with its type and description; then the
+    described columns it does not have (yet), without a type."""
+    found = [{"name": n, "type": t, "description": described.get(n.lower())} for n, t in built]
+    have = {n.lower() for n, _ in built}
+    found += [
+        {"name": n, "type": None, "description": text}
+        for n, text in described.items()
+        if n not in have
+    ]
+    return found
 
 
 GRID_CELLS = 1000
