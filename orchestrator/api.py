@@ -219,6 +219,44 @@ def run(
         return replace(result, alerts=tuple(sent), served=served)
 
 
+@dataclass(frozen=True)
+class AdoptResult:
+    run: RunResult  # the adoptions, recorded as a run of command `adopt`
+    differing: tuple[tuple[str, str], ...]  # (model, why): rebuilt by the next run
+    empty: tuple[tuple[str, str], ...]  # (model, partition) with no rows there
+
+
+def adopt(ws: Workspace, selection: Selection, wait: float | None = None) -> AdoptResult:
+    """Record the relations already in the warehouse that are what the selected models build
+    (see `adoption`), so the next run rebuilds only what is not."""
+    from . import adoption
+
+    request = request_for(ws, selection, None)
+    clock = time.monotonic()
+    with writing(ws, "adopt", wait) as (con, lock, abandoned), data_engine(ws, con) as data:
+        snapshot, request = _read_state(ws, con, request, None)
+        # what no build of ours recorded is planned as missing, one task per partition (the
+        # relation there is what is judged, not rebuilt whole)
+        unrecorded = {
+            name: kind
+            for name, kind in snapshot.relations.items()
+            if name not in ws.dag.models or snapshot.built.get(name)
+        }
+        hidden = replace(snapshot, relations=unrecorded)
+        the_plan, sources = _plan_run(ws, con, hidden, request, "adopt", None)
+        facts = adoption.survey(
+            con, ws.dag, the_plan, request.vars, ws.project.settings.default_schema
+        )
+        chosen = adoption.choose(the_plan, ws.dag, facts)
+        started = _Started(
+            con, data, lock, tuple(abandoned), snapshot, chosen.plan, tuple(sources), clock
+        )
+        with recorded_run(con, "adopt", "", request.vars) as recording:
+            result = _execute(ws, started, recording.run_id, None, None, threading.Event())
+            recording.finish(result.status, result.counts)
+    return AdoptResult(result, chosen.differing, chosen.empty)
+
+
 def _run_hooks(ws: Workspace, con, kind: str) -> None:
     """The project's `[hooks]` of this kind, in one transaction: one failing fails the run
     (for on_run_start, before any task) and none of them is kept."""

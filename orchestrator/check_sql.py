@@ -126,6 +126,12 @@ def counts_sql(scope: Scope) -> str:
     return f"SELECT {key} AS k, count(*) FROM ({scope.rows()}) s GROUP BY k"
 
 
+def partition_counts_sql(relation: str, partition_by: str, grain: Grain) -> str:
+    """Rows per partition key of a whole partitioned relation (keys with no rows are absent)."""
+    key = f"strftime(CAST({quote(partition_by)} AS TIMESTAMP), '{_KEY_FORMATS[grain]}')"
+    return f"SELECT {key} AS k, count(*) FROM {relation} GROUP BY k"
+
+
 def judge_failures(check: Check, scope: Scope, rows: Sequence[tuple]) -> list[Result]:
     found = {k: (n, tuple(json.loads(j) for j in sample)) for k, n, sample in rows}
     return [_result(check, key, *found.get(key, (0, ()))) for key in scope.keys]

@@ -387,6 +387,31 @@ def _execute(
     sys.exit(result.exit_code)
 
 
+@cli.command()
+@_selectors
+@_exclude
+@_vars
+@_wait_option("selectors")
+@click.pass_context
+def adopt(ctx, selectors, exclude, variables, wait):
+    """Record the tables and views already in the warehouse (built by dbt) as built.
+
+    Each relation whose kind, columns and types are what the model builds is recorded as
+    built by this version, per partition for partitioned models, once its blocking checks
+    pass on it; the next `run` then rebuilds nothing that is already right. The others are
+    listed with the difference, and the next run rebuilds them.
+    """
+    from . import api, session
+    from .report import format_adopted
+
+    ws = _workspace(ctx)
+    _require_named_warehouse(ctx, ws.warehouse)
+    session.authorize(ws, "run")
+    adopted = api.adopt(ws, _selection(selectors, exclude, variables), wait)
+    click.echo("\n".join(format_adopted(adopted, ws.dag)))
+    sys.exit(adopted.run.exit_code)
+
+
 def _notes(result) -> None:
     if result.took_over:
         from .lock import describe
@@ -1058,6 +1083,7 @@ def import_dbt(dbt_project, out, target, schemas, force):
 
 
 _SHORT_HELP = {
+    "adopt": "Record what dbt already built in the warehouse as built, when it is right.",
     "backfill": "Rebuild a date range of the selected models, and what depends on it.",
     "check": "Run the selected models' checks on the published data.",
     "compile": "Print the SQL a model runs (for DuckDB, or transpiled for Spark).",

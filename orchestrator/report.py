@@ -162,6 +162,36 @@ class ConsoleReporter(Reporter):
             )
 
 
+def format_adopted(adopted, dag: DAG) -> list[str]:
+    """`adopt`: what was recorded as built (per model, as a run says it), what is rebuilt by
+    the next run and why, what holds no rows, and the totals."""
+    result = adopted.run
+    lines = [
+        line
+        for line in format_result(result, dag)
+        if line.startswith("  ") and not line.startswith("  progress")
+    ]
+    width = max((len(m) for m, _ in adopted.differing), default=0)
+    for model, why in adopted.differing:
+        lines.append(f"  -  {model:<{width}}  not adopted: {why}")
+    empty: dict[str, list[str]] = defaultdict(list)
+    for model, key in adopted.empty:
+        empty[model].append(key)
+    for model, keys in empty.items():
+        lines.append(f"  -  {model}  {_count(len(keys), 'partition')} with no rows there")
+    rebuild = len(adopted.differing) + len(empty)
+    lines.append(
+        f"adopt {result.run_id}: {result.count('success')} adopted"
+        + (
+            f", {result.count('check_failed')} failing their checks"
+            if result.count("check_failed")
+            else ""
+        )
+        + (f"; `orchestrator run` builds the other {rebuild} model(s)" if rebuild else "")
+    )
+    return lines
+
+
 def format_result(result, dag: DAG) -> list[str]:
     """The end-of-run summary: one line per model, then every failure and skip, then totals."""
     lines: list[str] = []

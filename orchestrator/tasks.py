@@ -25,12 +25,14 @@ class Reason(StrEnum):
     REQUESTED = "requested"
     FULL_REFRESH = "full refresh"
     RETRY = "retry"
+    ADOPTED = "adopted"  # built by another tool, already right: recorded, not written
 
 
 class Action(StrEnum):
     BUILD = "build"  # write the partition, table or view in place
     SHADOW = "shadow"  # full refresh of an incremental model: write into its shadow table
     SWAP = "swap"  # publish the shadow table in place of the model's table, in one transaction
+    ADOPT = "adopt"  # record what is already there as built, after its blocking checks pass
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,15 @@ def test_dag_in_three_formats(seeded):
     assert "    <- marts.daily" in text
     as_json = json.loads(api.describe_dag(ws, (), "json"))
     assert [m["name"] for m in as_json["models"]] == ["marts.daily", "marts.total"]
-    assert as_json["sources"] == [{"name": "raw.events", "declared": False, "path": None}]
+    assert as_json["sources"] == [
+        {
+            "name": "raw.events",
+            "declared": False,
+            "path": None,
+            "description": None,
+            "column_descriptions": {},
+        }
+    ]
     assert '"marts.daily" -> "marts.total";' in api.describe_dag(ws, (), "dot")
 
 

@@ -28,6 +28,8 @@ def publish(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
     """Write, audit, check and record in one transaction; the rows written per partition."""
     if ctx.task.action is Action.SWAP:
         return swap(ctx, started)
+    if ctx.task.action is Action.ADOPT:
+        return adopt(ctx, started)
     task, model = ctx.task, ctx.model
     with ctx.live.lock:
         existing = ctx.live.relations.get(model.name)
@@ -72,6 +74,24 @@ def publish(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
         publications = _publications(ctx, rows, finished, read)
         _record(ctx, started, finished, rows, publications)
         ctx.checkpoint()
+    _remember(ctx, publications)
+    return rows
+
+
+def adopt(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
+    """Record what another tool built as built by this version, writing nothing to it: its
+    rows counted and its blocking checks judged on it in the one transaction that records it
+    (a failing check records nothing: the next run rebuilds it)."""
+    _prepare_session(ctx)
+    read = ctx.read = _source_prints(ctx)
+    with ctx.cur.transaction():
+        counted = dict(ctx.cur.execute(check_sql.counts_sql(ctx.scope(ctx.target()))).fetchall())
+        rows: dict[str, int | None] = {u.key: counted.get(u.key, 0) for u in ctx.units}
+        blocking_checks(ctx)
+        ctx.checkpoint()
+        finished = ctx.now()
+        publications = _publications(ctx, rows, finished, read)
+        _record(ctx, started, finished, rows, publications)
     _remember(ctx, publications)
     return rows
 
