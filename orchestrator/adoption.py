@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from . import check_sql, materialize, sql
+from . import check_sql, materialize
 from .dag import DAG
 from .model import SNAPSHOT_COLUMNS
+from .model_sql import cursor_query, render_model
 from .planner import used_vars
 from .tasks import Action, Plan, Reason, Task
 
@@ -124,13 +125,13 @@ def survey(con, dag: DAG, plan: Plan, variables: Mapping[str, str], default_sche
             continue
         relations[name] = existing[name]
         columns[name] = materialize.existing_columns(con, model)
-        rendered = sql.render(
-            model.template,
-            model.window_literals(unit.window, incremental=model.merges_whole),
-            used_vars(model, variables),
-            path=model.relpath,
-        )
         try:
+            rendered = render_model(
+                model,
+                model.window_literals(unit.window, incremental=model.merges_whole),
+                used_vars(model, variables),
+                cursor_query(con),
+            )
             con.execute(materialize.search_path(model.schema, default_schema))
             expected[name] = con.describe(rendered)
         except Exception as exc:  # noqa: BLE001 - any reason it cannot bind is the reason

@@ -30,6 +30,7 @@ from .execution import (
     refuse_changed_types,
 )
 from .lock import WriteLock, is_alive
+from .model_sql import cursor_query, render_model
 from .notify import raise_alerts
 from .partitions import window_for_key
 from .planner import validate
@@ -650,6 +651,7 @@ def compile_model(
     """The SQL `name` runs (a partition's window for an incremental model: the one asked, or
     the latest `run` keeps), rendered, and for Spark transpiled (see `dialects`)."""
     from . import dialects, sql
+    from . import engine as engines
     from .partitions import window_for_key
     from .planner import expected_windows
 
@@ -672,7 +674,18 @@ def compile_model(
     elif partition is not None:
         raise UsageError(f"--partition: {name} is not partitioned (kind: {model.kind})")
     values = {**ws.project.settings.vars, **variables}
-    rendered = sql.render(model.template, model.window_literals(window), values, path=model.relpath)
+    literals = model.window_literals(window)
+    if model.renderer == "dbt":  # its SQL is made from what the warehouse holds now
+        if not ws.warehouse.exists():
+            raise UsageError(f"{name} renders with data from the warehouse, which does not exist")
+        con = engines.connect(ws.warehouse, read_only=True)
+        try:
+            con.execute(materialize.search_path(model.schema, ws.project.settings.default_schema))
+            rendered = render_model(model, literals, values, cursor_query(con))
+        finally:
+            con.close()
+    else:
+        rendered = sql.render(model.template, literals, values, path=model.relpath)
     if engine == "spark":  # the header is ours, not the engine's: left out
         lines = rendered.splitlines()
         first = next(
@@ -754,6 +767,13 @@ def check_spark_sql(ws: Workspace) -> None:
                 "it, or run this project on DuckDB",
                 model.relpath,
                 model.header_lines.get("key_audit"),
+            )
+        if model.renderer == "dbt":
+            raise ProjectError(
+                "renderer: dbt is not on Spark (dbt's Jinja renders DuckDB SQL): rewrite the "
+                "model in SQL, or run this project on DuckDB",
+                model.relpath,
+                model.header_lines.get("renderer"),
             )
         if model.history is not None:
             raise ProjectError(

@@ -133,6 +133,7 @@ HEADER_KEYS: dict[str, object] = {
     "check_cols": _identifiers,
     "hard_deletes": _one_of(["ignore", "invalidate"]),
     "key_audit": _one_of(["block", "warn"]),
+    "renderer": _one_of(["ours", "dbt"]),
     "description": _text,
 }
 
@@ -340,6 +341,7 @@ _AS_WRITTEN = (
     "batch_size",
     "dialect",
     "key_audit",
+    "renderer",
 )
 
 

@@ -163,6 +163,9 @@ class Model:
     # `warn`: NULL or duplicate unique_key values are written (merged as delete + insert by
     # key, as dbt writes them) instead of refused; a check says when it happens
     key_audit: str = "block"
+    # `dbt`: the body is a dbt model's Jinja, rendered by dbt's renderer when it runs (it queries
+    # the warehouse while compiling); what it reads is its `depends_on`
+    renderer: str = "ours"
     description: str | None = None  # what the model holds, for people (`-- description:`)
     column_descriptions: Mapping[str, str] = field(default_factory=dict)  # column -> text
 

@@ -289,6 +289,8 @@ def load_model(path: Path, settings: Settings, cache: AnalysisCache | None = Non
         header_lines=MappingProxyType(lines),
         **header,
     )
+    if model.renderer == "dbt":
+        return _rendered_by_dbt(model, settings)
     probe = Window.containing(datetime(2000, 1, 1), model.grain)
     literals = model.window_literals(probe)
     analysis = (cache or AnalysisCache(None)).analyze(text, relpath, literals, model.dialect)
@@ -325,6 +327,31 @@ def load_model(path: Path, settings: Settings, cache: AnalysisCache | None = Non
         version=version,
         columns=analysis.columns,
     )
+
+
+def _rendered_by_dbt(model: Model, settings: Settings) -> Model:
+    """A model whose SQL dbt's renderer makes when it runs: what it reads is its depends_on
+    (the import wrote what it refs), its version the text and the `dbt/` folder's files."""
+    from .model_sql import bundle_digest
+
+    if not bundle_digest(settings.root):
+        raise ProjectError(
+            "renderer: dbt needs the project's dbt/ folder (written by `orchestrator import "
+            "dbt`): import the dbt project again",
+            model.relpath,
+            model.header_lines.get("renderer"),
+        )
+    hooks = (
+        (*model.pre_hooks, "-", *model.post_hooks) if model.pre_hooks or model.post_hooks else ()
+    )
+    version = _version(
+        hashlib.sha256(model.template.encode()).hexdigest(),
+        bundle_digest(settings.root),
+        model.layout,
+        *hooks,
+    )
+    # what it reads is what it declares: gated, ordered and checked as a SQL model's tables
+    return replace(model, tables=model.depends_on, depends_on=(), version=version)
 
 
 _COLUMN_CHECKS = ("not_null", "unique", "accepted_values", "relationships")

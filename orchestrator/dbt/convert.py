@@ -15,7 +15,7 @@ becomes of each kind of node lives in its own module:
 
 from __future__ import annotations
 
-from . import checks, hooks, models, sources
+from . import checks, hooks, models, runtime, sources
 from .jinja import MissingMacro, NeedsDatabase, RelationName, Renderer, Rendering, Target
 from .project import DbtProject, Node
 from .values import EXACT, HAND, Converted, DbtModel, Outcome, as_list, close
@@ -35,6 +35,7 @@ class Converter:
                 zone = str(project.var("dbt_date:time_zone"))
             builtins = natives(lambda text: self.renderer.node.used.add(f"note:{text}"), zone)
         self.renderer = Renderer(project, target, builtins)
+        runtime.detect_queries(self.renderer)
         self.out = Converted(default_schema=target.schema)
         self.models: dict[str, DbtModel] = {}
         self.reads: dict[str, set[str]] = {}  # model -> the models it reads
@@ -70,6 +71,14 @@ class Converter:
         ):
             for i, spec in enumerate(specs):
                 hooks.run_hook(self, where, i, spec)
+        if self.out.rendered_at_run:
+            refs = {
+                n: str(m.relation)
+                for n, m in self.models.items()
+                if m.relation is not None and m.config.get("materialized") != "ephemeral"
+            }
+            names = {f"{s}.{t}": str(r) for (s, t), (r, _) in self.source_relations.items()}
+            self.out.files.update(runtime.bundle(self.project, self.target, refs, names))
         return self.out
 
     def reaches(self, start: str, goal: str) -> bool:

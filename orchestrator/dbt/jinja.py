@@ -29,6 +29,11 @@ class NeedsDatabase(Exception):
     """Compiling this needs a database (a query at compile time): not something we can render."""
 
 
+class QueriesAtRun(NeedsDatabase):
+    """It queries the warehouse while compiling (`run_query`, `statement`, dbt_utils'
+    `get_column_values`...): rendered when the model runs instead (see `runtime`)."""
+
+
 class MissingMacro(Exception):
     """A macro neither the project, its packages nor our built-ins define."""
 
@@ -201,7 +206,7 @@ class _Adapter:
 
 def _needs(name: str):
     def call(*args, **kwargs):
-        raise NeedsDatabase(f"{name}() queries the database while compiling")
+        raise QueriesAtRun(f"{name}() queries the database while compiling")
 
     return call
 

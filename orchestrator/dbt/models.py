@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from . import checks, docs, hooks, seeds, snapshots
-from .jinja import MissingMacro, MissingPackage, NeedsDatabase, Rendering
+from .jinja import MissingMacro, MissingPackage, NeedsDatabase, QueriesAtRun, Rendering
 from .values import EXACT, HAND, IDENT, NOTES, DbtModel, Outcome, as_list
 from .yamlfile import ImportProblem
 
@@ -102,6 +102,9 @@ def convert_model(conv: Converter, name: str, model: DbtModel) -> None:
                     + "\n{% endraw %}{% endif %}"
                 )
         lines, notes = model_header(conv, name, model, rendering)
+    except QueriesAtRun as exc:
+        at_run(conv, name, model, uid, str(exc))
+        return
     except (ImportProblem, NeedsDatabase, MissingMacro) as exc:
         text = str(exc)
         if isinstance(exc, ImportProblem) and not exc.path:
@@ -116,9 +119,24 @@ def convert_model(conv: Converter, name: str, model: DbtModel) -> None:
     conv.reads[name] = {str(args[-1]) for args, _ in rendering.refs if args}
     for inner in inline:  # what inlined ephemeral models read, it reads
         conv.reads[name] |= conv.models[inner].config.get("_reads", set())
+    depends = re.findall(r"^\s*--\s*depends_on:\s*(.+?)\s*$", sql, re.MULTILINE)
+    _write(conv, name, model, uid, lines, notes, depends, sql)
+
+
+def _write(
+    conv: Converter,
+    name: str,
+    model: DbtModel,
+    uid: str,
+    lines: list[str],
+    notes: list[str],
+    depends: list[str],
+    sql: str,
+) -> None:
+    """The model file: docs, header, checks, what it depends on beyond its SQL, the SQL."""
+    node = model.node
     found, check_files, test_outcomes = checks.model_tests(conv, name, model)
     lines = docs.header(conv, name, node.relpath) + lines + found
-    depends = re.findall(r"^\s*--\s*depends_on:\s*(.+?)\s*$", sql, re.MULTILINE)
     if depends:
         lines.append(f"-- depends_on: {', '.join(d for d in depends)}")
     relation = str(model.relation)
@@ -128,6 +146,46 @@ def convert_model(conv: Converter, name: str, model: DbtModel) -> None:
     conv.out.relations.append((f"{model.dbt_relation} ({node.relpath})", relation))
     conv.out.outcomes.append(Outcome(uid, node.relpath, NOTES if notes else EXACT, relation, notes))
     conv.out.outcomes.extend(test_outcomes)
+
+
+def at_run(conv: Converter, name: str, model: DbtModel, uid: str, why: str) -> None:
+    """A model that queries the warehouse while compiling: its dbt source kept, rendered by
+    dbt's renderer when it runs (`runtime`), after what it refs and sources are built (read
+    here from a render as dbt's parse makes it: no rows, `execute` false)."""
+    from . import runtime
+
+    node = model.node
+    if model.config.get("incremental_strategy") == "microbatch":
+        hand = f"{node.relpath}: {why.split(': ', 1)[-1]}, and a microbatch model: not converted"
+        conv.out.problems.append(hand)
+        conv.out.outcomes.append(Outcome(uid, node.relpath, HAND, notes=[hand]))
+        return
+    runtime.bind_queries(conv.renderer, None)
+    try:
+        _, inline, rendering = render_model(conv, name, model)
+        lines, notes = model_header(conv, name, model, rendering)
+    except (ImportProblem, NeedsDatabase, MissingMacro) as exc:
+        conv.out.problems.append(str(exc))
+        conv.out.outcomes.append(Outcome(uid, node.relpath, HAND, notes=[str(exc)]))
+        return
+    finally:
+        runtime.detect_queries(conv.renderer)
+    if inline:
+        hand = f"{why}, and reads the ephemeral model(s) {', '.join(sorted(inline))}: not converted"
+        conv.out.problems.append(hand)
+        conv.out.outcomes.append(Outcome(uid, node.relpath, HAND, notes=[hand]))
+        return
+    reads = [str(conv.models[str(a[-1])].relation) for a, _ in rendering.refs if a]
+    reads += [str(conv.source_relations[s][0]) for s in rendering.sources]
+    conv.reads[name] = {str(args[-1]) for args, _ in rendering.refs if args}
+    lines.append("-- renderer: dbt")
+    notes = [
+        *notes,
+        f"rendered by dbt's Jinja when it runs ({why.split(': ', 1)[-1]}): "
+        "the values come from the warehouse then",
+    ]
+    conv.out.rendered_at_run.append(name)
+    _write(conv, name, model, uid, lines, notes, list(dict.fromkeys(reads)), node.template())
 
 
 def key_audit(

@@ -37,6 +37,7 @@ class Converted:
     problems: list[str] = field(default_factory=list)  # file:line: message
     packages: dict[str, list[str]] = field(default_factory=dict)  # missing package -> nodes
     macro_files: list[str] = field(default_factory=list)  # files of macros that do not load
+    rendered_at_run: list[str] = field(default_factory=list)  # models rendered when they run
     default_schema: str = "main"
 
 

@@ -16,7 +16,7 @@ from .report import report
 from .values import HAND, Converted
 from .yamlfile import ImportProblem
 
-_OURS = ("models", "checks", "seeds", "orchestrator.toml", "IMPORT_REPORT.md")
+_OURS = ("models", "checks", "seeds", "dbt", "orchestrator.toml", "IMPORT_REPORT.md")
 
 
 @dataclass

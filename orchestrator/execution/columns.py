@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from .. import materialize, sql
+from .. import materialize
 from ..dag import DAG
 from ..errors import ProjectError, WarehouseError
 from ..model import Model
+from ..model_sql import cursor_query, render_model
 from ..planner import used_vars
 from ..snapshot import Snapshot
 from ..tasks import Action, Plan, Task
@@ -57,11 +58,11 @@ def refuse_changed_types(
     try:
         for name, task in first.items():
             model = dag.models[name]
-            rendered = sql.render(
-                model.template,
+            rendered = render_model(
+                model,
                 model.window_literals(task.window),
                 used_vars(model, variables),
-                path=model.relpath,
+                cursor_query(cur),
             )
             try:
                 cur.execute(materialize.search_path(model.schema, default_schema))

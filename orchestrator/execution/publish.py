@@ -15,6 +15,7 @@ from ..engine import run_step
 from ..errors import HookError, SchemaChangeError, WindowError
 from ..fingerprints import Prints
 from ..model import Kind
+from ..model_sql import cursor_query, render_model
 from ..partitions import WHOLE
 from ..planner import input_markers
 from ..snapshot import Publication
@@ -40,11 +41,11 @@ def publish(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
         and existing == "table"
         and task.reason not in (Reason.FULL_REFRESH, Reason.MODEL_CHANGED)
     )
-    rendered = sql.render(
-        model.template,
+    rendered = render_model(
+        model,
         model.window_literals(task.window, this=ctx.target(), incremental=merging),
         ctx.variables,
-        path=model.relpath,
+        cursor_query(ctx.cur),
     )
     _prepare_session(ctx)
     read = ctx.read = _source_prints(ctx)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .. import freshness, lock, readers, state, views
 from ..materialize import describe_relation
+from ..model_sql import render_model
 from ..partitions import WHOLE, Window, window_for_key
 from ..schedule import to_local, zone
 from ..shapes import iso, records
@@ -806,7 +807,7 @@ def why_page(ws: Workspace, name: str, key: str) -> dict | None:
     Its sources (latest evaluation), its upstream partitions (their state), its failed checks
     (failing rows), the error of its last attempt and the SQL it runs, and what changed since
     its last good build (its SQL, its upstream builds, its source files)."""
-    from .. import fingerprints, sql
+    from .. import fingerprints
     from ..planner import marker
 
     model = ws.dag.models.get(name)
@@ -857,11 +858,10 @@ def why_page(ws: Workspace, name: str, key: str) -> dict | None:
             if cell["state"] != "complete":
                 upstream.append({"model": up, **cell})
     try:
-        rendered = sql.render(
-            model.template,
+        rendered = render_model(
+            model,
             model.window_literals(window),
             lambda v: ws.project.settings.vars.get(v, f"<var {v}>"),
-            path=model.relpath,
         )
     except Exception as exc:  # the chain still shows the rest
         rendered = f"-- cannot render: {exc}"
