@@ -900,3 +900,19 @@ def test_configs_env_vars_disabled_models_groups_and_external_sources(tmp_path):
     run = out.cli("run", now=NOW)
     assert run.returncode == 0, run.stdout + run.stderr
     assert out.query("select * from main.owned") == [("us", 2)]
+
+
+def test_dbt_filters_as_bool_as_number_as_text(tmp_path):
+    files = {
+        "dbt_project.yml": "name: f\nprofile: f\nvars:\n  flag: 'False'\n  n: '3'\n",
+        "models/off.sql": "{{ config(enabled=var('flag') | as_bool) }}\nselect 1 as x",
+        "models/kept.sql": (
+            "select {{ var('n') | as_number + 1 }} as n, '{{ 5 | as_text }}' as t, "
+            "{{ 'true' | as_native }} as b"
+        ),
+    }
+    _, ours, done = imported(tmp_path, files)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (ours.root / "models/main/off.sql").exists()
+    assert ours.cli("run", now=NOW).returncode == 0
+    assert ours.query("select * from main.kept") == [(4, "5", True)]

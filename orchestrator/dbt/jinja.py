@@ -224,6 +224,13 @@ class Renderer:
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
         )
+        # dbt's own filters: a value as Python would read it, as text, as a number
+        self.env.filters.update(
+            as_bool=_as_native,
+            as_native=_as_native,
+            as_number=_as_native,
+            as_text=lambda value: "" if value is None else str(value),
+        )
         self.node = Rendering("", "", [])
         self.ref: Callable[..., str] = lambda *a, **k: ""
         self.source: Callable[[str, str], str] = lambda s, t: f"{s}.{t}"
@@ -516,6 +523,22 @@ def _problem(exc: Exception, relpath: str) -> ImportProblem:
     if type(exc).__name__ == "UndefinedError":
         text = f"undefined: {text}"
     return ImportProblem(f"does not render: {text}", where, line)
+
+
+def _as_native(value: Any) -> Any:
+    """dbt's `as_bool`/`as_native`/`as_number`: the text read as a Python literal when it is
+    one (`'true'` and `'True'` as True), else as it is."""
+    import ast
+
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return value
 
 
 def _md5(text: str) -> str:
