@@ -1079,6 +1079,10 @@ def import_dbt(dbt_project, out, target, schemas, force):
     )
     if done.exit_code == 0:
         click.echo(f"next: cd {done.out} && orchestrator run")
+        if done.dbt_warehouse:
+            click.echo(
+                f"  (to keep what dbt built: orchestrator adopt --warehouse {done.dbt_warehouse})"
+            )
     sys.exit(done.exit_code)
 
 

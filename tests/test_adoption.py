@@ -137,3 +137,34 @@ def test_choose_adopts_nothing_that_reads_what_is_rebuilt(dbt_built):
         "marts.daily",
         "a view there, a table in this project",
     )
+
+
+def test_import_dbt_names_dbt_s_warehouse_and_adopt_keeps_what_dbt_built(tmp_path):
+    pytest.importorskip("yaml", reason="needs PyYAML (the dbt extra)")
+    from conftest import ProjectDir
+
+    dbt = ProjectDir(tmp_path / "dbt")
+    dbt.write("dbt_project.yml", "name: a\nprofile: a\nmodels:\n  a:\n    +materialized: table\n")
+    dbt.write(
+        "profiles.yml",
+        "a:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: built.duckdb\n",
+    )
+    dbt.write("seeds/people.csv", "id,name\n1,ann\n2,bob\n")
+    dbt.write("models/names.sql", "select id, upper(name) as name from {{ ref('people') }}")
+    built = ProjectDir(dbt.root)
+    built.warehouse = dbt.root / "built.duckdb"
+    built.seed(
+        "create table people as select * from (values (1, 'ann'), (2, 'bob')) t(id, name);"
+        "create table names as select id, upper(name) as name from people;"
+    )
+    ours = ProjectDir(tmp_path / "ours")
+    done = ours.cli("import", "dbt", str(dbt.root), "--out", str(ours.root))
+    assert done.returncode == 0, done.stdout + done.stderr
+    hint = f"orchestrator adopt --warehouse {built.warehouse}"
+    assert hint in done.stdout
+    assert hint in (ours.root / "orchestrator.toml").read_text()
+    adopted = ours.cli("adopt", "--warehouse", str(built.warehouse))
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    assert "not adopted" not in adopted.stdout, adopted.stdout
+    again = ours.cli("run", "--warehouse", str(built.warehouse))
+    assert "nothing to do" in again.stdout, again.stdout

@@ -89,6 +89,7 @@ class Target:
     type: str = "duckdb"
     threads: int = 1
     profile_name: str = ""
+    path: str = ""  # the DuckDB file of dbt's target (profiles.yml), where dbt builds
 
     def get(self, key: str, default: Any = None) -> Any:
         return getattr(self, key, default)
@@ -572,5 +573,6 @@ def read_target(project: DbtProject, target_name: str | None) -> Target:
                 database=str(out.get("database") or Path(str(out.get("path", "main"))).stem),
                 threads=int(out.get("threads") or 1),
                 profile_name=project.profile,
+                path=str(out.get("path") or ""),
             )
     return Target(name=target_name or "dev", schema="main", profile_name=project.profile or "")

@@ -24,6 +24,7 @@ class Imported:
     out: Path
     converted: Converted
     exit_code: int  # 0 all converted, 1 some need a hand, 2 nothing converted
+    dbt_warehouse: str | None = None  # the DuckDB file dbt's target builds into, if any
 
 
 def import_dbt(
@@ -54,13 +55,34 @@ def import_dbt(
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    (out / "orchestrator.toml").write_text(_toml(converted, project.name, dbt_root), "utf-8")
+    toml = _toml(converted, project.name, dbt_root)
+    dbt_file = _dbt_warehouse(dbt_root, project, target)
+    if dbt_file:
+        toml = toml.replace(
+            "\n",
+            f"\n# dbt builds into {dbt_file}: `orchestrator adopt --warehouse "
+            f"{dbt_file}` records what it built there as built by us\n",
+            1,
+        )
+    (out / "orchestrator.toml").write_text(toml, "utf-8")
     (out / "IMPORT_REPORT.md").write_text(report(converted, project.name, dbt_root, out), "utf-8")
     models = [o for o in converted.outcomes if o.node.startswith(("model.", "seed."))]
     built = [o for o in models if o.status != HAND and o.ours]
     hands = [o for o in converted.outcomes if o.status == HAND]
     code = 2 if not built else (1 if hands or converted.problems else 0)
-    return Imported(out, converted, code)
+    dbt_built = dbt_file if dbt_file and Path(dbt_file).is_file() else None
+    return Imported(out, converted, code, dbt_built)
+
+
+def _dbt_warehouse(dbt_root: Path, project, target: str | None) -> str | None:
+    """The DuckDB file dbt's target builds into, when profiles.yml names one."""
+    try:
+        path = read_target(project, target).path
+    except ImportProblem:
+        return None
+    if not path or path == ":memory:" or "{{" in path:
+        return None
+    return str((dbt_root / path).resolve()) if not Path(path).is_absolute() else path
 
 
 def _string(value: str) -> str:
