@@ -19,7 +19,15 @@ from pathlib import Path
 from . import catalog, clock, engine, freshness, holdings, materialize, readers, state, views
 from . import sql as sql_mod
 from .check_sql import Scope
-from .errors import HookError, RunStopped, UsageError, WarehouseBusy, WarehouseError, suggest
+from .errors import (
+    HookError,
+    NothingToRetry,
+    RunStopped,
+    UsageError,
+    WarehouseBusy,
+    WarehouseError,
+    suggest,
+)
 from .execution import (
     Options,
     Outcome,
@@ -64,13 +72,21 @@ from .workspace import (
 
 
 def plan(
-    ws: Workspace, selection: Selection, at: datetime | None = None, *, check_types: bool = True
+    ws: Workspace,
+    selection: Selection,
+    at: datetime | None = None,
+    *,
+    check_types: bool = True,
+    retry_of: int | None = None,
 ) -> Plan:
-    """What `run`/`backfill` would do, reading the warehouse but writing nothing; like `run`,
-    refuses a plan that would write a changed column type into a table (`check_types`)."""
+    """What `run`/`backfill` (or, `retry_of`, `retry`) would do, reading the warehouse but
+    writing nothing; like `run`, refuses a plan that would write a changed column type into a
+    table (`check_types`)."""
     request = request_for(ws, selection, at)
     validate(ws.dag, request)
     with reading(ws) as (con, snapshot):
+        if retry_of is not None:
+            request = _retry(ws, con, request, retry_of)
         the_plan = gated_plan(ws, con, snapshot, request)[0]
         if check_types:
             _refuse_changed_types(ws, con, snapshot, the_plan)
@@ -300,11 +316,29 @@ def _read_state(
     with engine.reading(ws.warehouse):
         snapshot = observed(ws, con, snapshot_of(ws, con))
         if retry_of is not None:
-            target = retry_of or state.last_undone_run(con) or state.last_run_id(con)
-            if target is None:
-                raise UsageError("no run to retry yet")
-            request = retry_request(ws.dag.models, _previous_run(con, target), request)
+            request = _retry(ws, con, request, retry_of)
     return snapshot, request
+
+
+def _retry(ws: Workspace, con, request: Request, retry_of: int) -> Request:
+    """`request` narrowed to what run `retry_of` left undone and is undone still; with 0, the
+    newest run that left such work."""
+    now = state.partition_statuses(con, list(ws.dag.models))
+    if retry_of:
+        return retry_request(ws.dag.models, _previous_run(con, retry_of), request, now)
+    for candidate in state.undone_runs(con):
+        try:
+            return retry_request(ws.dag.models, _previous_run(con, candidate), request, now)
+        except NothingToRetry:
+            continue
+    last = state.last_run_id(con)
+    if last is None:
+        raise UsageError("no run to retry yet")
+    raise NothingToRetry(
+        f"nothing to retry: no run left work that is still undone (the last, run {last}, "
+        "included); `orchestrator status` shows what waits or is blocked, which `orchestrator "
+        "run` picks up"
+    )
 
 
 def _previous_run(con, run_id: int) -> PreviousRun:

@@ -367,7 +367,10 @@ def _execute(
         if dry_run:
             selection = Selection(the_job.select, the_job.exclude, dict(the_job.vars))
     if dry_run:
-        click.echo("\n".join(format_plan(api.plan(ws, selection), ws.dag)))
+        the_plan = api.plan(ws, selection, retry_of=retry_of)
+        if retry_of is not None:
+            click.echo(f"retry of run {the_plan.request.retry_of}, without writing anything:")
+        click.echo("\n".join(format_plan(the_plan, ws.dag)))
         return
     if job is not None:
         result = scheduler.run_job(ws, the_job, reporter=ConsoleReporter(), wait=wait)
@@ -631,16 +634,21 @@ def verify(ctx, selectors, target, start, end, scratch, variables):
 )
 @_vars
 @_threads
+@click.option("--dry-run", is_flag=True, help="Only show what it would rerun, and from which run.")
 @_wait_option(None)
 @click.pass_context
-def retry(ctx, run_id, variables, threads, wait):
-    """Rerun the failed, timed-out, cancelled and skipped tasks of a run, and nothing else.
+def retry(ctx, run_id, variables, threads, dry_run, wait):
+    """Rerun what a run left undone: its failed, timed-out, cancelled and skipped tasks that
+    are not built since, and nothing else.
 
-    A task the run never got to (its process died) counts as not done. Vars default to the
-    run's own.
+    Without --run, the newest run that left such work (it is named). A task the run never
+    got to (its process died) counts as undone; a partition built since by another run does
+    not. With nothing undone it says so and does nothing. Vars default to the run's own.
+    For a failure a rerun cannot fix (a bad input file, a changed type), the alert and
+    `orchestrator status` name the command that does.
     """
     selection = _selection((), (), variables)
-    _execute(ctx, selection, "retry", threads, False, wait, run_id or 0)
+    _execute(ctx, selection, "retry", threads, dry_run, wait, run_id or 0)
 
 
 @cli.command()

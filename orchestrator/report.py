@@ -123,8 +123,10 @@ class ConsoleReporter(Reporter):
         self.total = len(plan.units) + len(plan.held)
         if plan.tasks:
             held = f", {len(plan.held)} held back" if plan.held else ""
+            redo = plan.request.retry_of
             print(
-                f"run {run_id}: {_count(len(plan.units), 'task')} over "
+                f"run {run_id}: {f'retry of run {redo}: ' if redo else ''}"
+                f"{_count(len(plan.units), 'task')} over "
                 f"{_count(len({t.model for t in plan.tasks}), 'model')}{held}",
                 file=self.stream,
             )

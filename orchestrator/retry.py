@@ -22,14 +22,54 @@ class PreviousRun:
     vars: Mapping[str, str]
 
 
-def retry_request(models: Mapping[str, object], previous: PreviousRun, request: Request) -> Request:
+def retry_request(
+    models: Mapping[str, object],
+    previous: PreviousRun,
+    request: Request,
+    now: Mapping[tuple[str, str], str] | None = None,
+) -> Request:
     """The tasks of the previous run that did not end in success (including those a dead
-    process never got to), as a request to build exactly those again."""
+    process never got to) and are not a success now (`now`: each partition's status), as a
+    request to build exactly those again. NothingToRetry when there are none."""
+    todo, whole = undone(models, previous, now or {})
+    if not todo and not whole:
+        raise NothingToRetry(
+            f"run {previous.run_id} left nothing to retry: every task it ran succeeded or was "
+            "built since (waiting or blocked ones are picked up by `orchestrator run`)"
+        )
+    return replace(
+        request,
+        selected=frozenset(todo) | frozenset(whole),
+        retry={m: frozenset(k) for m, k in todo.items()},
+        retry_whole=frozenset(whole),
+        retry_of=previous.run_id,
+        vars={**previous.vars, **dict(request.vars)},
+    )
+
+
+def undone(
+    models: Mapping[str, object],
+    previous: PreviousRun,
+    now: Mapping[tuple[str, str], str],
+) -> tuple[dict[str, set[str]], set[str]]:
+    """(model -> partition keys, models to rebuild whole) the previous run left undone and
+    that are still undone now. A partition that is a success now was redone since; a whole
+    rebuild is done when every partition of its model is a success now."""
+    by_model: dict[str, list[str]] = {}
+    for (model, _), status in now.items():
+        by_model.setdefault(model, []).append(status)
+
+    def done_now(model: str, key: str) -> bool:
+        if (model, key) in now:
+            return now[(model, key)] == "success"
+        statuses = by_model.get(model)  # a key no partition has: the model built whole aside
+        return bool(statuses) and all(s == "success" for s in statuses)
+
     todo: dict[str, set[str]] = {}
     whole: set[str] = set()
     for model, key, action in previous.planned:
         status = previous.final.get((model, key))  # None: a dead process never got to it
-        if model not in models or status == "success":
+        if model not in models or status == "success" or done_now(model, key):
             continue
         if status is None or status in RETRYABLE:
             if action in ("shadow", "swap"):
@@ -37,18 +77,6 @@ def retry_request(models: Mapping[str, object], previous: PreviousRun, request: 
             else:
                 todo.setdefault(model, set()).add(key)
     for model, key, status in previous.held:
-        if status == "skipped" and model in models:
+        if status == "skipped" and model in models and not done_now(model, key):
             todo.setdefault(model, set()).add(key)
-    if not todo and not whole:
-        raise NothingToRetry(
-            f"run {previous.run_id} left nothing to retry: every task it ran "
-            "succeeded (waiting or blocked ones are picked up by "
-            "`orchestrator run`)"
-        )
-    return replace(
-        request,
-        selected=frozenset(todo) | frozenset(whole),
-        retry={m: frozenset(k) for m, k in todo.items()},
-        retry_whole=frozenset(whole),
-        vars={**previous.vars, **dict(request.vars)},
-    )
+    return todo, whole

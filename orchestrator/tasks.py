@@ -47,6 +47,7 @@ class Request:
     # `orchestrator retry`: exactly these partitions, and these models rebuilt whole
     retry: Mapping[str, frozenset[str]] | None = None
     retry_whole: frozenset[str] = frozenset()
+    retry_of: int | None = None  # the run `retry` redoes what it left undone
     batch_size: int | None = None  # partitions per task for every model (None: each model's own)
 
 

@@ -34,3 +34,68 @@ def test_a_run_that_succeeded_leaves_nothing_to_retry():
     with pytest.raises(NothingToRetry, match="run 3 left nothing to retry") as raised:
         retry_request(MODELS, previous, REQUEST)
     assert raised.value.exit_code == 0
+
+
+def test_what_was_built_since_is_not_retried():
+    previous = PreviousRun(
+        2,
+        planned=[("a", "k1", "write"), ("a", "k2", "write"), ("b", "d1", "shadow")],
+        final={("a", "k1"): "failed", ("a", "k2"): "failed", ("b", "d1"): "failed"},
+        held=[("b", "all", "skipped"), ("c", "k", "skipped")],
+        vars={},
+    )
+    now = {("a", "k1"): "success", ("a", "k2"): "failed", ("b", "d1"): "success"}
+    request = retry_request(MODELS, previous, REQUEST, now)
+    assert request.retry == {"a": {"k2"}, "c": {"k"}}  # b rebuilt since: every partition good
+    assert request.retry_whole == frozenset() and request.retry_of == 2
+    everything_good = {**now, ("a", "k2"): "success", ("c", "k"): "success"}
+    with pytest.raises(NothingToRetry, match="succeeded or was built since"):
+        retry_request(MODELS, previous, REQUEST, everything_good)
+
+
+# -- the CLI: a healthy project has nothing to retry ----------------------------------------
+
+DAILY = """
+-- kind: incremental
+-- partition_by: event_date
+-- start: 2024-01-01
+select event_date, sum(amount) as amount from raw.events
+where event_date >= {{ start }} and event_date < {{ end }}
+group by 1
+"""
+
+
+def test_retry_on_a_healthy_project_says_so_and_does_nothing(project):
+    from conftest import DAILY_SOURCE
+
+    project.seed(DAILY_SOURCE)
+    path = project.model("marts.daily", DAILY)
+    project.cli("run", check=True)
+    path.write_text(path.read_text().replace("sum(amount)", "sum(amountx)"))
+    assert project.cli("run").returncode == 1  # run 2: the rebuild aside fails
+    dry = project.cli("retry", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.startswith("retry of run 2, without writing anything:")
+    assert project.scalar("select max(run_id) from orchestrator.runs") == 2
+    path.write_text(path.read_text().replace("sum(amountx)", "sum(amount)"))
+    assert "nothing to do" in project.cli("run").stdout  # run 3: the old version is there
+    retried = project.cli("retry")
+    assert retried.returncode == 0, retried.stderr
+    assert "nothing to retry" in retried.stdout + retried.stderr
+    assert project.scalar("select max(run_id) from orchestrator.runs") == 3
+    assert "--dry-run" in project.cli("retry", "--help").stdout
+
+
+def test_retry_names_the_run_it_redoes(project):
+    from conftest import DAILY_SOURCE
+
+    project.seed(DAILY_SOURCE)
+    path = project.model("marts.daily", DAILY)
+    project.model("marts.total", "-- kind: table\nselect sum(amount) as a from marts.daily\n")
+    project.cli("run", check=True)
+    path.write_text(path.read_text().replace("sum(amount)", "sum(amountx)"))
+    project.cli("run")
+    path.write_text(path.read_text().replace("sum(amountx)", "sum(amount)"))
+    project.seed("alter table raw.events add column extra int")  # no effect on the models
+    retried = project.cli("retry", "--run", "2")
+    assert "retry of run 2:" in retried.stdout + retried.stderr

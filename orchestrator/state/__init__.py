@@ -77,7 +77,6 @@ from .runs import (
     finish_run,
     held_tasks,
     last_run_id,
-    last_undone_run,
     model_attempts,
     partition_rows,
     planned_tasks,
@@ -88,6 +87,7 @@ from .runs import (
     run_vars,
     runs,
     start_run,
+    undone_runs,
 )
 from .schema import SCHEMA, SCHEMA_VERSION, ensure, has_state, schema_version
 
@@ -135,7 +135,7 @@ __all__ = [
     "insert_freshness",
     "insert_task_runs",
     "last_run_id",
-    "last_undone_run",
+    "undone_runs",
     "last_tick",
     "late_ticks",
     "mark_partitions",

@@ -149,23 +149,26 @@ def last_run_id(con, commands: tuple[str, ...] = BUILD_COMMANDS) -> int | None:
     return row[0] if row else None
 
 
-def last_undone_run(con, commands: tuple[str, ...] = BUILD_COMMANDS) -> int | None:
-    """The latest build run that left work undone which is still undone: a partition whose
-    last attempt in that run did not succeed and whose state is not success now (a later run
-    that had nothing to do does not hide it), or a run whose process died."""
-    row = con.execute(
-        f"SELECT max(run_id) FROM ("
-        f"SELECT t.run_id FROM {SCHEMA}.task_runs t JOIN {SCHEMA}.runs r USING (run_id) "
-        f"LEFT JOIN {SCHEMA}.partitions p "
-        "ON p.model = t.model AND p.partition_key = t.partition_key "
-        "WHERE list_contains(?, r.command) AND t.status IN "
-        "('failed', 'check_failed', 'timed_out', 'cancelled', 'skipped') "
-        "AND coalesce(p.status, '') <> 'success' "
-        f"UNION ALL SELECT run_id FROM {SCHEMA}.runs "
-        "WHERE list_contains(?, command) AND status = 'abandoned')",
-        [list(commands), list(commands)],
-    ).fetchone()
-    return row[0] if row else None
+def undone_runs(con, commands: tuple[str, ...] = BUILD_COMMANDS) -> list[int]:
+    """The build runs that may have left work undone, newest first: a task whose last attempt
+    in that run did not succeed and whose partition is not a success now (a later run that had
+    nothing to do does not hide it), or a run whose process died. `retry` asks each, newest
+    first, what is still undone (`retry.retry_request`)."""
+    return [
+        r
+        for (r,) in con.execute(
+            f"SELECT DISTINCT run_id FROM ("
+            f"SELECT t.run_id FROM {SCHEMA}.task_runs t JOIN {SCHEMA}.runs r USING (run_id) "
+            f"LEFT JOIN {SCHEMA}.partitions p "
+            "ON p.model = t.model AND p.partition_key = t.partition_key "
+            "WHERE list_contains(?, r.command) AND t.status IN "
+            "('failed', 'check_failed', 'timed_out', 'cancelled', 'skipped') "
+            "AND coalesce(p.status, '') <> 'success' "
+            f"UNION ALL SELECT run_id FROM {SCHEMA}.runs "
+            "WHERE list_contains(?, command) AND status = 'abandoned') ORDER BY run_id DESC",
+            [list(commands), list(commands)],
+        ).fetchall()
+    ]
 
 
 class RunSummary(NamedTuple):
