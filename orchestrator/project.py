@@ -71,7 +71,34 @@ def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
             folder_owner = ops.owner_of_folder(model.relpath)
             if folder_owner:
                 models[name] = replace(model, owner=folder_owner)
+    _check_owner_names(models, sources, ops, settings, config_text)
     return Project(settings, MappingProxyType(models), MappingProxyType(sources), ops)
+
+
+def _check_owner_names(models, sources, ops, settings: Settings, config_text: str) -> None:
+    """An owner that is no [owners.NAME] but close to one is a misspelling: its alerts would go
+    to `default` (or nowhere) silently. A name far from every owner is a label, as before."""
+    if not ops.owners:
+        return
+
+    def check(owner: str | None, relpath: str, line: int | None) -> None:
+        if owner and owner not in ops.owners:
+            close = suggest(owner, ops.owners, cutoff=0.75)
+            if close:
+                raise ProjectError(
+                    f"owner '{owner}' is not one of [owners]{close}: its alerts would reach "
+                    "the default route instead",
+                    relpath,
+                    line,
+                )
+
+    config = str(settings.config_path)
+    for model in models.values():
+        check(model.owner, model.relpath, model.header_lines.get("owner"))
+    for name, source in sources.items():
+        check(source.owner, config, config_line(config_text, ("sources", name), "owner"))
+    for name, job in ops.jobs.items():
+        check(job.owner, config, config_line(config_text, ("jobs", name), "owner"))
 
 
 def _with_default_start(

@@ -137,3 +137,41 @@ def test_columns_are_not_judged_when_the_select_does_not_name_them(project):
     project.model("s.n", "-- check: unique(x)\nselect x, count(*) from raw.t group by x\n")
     models = project_mod.load(project.root).models
     assert models["s.m"].columns is None and models["s.n"].columns is None
+
+
+@pytest.mark.parametrize(
+    "where, written",
+    [
+        ("model", "models/s/m.sql:1: owner 'analytcs' is not one of [owners]"),
+        ("source", "orchestrator.toml:6: owner 'analytcs' is not one of [owners]"),
+        ("job", "orchestrator.toml:9: owner 'analytcs' is not one of [owners]"),
+    ],
+)
+def test_a_misspelt_owner_is_an_error_with_the_close_name(project, where, written):
+    project.write(
+        "orchestrator.toml",
+        f"""
+        [owners.analytics]
+        log = "alerts.log"
+
+        [sources."raw.events"]
+        path = "data/*.csv"
+        owner = "{"analytcs" if where == "source" else "analytics"}"
+
+        [jobs.daily]
+        owner = "{"analytcs" if where == "job" else "analytics"}"
+        select = "s.m"
+        cron = "0 6 * * *"
+        """,
+    )
+    owner = "analytcs" if where == "model" else "growth team"  # a label far from any owner
+    project.model("s.m", f"-- owner: {owner}\nselect 1 as x")
+    with pytest.raises(ProjectError, match="did you mean: analytics") as raised:  # noqa: PT012
+        project_mod.load(project.root)
+    assert written in str(raised.value)
+
+
+def test_an_owner_far_from_every_owner_is_a_label(project):
+    project.write("orchestrator.toml", '[owners.analytics]\nlog = "alerts.log"\n')
+    project.model("s.m", "-- owner: growth team\nselect 1 as x")
+    assert project_mod.load(project.root).models["s.m"].owner == "growth team"

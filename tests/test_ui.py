@@ -408,3 +408,46 @@ def test_the_sources_page_lists_arrivals_per_window_with_the_gaps(estate):
         ]
         assert source["arrivals"][0]["bytes"] > 0 and source["arrivals"][0]["arrived"]
         assert "not arrived" in get(f"{base}/sources")[1]
+
+
+def test_a_run_that_left_work_waiting_is_not_a_plain_success(project, monkeypatch):
+    monkeypatch.setenv("ORCHESTRATOR_NOW", NOW)
+    project.write(
+        "orchestrator.toml",
+        '[sources."raw.events"]\npath = "data/events_{date}.csv"\nread_by_partition = true\n',
+    )
+    for day in ("2024-01-01", "2024-01-02", "2024-01-04"):  # 2024-01-03 has not arrived
+        project.write(f"data/events_{day}.csv", f"id,d\n1,{day}\n")
+    project.model(
+        "s.daily",
+        """
+        -- kind: incremental
+        -- partition_by: d
+        -- start: 2024-01-01
+        select id, d::date as d from raw.events where d >= {{ start }} and d < {{ end }}
+        """,
+    )
+    run = project.cli("run", now=NOW)
+    assert run.returncode == 0 and "waiting" in run.stdout, run.stdout
+    with serving(project) as base:
+        _, runs = get(f"{base}/runs")
+        _, one = get(f"{base}/runs/1")
+    assert "success, 1 waiting" in runs
+    assert "success, 1 waiting" in one
+
+
+def test_the_overview_forgets_a_source_that_was_removed(project, monkeypatch):
+    from orchestrator.workspace import open_workspace
+
+    monkeypatch.setenv("ORCHESTRATOR_NOW", NOW)
+    project.write("orchestrator.toml", '[sources."raw.events"]\npath = "data/events.csv"\n')
+    project.write("data/events.csv", "id\n1\n")
+    project.model("s.m", "select id from raw.events")
+    project.model("s.other", "select 1 as x")
+    assert project.cli("run", now=NOW).returncode == 0
+    names = [s["source"] for s in data.overview(open_workspace(project.root))["sources"]]
+    assert names == ["raw.events"]
+    project.write("orchestrator.toml", "")
+    (project.root / "models/s/m.sql").unlink()
+    assert project.cli("prune", "--yes", now=NOW).returncode == 0
+    assert data.overview(open_workspace(project.root))["sources"] == []

@@ -209,7 +209,8 @@ def overview(ws: Workspace) -> dict:
             ws,
             lambda con: (
                 records(state.open_incidents(con)),
-                records(state.latest_freshness(con)),
+                # a source no longer declared (removed, pruned) has nothing left to say
+                records(h for h in state.latest_freshness(con) if h.source in ws.project.sources),
                 records(state.runs(con, 10)),
             ),
             ([], [], []),
@@ -399,6 +400,8 @@ def run_page(ws: Workspace, run_id: int) -> dict:
     run["vars"] = json.loads(record.vars) if record.vars else {}
     ran = [a for a in attempts if a.task_id >= 0 and a.finished is not None]
     held = [a for a in attempts if a.task_id < 0]
+    for kind in ("waiting", "blocked"):  # what it left for the next run, in its heading
+        run[kind] = sum(1 for a in held if a.status == kind)
     shown = _most_telling(rows, lambda t: t.status, lambda t: t.seconds or 0.0)
     return {
         "notes": list(dict.fromkeys(policy.notes)),
