@@ -558,8 +558,7 @@ def status(
 ) -> tuple[list[str], list[tuple]]:
     """Per model (or per partition): what is built, and what `run` would still do or hold back."""
     rows = views.status(ws, selectors, partitions=partitions, owner=owner)
-    row_type = views.PartitionRow if partitions else views.ModelRow
-    return list(row_type._fields), list(rows)
+    return list(views.PartitionRow._fields if partitions else views.ModelRow._fields), list(rows)
 
 
 def list_runs(path: Path, limit: int) -> tuple[list[str], list[tuple]]:

@@ -47,6 +47,16 @@ def _set_project(ctx, param, value: Path | None) -> Path | None:
     return value
 
 
+def find_root(start: Path) -> Path:
+    """The project `start` is in, as git finds its repository: the nearest folder, from
+    `start` up, holding orchestrator.toml or a models/ folder; `start` itself when there is
+    none (a new project, or a message saying what is missing)."""
+    for folder in (start, *start.parents):
+        if (folder / "orchestrator.toml").is_file() or (folder / "models").is_dir():
+            return folder if folder != start else Path(".")
+    return Path(".")
+
+
 def _set_warehouse(ctx, param, value: Path | None) -> Path | None:
     if value is not None:
         ctx.obj["warehouse"] = value
@@ -136,10 +146,11 @@ def _require_named_warehouse(ctx, path: Path) -> None:
 @click.option(
     "--project",
     "-C",
-    default=".",
-    show_default=True,
+    default=None,
     type=click.Path(file_okay=False, path_type=Path),
-    help=_PROJECT_HELP + " Also accepted after the command.",
+    help=_PROJECT_HELP
+    + " Default: the nearest folder holding orchestrator.toml (or models/), from here up."
+    + " Also accepted after the command.",
 )
 @click.option(
     "--warehouse",
@@ -161,6 +172,9 @@ def cli(ctx, project: Path, warehouse: Path | None, engine: str | None):
     SQL. Run state lives in the warehouse's `orchestrator` schema.
     """
     ctx.ensure_object(dict)
+    if project is None:
+        making = ctx.invoked_subcommand in ("init", "import")
+        project = Path(".") if making else find_root(Path.cwd())
     if not project.exists() and ctx.invoked_subcommand not in ("init", "import"):  # they make it
         raise UsageError(f"the project directory {project} does not exist")
     ctx.obj["project"] = project
@@ -681,6 +695,10 @@ def status(ctx, selectors, partitions, owner, as_json):
     if as_json:
         click.echo(shapes.dump(shapes.status(as_of, rows, partitions, gone)))
         return
+    if not partitions:  # the table shows the typed row as people read it
+        from .views import MODEL_COLUMNS
+
+        columns, rows = list(MODEL_COLUMNS), [r.shown() for r in rows]
     click.echo("\n".join(format_table(columns, rows)))
     if gone:
         listed = ", ".join(f"{name} ({kind})" for name, kind in gone)
@@ -789,14 +807,17 @@ def compile(ctx, model, target, partition, variables):  # noqa: A001 - the comma
     show_default=True,
     help="text to read, json for tools, dot for Graphviz (dot -Tsvg).",
 )
+@_json
 @click.pass_context
-def dag(ctx, selectors, fmt):
+def dag(ctx, selectors, fmt, as_json):
     """The models in dependency order, with what each reads (models and external sources)."""
     from . import api, session
 
+    if as_json and fmt not in ("text", "json"):
+        raise UsageError("--json and --format dot together: pick one")
     ws = _workspace(ctx)
     session.authorize(ws, "dag")
-    click.echo(api.describe_dag(ws, selectors, fmt))
+    click.echo(api.describe_dag(ws, selectors, "json" if as_json else fmt))
 
 
 @cli.command(cls=_QueryCommand)

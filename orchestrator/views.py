@@ -7,27 +7,44 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
 from . import engine, readers, state
 from .errors import UsageError, suggest
+from .partitions import WHOLE
 from .selectors import select as select_models
 from .snapshot import Snapshot
 from .state.runs import PartitionState
-from .status import ATTEMPT_PROBLEMS, HOLDS, REJECTED, URGENCY, rank
+from .status import ATTEMPT_PROBLEMS, REJECTED, URGENCY, rank
 from .tasks import Action, Plan
 from .workspace import Selection, Workspace, gated_plan, reading, request_for
 
 
 class ModelRow(NamedTuple):
+    """One model as `status` sees it, typed (numbers, times); `shown` is its table row."""
+
     model: str
     kind: str
     owner: str | None
-    built: str
+    partitioned: bool
+    built: int  # partitions built (a whole model: 1 or 0)
     rows: int | None
-    last_built: str | None  # when its latest build was published, and by which run
+    last_built: datetime | None  # when its latest build was published
+    last_run: int | None  # by which run
     state: str
+
+    def shown(self) -> tuple:
+        """The row of `status`'s table (MODEL_COLUMNS)."""
+        built = str(self.built) if self.partitioned else ("yes" if self.built else "no")
+        last = (
+            f"{self.last_built:%Y-%m-%d %H:%M} (run {self.last_run})" if self.last_built else None
+        )
+        return (self.model, self.kind, self.owner, built, self.rows, last, self.state)
+
+
+MODEL_COLUMNS = ("model", "kind", "owner", "built", "rows", "last_built", "state")
 
 
 class PartitionRow(NamedTuple):
@@ -175,12 +192,20 @@ def model_row(
         key=lambda p: (p.built_at, p.built_run),
         default=None,
     )
-    last_built = f"{latest.built_at:%Y-%m-%d %H:%M} (run {latest.built_run})" if latest else None
     rows_total = (
         sum(b.rows or 0 for b in built.values()) if built and model.kind != "view" else None
     )
-    count = f"{len(built)}" if model.partitioned else ("yes" if built else "no")
-    return ModelRow(name, str(model.kind), model.owner, count, rows_total, last_built, text)
+    return ModelRow(
+        name,
+        str(model.kind),
+        model.owner,
+        model.partitioned,
+        len(built) if model.partitioned else int(bool(built)),
+        rows_total,
+        latest.built_at if latest else None,
+        latest.built_run if latest else None,
+        text,
+    )
 
 
 def state_text(
@@ -192,7 +217,7 @@ def state_text(
         _labels(built, attempts, todo).items(), key=lambda kv: rank(kv[0][0], URGENCY)
     ):
         where = ""
-        if label in ATTEMPT_PROBLEMS or label in HOLDS:
+        if keys != [WHOLE]:  # which partitions, for every label (a whole model has one)
             shown = ", ".join(sorted(keys)[:3]) + (" ..." if len(keys) > 3 else "")
             where = f" ({shown})"
         parts.append(f"{len(keys)} {label}{where}" + (", last good data kept" if kept else ""))

@@ -82,8 +82,21 @@ def test_status_and_runs_as_the_cli_shows_them(seeded, monkeypatch):
     monkeypatch.setenv("ORCHESTRATOR_NOW", NOW.isoformat())
     ws = open_workspace(seeded.root)
     columns, rows = api.status(ws)
-    assert columns == ["model", "kind", "owner", "built", "rows", "last_built", "state"]
-    assert [r[-1] for r in rows] == ["9 missing", "1 missing"]
+    assert columns == [
+        "model",
+        "kind",
+        "owner",
+        "partitioned",
+        "built",
+        "rows",
+        "last_built",
+        "last_run",
+        "state",
+    ]
+    assert [r[-1] for r in rows] == [
+        "9 missing (2024-01-01, 2024-01-02, 2024-01-03 ...)",
+        "1 missing",
+    ]
     run(seeded)
     columns, rows = api.status(ws)
     assert [(r[0], r[-1]) for r in rows] == [
@@ -92,7 +105,9 @@ def test_status_and_runs_as_the_cli_shows_them(seeded, monkeypatch):
     ]
     # when the latest build was published, and by which run (issue 10, item 23)
     # (a pinned clock ticks on in this process: the minute may have moved, not the hour)
-    assert all(re.fullmatch(rf"{NOW:%Y-%m-%d %H}:\d\d \(run 1\)", r[5]) for r in rows), rows
+    shown = [r.shown()[5] for r in rows]
+    assert all(re.fullmatch(rf"{NOW:%Y-%m-%d %H}:\d\d \(run 1\)", s) for s in shown), shown
+    assert [(r.built, r.last_run) for r in rows] == [(9, 1), (1, 1)]
     columns, rows = api.status(ws, partitions=True)
     assert columns[:3] == ["model", "partition", "last_attempt"]
     assert rows[0][:3] == ("marts.daily", "2024-01-01", "success")

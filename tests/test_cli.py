@@ -7,7 +7,7 @@ import sys
 
 import click
 import pytest
-from conftest import DAILY_SOURCE
+from conftest import DAILY_SOURCE, NOW
 
 FACT = """
 -- kind: incremental
@@ -177,6 +177,26 @@ def test_status_runs_and_dag(seeded):
     assert "raw.events  (external, not declared)" in dag.stdout
     dot = seeded.cli("dag", "--format", "dot")
     assert '"marts.fact" -> "marts.total"' in dot.stdout
+    as_json = json.loads(seeded.cli("dag", "--json").stdout)
+    assert [m["name"] for m in as_json["models"]] == ["marts.fact", "marts.total"]
+
+
+def test_a_command_run_in_a_subfolder_finds_the_project(seeded):
+    import subprocess
+    import sys
+
+    seeded.cli("run", check=True)
+    inside = seeded.root / "models" / "marts"
+    found = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "status"],
+        cwd=inside,
+        capture_output=True,
+        text=True,
+        env=seeded.environment(NOW, None),
+    )
+    assert found.returncode == 0, found.stderr
+    assert "marts.fact" in found.stdout and "up to date" in found.stdout
+    assert not (inside / "warehouse.duckdb").exists()
 
 
 def test_status_before_any_run(project):
@@ -572,11 +592,15 @@ def test_json_output_of_status_runs_plan_freshness_and_check(seeded):
         "model": "marts.fact",
         "kind": "incremental",
         "owner": None,
-        "built": "9",
+        "partitioned": True,
+        "built": 9,
         "rows": fact["rows"],
-        "last_built": "2024-01-10 12:00 (run 1)",
+        "last_built": fact["last_built"],
+        "last_run": 1,
         "state": "up to date",
     }
+    assert fact["last_built"].startswith("2024-01-10T12:") and fact["last_built"].endswith("Z")
+    assert isinstance(fact["rows"], int)
     parts = json.loads(seeded.cli("status", "--partitions", "--json").stdout)["partitions"]
     assert parts[0]["partition"] == "2024-01-01" and parts[0]["built_at"].endswith("Z")
 

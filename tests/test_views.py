@@ -18,7 +18,9 @@ def test_state_text_orders_by_urgency_and_names_problem_partitions():
     }
     todo = {"2024-01-03": "missing", "2024-01-04": "missing"}
     text = views.state_text(built, attempts, todo)
-    assert text == "1 failed (2024-01-03); 1 failed (2024-01-02), last good data kept; 1 missing"
+    assert text == (
+        "1 failed (2024-01-03); 1 failed (2024-01-02), last good data kept; 1 missing (2024-01-04)"
+    )
     assert views.state_text(built, {}, {}) == "up to date"
     assert views.state_text({}, {}, {}) == "not built"
 
@@ -51,4 +53,7 @@ def test_the_swap_step_of_a_rebuild_is_not_counted_as_a_partition():
     todo = views.pending(plan)
     assert sorted(todo["m"]) == days
     built = {d: object() for d in days}
-    assert views.state_text(built, {}, todo["m"]) == "4 full refresh"
+    assert views.state_text(built, {}, todo["m"]) == (
+        "4 full refresh (2024-01-01, 2024-01-02, 2024-01-03 ...)"
+    )
+    assert views.state_text({"all": object()}, {}, {"all": "stale: model changed"}) == "1 stale"

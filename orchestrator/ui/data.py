@@ -202,7 +202,14 @@ def overview(ws: Workspace) -> dict:
     with _reading() as policy:
         rows = list(_survey(ws).models.values()) if ws.dag.models else []
         models = [
-            {**r._asdict(), "readiness": readiness(r.state), "letter": letter(readiness(r.state))}
+            {
+                **r._asdict(),
+                # as status's table reads them: "yes", "2024-01-10 12:00 (run 3)"
+                "built_shown": r.shown()[3],
+                "last_built_shown": r.shown()[5],
+                "readiness": readiness(r.state),
+                "letter": letter(readiness(r.state)),
+            }
             for r in rows
         ]
         incidents, sources, runs_ = _from_state(
