@@ -15,10 +15,17 @@
     svg.setAttribute("viewBox", `0 0 ${Math.max(width, 300)} ${Math.max(height, 80)}`);
     svg.style.width = `${Math.max(width, 300)}px`;
     svg.style.height = `${Math.max(height, 80)}px`;
+    // an arrowhead where an edge reaches the model that reads: data flows that way
+    const marker = el("marker", {
+      id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5,
+      markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse",
+    }, el("defs", {}, svg));
+    el("path", { d: "M0,0 L10,5 L0,10 z", class: "arrowhead" }, marker);
     const edges = el("g", { class: "edges" }, svg);
     for (const line of lines) {
       const d = line.points.map((p, i) => `${i ? "L" : "M"}${p.x},${p.y}`).join(" ");
-      el("path", { d, class: "edge" }, edges);
+      const path = el("path", { d, class: "edge", "marker-end": "url(#arrow)" }, edges);
+      el("title", {}, path).textContent = `${line.from} → ${line.to}`;
     }
     for (const n of nodes) {
       const p = placed[n.id];
