@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from . import remedies
 from .model import Operations, Owner
 from .partitions import WHOLE, describe
 from .state.operations import OpenIncident
@@ -62,7 +63,7 @@ class Event:
     job: str | None = None
     partitions: tuple[str, ...] = ()
     sample: tuple = ()
-    retry: str | None = None  # the command that retries it
+    retry: str | None = None  # the command that fixes it (see remedies): a retry, or a fix first
     kind: str = ""  # the incident kind (for recoveries: the one that closes)
     cause: str = ""  # failed | check NAME | blocked | deadline
 
@@ -122,7 +123,6 @@ def from_run(
         if outcome.status in ("failed", "timed_out", "check_failed"):
             event, cause = _cause(outcome)
             by_model[(event, outcome.model, cause)].append(outcome)
-    retry = f"orchestrator retry --run {result.run_id}"
     for (event, model, cause), everything in by_model.items():
         outcomes = _news(everything, ("model", model, cause), told, lambda o: o.key)
         if not outcomes:
@@ -149,7 +149,7 @@ def from_run(
                 job,
                 tuple(sorted(o.key for o in outcomes)),
                 sample,
-                first.remedy or retry,
+                first.remedy or remedies.remedy(model, first.status, first.error, result.run_id),
                 cause=cause,
             )
         )
@@ -295,7 +295,7 @@ def payload(event: Event, owner: Owner | None) -> dict:
     if event.job:
         tail.append(f"job: {event.job}")
     if event.retry:
-        tail.append(f"to retry: {event.retry}")
+        tail.append(f"to fix: {event.retry}")
     if tail:
         lines.append(" · ".join(tail))
     return {
@@ -309,7 +309,9 @@ def payload(event: Event, owner: Owner | None) -> dict:
         "partitions": list(event.partitions),
         "error": event.detail or None,
         "sample": list(event.sample),
-        "retry_command": event.retry,
+        "remedy": event.retry,
+        # the remedy when running one command fixes it (a retry, a rebuild, the job again)
+        "retry_command": event.retry if (event.retry or "").startswith("orchestrator ") else None,
     }
 
 

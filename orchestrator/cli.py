@@ -695,11 +695,14 @@ def status(ctx, selectors, partitions, owner, as_json):
     if as_json:
         click.echo(shapes.dump(shapes.status(as_of, rows, partitions, gone)))
         return
+    fixes = [] if partitions else [(r.model, r.remedy) for r in rows if r.remedy]
     if not partitions:  # the table shows the typed row as people read it
         from .views import MODEL_COLUMNS
 
         columns, rows = list(MODEL_COLUMNS), [r.shown() for r in rows]
     click.echo("\n".join(format_table(columns, rows)))
+    for model, fix in fixes:
+        click.echo(f"to fix {model}: {fix}")
     if gone:
         listed = ", ".join(f"{name} ({kind})" for name, kind in gone)
         click.echo(f"no longer in the project: {listed}; drop with: orchestrator prune --yes")

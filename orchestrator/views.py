@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from . import engine, readers, state
+from . import engine, readers, remedies, state
 from .errors import UsageError, suggest
 from .partitions import WHOLE
 from .selectors import select as select_models
@@ -34,6 +34,7 @@ class ModelRow(NamedTuple):
     last_built: datetime | None  # when its latest build was published
     last_run: int | None  # by which run
     state: str
+    remedy: str | None = None  # the command that fixes what is red (see remedies)
 
     def shown(self) -> tuple:
         """The row of `status`'s table (MODEL_COLUMNS)."""
@@ -205,7 +206,23 @@ def model_row(
         latest.built_at if latest else None,
         latest.built_run if latest else None,
         text,
+        _remedy(name, attempts.get(name, {}), todo.get(name, {})),
     )
+
+
+def _remedy(name: str, attempts: Mapping[str, PartitionState], todo: Mapping[str, str]):
+    """The remedy of the model's most urgent red partition (see remedies)."""
+    found = []
+    for key in sorted(set(attempts) | set(todo)):
+        last = attempts.get(key)
+        status = last.status if last else None
+        if status == "success" and key not in todo:
+            continue
+        fix = remedies.of_partition(name, status, last.error if last else None, todo.get(key))
+        if fix:
+            found.append(fix)
+    retries = [f for f in found if not remedies.is_retry(f)]
+    return (retries or found or [None])[0]  # a fix before a retry: a retry alone would not do
 
 
 def state_text(

@@ -46,10 +46,12 @@ def test_failure_alert_reaches_the_webhook_with_what_to_do(project, webhook):
     assert body["owner"] == body["routed_to"] == "finance"
     assert body["run_id"] == 1 and body["partitions"] == ["all"]
     assert "raw.t" in body["error"]
-    assert body["retry_command"] == "orchestrator retry --run 1"
+    # a table that does not exist fails the same way on a retry: the fix comes first
+    fix = "fix what the error names (in s.revenue's SQL or what it reads), then: orchestrator run"
+    assert body["remedy"] == fix + " +s.revenue" and body["retry_command"] is None
     text = body["text"]
     assert text.startswith(":red_circle: s.revenue failed on all (run 1)")
-    assert "owner: finance" in text and "to retry: orchestrator retry --run 1" in text
+    assert "owner: finance" in text and f"to fix: {fix} +s.revenue" in text
     # the skipped downstream model is not an incident of its own
     assert project.query(
         "select event, subject, owner, run_id, sinks, delivered, attempts from orchestrator.alerts"
@@ -250,5 +252,5 @@ def test_a_column_type_change_alert_says_to_rebuild_not_to_retry(project):
     assert "orchestrator run --full-refresh s.daily" in out.stdout
     body = json.loads((project.root / "alerts.jsonl").read_text().splitlines()[0])
     assert body["retry_command"] == "orchestrator run --full-refresh s.daily"
-    assert "to retry: orchestrator run --full-refresh s.daily" in body["text"]
+    assert "to fix: orchestrator run --full-refresh s.daily" in body["text"]
     assert "retry --run" not in body["text"]

@@ -92,14 +92,15 @@ def test_status_and_runs_as_the_cli_shows_them(seeded, monkeypatch):
         "last_built",
         "last_run",
         "state",
+        "remedy",
     ]
-    assert [r[-1] for r in rows] == [
+    assert [r.state for r in rows] == [
         "9 missing (2024-01-01, 2024-01-02, 2024-01-03 ...)",
         "1 missing",
     ]
     run(seeded)
     columns, rows = api.status(ws)
-    assert [(r[0], r[-1]) for r in rows] == [
+    assert [(r.model, r.state) for r in rows] == [
         ("marts.daily", "up to date"),
         ("marts.total", "up to date"),
     ]

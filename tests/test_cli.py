@@ -598,6 +598,7 @@ def test_json_output_of_status_runs_plan_freshness_and_check(seeded):
         "last_built": fact["last_built"],
         "last_run": 1,
         "state": "up to date",
+        "remedy": None,
     }
     assert fact["last_built"].startswith("2024-01-10T12:") and fact["last_built"].endswith("Z")
     assert isinstance(fact["rows"], int)

@@ -72,7 +72,10 @@ def test_every_page_answers_with_the_states_of_status(estate):
         [result] = checked["checks"]
         assert result["status"] == "fail" and result["sample"] == [{"x": None}]
         assert result["failing_partitions"] == ["all"] and result["check"] == "not_null(x)"
-        assert checked["commands"] == ["orchestrator run s.checked", "orchestrator retry"]
+        assert checked["commands"] == [
+            "fix the rows check not_null(x) names (in what s.checked reads, or its SQL), "
+            "then: orchestrator run +s.checked"
+        ]
         assert "sample of failing rows" in get(f"{base}/models/s.checked")[1]
 
         assert get(f"{base}/runs")[0] == 200
@@ -264,7 +267,7 @@ def test_the_report_is_one_file_with_every_model_and_nothing_outside(estate, tmp
     html = target.read_text()
     for name in ("s.after_broken", "s.broken", "s.checked", "s.daily", "s.changing", "s.good"):
         assert f'id="model-{name}"' in html and f'href="#model-{name}"' in html
-    assert 'data-state="waiting"' in html and '"x": null' in html
+    assert 'data-state="waiting"' in html and '<table class="sample">' in html
     assert 'id="lineage"' in html and "lineageLayout" in html and "new Worker" in html
     for outside in ('src="http', 'href="http', 'href="/', "@import", "url("):
         assert outside not in html, outside

@@ -12,7 +12,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .. import freshness, lock, readers, state, views
+from .. import freshness, lock, readers, remedies, state, views
 from ..materialize import describe_relation
 from ..model_sql import render_model
 from ..partitions import WHOLE, Window, window_for_key
@@ -255,7 +255,11 @@ def model_page(ws: Workspace, name: str) -> dict | None:
             ([], [], [], []),
         )
     states = [(r.partition, _state_of(r)) for r in rows]
-    red = [key for key, name in states if name in ("failed", "blocked")]
+    red = [
+        r
+        for r, (_, state_name) in zip(rows, states, strict=True)
+        if state_name in ("failed", "blocked")
+    ]
     cells = [_cell(r) for r in rows[-GRID_CELLS:]]  # the latest; the rest as ranges
     return {
         "as_of": iso(now()),
@@ -281,7 +285,7 @@ def model_page(ws: Workspace, name: str) -> dict | None:
         "partitions_total": len(rows),
         "partition_ranges": _ranges(states) if len(rows) > GRID_CELLS else None,
         "attempts": attempts,
-        "commands": _commands(name, model.partitioned, red, model.grain),
+        "commands": _commands(name, red),
     }
 
 
@@ -368,22 +372,11 @@ def _cell(row: views.PartitionRow) -> dict:
     }
 
 
-def _commands(name: str, partitioned: bool, red: list[str], grain) -> list[str]:
-    if not red:
-        return []
-    if not partitioned or red == [WHOLE]:
-        return [f"orchestrator run {name}", "orchestrator retry"]
-    windows = sorted(window_for_key(k, grain) for k in red if k != WHOLE)
-    first, last = windows[0], windows[-1]
-    return [
-        "orchestrator retry",
-        f"orchestrator backfill {name} --start {first.key} --end {_end(last)}",
-    ]
-
-
-def _end(window: Window) -> str:
-    end: datetime = window.end
-    return f"{end:%Y-%m-%dT%H:%M}" if end.hour else f"{end:%Y-%m-%d}"
+def _commands(name: str, red: list[views.PartitionRow]) -> list[str]:
+    """What fixes the red partitions, each cause once (see remedies): a fix before a retry."""
+    found = [remedies.of_partition(name, r.last_attempt, r.error, r.pending) for r in red]
+    unique = list(dict.fromkeys(f for f in found if f))
+    return sorted(unique, key=remedies.is_retry)
 
 
 def runs_page(ws: Workspace, limit: int = 50) -> dict:
@@ -896,6 +889,9 @@ def why_page(ws: Workspace, name: str, key: str) -> dict | None:
             if c["partition_key"] == key and c["status"] != "pass"
         ],
         "error": last["error"] if last and last["status"] != "success" else None,
+        "remedy": remedies.of_partition(name, mine.last_attempt, mine.error, mine.pending)
+        if mine
+        else None,
         "last_attempt": last,
         "changed": changed,
         "sql": rendered,

@@ -15,17 +15,16 @@
     svg.setAttribute("viewBox", `0 0 ${Math.max(width, 300)} ${Math.max(height, 80)}`);
     svg.style.width = `${Math.max(width, 300)}px`;
     svg.style.height = `${Math.max(height, 80)}px`;
-    // an arrowhead where an edge reaches the model that reads: data flows that way
-    const marker = el("marker", {
-      id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5,
-      markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse",
-    }, el("defs", {}, svg));
-    el("path", { d: "M0,0 L10,5 L0,10 z", class: "arrowhead" }, marker);
     const edges = el("g", { class: "edges" }, svg);
     for (const line of lines) {
       const d = line.points.map((p, i) => `${i ? "L" : "M"}${p.x},${p.y}`).join(" ");
-      const path = el("path", { d, class: "edge", "marker-end": "url(#arrow)" }, edges);
+      const path = el("path", { d, class: "edge" }, edges);
       el("title", {}, path).textContent = `${line.from} → ${line.to}`;
+      // an arrowhead where the edge reaches the model that reads: data flows that way
+      const [a, b] = line.points.slice(-2);
+      const angle = Math.atan2(b.y - a.y, b.x - a.x);
+      const corner = (turn) => `${b.x - 8 * Math.cos(angle + turn)},${b.y - 8 * Math.sin(angle + turn)}`;
+      el("path", { d: `M${b.x},${b.y} L${corner(0.45)} L${corner(-0.45)} Z`, class: "arrowhead" }, edges);
     }
     for (const n of nodes) {
       const p = placed[n.id];
