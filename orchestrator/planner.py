@@ -350,6 +350,8 @@ class _Builder:
             else:
                 reason, detail = self._staleness(model, window, built.get(key))
                 failure = self.snapshot.failed.get(name, {}).get(key)
+                if reason is None and key in self.snapshot.held.get(name, ()):
+                    self.settled.append((name, key))  # held back once, current again
                 if failure is not None and reason is None:
                     if self._since_failure(model, window, failure)[0] is not None:
                         # built and current, and what made it fail has changed since

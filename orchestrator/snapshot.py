@@ -55,6 +55,9 @@ class Snapshot:
     holdings: Mapping[str, tuple[Holding, ...]] = field(default_factory=dict)
     # per model: partitions whose latest attempt was rejected (failed, check_failed, timed out)
     failed: Mapping[str, Mapping[str, Failure]] = field(default_factory=dict)
+    # per model: built partitions whose latest run held them back (waiting, blocked, skipped):
+    # once the plan finds their build current again, that build is their state again
+    held: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def get(self, model: str, key: str = WHOLE) -> Built | None:
         return self.built.get(model, {}).get(key)

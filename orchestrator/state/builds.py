@@ -23,7 +23,10 @@ from ..snapshot import (
     encode_inputs,
     encode_sources,
 )
-from ..status import REJECTED
+from ..status import HOLDS, REJECTED, Status
+
+HELD = frozenset({*HOLDS, Status.CANCELLED})
+"""A built partition a run last held back (or cancelled): its published build still stands."""
 from .schema import SCHEMA, append_rows
 
 
@@ -41,6 +44,7 @@ def snapshot(con) -> Snapshot:
     built: dict[str, dict[str, Built]] = {}
     recorded: dict[str, set[str]] = {}
     failed: dict[str, dict[str, Failure]] = {}
+    held: dict[str, set[str]] = {}
     rows = con.execute(
         f"SELECT p.model, p.partition_key, p.model_version, p.layout, p.built_run, p.inputs, "
         f"p.vars, p.rows, p.sources, p.status, p.last_run, p.last_attempt_at, p.tried_sources, "
@@ -58,6 +62,8 @@ def snapshot(con) -> Snapshot:
             )
         if run is None:
             continue
+        if status in HELD:
+            held.setdefault(model, set()).add(key)
         built.setdefault(model, {})[key] = Built(
             key=key,
             version=version,
@@ -73,6 +79,7 @@ def snapshot(con) -> Snapshot:
         relations=MappingProxyType(relations),
         recorded=MappingProxyType({m: frozenset(k) for m, k in recorded.items()}),
         failed=MappingProxyType(failed),
+        held=MappingProxyType({m: frozenset(k) for m, k in held.items()}),
     )
 
 

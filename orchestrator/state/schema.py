@@ -10,7 +10,7 @@ from ..errors import WarehouseError
 SCHEMA = "orchestrator"
 
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 DDL = f"""
@@ -199,6 +199,7 @@ parts AS (
         count(*) FILTER (WHERE status = 'blocked') AS blocked,
         count(*) FILTER (WHERE status = 'waiting') AS waiting,
         count(*) FILTER (WHERE status IN ('skipped', 'cancelled')) AS skipped,
+        count(*) FILTER (WHERE status = 'skipped') AS held_by_failure,
         max(partition_end) FILTER (WHERE built_run IS NOT NULL) AS built_through,
         max(built_at) AS last_built_at,
         list(DISTINCT model_version) FILTER (WHERE built_run IS NOT NULL) AS versions
@@ -211,7 +212,8 @@ latest_source AS (
 counted AS (
     SELECT e.*, coalesce(p.built, 0) AS built, coalesce(p.failed, 0) AS failed,
         coalesce(p.blocked, 0) AS blocked, coalesce(p.waiting, 0) AS waiting,
-        coalesce(p.skipped, 0) AS skipped, p.built_through, p.last_built_at,
+        coalesce(p.skipped, 0) AS skipped, coalesce(p.held_by_failure, 0) AS held_by_failure,
+        p.built_through, p.last_built_at,
         coalesce(len(list_filter(p.versions, lambda v: v <> e.version)), 0) > 0 AS outdated,
         (SELECT list(s.source ORDER BY s.source) FROM latest_source s
          WHERE list_contains(e.sources, s.source) AND s.status IN ('stale', 'drifted')
@@ -227,7 +229,7 @@ own AS (
     SELECT *,
         CASE
             WHEN failed > 0 THEN 'failed'
-            WHEN blocked > 0 THEN 'blocked'
+            WHEN blocked > 0 OR held_by_failure > 0 THEN 'blocked'
             WHEN built = 0 THEN 'missing'
             WHEN outdated OR len(coalesce(bad_sources, [])) > 0 THEN 'stale'
             WHEN built < expected OR waiting > 0 OR skipped > 0 THEN 'partial'
@@ -297,6 +299,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         f"ALTER TABLE {SCHEMA}.partitions ADD COLUMN IF NOT EXISTS tried_sources JSON",
         f"DROP VIEW IF EXISTS {SCHEMA}.readiness",  # it follows a pinned clock
     ),
+    # version 7 -> 8: readiness says `blocked` of a model held by a failure upstream
+    # (skipped), as status does
+    7: (f"DROP VIEW IF EXISTS {SCHEMA}.readiness",),
 }
 """Statements that bring the state schema from version N to N + 1, in order."""
 

@@ -45,8 +45,15 @@ def readiness(text: str) -> str:
     ('complete', 'waiting', 'missing')
     >>> readiness("2 check_failed (a, b), last good data kept"), readiness("3 skipped (x)")
     ('failed', 'blocked')
+    >>> readiness("1 check_failed, last good data kept")
+    'failed'
+
     """
-    labels = {part.strip().split(" ")[1] for part in text.split(";") if part.strip()[:1].isdigit()}
+    labels = {
+        part.strip().split(" ")[1].rstrip(",")
+        for part in text.split(";")
+        if part.strip()[:1].isdigit()
+    }
     if not labels:
         return "complete" if text == "up to date" else "missing"
     if labels & {"failed", "check_failed", "timed_out", "cancelled"}:

@@ -1,0 +1,135 @@
+"""Every view of the state agrees (issue 20, item 6): for each scenario an on-call engineer
+meets (a built day's file deleted then restored, a late file, a failure then its revert, a
+blocking check failing upstream), `status`, `status --json`, the `orchestrator.readiness`
+view, the `orchestrator.partitions` table and the UI's overview say the same of every model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from orchestrator.ui import data
+from orchestrator.workspace import open_workspace
+
+NOW = "2024-01-04T06:00"
+
+CONFIG = """
+[sources."raw.events"]
+path = "data/events_{date}.csv"
+read_by_partition = true
+"""
+
+DAILY = """
+-- kind: incremental
+-- partition_by: d
+-- start: 2024-01-01
+-- retries: 0
+select id, d::date as d from raw.events where d >= {{ start }} and d < {{ end }}
+"""
+
+
+def _views(project) -> dict[str, dict[str, str]]:
+    """model -> what each view says of it, on one scale: complete, failed, blocked or
+    pending (partial, waiting, missing, stale: not complete, nobody's fault yet)."""
+
+    def scale(word: str) -> str:
+        if word in ("up to date", "complete"):
+            return "complete"
+        if word in ("failed", "check_failed"):
+            return "failed"
+        if word in ("blocked", "skipped"):
+            return "blocked"
+        return "pending"
+
+    said: dict[str, dict[str, str]] = {}
+    listed = json.loads(project.cli("status", "--json", now=NOW).stdout)["models"]
+    for m in listed:
+        said.setdefault(m["model"], {})["status"] = scale(data.readiness(m["state"]))
+    text = project.cli("status", now=NOW).stdout.splitlines()
+    for line in text[2:]:
+        if line.startswith("to fix") or not line.strip():
+            continue
+        model, state = line.split()[0], line.split("  ")[-1].strip()
+        said[model]["status text"] = scale(data.readiness(state))
+    # through `orchestrator sql`, which sets the view's clock to the pinned one
+    readiness = project.cli(
+        "sql", "select model, own_state from orchestrator.readiness", "--format", "json", now=NOW
+    )
+    for row in json.loads(readiness.stdout):
+        said[row["model"]]["readiness"] = scale(row["own_state"])
+    for model, statuses in project.query(
+        "select model, list(status) from orchestrator.partitions group by model"
+    ):
+        worst = next(
+            (s for s in ("failed", "check_failed", "blocked", "skipped", "waiting") if s in statuses),
+            "complete",
+        )
+        said[model]["partitions"] = scale(worst)
+    monkey = open_workspace(project.root)
+    for m in data.overview(monkey)["models"]:
+        said[m["model"]]["ui"] = scale(m["readiness"])
+    return said
+
+
+def _agree(project) -> dict[str, str]:
+    said = _views(project)
+    for model, views in said.items():
+        assert len(set(views.values())) == 1, f"{model}: {views}"
+    return {model: next(iter(views.values())) for model, views in said.items()}
+
+
+@pytest.fixture
+def daily(project, monkeypatch):
+    monkeypatch.setenv("ORCHESTRATOR_NOW", NOW)
+    project.write("orchestrator.toml", CONFIG)
+    for day in ("01", "02", "03"):
+        project.write(f"data/events_2024-01-{day}.csv", f"id,d\n1,2024-01-{day}\n")
+    project.model("s.daily", DAILY)
+    project.model("s.total", "-- retries: 0\nselect count(*) as n from s.daily")
+    assert project.cli("run", now=NOW).returncode == 0
+    assert _agree(project) == {"s.daily": "complete", "s.total": "complete"}
+    return project
+
+
+def test_a_deleted_file_restored_unchanged_is_complete_everywhere(daily):
+    path = daily.root / "data/events_2024-01-02.csv"
+    kept = path.read_text()
+    path.unlink()
+    daily.cli("run", now=NOW)
+    assert _agree(daily)["s.daily"] == "pending"  # waiting for it again
+    path.write_text(kept)
+    assert "nothing to do" in daily.cli("run", now=NOW).stdout
+    assert _agree(daily) == {"s.daily": "complete", "s.total": "complete"}
+
+
+def test_a_late_file_is_pending_everywhere_then_complete(daily, monkeypatch):
+    later = "2024-01-05T06:00"
+    monkeypatch.setattr(__import__(__name__), "NOW", later)  # every view judged at this time
+    monkeypatch.setenv("ORCHESTRATOR_NOW", later)
+    daily.cli("run", now=later)
+    assert _agree(daily)["s.daily"] == "pending"  # the 4th has not arrived
+    daily.write("data/events_2024-01-04.csv", "id,d\n1,2024-01-04\n")
+    assert daily.cli("run", now=later).returncode == 0
+    assert _agree(daily) == {"s.daily": "complete", "s.total": "complete"}
+
+
+def test_a_failure_then_its_revert(daily):
+    good = (daily.root / "models/s/total.sql").read_text()
+    daily.model("s.total", "-- retries: 0\nselect count(*) as n from s.dailyy")
+    assert daily.cli("run", now=NOW).returncode != 0
+    daily.model("s.total", good)
+    daily.cli("run", now=NOW)
+    assert _agree(daily) == {"s.daily": "complete", "s.total": "complete"}
+
+
+def test_a_failed_model_and_what_reads_it(daily):
+    daily.model(
+        "s.total",
+        "-- retries: 0\n-- check: expression(n > 100)\nselect count(*) + 0 as n from s.daily",
+    )
+    daily.model("s.report", "-- retries: 0\nselect n from s.total")
+    assert daily.cli("run", now=NOW).returncode == 1
+    said = _agree(daily)
+    assert said["s.total"] == "failed" and said["s.daily"] == "complete"
+    assert said["s.report"] in ("blocked", "pending")
