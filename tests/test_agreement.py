@@ -61,10 +61,8 @@ def _views(project) -> dict[str, dict[str, str]]:
     for model, statuses in project.query(
         "select model, list(status) from orchestrator.partitions group by model"
     ):
-        worst = next(
-            (s for s in ("failed", "check_failed", "blocked", "skipped", "waiting") if s in statuses),
-            "complete",
-        )
+        order = ("failed", "check_failed", "blocked", "skipped", "waiting")
+        worst = next((s for s in order if s in statuses), "complete")
         said[model]["partitions"] = scale(worst)
     monkey = open_workspace(project.root)
     for m in data.overview(monkey)["models"]:

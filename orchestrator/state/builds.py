@@ -24,10 +24,10 @@ from ..snapshot import (
     encode_sources,
 )
 from ..status import HOLDS, REJECTED, Status
+from .schema import SCHEMA, append_rows
 
 HELD = frozenset({*HOLDS, Status.CANCELLED})
 """A built partition a run last held back (or cancelled): its published build still stands."""
-from .schema import SCHEMA, append_rows
 
 
 def snapshot(con) -> Snapshot:
