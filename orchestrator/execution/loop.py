@@ -32,7 +32,7 @@ def execute(plan: Plan, dag: DAG, engine, snapshot: Snapshot, options: Options) 
         options=options,
         recorded=snapshot.recorded,
     )
-    _prepare(plan, dag, engine)
+    _prepare(plan, dag, engine, options.default_schema)
     outcomes = _Loop(plan, shared, engine).run()
     _cleanup_shadows(plan, dag, engine, outcomes)
     return outcomes
@@ -181,11 +181,14 @@ def _failed_how(outcome: Outcome) -> str:
     )
 
 
-def _prepare(plan: Plan, dag: DAG, engine) -> None:
-    """Schemas for the models about to be written; no leftover shadow of an earlier refresh."""
+def _prepare(plan: Plan, dag: DAG, engine, default_schema: str = "main") -> None:
+    """Schemas for the models about to be written, and the default schema every model's
+    search path ends in (a dbt target schema no model lives in would otherwise fail each
+    model's `SET search_path`); no leftover shadow of an earlier refresh."""
     models = {t.model for t in plan.tasks}
     writes = engine.writes
-    for schema in sorted({dag.models[m].schema for m in models}):
+    schemas = {dag.models[m].schema for m in models} | ({default_schema} if models else set())
+    for schema in sorted(schemas):
         run_step(engine, writes.create_schema(schema))
     for m in sorted({t.model for t in plan.tasks if t.action is Action.SHADOW}):
         run_step(engine, writes.drop_shadow(dag.models[m]))
