@@ -1089,7 +1089,14 @@ def import_group():
     help="dbt: relations where dbt puts them (<target>_<custom>); custom: the custom schema as is.",
 )
 @click.option("--force", is_flag=True, help="Replace an earlier import in a non-empty --out.")
-def import_dbt(dbt_project, out, target, schemas, force):
+@click.option(
+    "--vars",
+    "dbt_vars",
+    default=None,
+    metavar="YAML",
+    help="dbt's --vars, e.g. '{schema_id: pr_7}': seen by profiles.yml and every model.",
+)
+def import_dbt(dbt_project, out, target, schemas, force, dbt_vars):
     """Convert a dbt project into ours, never modifying it.
 
     Writes models, checks and orchestrator.toml into the new folder, and IMPORT_REPORT.md
@@ -1098,7 +1105,7 @@ def import_dbt(dbt_project, out, target, schemas, force):
     """
     from .dbt.write import import_dbt as run_import
 
-    done = run_import(dbt_project, out, target, schemas, force)
+    done = run_import(dbt_project, out, target, schemas, force, dbt_vars)
     for problem in done.converted.problems:
         click.echo(f"error: {problem}", err=True)
     outcomes = done.converted.outcomes

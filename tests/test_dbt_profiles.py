@@ -50,6 +50,47 @@ def _tables(out: ProjectDir) -> set[str]:
     }
 
 
+JINJA_PROFILE = """
+    prof:
+      target: dev
+      outputs:
+        dev:
+          type: duckdb
+          path: "{{ env_var('PROF_PATH', './warehouse/dev.duckdb') }}"
+          schema: "{{ var('schema_id', 'analytics_dev') }}"
+          threads: 4
+"""
+
+
+def test_profile_values_are_rendered_with_the_var_default_not_the_project_var(tmp_path):
+    # dbt renders profiles.yml before the project: `var` sees --vars only, so the default
+    out = _import_and_run(tmp_path, _project(tmp_path / "dbt", JINJA_PROFILE))
+    assert _tables(out) == {"analytics_dev.a", "analytics_dev.b"}
+    assert out.scalar("SELECT y FROM analytics_dev.b") == 2
+
+
+def test_vars_given_to_the_import_reach_the_profile_and_the_models(tmp_path):
+    dbt = _project(tmp_path / "dbt", JINJA_PROFILE)
+    dbt.write("models/c.sql", "select '{{ var(\"schema_id\") }}' as v")
+    out = _import_and_run(tmp_path, dbt, "--vars", "{schema_id: pr_7}")
+    assert _tables(out) == {"pr_7.a", "pr_7.b", "pr_7.c"}
+    assert out.scalar("SELECT v FROM pr_7.c") == "pr_7"
+
+
+def test_env_var_in_the_profile_reads_the_environment(tmp_path):
+    profile = """
+        prof:
+          target: dev
+          outputs:
+            dev:
+              type: duckdb
+              schema: "{{ env_var('PROF_SCHEMA', 'main') }}"
+    """
+    dbt = _project(tmp_path / "dbt", profile)
+    out = _import_and_run(tmp_path, dbt, env={"PROF_SCHEMA": "from_env"})
+    assert _tables(out) == {"from_env.a", "from_env.b"}
+
+
 def test_a_target_schema_no_model_lives_in_does_not_fail_the_run(tmp_path):
     # every model is in analytics_stg: the default schema analytics is in the search path
     # of each model, and has to exist before the first one runs

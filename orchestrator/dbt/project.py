@@ -114,15 +114,21 @@ class DbtProject:
     problems: list[ImportProblem] = field(default_factory=list)
     # files of macros that do not load: a problem only for a node that uses one of them
     macro_problems: list[ImportProblem] = field(default_factory=list)
+    cli_vars: dict[str, Any] = field(default_factory=dict)  # `--vars`: they win over the rest
 
     def var(self, name: str) -> Any:
-        """A var's default as dbt resolves it: the project-scoped one, then the global one."""
+        """A var as dbt resolves it: from `--vars`, then the project-scoped default, then the
+        global one."""
+        if name in self.cli_vars:
+            return self.cli_vars[name]
         scoped = self.vars.get(self.name)
         if isinstance(scoped, dict) and name in scoped:
             return scoped[name]
         return self.vars[name]
 
     def has_var(self, name: str) -> bool:
+        if name in self.cli_vars:
+            return True
         scoped = self.vars.get(self.name)
         return (isinstance(scoped, dict) and name in scoped) or name in self.vars
 
@@ -176,8 +182,9 @@ def _strings(raw: dict, key: str, default: list[str], relpath: str) -> list[str]
     return value
 
 
-def read(root: Path) -> DbtProject:
-    """The project at `root`; ImportProblem when it has no readable dbt_project.yml."""
+def read(root: Path, cli_vars: dict[str, Any] | None = None) -> DbtProject:
+    """The project at `root` (with the vars dbt's `--vars` would give); ImportProblem when it
+    has no readable dbt_project.yml."""
     file = root / "dbt_project.yml"
     if not root.is_dir():
         raise ImportProblem(f"no such folder: {root}")
@@ -204,6 +211,7 @@ def read(root: Path) -> DbtProject:
         },
         on_run_start=_as_list(raw.get("on-run-start")),
         on_run_end=_as_list(raw.get("on-run-end")),
+        cli_vars=dict(cli_vars or {}),
     )
     project.packages = _packages(root, raw)
     project.declared_packages = _declared_packages(root)

@@ -191,8 +191,14 @@ def _rendered(relation: Any) -> str:
     return str(render() if callable(render) else relation)
 
 
-def context(target: Target, refs: Mapping[str, str], sources: Mapping[str, str]) -> str:
-    """`context.json`: the target, and the relation each ref and source names."""
+def context(
+    target: Target,
+    refs: Mapping[str, str],
+    sources: Mapping[str, str],
+    cli_vars: Mapping[str, Any] | None = None,
+) -> str:
+    """`context.json`: the target, the relation each ref and source names, and the vars the
+    import was given (dbt's `--vars`), which a model rendered when it runs sees too."""
     return json.dumps(
         {
             "target": {
@@ -204,8 +210,10 @@ def context(target: Target, refs: Mapping[str, str], sources: Mapping[str, str])
             },
             "refs": dict(sorted(refs.items())),
             "sources": dict(sorted(sources.items())),
+            **({"vars": dict(cli_vars)} if cli_vars else {}),
         },
         indent=2,
+        default=str,
     )
 
 
@@ -215,7 +223,9 @@ def bundle(
     """The files of `dbt/` (relpath in our project -> text): the project's dbt_project.yml and
     packages.yml, its macro files and generic tests, its installed packages' macros, and
     `context.json`. Macros only: nothing of the models is needed to render one."""
-    files: dict[str, str] = {f"{BUNDLE}/{CONTEXT}": context(target, refs, sources)}
+    files: dict[str, str] = {
+        f"{BUNDLE}/{CONTEXT}": context(target, refs, sources, project.cli_vars)
+    }
 
     def take(path: Path) -> None:
         try:
@@ -251,8 +261,8 @@ def _renderer(root: Path, digest: str) -> tuple[Renderer, dict]:
         from .project import read
 
         bundle = root / BUNDLE
-        project = read(bundle)
         saved = json.loads((bundle / CONTEXT).read_text(encoding="utf-8"))
+        project = read(bundle, saved.get("vars"))
         target = Target(**saved["target"])
         zone = "America/Los_Angeles"
         if project.has_var("dbt_date:time_zone"):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from .convert import Converter
-from .jinja import read_target
+from .profiles import parse_vars, read_target
 from .project import read
 from .report import report
 from .values import HAND, Converted
@@ -28,11 +28,17 @@ class Imported:
 
 
 def import_dbt(
-    dbt_root: Path, out: Path | None, target: str | None, schemas: str, force: bool
+    dbt_root: Path,
+    out: Path | None,
+    target: str | None,
+    schemas: str,
+    force: bool,
+    cli_vars: str | None = None,
 ) -> Imported:
+    """`cli_vars`: dbt's `--vars` (a YAML mapping), seen by profiles.yml and every model."""
     dbt_root = dbt_root.resolve()
     try:
-        project = read(dbt_root)
+        project = read(dbt_root, parse_vars(cli_vars))
         converted = Converter(project, read_target(project, target), schemas).convert()
     except ImportProblem as exc:
         raise UsageError(str(exc)) from None
