@@ -93,3 +93,44 @@ def test_a_seed_and_a_model_of_one_name_is_an_error(seeded):
         "seed seeds/ref/countries.csv and model models/ref/countries.sql would both build "
         "ref.countries" in out.stderr
     )
+
+
+def test_a_dbt_seed_with_a_byte_order_mark_and_empty_fields_loads_as_dbt_loads_it(tmp_path):
+    # what dbt 1.11 with dbt-duckdb 1.10 loads from these two files: the mark is no part of
+    # the first column's name; an empty field and a quoted empty one ("") are both NULL, and
+    # blanks are kept
+    pytest.importorskip("yaml", reason="needs PyYAML (the dbt extra)")
+    from conftest import ProjectDir
+
+    dbt = ProjectDir(tmp_path / "dbt")
+    dbt.write("dbt_project.yml", 'name: sd\nversion: "1.0"\nprofile: sd\n')
+    (dbt.root / "seeds").mkdir()
+    (dbt.root / "seeds/bom.csv").write_bytes(
+        b'\xef\xbb\xbfid,name,note\r\n1,"",x\r\n2,,y\r\n3,"a",\r\n4,b,""\r\n'
+    )
+    (dbt.root / "seeds/plain.csv").write_bytes(
+        b'id,name,note\n1,"",x\n2,,y\n3,"  ",z\n4,"a b",""\n'
+    )
+    out = ProjectDir(tmp_path / "ours")
+    done = out.cli("import", "dbt", str(dbt.root), "--out", str(out.root))
+    assert done.returncode == 0, done.stdout + done.stderr
+    ran = out.cli("run")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    columns = "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?"
+    assert out.query(columns + " ORDER BY ordinal_position", ["bom"]) == [
+        ("id", "INTEGER"),
+        ("name", "VARCHAR"),
+        ("note", "VARCHAR"),
+    ]
+    assert out.query("SELECT * FROM main.bom ORDER BY id") == [
+        (1, None, "x"),
+        (2, None, "y"),
+        (3, "a", None),
+        (4, "b", None),
+    ]
+    assert out.query("SELECT * FROM main.plain ORDER BY id") == [
+        (1, None, "x"),
+        (2, None, "y"),
+        (3, "  ", "z"),
+        (4, "a b", None),
+    ]

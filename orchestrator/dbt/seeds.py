@@ -10,6 +10,8 @@ from .values import EXACT, HAND, NOTES, DbtModel, Outcome, as_list
 if TYPE_CHECKING:
     from .convert import Converter
 
+_BOM = "\ufeff"
+
 
 def convert_seed(conv: Converter, name: str, model: DbtModel) -> None:
     """A seed: its file copied where our seeds live, with the column types dbt would give
@@ -26,10 +28,13 @@ def convert_seed(conv: Converter, name: str, model: DbtModel) -> None:
         conv.out.problems.append(f"{node.relpath}: {exc}")
         conv.out.outcomes.append(Outcome(uid, node.relpath, HAND, notes=[str(exc)]))
         return
+    # a byte order mark opening the file is no part of the first column's name (dbt and
+    # DuckDB's read_csv both drop it): the copy goes without it
+    inferred = {column.removeprefix(_BOM): kind for column, kind in inferred.items()}
     types = {column: declared.get(column, kind) for column, kind in inferred.items()}
     relation = model.relation
     conv.out.files[f"seeds/{relation.schema}/{relation.identifier}.csv"] = node.path.read_text(
-        encoding="utf-8"
+        encoding="utf-8-sig"
     )
     settings: dict[str, Any] = {"column_types": types, "nulls": nulls}
     if delimiter != ",":
