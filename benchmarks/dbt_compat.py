@@ -14,10 +14,12 @@ DAG's order (`dbt seed`, then `dbt build` of the rest without tests), then
 plain `dbt build`). We import an untouched copy (no `dbt_packages/`) and `orchestrator run` it.
 The packages a project asks for (`package-lock.yml`, else the newest tag `packages.yml`
 admits) are exported for dbt only from git mirrors under `--mirrors` (`owner+name/repo`, as
-`fetch` leaves them). `--catalog` names dbt's database file when a snapshot's
-`target_database` names it. `--setup` loads raw data (a SQL file) into both warehouses before
-building; `--now` pins our clock and ends dbt's
-microbatch backfill at the same time. Exit 1 on any difference.
+`fetch` leaves them): a hub package from its repository, a `git:` one from the mirror whose
+owner and name its URL ends in (at its `revision`), a `local:` one copied from beside the
+project. `--vars` (dbt's, a YAML mapping) goes to every dbt command and to our import.
+`--catalog` names dbt's database file when a snapshot's `target_database` names it.
+`--setup` loads raw data (a SQL file) into both warehouses before building; `--now` pins
+our clock and ends dbt's microbatch backfill at the same time. Exit 1 on any difference.
 """
 
 from __future__ import annotations
@@ -86,7 +88,43 @@ _HUB = {
     "calogica/dbt_date": "godatadriven+dbt-date",
     "godatadriven/dbt_date": "godatadriven+dbt-date",
     "dbt-labs/audit_helper": "dbt-labs+dbt-audit-helper",
+    "dbt-labs/codegen": "dbt-labs+dbt-codegen",
+    "dbt-labs/dbt_project_evaluator": "dbt-labs+dbt-project-evaluator",
 }
+
+
+def _vars_args(variables: str | None) -> list[str]:
+    """dbt's `--vars`, given alike to each dbt command and to `orchestrator import dbt`."""
+    return ["--vars", variables] if variables else []
+
+
+def _git_mirror(url: str, mirrors: Path) -> Path:
+    """The mirror of a `git:` package: `owner+name/repo` from the URL's last two parts."""
+    import re
+
+    parts = [p for p in re.split(r"[/:]", url.strip().rstrip("/")) if p]
+    owner, name = parts[-2], parts[-1].removesuffix(".git")
+    return mirrors / f"{owner}+{name}" / "repo"
+
+
+def _install(archive: bytes | None, source: Path | None, into: Path, fallback: str) -> Path:
+    """A package's files (a git archive, or a folder) in dbt_packages/, under the name its
+    dbt_project.yml gives it (as `dbt deps` names it)."""
+    import yaml
+
+    staging = Path(tempfile.mkdtemp(dir=into.parent))
+    if archive is not None:
+        subprocess.run(["tar", "-x", "-C", str(staging)], input=archive, check=True)
+    else:
+        shutil.copytree(source, staging, dirs_exist_ok=True)
+    spec = staging / "dbt_project.yml"
+    named = (yaml.safe_load(spec.read_text()) or {}).get("name") if spec.exists() else None
+    dest = into / str(named or fallback)
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(staging), str(dest))
+    return dest
 
 
 def _version_key(tag: str) -> tuple:
@@ -107,21 +145,68 @@ def _admits(tag: str, spec) -> bool:
     return True
 
 
-def _export_packages(copy: Path, mirrors: Path) -> list[str]:
+def _export_packages(copy: Path, mirrors: Path, origin: Path | None = None) -> list[str]:
     """dbt_packages/ for dbt's reference build: each package the project asks for, exported
-    from its mirror at the version it pins (or the newest tag its range admits), and the
-    packages those ask for in turn."""
+    from its mirror at the version it pins (or the newest tag its range admits; a `git:` one
+    at its `revision`, a `local:` one copied from `origin`, the project's own folder), and
+    the packages those ask for in turn."""
     import yaml
 
+    origin = origin or copy
     lock, wanted = copy / "package-lock.yml", copy / "packages.yml"
     source = lock if lock.exists() else wanted
     if not source.exists():
         return []
-    todo = list((yaml.safe_load(source.read_text()) or {}).get("packages") or [])
+    todo = [
+        (entry, origin)
+        for entry in (yaml.safe_load(source.read_text()) or {}).get("packages") or []
+    ]
     done: list[str] = []
     seen: set[str] = set()
+    installed = copy / "dbt_packages"
     while todo:
-        entry = todo.pop(0)
+        entry, beside = todo.pop(0)
+        if not isinstance(entry, dict):
+            continue
+        dest = None
+        if entry.get("git"):
+            url = str(entry["git"])
+            revision = str(entry.get("revision") or "HEAD")
+            if url in seen:
+                continue
+            seen.add(url)
+            repo = _git_mirror(url, mirrors)
+            if not repo.exists():
+                raise RuntimeError(f"package {url}: no mirror at {repo} (fetch it first)")
+            where = [f"{revision}:{entry['subdirectory']}"] if entry.get("subdirectory") else []
+            archive = subprocess.run(
+                ["git", "--git-dir", str(repo), "archive", *(where or [revision])],
+                capture_output=True,
+            )
+            if archive.returncode:
+                raise RuntimeError(
+                    f"package {url}: no revision {revision} in {repo}: {archive.stderr[-300:]}"
+                )
+            fallback = repo.parent.name.split("+")[-1].replace("-", "_")
+            dest = _install(archive.stdout, None, installed, fallback)
+            done.append(f"{url}@{revision}")
+        elif entry.get("local"):
+            folder = (beside / str(entry["local"])).resolve()
+            if str(folder) in seen:
+                continue
+            seen.add(str(folder))
+            if not folder.is_dir():
+                raise RuntimeError(f"package local: {entry['local']}: no folder {folder}")
+            dest = _install(None, folder, installed, folder.name)
+            done.append(f"local {entry['local']}")
+        if dest is not None:
+            inner = dest / "packages.yml"
+            if inner.exists():
+                todo += [
+                    (e, dest)
+                    for e in (yaml.safe_load(inner.read_text()) or {}).get("packages") or []
+                ]
+            continue
         hub = str(entry.get("package", ""))
         if not hub or hub in seen:
             continue
@@ -136,16 +221,16 @@ def _export_packages(copy: Path, mirrors: Path) -> list[str]:
         if not fitting:
             raise RuntimeError(f"package {hub}: no tag admits {entry.get('version')}")
         tag = max(fitting, key=_version_key)
-        dest = copy / "dbt_packages" / hub.split("/")[-1]
-        dest.mkdir(parents=True, exist_ok=True)
         archive = subprocess.run(
             ["git", "--git-dir", str(repo), "archive", tag], capture_output=True, check=True
         ).stdout
-        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+        dest = _install(archive, None, installed, hub.split("/")[-1])
         done.append(f"{hub}@{tag}")
         inner = dest / "packages.yml"
         if inner.exists():
-            todo += list((yaml.safe_load(inner.read_text()) or {}).get("packages") or [])
+            todo += [
+                (e, dest) for e in (yaml.safe_load(inner.read_text()) or {}).get("packages") or []
+            ]
     return done
 
 
@@ -194,14 +279,21 @@ def compare(
     import duckdb
 
     con = duckdb.connect()
-    if not ours_file.exists():
-        duckdb.connect(str(ours_file)).close()  # nothing built: every relation is missing
+    if not dbt_file.exists():
+        return [f"dbt built nothing: no warehouse at {dbt_file}"]
     con.execute(f"ATTACH '{dbt_file}' AS theirs (READ_ONLY)")
-    con.execute(f"ATTACH '{ours_file}' AS ours (READ_ONLY)")
-    theirs, mine = _relations(con, "theirs"), _relations(con, "ours")
+    theirs = _relations(con, "theirs")
     problems = []
     if counted is not None:
         counted.extend(sorted(theirs))
+    if not ours_file.exists():  # nothing built (or not even imported): every one is missing
+        con.close()
+        return [
+            f"{name}: dbt built it, we did not (we have no warehouse: {ours_file})"
+            for name in sorted(theirs)
+        ]
+    con.execute(f"ATTACH '{ours_file}' AS ours (READ_ONLY)")
+    mine = _relations(con, "ours")
     for name, columns in sorted(theirs.items()):
         if name not in mine:
             problems.append(f"{name}: dbt built it, we did not")
@@ -253,6 +345,7 @@ class Options:
     mirrors: Path | None = None  # git mirrors of the packages (dbt only)
     build: bool = False  # `dbt build`: failing tests stop what reads their model
     catalog: str | None = None  # the name of dbt's database file, when the project names it
+    vars: str | None = None  # dbt's --vars (YAML), for dbt and for our import
 
 
 def _utc_now():
@@ -289,7 +382,7 @@ def check(project: Path, options: Options) -> list[str]:
     ignore = shutil.ignore_patterns("target", "*.duckdb", "logs", "dbt_packages", ".git")
     shutil.copytree(project, copy, ignore=ignore)
     shutil.copytree(project, untouched, ignore=ignore)
-    packages = _export_packages(copy, options.mirrors) if options.mirrors else []
+    packages = _export_packages(copy, options.mirrors, project) if options.mirrors else []
     dbt_file = _dbt_warehouse(copy, options.catalog)
     ours = work / f"{name}-ours"
     if options.setup:
@@ -300,7 +393,7 @@ def check(project: Path, options: Options) -> list[str]:
             con = duckdb.connect(str(target))
             con.execute(options.setup)
             con.close()
-    extra = ["--profiles-dir", "."]
+    extra = ["--profiles-dir", ".", *_vars_args(options.vars)]
     # microbatch models build the year up to our clock (dbt builds a batch per day of the
     # range, so it is kept short); seeds take no such option
     window = []
@@ -339,6 +432,7 @@ def check(project: Path, options: Options) -> list[str]:
             "--out",
             str(ours),
             "--force",
+            *_vars_args(options.vars),
         ],
         work,
         strict=False,
@@ -426,6 +520,7 @@ def main() -> None:
     parser.add_argument("--mirrors", type=Path, help="git mirrors of the packages, for dbt")
     parser.add_argument("--build", action="store_true", help="dbt build (tests stop downstream)")
     parser.add_argument("--catalog", help="the name of dbt's database (a snapshot may name it)")
+    parser.add_argument("--vars", help="dbt's --vars (YAML), for dbt and for our import")
     args = parser.parse_args()
     if not (args.peers / "bin" / "dbt").exists():
         parser.error(f"--peers {args.peers}: no bin/dbt there (pip install dbt-duckdb)")
@@ -438,7 +533,9 @@ def main() -> None:
         runs += _fixtures(work)
     failed = 0
     for project, setup, now in runs:
-        options = Options(args.peers, work, setup, now, args.mirrors, args.build, args.catalog)
+        options = Options(
+            args.peers, work, setup, now, args.mirrors, args.build, args.catalog, args.vars
+        )
         try:
             failed += bool(check(project, options))
         except RuntimeError as exc:

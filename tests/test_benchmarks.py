@@ -82,3 +82,89 @@ def test_the_dbt_compat_comparison_names_each_difference(tmp_path):
         "main.t: rows only in dbt's, e.g. [(2, 'b')]",
         "main.typed: columns differ: dbt [('id', 'INTEGER')] / ours [('id', 'BIGINT')]",
     ]
+
+
+def test_the_dbt_compat_comparison_reports_a_missing_warehouse_of_ours(tmp_path):
+    import duckdb
+
+    from benchmarks.dbt_compat import compare
+
+    con = duckdb.connect(str(tmp_path / "dbt.duckdb"))
+    con.execute("create table a as select 1 as id")
+    con.execute("create schema s")
+    con.execute("create table s.b as select 1 as id")
+    con.close()
+    counted: list[str] = []
+    problems = compare(tmp_path / "dbt.duckdb", tmp_path / "no-such" / "w.duckdb", counted)
+    assert counted == ["main.a", "s.b"]
+    assert problems == [
+        f"main.a: dbt built it, we did not (we have no warehouse: {tmp_path}/no-such/w.duckdb)",
+        f"s.b: dbt built it, we did not (we have no warehouse: {tmp_path}/no-such/w.duckdb)",
+    ]
+    assert not (tmp_path / "no-such").exists()
+
+
+def _package_repo(root, name: str, tag: str, extra: str = ""):
+    """A bare git repository holding a dbt package named `name`, tagged `tag`."""
+    work = root / f"{name}-work"
+    work.mkdir(parents=True)
+    (work / "dbt_project.yml").write_text(f"name: {name}\nversion: '1.0'\n{extra}")
+    (work / "macros").mkdir()
+    (work / "macros" / "m.sql").write_text("{% macro m() %}1{% endmacro %}")
+
+    def git(*args, cwd=work):
+        subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "one")
+    git("tag", tag)
+    return work
+
+
+def test_the_dbt_compat_harness_exports_hub_git_and_local_packages(tmp_path):
+    from benchmarks.dbt_compat import _HUB, _export_packages
+
+    assert _HUB["dbt-labs/codegen"] == "dbt-labs+dbt-codegen"
+    assert _HUB["dbt-labs/dbt_project_evaluator"] == "dbt-labs+dbt-project-evaluator"
+    mirrors = tmp_path / "mirrors"
+    for repo, name, tag in (
+        ("dbt-labs+dbt-codegen", "codegen", "0.12.1"),
+        ("someone+macros-pkg", "their_macros", "v2.0.0"),
+    ):
+        work = _package_repo(tmp_path / "src", name, tag)
+        subprocess.run(
+            ["git", "clone", "-q", "--bare", str(work), str(mirrors / repo / "repo")], check=True
+        )
+    origin = tmp_path / "origin"
+    (origin / "shared").mkdir(parents=True)
+    (origin / "shared" / "dbt_project.yml").write_text("name: shared_macros\nversion: '1'\n")
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / "packages.yml").write_text(
+        "packages:\n"
+        "  - package: dbt-labs/codegen\n    version: ['>=0.12.0', '<1.0.0']\n"
+        "  - git: https://github.com/someone/macros-pkg.git\n    revision: v2.0.0\n"
+        "  - local: ../origin/shared\n"
+    )
+    done = _export_packages(copy, mirrors, tmp_path / "dbtproject")
+    assert done == [
+        "dbt-labs/codegen@0.12.1",
+        "https://github.com/someone/macros-pkg.git@v2.0.0",
+        "local ../origin/shared",
+    ]
+    installed = copy / "dbt_packages"
+    assert (installed / "codegen" / "macros" / "m.sql").exists()
+    assert (installed / "their_macros" / "macros" / "m.sql").exists()  # named as it names itself
+    assert (installed / "shared_macros" / "dbt_project.yml").exists()
+
+    (copy / "packages.yml").write_text("packages:\n  - git: https://gitlab.com/x/absent.git\n")
+    with pytest.raises(RuntimeError, match="https://gitlab.com/x/absent.git: no mirror at"):
+        _export_packages(copy, mirrors, tmp_path / "dbtproject")
+
+
+def test_the_dbt_compat_harness_gives_vars_to_dbt_and_to_the_import():
+    from benchmarks.dbt_compat import _vars_args
+
+    assert _vars_args(None) == []
+    assert _vars_args("{schema_id: pr_7}") == ["--vars", "{schema_id: pr_7}"]
