@@ -249,15 +249,15 @@ def _relations(con, alias: str) -> dict[str, list[tuple[str, str]]]:
 
 def _clock_columns(con, name: str, columns: list[tuple[str, str]], windows: dict) -> list[str]:
     """The time columns of a relation whose every value is the moment its tool built it (a
-    snapshot's check-strategy times, `current_timestamp` in a query): in dbt's relation within
-    dbt's build, in ours within our run."""
+    snapshot's check-strategy times, `current_timestamp` in a query, `'{{ run_started_at }}'`
+    written as text): in dbt's relation within dbt's build, in ours within our run."""
     found = []
     for column, kind in columns:
-        if not kind.startswith("TIMESTAMP"):
+        if not kind.startswith(("TIMESTAMP", "VARCHAR")):
             continue
         inside = True
         for db, (low, high) in windows.items():
-            value = f'CAST("{column}" AS TIMESTAMPTZ)'
+            value = f'TRY_CAST("{column}" AS TIMESTAMPTZ)'
             row = con.execute(
                 f"SELECT count(*), count(*) FILTER (WHERE {value} BETWEEN ? AND ?) "
                 f'FROM {db}.{name} WHERE "{column}" IS NOT NULL',

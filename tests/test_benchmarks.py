@@ -187,3 +187,26 @@ def test_the_dbt_compat_comparison_tells_float_rounding_from_a_difference(tmp_pa
         "main.d: rows only in ours, e.g. [(1, 1.5)]",
         "main.s: float: equal but for the last bits of a double (summation order), in total",
     ]
+
+
+def test_the_dbt_compat_comparison_tells_a_run_start_written_as_text(tmp_path):
+    # '{{ run_started_at }}' as a column: text holding the moment each tool ran
+    from datetime import UTC, datetime
+
+    import duckdb
+
+    from benchmarks.dbt_compat import compare
+
+    windows = {}
+    for name, hour in (("dbt", 10), ("ours", 11)):
+        at = datetime(2026, 1, 1, hour, 30, tzinfo=UTC)
+        windows["theirs" if name == "dbt" else "ours"] = [
+            at.replace(minute=0),
+            at.replace(minute=59),
+        ]
+        con = duckdb.connect(str(tmp_path / f"{name}.duckdb"))
+        con.execute(f"create table t as select 1 as id, '{at}' as run_started")
+        con.close()
+    assert compare(tmp_path / "dbt.duckdb", tmp_path / "ours.duckdb", windows=windows) == [
+        "main.t: clock: equal but for the time each tool ran, in run_started"
+    ]
