@@ -575,6 +575,11 @@ class _Builder:
                         f"upstream {name}[{key}] is not built (select +{reader} to build it too)",
                     )
                 )
+            elif key not in planned and self._fails_published(name, key):
+                cause = "its published data fails a blocking check"
+                found.append(
+                    Gate("blocked", f"upstream {name}[{key}]: {cause}", f"{name}[{key}]", cause)
+                )
             if found and found[-1].status == "blocked":
                 break  # nothing is more urgent
         if not keys and name not in self.snapshot.relations and not planned:
@@ -585,6 +590,10 @@ class _Builder:
                 if hold:
                     found.append(hold)
         return worst(found) if found else None
+
+    def _fails_published(self, name: str, key: str) -> bool:
+        failure = self.snapshot.failed.get(name, {}).get(key)
+        return failure is not None and failure.on_published
 
     def _expected(self, model: Model) -> list[Window]:
         if model.name not in self._expected_cache:

@@ -23,7 +23,7 @@ import re
 from .errors import TRANSIENT_ERRORS
 
 _FULL_REFRESH = re.compile(r"orchestrator run --full-refresh \S+")
-_CHECK = re.compile(r"^([\w.]+\(.*?\)|[\w.]+) failed on ")
+_CHECK = re.compile(r"^([\w.]+\(.*?\)|[\w.]+) failed on |fails check ([\w.]+\(.*?\)|[\w.]+):")
 
 
 def transient_text(error: str | None) -> bool:
@@ -56,8 +56,8 @@ def remedy(model: str, status: str, error: str | None, run_id: int | None = None
             return retry
         return f"fix what the error names (in {model}'s SQL or what it reads), then: {_run(model)}"
     if status == "check_failed":
-        check = _CHECK.match(error or "")
-        named = f"check {check.group(1)}" if check else "the failing check"
+        check = _CHECK.search(error or "")
+        named = f"check {check.group(1) or check.group(2)}" if check else "the failing check"
         return (
             f"fix the rows {named} names (in what {model} reads, or its SQL), then: {_run(model)}"
         )

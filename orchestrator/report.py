@@ -73,6 +73,10 @@ def format_plan(plan: Plan, dag: DAG, *, verbose: bool = False) -> list[str]:
         lines.append(f"held back: {_count(len(plan.held), 'task')} will not run ({summary})")
         lines.extend(_held_lines(plan, width, verbose))
     lines.extend(_backfill_only_lines(plan))
+    for model, checks in plan.unjudged:
+        lines.append(
+            f"never checked: {model}'s published data by {', '.join(checks)}: the run checks it"
+        )
     idle = [m for m in plan.models if m not in models_with_work and m not in plan.backfill_only]
     if idle:
         lines.append(f"up to date: {_names(idle)}")

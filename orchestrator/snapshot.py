@@ -40,6 +40,9 @@ class Failure:
     at: datetime | None
     version: str
     sources: Prints = field(default_factory=dict)  # what the attempt read from sources
+    # the published build itself fails a blocking check (found by `check`): it is still
+    # what readers read, so they are held back until a fix or a rebuild passes
+    on_published: bool = False
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,8 @@ class Plan:
     # (model, key) whose latest attempt failed but whose published build is current: the
     # failure is no longer the state (nothing to rebuild, nothing to alert about)
     settled: tuple[tuple[str, str], ...] = ()
+    # (model, its checks that never judged its published data): the run judges them
+    unjudged: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def empty(self) -> bool:

@@ -252,11 +252,16 @@ def _labels(
     for key, why in todo.items():
         last = attempts.get(key)
         label = last.status if last and last.status in ATTEMPT_PROBLEMS else why.split(":")[0]
-        labels[(label, label in REJECTED and key in built)].append(key)
+        labels[(label, label in REJECTED and key in built and not _on_published(last))].append(key)
     for key, last in attempts.items():
         if key not in todo and last.status in REJECTED and key in built:
-            labels[(last.status, True)].append(key)
+            # a rejected build kept the last good data; published data that fails a check did not
+            labels[(last.status, not _on_published(last))].append(key)
     return labels
+
+
+def _on_published(last: PartitionState | None) -> bool:
+    return bool(last and last.error and last.error.startswith(state.PUBLISHED_FAILS))
 
 
 def runs(path: Path, limit: int) -> list[RunRow]:

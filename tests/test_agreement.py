@@ -131,3 +131,60 @@ def test_a_failed_model_and_what_reads_it(daily):
     said = _agree(daily)
     assert said["s.total"] == "failed" and said["s.daily"] == "complete"
     assert said["s.report"] in ("blocked", "pending")
+
+
+# -- published data that fails a blocking check (item 7) -----------------------------------
+
+
+def test_published_data_failing_a_blocking_check_reads_as_failed_everywhere(daily):
+    daily.write("orchestrator.toml", CONFIG + '\n[owners.default]\nlog = "alerts.jsonl"\n')
+    # a check file added after the model was built, which its published data fails
+    daily.write(
+        "checks/one_per_day.sql",
+        "-- model: s.daily\nselect d from s.daily where d = '2024-01-02'",
+    )
+    checked = daily.cli("check", now=NOW)
+    assert checked.returncode == 1
+    said = _agree(daily)
+    assert said["s.daily"] == "failed"
+    status = daily.cli("status", now=NOW).stdout
+    # a check of the whole model judges every partition of it
+    assert "3 check_failed (2024-01-01, 2024-01-02, 2024-01-03)" in status
+    assert "last good data kept" not in status and "check one_per_day names" in status
+    alerts = [json.loads(x) for x in (daily.root / "alerts.jsonl").read_text().splitlines()]
+    assert [a["event"] for a in alerts] == ["check_failed"]
+    assert "published data fails" in alerts[0]["text"]
+    # checked again, still failing: no second alert for the same partition
+    daily.cli("check", now=NOW)
+    assert len((daily.root / "alerts.jsonl").read_text().splitlines()) == 1
+    # what reads it is held back from being refreshed on top of it
+    daily.model("s.total", "-- retries: 0\nselect count(*) + 1 as n from s.daily")
+    plan = daily.cli("plan", now=NOW).stdout
+    assert "s.total" in plan and "published data fails a blocking check" in plan
+    assert daily.query("select n from s.total") == [(3,)]  # not rebuilt
+    # the check fixed: a pass closes it and everything agrees again
+    daily.write(
+        "checks/one_per_day.sql", "-- model: s.daily\nselect d from s.daily where d is null"
+    )
+    assert daily.cli("check", now=NOW).returncode == 0
+    assert daily.cli("run", now=NOW).returncode == 0
+    assert _agree(daily) == {"s.daily": "complete", "s.total": "complete"}
+    assert daily.query("select n from s.total") == [(4,)]
+    events = [
+        json.loads(x)["event"] for x in (daily.root / "alerts.jsonl").read_text().splitlines()
+    ]
+    assert events == ["check_failed", "recovered"]
+
+
+def test_a_check_added_after_the_build_is_planned_then_run_on_the_published_data(daily):
+    daily.write("orchestrator.toml", CONFIG + '\n[owners.default]\nlog = "alerts.jsonl"\n')
+    daily.model(
+        "s.daily", DAILY.replace("-- retries: 0", "-- retries: 0\n-- check: expression(id > 1)")
+    )
+    plan = daily.cli("plan", now=NOW)
+    assert "never checked: s.daily's published data by expression(id > 1)" in plan.stdout
+    run = daily.cli("run", now=NOW)
+    assert "checked the published data of s.daily" in run.stderr
+    said = _agree(daily)
+    assert said["s.daily"] == "failed"
+    assert "never checked" not in daily.cli("plan", now=NOW).stdout

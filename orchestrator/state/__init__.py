@@ -14,6 +14,7 @@ the functions below as `state.name(...)`, whichever module holds them.
 """
 
 from .builds import (
+    PUBLISHED_FAILS,
     CheckOutcome,
     Evaluation,
     SourceHealth,
@@ -28,6 +29,7 @@ from .builds import (
     latest_checks,
     latest_freshness,
     mark_partitions,
+    mark_published_checks,
     partition_statuses,
     publish_partitions,
     recorded_models,
@@ -132,6 +134,8 @@ __all__ = [
     "has_state",
     "held_tasks",
     "insert_check_results",
+    "mark_published_checks",
+    "PUBLISHED_FAILS",
     "insert_freshness",
     "insert_task_runs",
     "last_run_id",

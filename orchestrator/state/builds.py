@@ -29,6 +29,9 @@ from .schema import SCHEMA, append_rows
 HELD = frozenset({*HOLDS, Status.CANCELLED})
 """A built partition a run last held back (or cancelled): its published build still stands."""
 
+PUBLISHED_FAILS = "its published data fails"
+"""How the error of a partition whose published data failed a blocking check starts."""
+
 
 def snapshot(con) -> Snapshot:
     """Read the published builds and the existing relations in one pass each."""
@@ -48,6 +51,7 @@ def snapshot(con) -> Snapshot:
     rows = con.execute(
         f"SELECT p.model, p.partition_key, p.model_version, p.layout, p.built_run, p.inputs, "
         f"p.vars, p.rows, p.sources, p.status, p.last_run, p.last_attempt_at, p.tried_sources, "
+        "p.error, "
         f"(SELECT arg_max(t.model_version, t.attempt) FROM {SCHEMA}.task_runs t "
         "WHERE t.run_id = p.last_run AND t.model = p.model "
         "AND t.partition_key = p.partition_key) "
@@ -55,10 +59,15 @@ def snapshot(con) -> Snapshot:
     ).fetchall()
     for model, key, version, layout, run, inputs, variables, count, read, *last in rows:
         recorded.setdefault(model, set()).add(key)
-        status, last_run, last_at, tried_sources, tried = last
+        status, last_run, last_at, tried_sources, error, tried = last
         if status in REJECTED and last_run is not None:
             failed.setdefault(model, {})[key] = Failure(
-                status, last_run, last_at, tried or "", decode_sources(tried_sources)
+                status,
+                last_run,
+                last_at,
+                tried or "",
+                decode_sources(tried_sources),
+                on_published=bool(error and error.startswith(PUBLISHED_FAILS)),
             )
         if run is None:
             continue
@@ -292,6 +301,40 @@ def insert_check_results(con, run_id: int, task_id: int, model: str, results, at
             for r in results
         ],
     )
+
+
+def mark_published_checks(con, model: str, results, run_id: int, at: datetime) -> None:
+    """Blocking checks judged on published partitions (`orchestrator check`, or a run checking
+    what it did not rebuild): a partition that fails one is `check_failed` with its build
+    still published (every view says so, and its readers are held back); one that passes
+    every blocking check again after such a failure is a success again. A check of the whole
+    model (a check file) judges every partition of it."""
+    by_key: dict[str, list] = {}
+    for r in results:
+        if r.check.blocking:
+            by_key.setdefault(r.key, []).append(r)
+    failing = {k: [r for r in rs if r.failed] for k, rs in by_key.items()}
+    for key, bad in failing.items():
+        if bad:
+            first = bad[0]
+            message = (
+                f"{PUBLISHED_FAILS} check {first.check.name}: "
+                f"{first.failing} failing row{'s' if first.failing != 1 else ''}"
+                + (f" ({first.message})" if first.message else "")
+            )
+            con.execute(
+                f"UPDATE {SCHEMA}.partitions SET status = 'check_failed', error = ?, "
+                "last_run = ?, last_attempt_at = ? "
+                "WHERE model = ? AND (partition_key = ? OR ? = 'all') AND built_run IS NOT NULL",
+                [message, run_id, at, model, key, key],
+            )
+        else:
+            con.execute(
+                f"UPDATE {SCHEMA}.partitions SET status = 'success', error = NULL "
+                "WHERE model = ? AND (partition_key = ? OR ? = 'all') AND built_run IS NOT NULL "
+                "AND status = 'check_failed' AND starts_with(error, ?)",
+                [model, key, key, PUBLISHED_FAILS],
+            )
 
 
 def insert_freshness(con, rows: Sequence[Sequence]) -> None:
