@@ -66,8 +66,12 @@ def model_tests(
             continue
         if line:
             header.append(line)
-        if file:
-            files[file[0]] = file[1]
+        if file:  # a second test of the same kind on the same model gets a file of its own
+            path, n = file[0], 2
+            while path in files:
+                path, n = f"{file[0][:-4]}_{n}.sql", n + 1
+            file = (path, file[1])
+            files[path] = file[1]
         outcome = Outcome(uid, where_file, NOTES if notes else EXACT, line or file[0], notes)
         outcomes.append(outcome)
         if conv.other in conv.models and conv.other != name:
@@ -179,6 +183,17 @@ def _test(conv: Converter, name: str, model: DbtModel, column: str | None, kind:
     ):
         line, file = _expectation(name, short, column, relation, args, warn, where)
         return line, file, notes
+    elif _test_macro(conv, kind) is None and f"test_{short}" in _native_tests(conv, kind):
+        # dbt_utils' other tests, natively: their query as a check file; the model they
+        # compare with resolved as a relationships test's `to` is
+        if "compare_model" in args:
+            args["compare_model"] = relation_of(conv, str(args["compare_model"]))
+        macro = _native_tests(conv, kind)[f"test_{short}"]
+        return (
+            None,
+            _generic_test(conv, name, model, macro, short, column, args, warn, where),
+            notes,
+        )
     elif _test_macro(conv, kind) is not None:
         macro = _test_macro(conv, kind)
         return (
@@ -255,6 +270,15 @@ def _aggregate_test(
         f"(select {column} from {relation} except select {field} from {other}) union all "
         f"(select {field} from {other} except select {column} from {relation})"
     )
+
+
+def _native_tests(conv: Converter, kind: str) -> dict:
+    """The generic tests we expand natively for the package `kind` names (dbt_utils), when
+    it is not installed."""
+    package = kind.rpartition(".")[0]
+    if not package or package in conv.renderer.packages:
+        return {}
+    return {k: v for k, v in conv.renderer.builtins.get(package, {}).items() if k[:5] == "test_"}
 
 
 def _test_macro(conv: Converter, kind: str):
