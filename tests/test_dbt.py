@@ -412,7 +412,7 @@ UTILS = {
     "models/keys.sql": """
         select id, {{ dbt_utils.generate_surrogate_key(['id', 'code']) }} as sk,
                {{ dbt_utils.surrogate_key(['id', 'code']) }} as old_sk,
-               {{ dbt_utils.safe_cast("code", dbt.type_int()) }} as code_int,
+               {{ dbt_utils.safe_cast("length(code)", dbt.type_int()) }} as code_int,
                {{ dbt.dateadd('day', 2, "date '2024-01-30'") }} as later,
                {{ dbt.datediff("date '2024-01-01'", "date '2024-03-01'", 'month') }} as months,
                {{ dbt.concat(["'a'", "code"]) }} as joined
@@ -510,9 +510,9 @@ def test_dbt_utils_and_cross_database_macros_are_expanded_natively(tmp_path):
         "select id, sk = md5('1-x'), old_sk = md5('1-x'), code_int, later, months, joined "
         "from main.keys order by id"
     ) == [
-        (1, True, True, None, _ts("2024-02-01"), 2, "ax"),
+        (1, True, True, 1, _ts("2024-02-01"), 2, "ax"),
         (2, False, False, None, _ts("2024-02-01"), 2, None),
-        (3, False, False, None, _ts("2024-02-01"), 2, "az"),
+        (3, False, False, 1, _ts("2024-02-01"), 2, "az"),
     ]
     assert ours.scalar("select sk from main.keys where id = 2") == ours.scalar(
         "select md5('2-_dbt_utils_surrogate_key_null_')"
