@@ -120,7 +120,26 @@ def convert_model(conv: Converter, name: str, model: DbtModel) -> None:
     for inner in inline:  # what inlined ephemeral models read, it reads
         conv.reads[name] |= conv.models[inner].config.get("_reads", set())
     depends = re.findall(r"^\s*--\s*depends_on:\s*(.+?)\s*$", sql, re.MULTILINE)
+    unreadable = _unreadable(model, sql)
+    if unreadable:  # a file our loader refuses would stop the whole project: not written
+        text = f"{node.relpath}: renders SQL that does not parse ({unreadable})"
+        conv.out.problems.append(text)
+        conv.out.outcomes.append(Outcome(uid, node.relpath, HAND, notes=[text]))
+        return
     _write(conv, name, model, uid, lines, notes, depends, sql)
+
+
+def _unreadable(model: DbtModel, sql: str) -> str | None:
+    """Why our loader would refuse the SQL a model renders to, or None (dbt's star over a
+    relation whose every column is excluded renders nothing, ours a star expression)."""
+    from ..errors import ProjectError
+    from ..sql import analyze
+
+    try:
+        analyze(sql, model.path)
+    except ProjectError as exc:
+        return str(exc).removeprefix(f"{model.path}:").strip()
+    return None
 
 
 def _write(
