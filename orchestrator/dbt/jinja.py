@@ -18,7 +18,6 @@ import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .project import DbtProject
@@ -546,33 +545,3 @@ def _md5(text: str) -> str:
     import hashlib
 
     return hashlib.md5(str(text).encode(), usedforsecurity=False).hexdigest()
-
-
-def read_target(project: DbtProject, target_name: str | None) -> Target:
-    """The target dbt would use: from a `profiles.yml` beside the project when there is one
-    (its `target`, or `--target`), else DuckDB's default schema `main`."""
-    from .yamlfile import load
-
-    file = project.root / "profiles.yml"
-    if file.is_file() and project.profile:
-        profiles = load(file, "profiles.yml")
-        profile = profiles.get(project.profile) if isinstance(profiles, dict) else None
-        if isinstance(profile, dict):
-            name = target_name or profile.get("target") or "dev"
-            outputs = profile.get("outputs") or {}
-            if name not in outputs:
-                raise ImportProblem(
-                    f"no target '{name}' in profile '{project.profile}' "
-                    f"(it has {', '.join(outputs) or 'none'})",
-                    "profiles.yml",
-                )
-            out = outputs[name] or {}
-            return Target(
-                name=name,
-                schema=str(out.get("schema") or "main"),
-                database=str(out.get("database") or Path(str(out.get("path", "main"))).stem),
-                threads=int(out.get("threads") or 1),
-                profile_name=project.profile,
-                path=str(out.get("path") or ""),
-            )
-    return Target(name=target_name or "dev", schema="main", profile_name=project.profile or "")
