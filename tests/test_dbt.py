@@ -528,10 +528,10 @@ def test_dbt_utils_and_cross_database_macros_are_expanded_natively(tmp_path):
         )
     ] == ["id", "code", "status", "amount"]
     assert ours.query("select id, _dbt_source_relation from main.unioned order by id") == [
-        (1, "main.starred"),
-        (2, "main.starred"),
-        (3, "main.starred"),
-        (4, "main.other"),
+        (1, '"main"."main"."starred"'),
+        (2, '"main"."main"."starred"'),
+        (3, '"main"."main"."starred"'),
+        (4, '"main"."main"."other"'),
     ]
     assert ours.query("select * from main.pivoted order by code nulls last") == [
         ("x", 1, 0),

@@ -268,10 +268,10 @@ def test_dbt_utils_macros_build_what_dbt_builds(tmp_path):
         "ratio",
     ]
     assert ours.query("select came_from, id, ratio from main.unioned order by id") == [
-        ("main.base", 1, None),
-        ("main.base", 2, None),
-        ("main.base", 3, None),
-        ("main.other", 4, Decimal("2.5")),
+        ('"main"."main"."base"', 1, None),
+        ('"main"."main"."base"', 2, None),
+        ('"main"."main"."base"', 3, None),
+        ('"main"."main"."other"', 4, Decimal("2.5")),
     ]
     assert [c for c, _ in columns(ours, "unioned_some")] == ["code", "id"]
     row = ours.query("select * from main.macros")[0]

@@ -231,7 +231,10 @@ class Converter:
                     )
                 except Exception as exc:  # noqa: BLE001
                     self.out.problems.append(f"generate_alias_name for {name}: {exc}")
-            model.relation = RelationName(schema.lower(), alias.lower())
+            database = self.target.database
+            model.relation = RelationName(
+                schema.lower(), alias.lower(), database, f'"{database}"."{dbt_schema}"."{alias}"'
+            )
             model.dbt_relation = f"{dbt_schema}.{alias}"
             key = str(model.relation)
             if model.config.get("materialized") == "ephemeral":

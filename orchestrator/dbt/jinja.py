@@ -58,7 +58,7 @@ class RelationName(str):
     """A relation as dbt's `ref()`/`source()`/`this` give it: renders as `schema.name`, with
     the attributes macros read."""
 
-    def __new__(cls, schema: str, identifier: str, database: str = "main"):
+    def __new__(cls, schema: str, identifier: str, database: str = "main", dbt_text: str = ""):
         text = f"{schema}.{identifier}" if schema else identifier
         made = super().__new__(cls, text)
         made.schema, made.identifier, made.name, made.database = (
@@ -67,13 +67,17 @@ class RelationName(str):
             identifier,
             database,
         )
+        made.dbt_text = dbt_text  # how dbt renders it as text, `"db"."schema"."name"`
         return made
 
     def include(self, database=True, schema=True, identifier=True):  # noqa: ARG002
         return self if schema else RelationName("", self.identifier)
 
     def render(self) -> str:
-        return str(self)
+        """The relation as dbt writes it into a value (a union's source column, an audit's
+        relation name): database, schema and name quoted, dbt's names (ours may differ with
+        --schemas custom; the SQL reads `str()`, ours)."""
+        return self.dbt_text or str(self)
 
     @property
     def is_table(self) -> bool:

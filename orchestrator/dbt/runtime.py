@@ -131,7 +131,7 @@ def bind_queries(renderer: Renderer, query: Query | None) -> None:
     ):
         if query is None:
             return default if default is not None else []
-        sql = f"select {column} as value from {_rendered(table)}"
+        sql = f"select {column} as value from {table}"
         sql += f" where {where}" if where is not None else ""
         sql += f" group by {column} order by {order_by}"
         sql += f" limit {max_records}" if max_records is not None else ""
@@ -184,11 +184,6 @@ def detect_queries(renderer: Renderer) -> None:
     if isinstance(own, dict):
         for name in ("get_column_values", "get_single_value", "get_query_results_as_dict"):
             own[name] = needs(f"dbt_utils.{name}")
-
-
-def _rendered(relation: Any) -> str:
-    render = getattr(relation, "render", None)
-    return str(render() if callable(render) else relation)
 
 
 def context(

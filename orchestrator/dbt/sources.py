@@ -53,7 +53,13 @@ def read_sources(conv: Converter) -> list[SourceTable]:
                 conv.out.problems.append(str(exc))
                 conv.out.outcomes.append(Outcome(uid, entry["_file"], HAND, notes=[exc.detail]))
                 continue
-            relation = RelationName(schema.lower(), identifier.lower())
+            database = str(entry.get("database") or conv.target.database)
+            relation = RelationName(
+                schema.lower(),
+                identifier.lower(),
+                database,
+                f'"{database}"."{schema}"."{identifier}"',
+            )
             config = {**(entry.get("config") or {}), **(table.get("config") or {})}
             conv.source_relations[(source_name, table["name"])] = (relation, config)
             found.append(SourceTable(source_name, table["name"], entry, table, relation, config))
