@@ -331,7 +331,7 @@ def _read_state(
 def _retry(ws: Workspace, con, request: Request, retry_of: int) -> Request:
     """`request` narrowed to what run `retry_of` left undone and is undone still; with 0, the
     newest run that left such work."""
-    now = state.partition_statuses(con, list(ws.dag.models))
+    now = state.partition_builds(con, list(ws.dag.models))
     if retry_of:
         return retry_request(ws.dag.models, _previous_run(con, retry_of), request, now)
     for candidate in state.undone_runs(con):

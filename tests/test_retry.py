@@ -44,11 +44,16 @@ def test_what_was_built_since_is_not_retried():
         held=[("b", "all", "skipped"), ("c", "k", "skipped")],
         vars={},
     )
-    now = {("a", "k1"): "success", ("a", "k2"): "failed", ("b", "d1"): "success"}
+    now = {("a", "k1"): ("success", 3), ("a", "k2"): ("failed", 1), ("b", "d1"): ("success", 4)}
     request = retry_request(MODELS, previous, REQUEST, now)
     assert request.retry == {"a": {"k2"}, "c": {"k"}}  # b rebuilt since: every partition good
     assert request.retry_whole == frozenset() and request.retry_of == 2
-    everything_good = {**now, ("a", "k2"): "success", ("c", "k"): "success"}
+    # a task the run never got to (its process died) whose partition is a success from
+    # before it (a backfill's old day) is still undone; one that failed is not
+    dead = PreviousRun(2, [("a", "k1", "write"), ("a", "k2", "write")], {}, [], {})
+    older = {("a", "k1"): ("success", 1), ("a", "k2"): ("success", 3)}
+    assert retry_request(MODELS, dead, REQUEST, older).retry == {"a": {"k1"}}
+    everything_good = {**now, ("a", "k2"): ("success", 5), ("c", "k"): ("success", 5)}
     with pytest.raises(NothingToRetry, match="succeeded or was built since"):
         retry_request(MODELS, previous, REQUEST, everything_good)
 

@@ -368,6 +368,20 @@ def settle_partitions(con, keys: Sequence[tuple[str, str]]) -> None:
         )
 
 
+def partition_builds(con, models: Sequence[str]) -> dict[tuple[str, str], tuple[str, int | None]]:
+    """(model, partition key) -> (its status now, the run that built what is published)."""
+    if not models:
+        return {}
+    return {
+        (m, k): (s, b)
+        for m, k, s, b in con.execute(
+            f"SELECT model, partition_key, status, built_run FROM {SCHEMA}.partitions "
+            "WHERE list_contains(?, model)",
+            [list(models)],
+        ).fetchall()
+    }
+
+
 def recorded_models(con) -> set[str]:
     """Every model the state has partition rows for (built by this tool at some point)."""
     return {m for (m,) in con.execute(f"SELECT DISTINCT model FROM {SCHEMA}.partitions").fetchall()}
