@@ -411,9 +411,13 @@ def check(project: Path, options: Options) -> list[str]:
     name, work = project.name, options.work
     copy = work / f"{name}-dbt"
     untouched = work / f"{name}-import"
-    ignore = shutil.ignore_patterns("target", "*.duckdb", "logs", "dbt_packages", ".git")
+    ignore = shutil.ignore_patterns("target", "*.duckdb", "logs", ".git")
     shutil.copytree(project, copy, ignore=ignore)
     shutil.copytree(project, untouched, ignore=ignore)
+    # what `dbt deps` installs is no part of the project we import (a package vendored in
+    # dbt_packages/ with no packages.yml is: it ships with the project)
+    if any((project / f).is_file() for f in ("packages.yml", "dependencies.yml")):
+        shutil.rmtree(untouched / "dbt_packages", ignore_errors=True)
     packages = _export_packages(copy, options.mirrors, project) if options.mirrors else []
     dbt_file = _dbt_warehouse(copy, options.catalog)
     ours = work / f"{name}-ours"
