@@ -378,19 +378,17 @@ class _Builder:
     def _plan_shadow(self, model: Model, decided: list) -> None:
         """Rebuild the whole table into a shadow and swap it in: all windows or none, so readers
         keep the old table until the new one is complete."""
-        holds = [hold for _, _, hold, _ in decided if hold is not None]
+        holds = [(w, hold) for w, _, hold, _ in decided if hold is not None]
         if holds:
-            first = holds[0]
+            window0, first = holds[0]
+            keys = [w.key if w else WHOLE for w, _ in holds]
+            by = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+            held_by = (
+                f"rebuild of {model.name} held by {by} ({first.status}: {first.reason}); "
+                "the table keeps its last build until every partition can be rebuilt"
+            )
             for window, _, hold, _ in decided:
-                self._hold(
-                    model.name,
-                    window,
-                    hold
-                    or Gate(
-                        first.status,
-                        f"the table is rebuilt whole and another partition waits: {first.reason}",
-                    ),
-                )
+                self._hold(model.name, window, hold or Gate(first.status, held_by))
             return
         tasks = [
             self._add(model.name, window, reason, Action.SHADOW, self._deps(model, window), detail)

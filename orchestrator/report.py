@@ -103,6 +103,11 @@ def _held_lines(plan: Plan, width: int, verbose: bool) -> list[str]:
         windows = [h.window for h in group if h.window]
         where = f"[{describe(windows)}]" if windows else ""
         lines.append(f"  {status}: {model}{where}: {reason}")
+        if reason.startswith(f"rebuild of {model} held by"):
+            lines.append(
+                f"    ways out: wait for what it names (the next run then rebuilds {model} "
+                "whole), or fix that input; `orchestrator status` shows the same"
+            )
     return lines if verbose or len(lines) <= 20 else lines[:20] + [f"  ... {len(lines) - 20} more"]
 
 

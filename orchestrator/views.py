@@ -186,6 +186,13 @@ def model_row(
     model = ws.dag.models[name]
     built = snapshot.built.get(name, {}) if name in snapshot.relations else {}
     text = state_text(built, attempts.get(name, {}), todo.get(name, {}))
+    held_rebuild = next(
+        (w for w in todo.get(name, {}).values() if f": rebuild of {name} held by " in w), None
+    )
+    if held_rebuild:  # one late input holds a whole new version: say which, not "N waiting"
+        status, _, why = held_rebuild.partition(": ")
+        why = why.split("; the table keeps")[0].replace(f"rebuild of {name}", "rebuild")
+        text = f"{len(todo[name])} {status}, {why}"
     if name in plan.backfill_only:
         text = "not built: no start, only backfill builds it"
     latest = max(

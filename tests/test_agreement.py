@@ -188,3 +188,22 @@ def test_a_check_added_after_the_build_is_planned_then_run_on_the_published_data
     said = _agree(daily)
     assert said["s.daily"] == "failed"
     assert "never checked" not in daily.cli("plan", now=NOW).stdout
+
+
+def test_a_rebuild_held_by_one_late_day_says_so(daily):
+    daily.model("s.daily", DAILY.replace("select id,", "select id + 1 as id,"))
+    late = daily.root / "data/events_2024-01-02.csv"
+    late.unlink()
+    held = "rebuild of s.daily held by 2024-01-02 (waiting: source raw.events[2024-01-02]"
+    plan = daily.cli("plan", now=NOW).stdout
+    assert held in plan and "ways out: wait for what it names" in plan
+    run = daily.cli("run", now=NOW)
+    assert run.returncode == 0 and held in run.stdout
+    status = daily.cli("status", now=NOW).stdout
+    assert "3 waiting, rebuild held by 2024-01-02 (waiting: source raw.events" in status
+    assert _agree(daily)["s.daily"] == "pending"
+    assert daily.query("select min(id) from s.daily") == [(1,)]  # the last build kept
+    late.write_text("id,d\n1,2024-01-02\n")
+    assert daily.cli("run", now=NOW).returncode == 0
+    assert daily.query("select min(id) from s.daily") == [(2,)]
+    assert _agree(daily) == {"s.daily": "complete", "s.total": "complete"}
