@@ -36,6 +36,7 @@ from .execution import (
     evaluate_checks,
     execute,
     refuse_changed_types,
+    refuse_unbound,
 )
 from .lock import WriteLock, is_alive
 from .model_sql import cursor_query, render_model
@@ -96,6 +97,14 @@ def plan(
         )
         if check_types:
             _refuse_changed_types(ws, con, snapshot, the_plan)
+            refuse_unbound(
+                the_plan,
+                ws.dag,
+                con,
+                the_plan.request.vars,
+                ws.project.settings.default_schema,
+                session=lambda task: freshness.session_files(ws.project, ws.dag, task),
+            )
         return the_plan
 
 

@@ -207,3 +207,24 @@ def test_a_rebuild_held_by_one_late_day_says_so(daily):
     assert daily.cli("run", now=NOW).returncode == 0
     assert daily.query("select min(id) from s.daily") == [(2,)]
     assert _agree(daily) == {"s.daily": "complete", "s.total": "complete"}
+
+
+# -- plan binds what it would run (item 2) ----------------------------------------------------
+
+
+def test_plan_refuses_an_unknown_column_with_the_line_and_candidates(daily):
+    daily.model("s.total", "-- retries: 0\nselect\n  count(idd) as n\nfrom s.daily")
+    plan = daily.cli("plan", now=NOW)
+    assert plan.returncode == 2
+    assert plan.stderr.startswith("error: ") and "models/s/total.sql:3:" in plan.stderr
+    assert 'Referenced column "idd" not found' in plan.stderr and '"id"' in plan.stderr
+
+
+def test_plan_binds_a_reader_of_a_changed_model_only_in_the_run(daily):
+    # the upstream gains a column its reader uses: the old table lacks it, the run builds it
+    daily.model("s.daily", DAILY.replace("select id,", "select id, 1 as extra,"))
+    daily.model("s.total", "-- retries: 0\nselect sum(extra) as n from s.daily")
+    plan = daily.cli("plan", now=NOW)
+    assert plan.returncode == 0, plan.stderr
+    assert daily.cli("run", now=NOW).returncode == 0
+    assert daily.query("select n from s.total") == [(3,)]

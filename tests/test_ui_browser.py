@@ -208,7 +208,7 @@ def test_a_page_shows_a_run_in_progress_then_its_result(project, browser):
             run.kill()
         assert run.returncode == 0, err
         # the page reloads itself when the run has ended, and shows how it ended
-        WebDriverWait(browser, 30, poll_frequency=0.2).until(
+        WebDriverWait(browser, 90, poll_frequency=0.2).until(
             lambda d: (
                 not d.find_element(By.ID, "live").is_displayed()
                 and "backfill" in d.find_element(By.CSS_SELECTOR, "section:last-of-type tbody").text

@@ -23,7 +23,7 @@ interrupts the running tasks, rolls them back and records them and the unstarted
 """
 
 from .audit import evaluate_checks
-from .columns import refuse_changed_types
+from .columns import refuse_changed_types, refuse_unbound
 from .loop import execute
 from .values import Options, Outcome, Policy, Reporter, utcnow
 
@@ -35,5 +35,6 @@ __all__ = [
     "evaluate_checks",
     "execute",
     "refuse_changed_types",
+    "refuse_unbound",
     "utcnow",
 ]

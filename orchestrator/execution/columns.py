@@ -4,6 +4,7 @@ task's transaction (add new columns; refuse a changed type, should planning have
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 from .. import materialize
@@ -13,7 +14,7 @@ from ..model import Model
 from ..model_sql import cursor_query, render_model
 from ..planner import used_vars
 from ..snapshot import Snapshot
-from ..tasks import Action, Plan, Task
+from ..tasks import Action, Plan, Reason, Task
 
 
 def column_change(engine, model: Model, rendered: str) -> tuple[list[str], str | None]:
@@ -73,5 +74,61 @@ def refuse_changed_types(
                 continue
             if refusal:
                 raise ProjectError(f"{refusal} (nothing was written)", model.relpath)
+    finally:
+        cur.close()
+
+
+_BINDER_LINE = re.compile(r"\nLINE (\d+):")
+
+
+def refuse_unbound(
+    plan: Plan,
+    dag: DAG,
+    engine,
+    variables: Mapping[str, str],
+    default_schema: str = "main",
+    session: Callable[[Task], list[tuple[str, list[str] | None]]] | None = None,
+) -> None:
+    """`plan`: raise ProjectError (file, line, DuckDB's candidates) when a model the plan
+    would run names a column what it reads does not have, bound by DuckDB without running
+    it (one DESCRIBE per model). Only against inputs whose shape the run keeps: a model
+    reading one the plan rebuilds with new SQL is left to the run (its columns may change)."""
+    import duckdb
+
+    changed = {
+        t.model for t in plan.tasks if t.reason in (Reason.MODEL_CHANGED, Reason.FULL_REFRESH)
+    }
+    first: dict[str, Task] = {}
+    for task in plan.tasks:
+        if task.action is not Action.SWAP:
+            first.setdefault(task.model, task)
+    cur = engine.cursor()
+    try:
+        for name in dag.ordered(first):
+            model, task = dag.models[name], first[name]
+            if model.renderer != "ours" or any(up in changed for up in dag.upstream[name]):
+                continue
+            rendered = render_model(
+                model, model.window_literals(task.window), used_vars(model, variables)
+            )
+            try:
+                cur.execute(materialize.search_path(model.schema, default_schema))
+                for source, files in session(task) if session else ():
+                    cur.bind_files(source, files)
+                cur.describe(rendered)
+            except duckdb.BinderException as exc:
+                message = str(exc)
+                if "column" not in message.split("\n")[0].lower():
+                    continue
+                found = _BINDER_LINE.search(message)
+                line = int(found.group(1)) - 1 if found else None
+                text = message.split("\n\n")[0].replace("\n", "; ")
+                raise ProjectError(
+                    f"{text} (plan binds the SQL it would run; nothing was written)",
+                    model.relpath,
+                    line,
+                ) from None
+            except (duckdb.Error, WarehouseError):
+                continue  # what it reads is not there yet: the run says so if it must
     finally:
         cur.close()
