@@ -97,6 +97,7 @@ def plan(
         )
         if check_types:
             _refuse_changed_types(ws, con, snapshot, the_plan)
+        if check_types and retry_of is None:  # a retry's dry run shows what it would redo
             refuse_unbound(
                 the_plan,
                 ws.dag,
