@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .jinja import as_text
 from .values import as_list
 
 
@@ -63,17 +64,11 @@ def compare_relations(
     )
 
 
-def _named(relation: Any) -> str:
-    """A relation as dbt writes it into a value (see RelationName.render)."""
-    render = getattr(relation, "render", None)
-    return str(render() if callable(render) else relation)
-
-
 def compare_row_counts(a_relation: Any, b_relation: Any) -> str:
     return (
-        f"select {_quoted(_named(a_relation))} as relation_name, count(*) as total_records "
+        f"select {_quoted(as_text(a_relation))} as relation_name, count(*) as total_records "
         f"from {a_relation}\nunion all\n"
-        f"select {_quoted(_named(b_relation))} as relation_name, count(*) as total_records "
+        f"select {_quoted(as_text(b_relation))} as relation_name, count(*) as total_records "
         f"from {b_relation}"
     )
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .jinja import NeedsDatabase
+from .jinja import NeedsDatabase, as_text
 from .yamlfile import ImportProblem
 
 Note = Callable[[str], None]
@@ -49,12 +49,6 @@ def _columns(names: list, keep: bool = False) -> str:
     if not names:
         return "COLUMNS(*)"
     return f"COLUMNS(lambda c: lower(c) {'in' if keep else 'not in'} {_named(names)})"
-
-
-def _rendered(relation: Any) -> str:
-    """A relation as dbt's `relation.render()` gives it."""
-    render = getattr(relation, "render", None)
-    return str(render() if callable(render) else relation)
 
 
 def cross_database() -> dict[str, Callable]:
@@ -331,7 +325,7 @@ def dbt_utils(note: Note) -> dict[str, Callable]:
         parts = []
         for relation in _list(relations):
             label = (
-                f"cast({_literal(_rendered(relation))} as TEXT) as {source_column_name}, "
+                f"cast({_literal(as_text(relation))} as TEXT) as {source_column_name}, "
                 if source_column_name
                 else ""
             )

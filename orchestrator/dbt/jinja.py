@@ -228,13 +228,7 @@ class Renderer:
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
         )
-        # dbt's own filters: a value as Python would read it, as text, as a number
-        self.env.filters.update(
-            as_bool=_as_native,
-            as_native=_as_native,
-            as_number=_as_native,
-            as_text=lambda value: "" if value is None else str(value),
-        )
+        self.env.filters.update(DBT_FILTERS)
         self.node = Rendering("", "", [])
         self.ref: Callable[..., str] = lambda *a, **k: ""
         self.source: Callable[[str, str], str] = lambda s, t: f"{s}.{t}"
@@ -529,6 +523,12 @@ def _problem(exc: Exception, relpath: str) -> ImportProblem:
     return ImportProblem(f"does not render: {text}", where, line)
 
 
+def as_text(relation: Any) -> str:
+    """A relation as dbt writes it into a value (`relation.render()`), anything else as is."""
+    render = getattr(relation, "render", None)
+    return str(render() if callable(render) else relation)
+
+
 def _as_native(value: Any) -> Any:
     """dbt's `as_bool`/`as_native`/`as_number`: the text read as a Python literal when it is
     one (`'true'` and `'True'` as True), else as it is."""
@@ -549,3 +549,12 @@ def _md5(text: str) -> str:
     import hashlib
 
     return hashlib.md5(str(text).encode(), usedforsecurity=False).hexdigest()
+
+
+DBT_FILTERS = {
+    "as_bool": _as_native,
+    "as_native": _as_native,
+    "as_number": _as_native,
+    "as_text": lambda value: "" if value is None else str(value),
+}
+"""dbt's own Jinja filters (templates and profiles.yml): a value as Python reads it, or text."""

@@ -7,12 +7,11 @@ as 4); the filters `as_number`, `as_bool`, `as_native` give the value itself."""
 
 from __future__ import annotations
 
-import ast
 import os
 from pathlib import Path
 from typing import Any
 
-from .jinja import Target
+from .jinja import DBT_FILTERS, Target
 from .project import DbtProject
 from .yamlfile import ImportProblem, load
 
@@ -59,14 +58,6 @@ def render(value: Any, cli_vars: dict[str, Any]) -> Any:
     return _environment(cli_vars).from_string(value).render()
 
 
-def _native(text: str) -> Any:
-    try:
-        found = ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return text
-    return found if isinstance(found, bool | int | float | list | dict) else text
-
-
 def _environment(cli_vars: dict[str, Any]):
     import json
 
@@ -102,12 +93,7 @@ def _environment(cli_vars: dict[str, Any]):
         log=lambda *args, **kwargs: "",
         print=lambda *args, **kwargs: "",
     )
-    env.filters.update(
-        as_bool=lambda v: _native(v) if isinstance(v, str) else v,
-        as_number=lambda v: _native(v) if isinstance(v, str) else v,
-        as_native=lambda v: _native(v) if isinstance(v, str) else v,
-        as_text=str,
-    )
+    env.filters.update(DBT_FILTERS)
     return env
 
 
@@ -115,10 +101,10 @@ def parse_vars(text: str | None) -> dict[str, Any]:
     """dbt's `--vars`: a YAML mapping (`{key: value}`, or JSON)."""
     if not text:
         return {}
-    from .yamlfile import _yaml
+    from .yamlfile import yaml_module
 
     try:
-        found = _yaml().safe_load(text)
+        found = yaml_module().safe_load(text)
     except Exception as exc:  # noqa: BLE001 -- PyYAML's errors have no common public base
         raise ImportProblem(f"--vars does not parse as YAML: {exc}") from None
     if found is None:

@@ -14,20 +14,17 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..model_sql import BUNDLE, Query
 from .jinja import QueriesAtRun, RelationName, Renderer, Rendering, Target
 from .project import DbtProject
 from .yamlfile import ImportProblem
 
-BUNDLE = "dbt"
-"""The folder of our project that holds what rendering dbt models needs."""
 CONTEXT = "context.json"
-
-Query = Callable[[str], tuple[list[str], list[tuple]]]
-"""Runs one SELECT on the warehouse: its column names and rows."""
+"""What `ref()`/`source()` name and the target, in the project's `dbt/` folder."""
 
 
 class Table:

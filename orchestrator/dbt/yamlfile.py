@@ -17,7 +17,8 @@ class ImportProblem(Exception):
         super().__init__(where + message)
 
 
-def _yaml():
+def yaml_module():
+    """PyYAML, or a usage error saying how to install it."""
     try:
         import yaml
     except ImportError:
@@ -31,7 +32,7 @@ def _yaml():
 def load(path: Path, relpath: str) -> Any:
     """The document in `path` ({} when empty); ImportProblem with the line when it does not
     parse."""
-    yaml = _yaml()
+    yaml = yaml_module()
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         text = path.read_text(encoding="utf-8")
