@@ -34,6 +34,7 @@ from .model import Operations, Owner
 from .partitions import WHOLE, describe
 from .state.operations import OpenIncident
 from .status import SOURCE_HEALTHY
+from .tasks import BROKEN
 
 KINDS = {  # event -> the incident it opens or belongs to
     "task_failed": "model",
@@ -41,6 +42,7 @@ KINDS = {  # event -> the incident it opens or belongs to
     "source_blocked": "source",
     "deadline_missed": "job",
     "job_failed": "job",
+    "model_broken": "broken",  # its file does not load: healed when it loads again
 }
 ICONS = {
     "task_failed": ":red_circle:",
@@ -48,6 +50,8 @@ ICONS = {
     "source_blocked": ":no_entry:",
     "deadline_missed": ":alarm_clock:",
     "job_failed": ":red_circle:",
+    "model_broken": ":construction:",
+    "project_broken": ":construction:",
     "recovered": ":large_green_circle:",
 }
 
@@ -153,6 +157,7 @@ def from_run(
                 cause=cause,
             )
         )
+    events += _broken(result, dag, job, told)
     blocked: dict[str, list] = defaultdict(list)
     for outcome in result.outcomes:
         if outcome.status == "blocked" and outcome.reason.startswith("source "):
@@ -179,6 +184,44 @@ def from_run(
             )
         )
     return events
+
+
+def _broken(result, dag, job: str | None, told: Told) -> list[Event]:
+    """A model whose file does not load, once per incident: with what it holds back."""
+    events = []
+    for outcome in result.outcomes:
+        if not (outcome.status == "blocked" and outcome.reason.startswith(BROKEN)):
+            continue
+        model = outcome.model
+        if ("broken", model, "broken") in told:
+            continue
+        error = outcome.reason.removeprefix(BROKEN)
+        readers = sorted(
+            {o.model for o in result.outcomes if o.reason.startswith(f"waits for {model}: ")}
+        )
+        held = f"; {len(readers)} model(s) reading it held back" if readers else ""
+        events.append(
+            Event(
+                "model_broken",
+                model,
+                dag.models[model].owner if model in dag.models else None,
+                f"{model} does not load, so it is not built{held}",
+                error,
+                result.run_id,
+                job,
+                (),
+                (),
+                remedies.broken(model, error),
+                cause="broken",
+            )
+        )
+    return events
+
+
+def healthy_models(dag) -> set[tuple[str, str]]:
+    """("broken", model) for every model whose file loads: a broken one that loads again
+    closes its incident (whether anything was rebuilt or not)."""
+    return {("broken", name) for name, model in dag.models.items() if not model.broken}
 
 
 def _blocking_source(outcome) -> str:
@@ -253,6 +296,7 @@ def decide(
             "blocked": "blocking",
             "deadline": "late",
             "refused": "not starting",
+            "broken": "not loading",
             "": "failing",
         }
         how = what.get(incident.cause, f"failing {incident.cause}")

@@ -669,7 +669,7 @@ def unjudged_checks(ws: Workspace, con, names: Sequence[str] | None = None) -> d
         [with_checks],
     ).fetchall():
         judged.setdefault(model, set()).add(check)
-    built = state.recorded_models(con)
+    built = state.recorded_models(con, built=True)
     return {
         n: never
         for n in with_checks
@@ -905,7 +905,7 @@ def check_spark_sql(ws: Workspace) -> None:
 
     for name in ws.dag.order:
         model = ws.dag.models[name]
-        if model.dialect == "spark":
+        if model.dialect == "spark" or model.broken:
             continue
         if model.seed:
             raise ProjectError(

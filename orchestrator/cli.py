@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import OrchestratorError, UsageError
+from .errors import OrchestratorError, ProjectError, UsageError, first_line
 from .status import SOURCE_PROBLEMS
 
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -329,7 +329,7 @@ def _selection(selectors, exclude, variables, **kwargs):
 @click.pass_context
 @_looking
 def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
-    """Show what `run` would do and why, writing nothing.
+    """Show what `run` would do and why, writing nothing (exit 1 when a model is broken).
 
     SELECTORS (or -s SELECTOR): name, schema.name, schema.*, +name / 2+name (with upstream, N
     levels), name+ / name+1 (with downstream), @name (its descendants and all they read),
@@ -337,6 +337,7 @@ def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
     """
     from . import api, session, shapes
     from .report import format_plan
+    from .tasks import BROKEN
 
     ws = _workspace(ctx)
     _require_named_warehouse(ctx, ws.warehouse)
@@ -347,6 +348,8 @@ def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
     else:
         click.echo("\n".join(format_plan(the_plan, ws.dag, verbose=verbose)))
         _route_note(ws)
+    if any(h.reason.startswith(BROKEN) for h in the_plan.held):
+        sys.exit(1)  # a model that does not load is work for someone, as in `run`
 
 
 def _route_note(ws) -> None:
@@ -512,10 +515,21 @@ def schedule(ctx, once, interval, wait):
     from . import scheduler, session
     from .report import ConsoleReporter, format_ticks
 
-    ws = _workspace(ctx)
+    def load():
+        return _workspace(ctx)
+
+    try:
+        ws = load()
+    except ProjectError as exc:  # nothing can run: the default owner hears it (once)
+        told = scheduler.unloadable(Path(ctx.obj["project"]), exc)
+        if told:
+            click.echo(f"alert -> default: {told}", err=True)
+        raise
     session.authorize(ws, "schedule")
     if not ws.project.ops.jobs:
         raise UsageError("no jobs: add [jobs.NAME] tables to orchestrator.toml")
+    for line in scheduler.loaded(ws):
+        click.echo(f"alert -> default: {line}", err=True)
     if once:
         reports = scheduler.once(ws, reporter=ConsoleReporter(), wait=-1 if wait is None else wait)
         click.echo("\n".join(format_ticks(reports)))
@@ -526,6 +540,8 @@ def schedule(ctx, once, interval, wait):
         reporter=ConsoleReporter(),
         every=interval,
         on_tick=lambda reports: reports and click.echo("\n".join(format_ticks(reports))),
+        load=load,
+        on_error=lambda exc: click.echo(f"error: {first_line(exc)} (nothing runs)", err=True),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import graphlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -133,13 +133,8 @@ def build(project: Project) -> DAG:
                 deps[target] = None
         for extra in model.depends_on:
             target = resolve(extra.lower(), model, project)
-            if target is None:
-                raise ProjectError(
-                    f"depends_on: no model named '{extra}'{suggest(extra, project.models)}",
-                    model.relpath,
-                    model.header_lines.get("depends_on"),
-                )
-            deps[target] = None
+            if target is not None:
+                deps[target] = None
         if name in deps:
             raise CycleError([name, name], {name: model.relpath})
         upstream[name] = tuple(sorted(deps))
@@ -151,8 +146,8 @@ def build(project: Project) -> DAG:
                 if target is not None and target != name and target not in deps:
                     checked[target] = None
         after[name] = tuple(sorted(checked))
-    _check_model_references(project)
-    _check_references(project, {s for refs in sources.values() for s in refs})
+    for _, error in reference_errors(project, sources):
+        raise error
     sorter = graphlib.TopologicalSorter({n: set(upstream[n]) | set(after[n]) for n in upstream})
     try:
         order = _stable_order(sorter)
@@ -174,7 +169,44 @@ def build(project: Project) -> DAG:
     )
 
 
-def _check_references(project: Project, external: set[str]) -> None:
+def reference_errors(
+    project: Project, sources: Mapping[str, tuple[str, ...]] | None = None
+) -> Iterator[tuple[str, ProjectError]]:
+    """(model, error) for each reference a model makes that cannot be right: a depends_on that
+    names no model, a typo of a model's name, a check's target nobody builds. Such a model is
+    broken (`workspace.open_workspace` holds it back); `build` refuses the first one."""
+    yield from _depends_on_errors(project)
+    yield from _model_reference_errors(project)
+    if sources is None:
+        sources = {
+            name: tuple(
+                _qualify_external(ref, project)
+                for ref in model.tables
+                if resolve(ref, model, project) is None
+            )
+            for name, model in project.models.items()
+        }
+    yield from _check_reference_errors(project, {s for refs in sources.values() for s in refs})
+
+
+def _depends_on_errors(project: Project) -> Iterator[tuple[str, ProjectError]]:
+    for name, model in project.models.items():
+        for extra in model.depends_on:
+            if resolve(extra.lower(), model, project) is None:
+                yield (
+                    name,
+                    ProjectError(
+                        f"depends_on: no model named '{extra}'{suggest(extra, project.models)}",
+                        model.relpath,
+                        model.header_lines.get("depends_on"),
+                    ),
+                )
+                break
+
+
+def _check_reference_errors(
+    project: Project, external: set[str]
+) -> Iterator[tuple[str, ProjectError]]:
     """A `relationships` target must be something the project knows: a model, a declared
     source, a relation the models read, or a table of a schema that only the outside world
     writes (raw.dim, when models read raw.orders). Anything else is most likely a typo, which
@@ -193,16 +225,21 @@ def _check_references(project: Project, external: set[str]) -> None:
             name = _qualify_external(".".join(parts[-2:]), project)
             if name in outside or name.split(".")[0] in outside_schemas:
                 continue
-            raise ProjectError(
-                f"bad check: relationships: no model or source named '{check.reference}'"
-                f"{suggest(check.reference, [*project.models, *project.sources])}; a table "
-                f'loaded by something else is declared as [sources."{name}"] in orchestrator.toml',
-                check.path,
-                check.line,
+            yield (
+                model.name,
+                ProjectError(
+                    f"bad check: relationships: no model or source named '{check.reference}'"
+                    f"{suggest(check.reference, [*project.models, *project.sources])}; a table "
+                    f'loaded by something else is declared as [sources."{name}"] in '
+                    "orchestrator.toml",
+                    check.path,
+                    check.line,
+                ),
             )
+            break
 
 
-def _check_model_references(project: Project) -> None:
+def _model_reference_errors(project: Project) -> Iterator[tuple[str, ProjectError]]:
     """A relation a model reads that is no model must be meant: `from marts.fct_order` when
     the model is `marts.fct_orders` is a typo, which would otherwise pass as an external table
     and fail only at run time. So a qualified name in a schema the project's models build into
@@ -223,13 +260,17 @@ def _check_model_references(project: Project) -> None:
                     and difflib.SequenceMatcher(None, ref, m.table).ratio() >= 0.85
                 ]
                 if near:
-                    raise ProjectError(
-                        f"'{ref}' is no model (did you mean: {', '.join(sorted(near))}?); "
-                        f'a table loaded by something else is declared as [sources."'
-                        f'{_qualify_external(ref, project)}"] in orchestrator.toml',
-                        model.relpath,
-                        _line_of(model.template, ref),
+                    yield (
+                        model.name,
+                        ProjectError(
+                            f"'{ref}' is no model (did you mean: {', '.join(sorted(near))}?); "
+                            f'a table loaded by something else is declared as [sources."'
+                            f'{_qualify_external(ref, project)}"] in orchestrator.toml',
+                            model.relpath,
+                            _line_of(model.template, ref),
+                        ),
                     )
+                    break
                 continue
             name = ".".join(parts[-2:])
             if (len(parts) == 3 and parts[0] != project.settings.warehouse.stem.lower()) or (
@@ -237,13 +278,17 @@ def _check_model_references(project: Project) -> None:
             ):
                 continue
             close = suggest(name, [*project.models, *project.sources])
-            raise ProjectError(
-                f"'{name}' is neither a model nor a declared source{close}; schema "
-                f"'{parts[-2]}' is where models are built, so a table loaded there by "
-                f'something else is declared as [sources."{name}"] in orchestrator.toml',
-                model.relpath,
-                _line_of(model.template, name),
+            yield (
+                model.name,
+                ProjectError(
+                    f"'{name}' is neither a model nor a declared source{close}; schema "
+                    f"'{parts[-2]}' is where models are built, so a table loaded there by "
+                    f'something else is declared as [sources."{name}"] in orchestrator.toml',
+                    model.relpath,
+                    _line_of(model.template, name),
+                ),
             )
+            break
 
 
 def _line_of(text: str, reference: str) -> int | None:

@@ -16,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import ProjectError
 from .partitions import Grain, Window
 
 if TYPE_CHECKING:  # named in annotations only: values do not need their parsers at run time
@@ -168,6 +169,9 @@ class Model:
     renderer: str = "ours"
     description: str | None = None  # what the model holds, for people (`-- description:`)
     column_descriptions: Mapping[str, str] = field(default_factory=dict)  # column -> text
+    # why the file does not load (`path:line: error`): a broken model is held back with what
+    # reads it, while the rest of the project plans and runs (see project.load)
+    broken: ProjectError | None = None
 
     @property
     def partitioned(self) -> bool:

@@ -39,7 +39,7 @@ def raise_alerts(ws: Workspace, con, result, job: str | None = None, extra=()) -
         incidents = state.open_incidents(con)
         told = alerts.told_by(incidents)
         events = alerts.from_run(result, ws.dag, ws.project.sources, job, told) + list(extra)
-        healthy = alerts.healthy_sources(result)
+        healthy = alerts.healthy_sources(result) | alerts.healthy_models(ws.dag)
         return deliver_alerts(ws, con, events, healthy, result.run_id, incidents)
     except Exception as exc:  # the run's own outcome must stand
         print(f"warning: alerting failed: {type(exc).__name__}: {exc}", file=sys.stderr)

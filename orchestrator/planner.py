@@ -26,7 +26,19 @@ from .errors import UsageError
 from .model import Kind, Model
 from .partitions import WHOLE, Grain, Window, floor, window_for_key, windows
 from .snapshot import Snapshot
-from .tasks import Action, Gate, Held, Marker, Plan, Reason, Request, Task, worst
+from .tasks import (
+    BROKEN,
+    Action,
+    Gate,
+    Held,
+    Marker,
+    Plan,
+    Reason,
+    Request,
+    Task,
+    broken_gate,
+    worst,
+)
 
 # -- windows and markers --------------------------------------------------------------------------
 
@@ -279,6 +291,9 @@ class _Builder:
     def plan_model(self, name: str, downstream_only: bool) -> None:
         model = self.dag.models[name]
         request = self.request
+        if model.broken:  # its file does not load: nothing to build, its data stays as it is
+            self._hold(name, None, Gate("blocked", f"{BROKEN}{model.broken}"))
+            return
         exists = name in self.snapshot.relations
         built = self._built(name)
         full_refresh = request.full_refresh or name in request.retry_whole
@@ -366,7 +381,7 @@ class _Builder:
             if reason is not None:
                 decided.append((window, reason, self._blocked(model, window), detail))
         if shadow:
-            self._plan_shadow(model, decided)
+            self._plan_shadow(model, decided, whole_only=relayout)
             return
         for window, reason, hold, detail in decided:
             if hold is not None:
@@ -375,9 +390,11 @@ class _Builder:
             task = self._add(name, window, reason, Action.BUILD, self._deps(model, window), detail)
             self.publishers.setdefault(name, {})[task.key] = task
 
-    def _plan_shadow(self, model: Model, decided: list) -> None:
+    def _plan_shadow(self, model: Model, decided: list, whole_only: bool = False) -> None:
         """Rebuild the whole table into a shadow and swap it in: all windows or none, so readers
-        keep the old table until the new one is complete."""
+        keep the old table until the new one is complete. Held by some windows, it says how
+        the ready ones could be published now (a backfill), unless the table's layout changed
+        (`whole_only`: old and new partitions cannot live in one table)."""
         holds = [(w, hold) for w, _, hold, _ in decided if hold is not None]
         if holds:
             window0, first = holds[0]
@@ -386,6 +403,7 @@ class _Builder:
             held_by = (
                 f"rebuild of {model.name} held by {by} ({first.status}: {first.reason}); "
                 "the table keeps its last build until every partition can be rebuilt"
+                + ("" if not whole_only else " (its layout changed: it is rebuilt whole)")
             )
             for window, _, hold, _ in decided:
                 self._hold(model.name, window, hold or Gate(first.status, held_by))
@@ -552,6 +570,8 @@ class _Builder:
 
     def _missing_input(self, name: str, window: Window | None, reader: str) -> Gate | None:
         model = self.dag.models[name]
+        if model.broken:
+            return broken_gate(name, str(model.broken))
         holds = self.holds.get(name, {})
         planned = self.publishers.get(name, {})
         built = self._built(name)
@@ -565,7 +585,10 @@ class _Builder:
                 held = holds[key]
                 origin = held.origin or f"{name}[{key}]"
                 cause = held.cause or held.reason
-                found.append(Gate(held.status, f"waits for {origin}: {cause}", origin, cause))
+                if cause.startswith(BROKEN):
+                    found.append(broken_gate(held.origin or name, cause.removeprefix(BROKEN)))
+                else:
+                    found.append(Gate(held.status, f"waits for {origin}: {cause}", origin, cause))
             elif key not in planned and key not in built:
                 found.append(
                     Gate(

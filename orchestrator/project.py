@@ -49,8 +49,10 @@ def load_operations(
     return settings, jobs.parse(raw, settings.config_path, text, sources)
 
 
-def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
-    """Read the whole project: settings, sources and every model (headers parsed, SQL analysed)."""
+def load(root: Path | str, warehouse: Path | str | None = None, *, strict: bool = False) -> Project:
+    """Read the whole project: settings, sources and every model (headers parsed, SQL analysed).
+    A model file that does not load is kept as broken (see `broken`), unless `strict`: then its
+    error is raised, as an error in orchestrator.toml always is."""
     settings, raw = load_settings(Path(root), warehouse)
     config_text = _config_text(settings)
     sources = parse_sources(raw, settings.config_path, config_text)
@@ -72,12 +74,17 @@ def load(root: Path | str, warehouse: Path | str | None = None) -> Project:
             if folder_owner:
                 models[name] = replace(model, owner=folder_owner)
     _check_owner_names(models, sources, ops, settings, config_text)
+    if strict:
+        for model in models.values():
+            if model.broken:
+                raise model.broken
     return Project(settings, MappingProxyType(models), MappingProxyType(sources), ops)
 
 
 def _check_owner_names(models, sources, ops, settings: Settings, config_text: str) -> None:
     """An owner that is no [owners.NAME] but close to one is a misspelling: its alerts would go
-    to `default` (or nowhere) silently. A name far from every owner is a label, as before."""
+    to `default` (or nowhere) silently. A name far from every owner is a label, as before. A
+    model's misspelt owner breaks that model; a source's or a job's, the project."""
     if not ops.owners:
         return
 
@@ -93,8 +100,11 @@ def _check_owner_names(models, sources, ops, settings: Settings, config_text: st
                 )
 
     config = str(settings.config_path)
-    for model in models.values():
-        check(model.owner, model.relpath, model.header_lines.get("owner"))
+    for name, model in models.items():
+        try:
+            check(model.owner, model.relpath, model.header_lines.get("owner"))
+        except ProjectError as exc:
+            models[name] = broken(model, exc)
     for name, source in sources.items():
         check(source.owner, config, config_line(config_text, ("sources", name), "owner"))
     for name, job in ops.jobs.items():
@@ -264,8 +274,14 @@ def _attach_custom_checks(
                 f"model: no model named '{target}'{suggest(target, models)}", relpath, 1
             )
         model = models[target]
+        if model.broken:
+            continue  # held back already: its checks cannot run either
         probe = Window.containing(datetime(2000, 1, 1), model.grain)
-        analysis = cache.analyze(text, relpath, model.window_literals(probe))
+        try:
+            analysis = cache.analyze(text, relpath, model.window_literals(probe))
+        except ProjectError as exc:  # a check that cannot run holds its model back
+            models[target] = broken(model, exc)
+            continue
         tables = tuple(t for t in analysis.tables if t not in (model.name, model.table))
         models[target] = replace(
             model, checks=(*model.checks, replace(check, tables=tables, vars=analysis.vars))
@@ -299,23 +315,33 @@ def load_model(path: Path, settings: Settings, cache: AnalysisCache | None = Non
         raise ProjectError(
             f"the schema '{STATE_SCHEMA}' is reserved for run state; use another folder", relpath
         )
+    name = f"{schema}.{table}"
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise ProjectError("file is not UTF-8 text", relpath, line) from None
+        error = ProjectError("file is not UTF-8 text", relpath, line)
+        return Model(name, schema, table, path, relpath, "", broken=error)
     text = text.removeprefix("\ufeff")  # a byte order mark is not part of the header
-    header, lines = parse_header(text, relpath)
-    model = Model(
-        name=f"{schema}.{table}",
-        schema=schema,
-        table=table,
-        path=path,
-        relpath=relpath,
-        template=text,
-        header_lines=MappingProxyType(lines),
-        **header,
-    )
+    model = Model(name, schema, table, path, relpath, text)
+    try:
+        header, lines = parse_header(text, relpath)
+        model = replace(model, header_lines=MappingProxyType(lines), **header)
+        return _analysed(model, settings, cache)
+    except ProjectError as exc:
+        # a broken model, not a broken project: it and what reads it are held back (with
+        # this error), the rest plans and runs; what its header said is kept when it parsed
+        return broken(model, exc)
+
+
+def broken(model: Model, error: ProjectError) -> Model:
+    """`model` held back for `error`: it reads nothing we can know and is never built."""
+    return replace(model, broken=error, tables=(), depends_on=(), checks=(), version="")
+
+
+def _analysed(model: Model, settings: Settings, cache: AnalysisCache | None) -> Model:
+    """A model whose header parsed: its SQL analysed, checked and versioned."""
+    relpath, text, lines = model.relpath, model.template, model.header_lines
     if model.renderer == "dbt":
         return _rendered_by_dbt(model, settings)
     probe = Window.containing(datetime(2000, 1, 1), model.grain)

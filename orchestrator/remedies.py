@@ -21,7 +21,9 @@ from __future__ import annotations
 import re
 
 from .errors import TRANSIENT_ERRORS
+from .tasks import BROKEN
 
+_WAITS_FOR_BROKEN = re.compile(r"^blocked: waits for (?P<model>\S+): broken \((?P<where>[^)]*)\)")
 _FULL_REFRESH = re.compile(r"orchestrator run --full-refresh \S+")
 _CHECK = re.compile(r"^([\w.]+\(.*?\)|[\w.]+) failed on |fails check ([\w.]+\(.*?\)|[\w.]+):")
 
@@ -68,6 +70,39 @@ def remedy(model: str, status: str, error: str | None, run_id: int | None = None
     return None
 
 
+def broken(model: str, error: str) -> str:
+    """A model whose file does not load: fix where the error points, then build it and what
+    it held back.
+
+    >>> broken("marts.x", "models/marts/x.sql:15: SQL syntax error: ...")
+    'fix models/marts/x.sql:15, then: orchestrator run marts.x+'
+    """
+    where = error.split(": ")[0]
+    return f"fix {where}, then: orchestrator run {model}+"
+
+
+def held_rebuild(model: str, windows: list) -> str:
+    """A changed model whose rebuild waits for some of its partitions' inputs: wait (the next
+    run rebuilds it whole once they are ready), or publish the new version of the ready ones
+    now with a backfill over its range (the partitions that are not ready keep waiting).
+
+    >>> from orchestrator.partitions import Grain, Window
+    >>> from datetime import datetime as at
+    >>> days = [Window.containing(at(2026, 12, d), Grain.DAY) for d in (1, 2, 9)]
+    >>> held_rebuild("marts.x", days).split(": ")[1]
+    'orchestrator backfill marts.x --start 2026-12-01 --end 2026-12-10'
+    """
+    start, end = min(w.start for w in windows), max(w.end for w in windows)
+    return (
+        "wait, or publish the ready partitions now: "
+        f"orchestrator backfill {model} --start {_point(start)} --end {_point(end)}"
+    )
+
+
+def _point(ts) -> str:
+    return f"{ts:%Y-%m-%d}" if ts.hour == ts.minute == 0 else f"{ts:%Y-%m-%dT%H:%M}"
+
+
 def of_partition(
     model: str, last_attempt: str | None, error: str | None, pending: str | None
 ) -> str | None:
@@ -76,6 +111,11 @@ def of_partition(
     if last_attempt in ("failed", "check_failed", "timed_out"):
         return remedy(model, last_attempt, error)
     held = pending or ""
+    if held.startswith(f"blocked: {BROKEN}"):
+        return broken(model, held.removeprefix(f"blocked: {BROKEN}"))
+    upstream = _WAITS_FOR_BROKEN.match(held)
+    if upstream:  # what it reads is broken: that file is the fix, then it and what it held
+        return f"fix {upstream['where']}, then: orchestrator run {upstream['model']}+"
     if held.startswith("blocked"):
         return remedy(model, "blocked" if "source" in held else "skipped", None)
     if held.startswith("skipped"):

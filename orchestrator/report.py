@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TextIO
 
+from . import remedies
 from .dag import DAG
 from .errors import essential
 from .execution import Outcome, Reporter
@@ -106,8 +107,12 @@ def _held_lines(plan: Plan, width: int, verbose: bool) -> list[str]:
         if reason.startswith(f"rebuild of {model} held by"):
             lines.append(
                 f"    ways out: wait for what it names (the next run then rebuilds {model} "
-                "whole), or fix that input; `orchestrator status` shows the same"
+                "whole), or fix that input"
             )
+            if not reason.endswith("(its layout changed: it is rebuilt whole)"):
+                every = [h.window for h in plan.held if h.model == model and h.window]
+                publish = remedies.held_rebuild(model, every).removeprefix("wait, or ")
+                lines.append(f"    or {publish}")
     return lines if verbose or len(lines) <= 20 else lines[:20] + [f"  ... {len(lines) - 20} more"]
 
 

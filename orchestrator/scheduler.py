@@ -17,14 +17,19 @@ when it missed its deadline).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from dataclasses import dataclass
+import tomllib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from pathlib import Path
 
 from . import alerts, api, freshness, schedule, state, workspace
 from .errors import (
     OrchestratorError,
+    ProjectError,
     RunStopped,
     UsageError,
     WarehouseBusy,
@@ -32,7 +37,7 @@ from .errors import (
     suggest,
 )
 from .execution import Reporter
-from .model import Job
+from .model import CONFIG_FILE, Job, Owner
 from .notify import deliver_alerts
 from .session import cancellable, writing
 from .workspace import Selection, Workspace
@@ -302,15 +307,117 @@ def forever(
     every: float | None = None,
     on_tick=None,
     stop: threading.Event | None = None,
+    load: Callable[[], Workspace] | None = None,
+    on_error: Callable[[ProjectError], None] | None = None,
 ) -> None:
     """The foreground scheduler: evaluate, sleep, repeat, until SIGINT/SIGTERM (a running job
-    is cancelled like any run) or `stop` is set."""
+    is cancelled like any run) or `stop` is set. `load` reads the project again before each
+    evaluation (an edit takes effect without a restart); while it does not load, nothing runs
+    and the default owner is told once (`unloadable`)."""
     stop = stop or threading.Event()
-    pause = every or interval(ws)
     with cancellable(stop):
         while not stop.is_set():
+            if load is not None:
+                try:
+                    ws = load()
+                except ProjectError as exc:
+                    unloadable(ws.project.root, exc)
+                    if on_error:
+                        on_error(exc)
+                    stop.wait(every or interval(ws))
+                    continue
+                loaded(ws)
             reports = once(ws, reporter=reporter, cancel=stop)
             if on_tick:
                 on_tick(reports)
-            stop.wait(pause)
+            stop.wait(every or interval(ws))
             time.sleep(0)
+
+
+# -- a project that does not load: its orchestrator.toml is the project, so nothing runs; the
+# scheduler tells [owners.default] (as the file says it, or as it last loaded) once per error
+
+MEMORY = Path(".orchestrator") / "scheduler.json"
+
+
+def loaded(ws: Workspace) -> list[str]:
+    """The project loads: remember its default owner's route for the day it will not, and
+    tell the recovery when it did not load before. Returns what was sent."""
+    path = ws.project.root / MEMORY
+    memory = _memory(path)
+    owner = ws.project.ops.owners.get("default")
+    sent = []
+    if memory.get("told"):
+        event = alerts.Event(
+            "recovered",
+            CONFIG_FILE,
+            "default",
+            f"{CONFIG_FILE} loads again: the scheduler runs the jobs",
+            kind="project",
+            cause="broken",
+        )
+        delivery = alerts.deliver(owner, alerts.payload(event, owner), ws.project.root)
+        sent.append(event.summary if delivery.delivered else f"NOT delivered: {event.summary}")
+    remembered = {"default_owner": asdict(owner) if owner else None, "told": None}
+    if remembered != memory:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(remembered, default=list), encoding="utf-8")
+    return sent
+
+
+def unloadable(root: Path, error: ProjectError) -> str | None:
+    """The project does not load: alert the default owner, once per distinct error. Returns
+    what was sent (None when this error was told already, or there is no default owner)."""
+    path = Path(root) / MEMORY
+    memory = _memory(path)
+    text = str(error)
+    if memory.get("told") == text:
+        return None
+    owner = _default_owner(Path(root), memory)
+    if owner is None:
+        return None  # nobody to tell: the error on stderr is all there is
+    event = alerts.Event(
+        "project_broken",
+        CONFIG_FILE,
+        "default",
+        f"the project does not load, so no job runs: {CONFIG_FILE} must be fixed"
+        if str(error.path or "").endswith(CONFIG_FILE)
+        else "the project does not load, so no job runs",
+        text,
+        retry="fix what the error names, then: orchestrator schedule",
+        kind="project",
+        cause="broken",
+    )
+    delivery = alerts.deliver(owner, alerts.payload(event, owner), Path(root))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    memory.update(told=text)
+    path.write_text(json.dumps(memory, default=list), encoding="utf-8")
+    return event.summary if delivery.delivered else f"NOT delivered: {event.summary}"
+
+
+def _memory(path: Path) -> dict:
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _default_owner(root: Path, memory: dict) -> Owner | None:
+    """[owners.default] as orchestrator.toml says it now, when that much of it reads; else as
+    it was the last time the project loaded."""
+    try:
+        raw = tomllib.loads((root / CONFIG_FILE).read_text(encoding="utf-8"))
+        spec = raw["owners"]["default"]
+        owner = Owner(
+            "default",
+            **{k: spec[k] for k in ("webhook", "command", "log") if isinstance(spec.get(k), str)},
+        )
+        if owner.webhook or owner.command or owner.log:
+            return owner
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    spec = memory.get("default_owner")
+    if isinstance(spec, dict):
+        return Owner(**{**spec, "folders": tuple(spec.get("folders") or ())})
+    return None

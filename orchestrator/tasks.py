@@ -132,6 +132,17 @@ class Gate:
     cause: str = ""  # the reason it began with
 
 
+BROKEN = "broken: "
+"""How the reason of a broken model's hold begins (`broken: models/x.sql:3: ...`): it is held
+back as `blocked` (someone must fix the file), and so is what reads it."""
+
+
+def broken_gate(model: str, error: str) -> Gate:
+    """The hold of what reads broken `model`: until its file loads, nothing is built on it."""
+    where = error.split(": ")[0]  # the file and line: the error itself is said at the model
+    return Gate("blocked", f"waits for {model}: broken ({where})", model, f"{BROKEN}{error}")
+
+
 def worst(gates: list[Gate]) -> Gate:
     """The gate to report when several inputs are not ready."""
     return min(gates, key=lambda g: rank(g.status, HOLDS))

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from . import engine, readers, remedies, state
 from .errors import UsageError, suggest
-from .partitions import WHOLE
+from .partitions import WHOLE, window_for_key
 from .selectors import select as select_models
 from .snapshot import Snapshot
 from .state.runs import PartitionState
@@ -189,12 +189,19 @@ def model_row(
     held_rebuild = next(
         (w for w in todo.get(name, {}).values() if f": rebuild of {name} held by " in w), None
     )
+    fix = None
     if held_rebuild:  # one late input holds a whole new version: say which, not "N waiting"
         status, _, why = held_rebuild.partition(": ")
+        whole_only = why.endswith("(its layout changed: it is rebuilt whole)")
         why = why.split("; the table keeps")[0].replace(f"rebuild of {name}", "rebuild")
         text = f"{len(todo[name])} {status}, {why}"
+        if not whole_only:
+            held = [window_for_key(k, model.grain) for k in todo[name] if k != WHOLE]
+            fix = remedies.held_rebuild(name, held) if held else None
     if name in plan.backfill_only:
         text = "not built: no start, only backfill builds it"
+    if model.broken:  # its file does not load: that is its state, whatever it last built
+        text = f"broken: {model.broken}"
     latest = max(
         (p for p in attempts.get(name, {}).values() if p.built_run is not None and p.built_at),
         key=lambda p: (p.built_at, p.built_run),
@@ -213,7 +220,9 @@ def model_row(
         latest.built_at if latest else None,
         latest.built_run if latest else None,
         text,
-        _remedy(name, attempts.get(name, {}), todo.get(name, {})),
+        remedies.broken(name, str(model.broken))
+        if model.broken
+        else fix or _remedy(name, attempts.get(name, {}), todo.get(name, {})),
     )
 
 

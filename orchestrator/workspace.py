@@ -37,8 +37,15 @@ class Workspace:
 
 
 def open_workspace(root: Path | str = ".", warehouse_path: Path | str | None = None) -> Workspace:
-    """The project and its DAG, with every job's selection checked against the models."""
+    """The project and its DAG, with every job's selection checked against the models. A model
+    whose references cannot be right is broken (held back), like one whose file does not load."""
     project = project_mod.load(Path(root), warehouse_path)
+    errors = dict(reversed(list(dag_mod.reference_errors(project))))  # the first per model
+    if errors:
+        models = dict(project.models)
+        for name, error in errors.items():
+            models[name] = project_mod.broken(models[name], error)
+        project = replace(project, models=MappingProxyType(models))
     graph = dag_mod.build(project)
     selectors.check_jobs(graph, project.ops.jobs, project.settings.config_path)
     return Workspace(project, graph)

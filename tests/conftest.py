@@ -260,6 +260,19 @@ def serving(project):
         server.server_close()
 
 
+def broken_error(out) -> str:
+    """The error of the one broken model a `plan` or `run` printed (`blocked: M: broken: ERROR`):
+    a model file that does not load is held back, the command exits 1 (issue 20, item 1)."""
+    found = [
+        line.split(": broken: ", 1)[1]
+        for line in out.stdout.splitlines()
+        if ": broken: " in line and line.lstrip().startswith("blocked: ")
+    ]
+    assert out.returncode == 1 and len(found) == 1, (out.returncode, out.stdout, out.stderr)
+    assert "Traceback" not in out.stderr and "\nerror:" not in "\n" + out.stderr, out.stderr
+    return found[0]
+
+
 # -- Spark: a real engine (pyspark's own jars, a Java runtime) --------------------------------
 
 

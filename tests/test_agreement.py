@@ -6,6 +6,7 @@ view, the `orchestrator.partitions` table and the UI's overview say the same of 
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 
@@ -203,6 +204,17 @@ def test_a_rebuild_held_by_one_late_day_says_so(daily):
     assert "3 waiting, rebuild held by 2024-01-02 (waiting: source raw.events" in status
     assert _agree(daily)["s.daily"] == "pending"
     assert daily.query("select min(id) from s.daily") == [(1,)]  # the last build kept
+    # the other way out, as printed: publish the ready days now, the late one keeps waiting
+    backfill = "orchestrator backfill s.daily --start 2024-01-01 --end 2024-01-04"
+    assert f"or publish the ready partitions now: {backfill}" in plan
+    assert f"to fix s.daily: wait, or publish the ready partitions now: {backfill}" in status
+    out = daily.cli(*backfill.split()[1:], now=NOW)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert daily.query("select d, min(id) from s.daily group by d order by d") == [
+        (date(2024, 1, 1), 2),
+        (date(2024, 1, 2), 1),  # still its last build: its file is late
+        (date(2024, 1, 3), 2),
+    ]
     late.write_text("id,d\n1,2024-01-02\n")
     assert daily.cli("run", now=NOW).returncode == 0
     assert daily.query("select min(id) from s.daily") == [(2,)]

@@ -10,7 +10,7 @@ from orchestrator import project as project_mod
 
 
 def _load(root):
-    return project_mod.load(root)
+    return project_mod.load(root, strict=True)
 
 
 def _facts(p):

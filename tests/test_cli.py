@@ -7,7 +7,7 @@ import sys
 
 import click
 import pytest
-from conftest import DAILY_SOURCE, NOW
+from conftest import DAILY_SOURCE, NOW, broken_error
 
 FACT = """
 -- kind: incremental
@@ -116,10 +116,8 @@ def test_usage_errors_exit_2_with_one_line_and_write_nothing(seeded, args, messa
 @pytest.mark.parametrize(
     ("relpath", "text", "message"),
     [
-        ("models/marts/bad.sql", "select a,\n  from where", "models/marts/bad.sql:"),
-        ("models/marts/bad.sql", "-- kind: tabel\nselect 1", "models/marts/bad.sql:1: bad value"),
-        ("models/marts/bad.sql", "drop table marts.fact", "not a DROP statement"),
         ("models/marts/cyc.sql", "select * from marts.cyc2", "dependency cycle"),
+        ("models/marts/more/fact.sql", "select 1 as x", "model marts.fact is defined twice"),
     ],
 )
 def test_project_errors_exit_2_and_nothing_runs(seeded, relpath, text, message):
@@ -134,6 +132,27 @@ def test_project_errors_exit_2_and_nothing_runs(seeded, relpath, text, message):
         assert message in out.stderr
         assert len(out.stderr.strip().splitlines()) == 1
     assert seeded.files() == before
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("select a,\n  from where", "models/marts/bad.sql:"),
+        ("-- kind: tabel\nselect 1", "models/marts/bad.sql:1: bad value"),
+        ("drop table marts.fact", "not a DROP statement"),
+    ],
+)
+def test_a_broken_model_is_held_back_and_the_rest_runs(seeded, text, message):
+    """Issue 20, item 1: a model file that does not load is a broken model, not a broken
+    project: `plan` and `run` show it (exit 1), nothing of it is written, the rest runs."""
+    seeded.write("models/marts/bad.sql", text)
+    assert message in broken_error(seeded.cli("plan"))
+    run = seeded.cli("run")
+    assert message in broken_error(run)
+    assert "bad" not in {t for (t,) in seeded.query("select table_name from duckdb_tables()")}
+    assert seeded.query("select count(*) from duckdb_tables() where schema_name <> 'orchestrator'")
+    dag = seeded.cli("dag")
+    assert dag.returncode == 0 and "marts.bad" in dag.stdout
 
 
 def test_missing_var_is_a_usage_error(project):

@@ -46,7 +46,7 @@ def test_no_config_file_means_the_defaults(tmp_path, monkeypatch):
 def test_bad_config(project, toml, message):
     project.write("orchestrator.toml", toml)
     with pytest.raises(ProjectError, match="orchestrator.toml") as info:
-        project_mod.load(project.root)
+        project_mod.load(project.root, strict=True)
     assert message in str(info.value)
 
 
@@ -65,7 +65,7 @@ def test_bad_config(project, toml, message):
 def test_bad_project_defaults_name_the_config_line(project, toml, line, message):
     project.write("orchestrator.toml", toml)
     with pytest.raises(ProjectError) as info:
-        project_mod.load(project.root)
+        project_mod.load(project.root, strict=True)
     assert info.value.path == str(project.root / "orchestrator.toml")
     assert info.value.line == line
     assert message in str(info.value)
@@ -133,7 +133,7 @@ def test_config_errors_point_at_the_line_in_their_own_table(project, bad, line, 
     project.write("orchestrator.toml", CONFIG_LINES.format(**(GOOD | bad)))
     project.model("s.m", "select 1 as x")
     with pytest.raises(ProjectError) as info:
-        project_mod.load(project.root)
+        project_mod.load(project.root, strict=True)
     assert f"orchestrator.toml:{line}: {message}" in str(info.value)
 
 
@@ -153,7 +153,7 @@ def test_defaults_start_applies_to_incremental_models_without_one(project):
     project.model("s.own", daily.replace("select", "-- start: 2026-03-01\nselect"))
     project.model("s.monthly", daily.replace("select", "-- grain: month\nselect"))
     project.model("s.t", "select 1 as x\n")
-    models = project_mod.load(project.root).models
+    models = project_mod.load(project.root, strict=True).models
     assert models["s.daily"].start == datetime(2026, 1, 1)
     assert models["s.own"].start == datetime(2026, 3, 1)
     assert models["s.monthly"].start == datetime(2026, 1, 1)
@@ -174,6 +174,6 @@ def test_a_bad_default_start_names_the_line(project, toml, line, message):
         "s.monthly", "-- kind: incremental\n-- partition_by: d\n-- grain: month\nselect 1 as d\n"
     )
     with pytest.raises(ProjectError) as info:
-        project_mod.load(project.root)
+        project_mod.load(project.root, strict=True)
     assert info.value.line == line and message in str(info.value), str(info.value)
     assert str(info.value).startswith(f"{project.root / 'orchestrator.toml'}:{line}: ")

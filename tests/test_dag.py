@@ -8,7 +8,7 @@ from orchestrator.errors import CycleError, ProjectError
 
 
 def build(project):
-    return dag_mod.build(project_mod.load(project.root))
+    return dag_mod.build(project_mod.load(project.root, strict=True))
 
 
 def test_resolution_same_schema_then_default_then_external(project):

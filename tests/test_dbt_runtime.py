@@ -148,7 +148,7 @@ def test_without_the_dbt_folder_the_model_does_not_load(tmp_path):
     import shutil
 
     shutil.rmtree(ours.root / "dbt")
-    plan = ours.cli("plan")
-    assert plan.returncode != 0
-    assert "renderer: dbt needs the project's dbt/ folder" in plan.stderr
-    assert "models/main/" in plan.stderr
+    plan = ours.cli("plan")  # each such model is broken (held back), the rest plans
+    assert plan.returncode == 1
+    broken = [x for x in plan.stdout.splitlines() if ": broken: models/main/" in x]
+    assert broken and all("renderer: dbt needs the project's dbt/ folder" in x for x in broken)

@@ -32,7 +32,7 @@ def test_folder_owners_are_defaults_and_headers_win(project):
     project.write("models/reporting/finance/board.sql", "select 1 as x")
     project.write("models/reporting/funnel.sql", "select 1 as x")
     project.model("staging.orders", "select 1 as x")
-    owners = {n: m.owner for n, m in project_mod.load(project.root).models.items()}
+    owners = {n: m.owner for n, m in project_mod.load(project.root, strict=True).models.items()}
     assert owners == {
         "marts.revenue": "finance",
         "marts.signups": "growth",

@@ -43,7 +43,7 @@ def pipeline(project):
     )
     project.model("s.t", "select count(*) as n from s.b")
     project.model("s.v", "-- kind: view\nselect * from s.t")
-    return dag_mod.build(project_mod.load(project.root))
+    return dag_mod.build(project_mod.load(project.root, strict=True))
 
 
 def request(dag, *selectors, **kwargs):
@@ -114,7 +114,7 @@ def test_new_period_builds_only_the_new_partitions_and_what_reads_them(pipeline)
 def test_model_change_marks_its_partitions_and_everything_downstream(pipeline, project):
     snap = built_everything(pipeline)
     project.model("s.a", DAILY.format(source="raw.src", extra="-- changed") + "\n and 1 = 1")
-    changed = dag_mod.build(project_mod.load(project.root))
+    changed = dag_mod.build(project_mod.load(project.root, strict=True))
     p = plan(changed, snap, request(changed))
     reasons = {(t.model, str(t.reason)) for t in p.tasks}
     assert reasons == {
@@ -137,7 +137,7 @@ def test_view_is_transparent_for_staleness(project):
     project.model("s.t", "select 1 as x")
     project.model("s.v", "-- kind: view\nselect * from s.t")
     project.model("s.w", "select * from s.v")
-    dag = dag_mod.build(project_mod.load(project.root))
+    dag = dag_mod.build(project_mod.load(project.root, strict=True))
     snap = built_everything(dag)
     t = Built(WHOLE, dag.models["s.t"].version, 5, dag.models["s.t"].layout)
     snap = Snapshot(built={**snap.built, "s.t": {WHOLE: t}}, relations=snap.relations)
@@ -202,7 +202,7 @@ def test_backfill_of_a_coarse_upstream_rebuilds_every_finer_partition_it_feeds(p
     """,
     )
     project.model("s.day", DAILY.format(source="s.mon", extra=""))
-    dag = dag_mod.build(project_mod.load(project.root))
+    dag = dag_mod.build(project_mod.load(project.root, strict=True))
     now = datetime(2024, 2, 3)
     snap = built_everything(dag, now=now)
     r = request(dag, "s.mon", now=now, backfill=(datetime(2024, 1, 10), datetime(2024, 1, 11)))
@@ -232,7 +232,7 @@ def test_downstream_waits_for_the_swap(pipeline):
 def test_layout_change_rebuilds_the_table_whole(pipeline, project):
     snap = built_everything(pipeline)
     project.model("s.a", DAILY.format(source="raw.src", extra="-- grain: day\n-- unique_key: d"))
-    changed = dag_mod.build(project_mod.load(project.root))
+    changed = dag_mod.build(project_mod.load(project.root, strict=True))
     p = plan(changed, snap, request(changed, "s.a"))
     assert {t.action for t in p.tasks} == {Action.SHADOW, Action.SWAP}
     assert all(t.reason is Reason.MODEL_CHANGED for t in p.tasks)
@@ -240,7 +240,7 @@ def test_layout_change_rebuilds_the_table_whole(pipeline, project):
 
 def test_vars_are_required_and_a_change_makes_partitions_stale(project):
     project.model("s.r", "select {{ var('region') }} as region")
-    dag = dag_mod.build(project_mod.load(project.root))
+    dag = dag_mod.build(project_mod.load(project.root, strict=True))
     with pytest.raises(UsageError, match="s.r uses var\\('region'\\)"):
         plan(dag, Snapshot(), request(dag))
     m = dag.models["s.r"]
@@ -255,7 +255,7 @@ def test_vars_are_required_and_a_change_makes_partitions_stale(project):
 
 def test_model_without_start_is_built_only_by_backfill(project):
     project.model("s.x", "-- kind: incremental\n-- partition_by: d\nselect date '2024-01-01' as d")
-    dag = dag_mod.build(project_mod.load(project.root))
+    dag = dag_mod.build(project_mod.load(project.root, strict=True))
     run_plan = plan(dag, Snapshot(), request(dag))
     assert run_plan.tasks == () and run_plan.backfill_only == ("s.x",)
     r = request(dag, backfill=(datetime(2024, 1, 1), datetime(2024, 1, 3)))
@@ -267,7 +267,7 @@ def test_model_without_start_is_built_only_by_backfill(project):
 def test_backfill_of_a_model_without_start_rebuilds_a_table_reading_it(project):
     project.model("s.x", "-- kind: incremental\n-- partition_by: d\nselect date '2024-01-01' as d")
     project.model("s.t", "select count(*) as n from s.x")
-    dag = dag_mod.build(project_mod.load(project.root))
+    dag = dag_mod.build(project_mod.load(project.root, strict=True))
     r = request(dag, "s.x", backfill=(datetime(2024, 1, 1), datetime(2024, 1, 2)))
     p = plan(dag, Snapshot(), r)
     assert summary(p) == [("s.t", "all", "missing"), ("s.x", "2024-01-01", "requested")]
@@ -286,7 +286,7 @@ def test_end_closes_the_range(project):
         select timestamp '2024-01-01 22:00' as d
     """,
     )
-    dag = dag_mod.build(project_mod.load(project.root))
+    dag = dag_mod.build(project_mod.load(project.root, strict=True))
     p = plan(dag, Snapshot(), request(dag, now=datetime(2024, 3, 1)))
     assert [t.key for t in p.tasks] == ["2024-01-01T22", "2024-01-01T23", "2024-01-02T00"]
     assert window_for_key("2024-01-01T22", Grain.HOUR).end == datetime(2024, 1, 1, 23)
@@ -304,7 +304,7 @@ def test_finer_partition_waits_for_the_unfinished_coarser_one_it_reads(project):
         select * from s.day where d >= {{ start }} and d < {{ end }}
     """,
     )
-    dag = dag_mod.build(project_mod.load(project.root))
+    dag = dag_mod.build(project_mod.load(project.root, strict=True))
     p = plan(dag, Snapshot(), request(dag))
     hours = {t.key for t in p.tasks if t.model == "s.hourly"}
     held = {h.key for h in p.held if h.model == "s.hourly"}
@@ -317,7 +317,7 @@ def test_finer_partition_waits_for_the_unfinished_coarser_one_it_reads(project):
 def test_reader_of_a_model_with_nothing_built_is_held(project):
     project.model("s.nb", "-- kind: incremental\n-- partition_by: d\nselect date '2024-01-01' as d")
     project.model("s.tot", "select count(*) as n from s.nb")
-    dag = dag_mod.build(project_mod.load(project.root))
+    dag = dag_mod.build(project_mod.load(project.root, strict=True))
     p = plan(dag, Snapshot(), request(dag))
     assert p.tasks == ()
     assert [(h.model, h.status) for h in p.held] == [("s.tot", "skipped")]
@@ -338,7 +338,7 @@ def test_reader_outside_the_upstream_range_waits_for_its_table_to_exist(project)
         select * from g.d where d >= {{ start }} and d < {{ end }}
     """,
     )
-    dag = dag_mod.build(project_mod.load(project.root))
+    dag = dag_mod.build(project_mod.load(project.root, strict=True))
     p = plan(dag, Snapshot(), request(dag))
     d_ids = {t.id for t in p.tasks if t.model == "g.d"}
     for t in p.tasks:
@@ -407,7 +407,7 @@ def test_full_refresh_batches_the_shadow_build_and_swaps_after_it(pipeline):
 def test_batch_size_only_for_incremental_models(project):
     project.model("s.t", "-- batch_size: 10\nselect 1 as x")
     with pytest.raises(ProjectError, match="'batch_size' only applies to incremental"):
-        project_mod.load(project.root)
+        project_mod.load(project.root, strict=True)
 
 
 @pytest.mark.parametrize(
@@ -434,7 +434,7 @@ def test_backfill_at_or_after_the_end_names_it(project):
         select date '2024-01-01' as d
     """,
     )
-    dag = dag_mod.build(project_mod.load(project.root))
+    dag = dag_mod.build(project_mod.load(project.root, strict=True))
     r = request(
         dag, backfill=(datetime(2024, 2, 1), datetime(2024, 2, 5)), now=datetime(2025, 1, 1)
     )

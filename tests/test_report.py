@@ -33,7 +33,7 @@ def dag(project):
     )
     project.model("s.total", "select count(*) as n from s.daily")
     project.model("s.v", "-- kind: view\nselect * from s.total")
-    return dag_mod.build(project_mod.load(project.root))
+    return dag_mod.build(project_mod.load(project.root, strict=True))
 
 
 def day(key: str):

@@ -406,3 +406,127 @@ def test_a_job_that_cannot_start_fails_alone_and_the_others_run(project):
         "schedule", "--once", now="2024-01-05T06:10", env={"ORCHESTRATOR_USER": "bob"}
     )
     assert again.returncode == 0 and again.stdout.strip() == "schedule: nothing due"
+
+
+def test_a_model_that_does_not_parse_is_held_back_and_the_rest_runs_on_time(project):
+    """Issue 20: `form` for `from` in one mart stopped everything (no alert, no deadline
+    judged, no status). Now that model and what reads it are held back, with its file and
+    line; the other models run; the owner hears it once; the deadline is judged."""
+    project.write(
+        "orchestrator.toml",
+        SOURCE
+        + """
+        [jobs.daily]
+        select = "s.daily s.other s.report"
+        cron = "0 6 * * *"
+        owner = "finance"
+        deadline = "07:30"
+
+        [owners.finance]
+        log = "finance.jsonl"
+        """,
+    )
+    project.model("s.daily", FROM_FILES)
+    project.model("s.other", GENERATED)
+    project.model("s.report", "-- owner: finance\nselect count(*) as n from s.daily")
+    for day in ("2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"):
+        write_day(project, day)
+    assert project.cli("schedule", "--once", now="2024-01-05T06:05").returncode == 0
+    broken = FROM_FILES.replace("from raw.events", "form raw.events").replace(
+        "-- start", "-- owner: finance\n-- start"
+    )
+    project.model("s.daily", broken)
+    write_day(project, "2024-01-05")
+
+    out = project.cli("schedule", "--once", now="2024-01-06T07:45")
+    assert out.returncode == 1, out.stderr
+    assert "late:" in out.stdout or "failed" in out.stdout, out.stdout
+    assert "Traceback" not in out.stderr and "error:" not in out.stderr, out.stderr
+    assert days(project, "s.other")[-1] == date(2024, 1, 5)  # the rest ran
+    assert days(project)[-1] == date(2024, 1, 4)  # the broken one kept its last good data
+    alerts = [json.loads(x) for x in (project.root / "finance.jsonl").read_text().splitlines()]
+    events = [a["event"] for a in alerts]
+    assert "model_broken" in events and "deadline_missed" in events, events
+    told = next(a for a in alerts if a["event"] == "model_broken")
+    assert told["subject"] == "s.daily"
+    assert "models/s/daily.sql:5: SQL syntax error" in told["error"], told
+    assert told["remedy"] == "fix models/s/daily.sql:5, then: orchestrator run s.daily+"
+    ticks_missed = project.scalar(
+        "select count(*) from orchestrator.schedule_ticks where deadline_missed_at is not null"
+    )
+    assert ticks_missed == 1
+
+    # status, plan and runs work and show it; the readers wait, saying where
+    status = project.cli("status")
+    assert status.returncode == 0, status.stderr
+    line = next(x for x in status.stdout.splitlines() if x.startswith("s.daily "))
+    assert "broken: models/s/daily.sql:5: SQL syntax error" in line
+    assert "to fix s.daily: fix models/s/daily.sql:5, then: orchestrator run s.daily+" in (
+        status.stdout
+    )
+    as_json = json.loads(project.cli("status", "--json").stdout)
+    daily = next(m for m in as_json["models"] if m["model"] == "s.daily")
+    assert daily["state"].startswith("broken: models/s/daily.sql:5")
+    project.model("s.report", "-- owner: finance\nselect count(*) as rows_read from s.daily")
+    plan = project.cli("plan")  # a reader to rebuild waits; one that is current stays so
+    assert plan.returncode == 1
+    assert "blocked: s.daily: broken: models/s/daily.sql:5: SQL syntax error" in plan.stdout
+    assert "blocked: s.report: waits for s.daily: broken (models/s/daily.sql:5)" in plan.stdout
+    assert project.cli("runs").returncode == 0
+
+    # told once: the next evaluation does not repeat it
+    project.cli("schedule", "--once", now="2024-01-06T08:00")
+    again = (project.root / "finance.jsonl").read_text().splitlines()
+    assert sum(json.loads(x)["event"] == "model_broken" for x in again) == 1
+
+    # fixed: built, and the incident closes with a recovery
+    project.model("s.daily", FROM_FILES)
+    out = project.cli("run")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert days(project)[-1] == date(2024, 1, 5)
+    alerts = [json.loads(x) for x in (project.root / "finance.jsonl").read_text().splitlines()]
+    assert any(
+        a["event"] == "recovered" and a["subject"] == "s.daily" and "not loading" in a["text"]
+        for a in alerts
+    ), alerts
+    assert "broken" not in project.cli("status").stdout
+
+
+def test_a_broken_orchestrator_toml_stops_the_scheduler_and_tells_the_default_owner(project):
+    config = """
+        [jobs.j]
+        select = "s.daily"
+        cron = "0 6 * * *"
+
+        [owners.default]
+        log = "default.jsonl"
+        """
+    project.write("orchestrator.toml", config)
+    project.model("s.daily", GENERATED)
+    assert project.cli("schedule", "--once", now="2024-01-02T06:05").returncode == 0
+
+    def told() -> list[dict]:
+        path = project.root / "default.jsonl"
+        return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+    # a bad setting: the file still reads, so its own [owners.default] is used
+    project.write("orchestrator.toml", config.replace('cron = "0 6 * * *"', 'cron = "0 6 * *"'))
+    out = project.cli("schedule", "--once", now="2024-01-03T06:05")
+    assert out.returncode == 2 and "orchestrator.toml:" in out.stderr, out.stderr
+    assert [a["event"] for a in told()] == ["project_broken"]
+    assert "orchestrator.toml" in told()[0]["error"] and "cron" in told()[0]["error"]
+    project.cli("schedule", "--once", now="2024-01-03T06:10")
+    assert len(told()) == 1  # the same error is told once
+
+    # not TOML at all: the route the project had when it last loaded
+    project.write("orchestrator.toml", "[jobs.j\nselect = ")
+    out = project.cli("schedule", "--once", now="2024-01-03T06:15")
+    assert out.returncode == 2
+    assert [a["event"] for a in told()] == ["project_broken", "project_broken"]
+    assert project.scalar("select count(*) from orchestrator.runs") == 1  # nothing ran
+
+    project.write("orchestrator.toml", config)
+    out = project.cli("schedule", "--once", now="2024-01-03T06:20")
+    assert out.returncode == 0, out.stderr
+    assert [a["event"] for a in told()] == ["project_broken", "project_broken", "recovered"]
+    assert "loads again" in told()[-1]["text"]

@@ -132,6 +132,6 @@ def test_a_selector_on_a_loaded_project(project):
     project.model("staging.a", "-- tags: nightly\nselect 1 as x")
     project.model("staging.b", "select * from staging.a")
     project.model("marts.c", "-- tags: nightly\nselect * from staging.b")
-    loaded = dag_mod.build(project_mod.load(project.root))
+    loaded = dag_mod.build(project_mod.load(project.root, strict=True))
     assert selectors.select(loaded, ["tag:nightly,1+marts.c"]) == {"marts.c"}
     assert selectors.select(loaded, ["@a"]) == {"staging.a", "staging.b", "marts.c"}

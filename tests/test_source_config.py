@@ -76,5 +76,5 @@ def test_a_mistake_names_the_source_and_the_line(settings, line, message):
 def test_bad_source_config(project, toml, message):
     project.write("orchestrator.toml", toml)
     with pytest.raises(ProjectError, match="orchestrator.toml") as info:
-        project_mod.load(project.root)
+        project_mod.load(project.root, strict=True)
     assert message in str(info.value)

@@ -11,7 +11,7 @@ from .. import state
 from ..dag import DAG
 from ..fingerprints import Prints
 from ..snapshot import TaskRecord
-from ..tasks import Plan, Task
+from ..tasks import BROKEN, Plan, Task
 from .values import Outcome
 
 
@@ -84,5 +84,8 @@ def record_held(plan: Plan, engine, run_id: int, at: datetime) -> list[Outcome]:
         )
         for h in plan.held
     ]
-    record_unpublished(engine, records)
+    # a broken model's hold is about its file, not a partition: the state of its partitions
+    # (their last good data) stands, and its brokenness is read from the project itself
+    kept = [r for r, h in zip(records, plan.held, strict=True) if not h.reason.startswith(BROKEN)]
+    record_unpublished(engine, records, kept)
     return [Outcome(h.model, h.key, h.status, h.reason, window=h.window) for h in plan.held]

@@ -382,9 +382,12 @@ def partition_builds(con, models: Sequence[str]) -> dict[tuple[str, str], tuple[
     }
 
 
-def recorded_models(con) -> set[str]:
-    """Every model the state has partition rows for (built by this tool at some point)."""
-    return {m for (m,) in con.execute(f"SELECT DISTINCT model FROM {SCHEMA}.partitions").fetchall()}
+def recorded_models(con, *, built: bool = False) -> set[str]:
+    """Every model the state has partition rows for (tried by this tool at some point);
+    `built`: only those with a published partition."""
+    where = " WHERE built_run IS NOT NULL" if built else ""
+    query = f"SELECT DISTINCT model FROM {SCHEMA}.partitions{where}"
+    return {m for (m,) in con.execute(query).fetchall()}
 
 
 def forget_model(con, model: str) -> None:

@@ -22,12 +22,13 @@ from ..state.mirror import state_copy_path
 from ..status import REJECTED
 from ..workspace import Workspace, now
 
-STATES = ("failed", "blocked", "waiting", "stale", "missing", "partial", "complete")
+STATES = ("broken", "failed", "blocked", "waiting", "stale", "missing", "partial", "complete")
 """A model's readiness, most urgent first; the UI colours and letters follow it."""
 
 _DAYS_31 = timedelta(days=31)
 
 _LETTERS = {
+    "broken": "X",  # its file does not load
     "failed": "F",
     "blocked": "B",
     "waiting": "W",
@@ -47,8 +48,12 @@ def readiness(text: str) -> str:
     ('failed', 'blocked')
     >>> readiness("1 check_failed, last good data kept")
     'failed'
+    >>> readiness("broken: models/s/m.sql:3: SQL syntax error")
+    'broken'
 
     """
+    if text.startswith("broken: "):
+        return "broken"
     labels = {
         part.strip().split(" ")[1].rstrip(",")
         for part in text.split(";")
@@ -280,6 +285,7 @@ def model_page(ws: Workspace, name: str) -> dict | None:
             "grain": str(model.grain) if model.partitioned else None,
             "start": iso(model.start),
             "path": model.relpath,
+            "broken": str(model.broken) if model.broken else None,
             "sql": model.template,
             "description": model.description,
             "columns": columns(built, model.column_descriptions),
@@ -292,7 +298,9 @@ def model_page(ws: Workspace, name: str) -> dict | None:
         "partitions_total": len(rows),
         "partition_ranges": _ranges(states) if len(rows) > GRID_CELLS else None,
         "attempts": attempts,
-        "commands": _commands(name, red),
+        "commands": [remedies.broken(name, str(model.broken))]
+        if model.broken
+        else _commands(name, red),
     }
 
 

@@ -39,6 +39,7 @@ def templates(href: Callable[[str, object], str] | None = None):
         lstrip_blocks=True,
     )
     env.globals["states"] = data.STATES
+    env.globals["letter"] = data.letter
     env.globals["href"] = href or _path
     return env
 
