@@ -233,6 +233,18 @@ def run(
         the_plan, sources = _plan_run(ws, con, snapshot, request, command, job)
         if cancel.is_set():  # a signal while planning: nothing has started, nothing to record
             raise RunStopped("cancelled before the run started; nothing was written")
+        if job is None and ws.project.settings.engine.kind == "spark":
+            # refused before the run starts (exit 2, nothing written), as a changed type is
+            from .spark_analysis import refuse_unresolved
+
+            refuse_unresolved(
+                the_plan,
+                ws.dag,
+                data,
+                request.vars,
+                ws.project.settings.default_schema,
+                session=lambda task: freshness.session_files(ws.project, ws.dag, task),
+            )
         started = _Started(
             con, data, lock, tuple(abandoned), snapshot, the_plan, tuple(sources), clock
         )
@@ -413,7 +425,11 @@ def _execute(
         reporter=progress,
         default_schema=ws.project.settings.default_schema,
         session=lambda task: freshness.session_files(ws.project, ws.dag, task),
-        reads=lambda cur, task: holdings.read_by(cur, ws.project, ws.dag, task, snapshot.holdings),
+        # sources are read by DuckDB on either engine (on Spark: the control connection),
+        # so that what a build recorded and what planning finds compare
+        reads=lambda cur, task: holdings.read_by(
+            cur.state, ws.project, ws.dag, task, snapshot.holdings
+        ),
         policy=policy_for(ws),
         cancel=cancel,
     )

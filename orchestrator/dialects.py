@@ -13,7 +13,13 @@ Fixed in the tree (measured on both engines):
 - `avg(x)` is a DOUBLE in DuckDB, a DECIMAL in Spark when x is one: cast to DOUBLE.
 - `to_json(t)` of a whole row is `to_json(struct(t.*))`; `row_number()` gets the order Spark
   requires (DuckDB numbers in no defined order either).
+- `range(a, b) t(i)` and `generate_series(a, b) t(i)` in FROM: Spark's `range` table function
+  (end excluded, empty when the bounds say so, BIGINT as in DuckDB); generate_series includes
+  its end. A range with no column names is named as DuckDB names it (`range`,
+  `generate_series`), and so is an `unnest(...)` in FROM (`unnest`).
+- `(x, i) -> ...` in list_transform/list_filter: DuckDB counts i from 1, Spark from 0.
 Refused:
+- ranges over dates or times (DuckDB gives timestamps, Spark's sequence dates).
 - ordered aggregates that cannot be kept (descending, several keys).
 - table functions reading files (`read_csv(...)`): declare the files as a source instead.
 """
@@ -86,6 +92,14 @@ def spark_tree(sql: str, relpath: str = "<statement>"):
 
     def fix(node):
         name = type(node).__name__
+        if isinstance(node, exp.Table) and isinstance(node.this, exp.GenerateSeries):
+            return _spark_range(node, sql, relpath)
+        if isinstance(node, exp.Unnest) and isinstance(node.parent, exp.From | exp.Join):
+            _name_columns(node, "unnest")
+            return node
+        if isinstance(node, exp.Lambda) and len(node.expressions) == 2:
+            if isinstance(node.parent, exp.Transform | exp.ArrayFilter):
+                return _index_from_one(node)
         if name in _READERS or (
             isinstance(node, exp.Anonymous) and str(node.this).lower().startswith("read_")
         ):
@@ -154,6 +168,78 @@ def spark_tree(sql: str, relpath: str = "<statement>"):
         return node
 
     return tree.transform(fix)
+
+
+def _spark_range(table, sql: str, relpath: str):
+    """DuckDB's range/generate_series table function as Spark's `range` table function."""
+    from sqlglot import exp
+
+    series = table.this
+    word = "range" if series.args.get("is_end_exclusive") else "generate_series"
+    start, end, step = series.args.get("start"), series.args.get("end"), series.args.get("step")
+    temporal = any(
+        isinstance(n, exp.Interval)
+        or (isinstance(n, exp.Cast) and n.to.is_type(*exp.DataType.TEMPORAL_TYPES))
+        for part in (start, end, step)
+        if part is not None
+        for n in part.walk()
+    )
+    backwards = isinstance(step, exp.Neg) or (
+        step is not None and step.is_number and float(step.name) < 0
+    )
+    if temporal or (step is not None and not step.is_number and not isinstance(step, exp.Neg)):
+        raise ProjectError(
+            f"{word}(...) over dates or times (or with a step that is not a number): Spark's "
+            "sequence gives other types and bounds; count with integers and add them, e.g. "
+            "select date '2024-01-01' + i as d from range(0, 31) t(i)",
+            relpath,
+            _line(sql, word),
+        )
+    if start is None:
+        start = exp.Literal.number(0)
+    if word == "generate_series":  # its end is included; Spark's range excludes it
+        one = exp.Literal.number(1)
+        end = exp.Sub(this=end, expression=one) if backwards else exp.Add(this=end, expression=one)
+    arguments = [start.copy(), end.copy()] + ([step.copy()] if step is not None else [])
+    spark = exp.Table(this=exp.Anonymous(this="RANGE", expressions=arguments))
+    spark.set(
+        "alias", table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(word, True))
+    )
+    _name_columns(spark, word)
+    return spark
+
+
+def _name_columns(node, word: str) -> None:
+    """A table function's one column named as DuckDB names it when the query does not."""
+    from sqlglot import exp
+
+    alias = node.args.get("alias")
+    if alias is None:
+        alias = exp.TableAlias(this=exp.to_identifier(word, quoted=True))
+        node.set("alias", alias)
+    if not alias.columns:
+        alias.set("columns", [exp.to_identifier(word, quoted=True)])
+
+
+def _index_from_one(lamb):
+    """`(x, i) -> body` with i counted from 1 as in DuckDB: Spark gives i from 0."""
+    from sqlglot import exp
+
+    index = lamb.expressions[1].name
+    body = lamb.this.transform(
+        lambda n: (
+            exp.paren(exp.Add(this=n.copy(), expression=exp.Literal.number(1)))
+            if (isinstance(n, exp.Column) and not n.table and n.name == index)
+            or (
+                isinstance(n, exp.Identifier)
+                and n.name == index
+                and not isinstance(n.parent, exp.Column)
+            )
+            else n
+        )
+    )
+    lamb.set("this", body)
+    return lamb
 
 
 def _ordered_list(order):

@@ -60,6 +60,27 @@ def matching_files(pattern: str) -> list[str]:
     return sorted(glob.glob(pattern, recursive=True))
 
 
+def reader(project: Project, source: Source, files: Sequence[str]) -> str:
+    """What to select from to read a source (`probes.reader`). On Spark a source that is a
+    table lives in the warehouse_dir, which the state's connection does not hold: its Parquet
+    files are read instead, as Spark wrote them."""
+    if files or source.path or project.settings.engine.kind != "spark":
+        return probes.reader(source, files)
+    from . import spark_engine
+
+    found = spark_engine.table_files(project.settings.engine, project.root, source.name)
+    return probes.table_files_reader(found) if found else probes.reader(source, files)
+
+
+def table_exists(con, project: Project, source: Source) -> bool:
+    """Does the table of a source without `path` exist (on Spark: hold data files)?"""
+    if project.settings.engine.kind == "spark":
+        from . import spark_engine
+
+        return bool(spark_engine.table_files(project.settings.engine, project.root, source.name))
+    return bool(con.execute(*probes.table_exists(source)).fetchone()[0])
+
+
 def has_placeholders(path: str | None) -> bool:
     return bool(path and _PLACEHOLDER.search(path))
 
@@ -204,11 +225,11 @@ class Inspector:
         return Gate("blocked", f"source {source.name} {why}") if why else None
 
     def _table_exists(self, source: Source) -> bool:
-        return bool(self.con.execute(*probes.table_exists(source)).fetchone()[0])
+        return table_exists(self.con, self.project, source)
 
     def _latest(self, source: Source, files: Sequence[str]) -> datetime | None:
         if source.loaded_at:
-            target = probes.reader(source, files)
+            target = reader(self.project, source, files)
             kind = self.con.execute(probes.type_of(target, source.loaded_at)).fetchone()
             # a time with a zone is read as UTC, whatever the session's zone
             with_zone = bool(kind and "TIME ZONE" in kind[0])
@@ -225,7 +246,7 @@ class Inspector:
         if not source.columns:
             return ""
         if not files:
-            return self._drift(source, self._describe(probes.reader(source, [])), typed=True)
+            return self._drift(source, self._describe(reader(self.project, source, [])), typed=True)
         problems = []
         for f in files:
             found = self._file_drift(source, [f])
@@ -247,8 +268,8 @@ class Inspector:
             for f in files:
                 names = [n for n in self._csv_header(source, f) if n not in names] + names
             return self._drift(source, [(n, "ANY") for n in names], typed=False)
-        reader = probes.plain_reader(source, files)
-        return self._drift(source, self._describe(reader), typed=source.format == "parquet")
+        plain = probes.plain_reader(source, files)
+        return self._drift(source, self._describe(plain), typed=source.format == "parquet")
 
     def _csv_header(self, source: Source, path: str) -> list[str]:
         """The column names in a CSV file's first line: cheap, and exact for drift."""
@@ -342,7 +363,7 @@ class Inspector:
 
     def _rows_in(self, source: Source, window: Window) -> int:
         files = matching_files(glob_pattern(self.project.root, source.path)) if source.path else []
-        target = probes.reader(source, files)
+        target = reader(self.project, source, files)
         return self.con.execute(
             probes.rows_in(target, source.partition_by or "", window)
         ).fetchone()[0]
@@ -472,7 +493,7 @@ def arrived_keys(inspector: Inspector, source: Source) -> set[str]:
         return set()
     files = matching_files(glob_pattern(project.root, source.path)) if source.path else []
     try:
-        target = probes.reader(source, files)
+        target = reader(project, source, files)
         values = inspector.con.execute(
             probes.partition_values(target, source.partition_by)
         ).fetchall()

@@ -22,6 +22,7 @@ from .freshness import (
     glob_pattern,
     has_placeholders,
     matching_files,
+    reader,
     window_pattern,
 )
 from .model import Project, Source
@@ -95,7 +96,7 @@ def held(
             return ()
     else:
         files = []
-    target = probes.reader(source, files)
+    target = reader(project, source, files)
     try:
         if source.partition_by:
             rows = con.execute(

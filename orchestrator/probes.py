@@ -27,6 +27,12 @@ def reader(source: Source, files: Sequence[str]) -> str:
     return source_reader(source, files_list(files)) if files else quote_relation(source.name)
 
 
+def table_files_reader(files: Sequence[str]) -> str:
+    """A table's Parquet files as Spark wrote them (partition directories included), for a
+    table source that lives in Spark's warehouse_dir."""
+    return f"read_parquet({files_list(files)}, hive_partitioning = true, union_by_name = true)"
+
+
 def untyped_reader(source: Source, path: str) -> str:
     """One file of the source, read with its options but without declared types: binding it
     shows a bad option or an unreadable file."""

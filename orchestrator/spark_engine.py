@@ -35,6 +35,17 @@ POOL = "orchestrator"
 """The FAIR scheduler pool every task's jobs run in: independent tasks share the cluster."""
 
 
+LAYOUT = "_orchestrator_layout.json"
+"""In a partitioned table's directory: its columns in the model's SELECT order with their Spark
+types, and its partition column. Spark lays a partitioned table out with the partition column
+last and cannot read a schema from a table with no rows (no data file): this file says both.
+Spark ignores files whose names start with `_`."""
+
+DATA_SCHEMA = "orchestrator_data"
+"""Where a partitioned table is registered when the model's name is the view that reads it in
+the SELECT's order (`Spark.register_table`)."""
+
+
 class Native(str):
     """A statement already in Spark SQL: run as is, never transpiled."""
 
@@ -118,6 +129,7 @@ class _Shared:
         self.patterns: dict[str, str] = {}  # source -> the glob of its files
         self.remote = False  # Spark Connect: one client session, operations tagged per cursor
         self.databases: set[str] = set()
+        self.data: dict[str, str] = {}  # model -> its table, when its name is an ordering view
         self.lock = threading.Lock()
         self.groups = 0
 
@@ -205,11 +217,30 @@ def relations_on_disk(settings: EngineSettings, root: Path, control) -> dict[str
     return found
 
 
+def table_files(settings: EngineSettings, root: Path, name: str) -> list[str]:
+    """The data files of table `name` in the warehouse_dir, as Spark lists them (none under
+    `_` or `.`): how a source that is a table is probed on Spark without starting a session."""
+    schema, _, table = name.lower().partition(".")
+    warehouse = Path(settings.warehouse_dir or root / "spark-warehouse").resolve()
+    place = warehouse / schema / table
+    if not place.is_dir():
+        return []
+    return [
+        str(file)
+        for file in sorted(place.rglob("*"))
+        if file.is_file()
+        and not any(part.startswith(("_", ".")) for part in file.relative_to(place).parts)
+    ]
+
+
 def _is_table_dir(path: Path) -> bool:
     """A model's table: a directory holding committed data (a file outside `_` and `.`
-    directories, where Spark keeps a commit in progress)."""
+    directories, where Spark keeps a commit in progress), or the layout of a partitioned
+    table with no rows yet."""
     if not path.is_dir() or path.name.startswith(("_", ".")) or "__" in path.name:
         return False
+    if (path / LAYOUT).is_file():
+        return True
     return any(
         not any(part.startswith(("_", ".")) for part in file.relative_to(path).parts)
         for file in path.rglob("*")
@@ -397,24 +428,67 @@ class Spark:
 
     def register_table(self, schema: str, table: str) -> None:
         """A table directory in the catalog; one Spark cannot read (no data file: a write
-        cut short before its commit) counts as missing, so its model is built again."""
+        cut short before its commit) counts as missing, so its model is built again.
+
+        A partitioned table with a layout (`LAYOUT`) is registered in `DATA_SCHEMA`, with the
+        layout's schema (so that it exists with no rows), and the model's name is a view of
+        it in the SELECT's order: `select *` reads the columns in the order DuckDB gives,
+        while writes still replace whole partitions of the table (`data_relation`)."""
         path = self.location(schema, table)
         name = f"{self.quote(schema)}.{self.quote(table)}"
-        self._run(f"DROP TABLE IF EXISTS {name}")
+        self.drop_table(schema, table)
         self.known(f"{schema}.{table}", None)
         if not _is_table_dir(path):
             return
+        layout = read_layout(path)
+        data = f"{DATA_SCHEMA}.{self.quote(f'{schema}__{table}'.lower())}" if layout else name
         try:
-            self._run(
-                f"CREATE TABLE {name} USING parquet OPTIONS (mergeSchema 'true') "
-                f"LOCATION {_literal(str(path))}"
-            )
+            if layout:
+                columns = ", ".join(f"{self.quote(n)} {t}" for n, t in layout["columns"])
+                self._run(f"CREATE DATABASE IF NOT EXISTS {DATA_SCHEMA}")
+                self._run(f"DROP TABLE IF EXISTS {data}")
+                self._run(
+                    f"CREATE TABLE {data} ({columns}) USING parquet PARTITIONED BY "
+                    f"({self.quote(layout['partition_by'])}) LOCATION {_literal(str(path))}"
+                )
+            else:
+                self._run(
+                    f"CREATE TABLE {name} USING parquet OPTIONS (mergeSchema 'true') "
+                    f"LOCATION {_literal(str(path))}"
+                )
             if any(p.is_dir() and "=" in p.name for p in path.iterdir()):
-                self._run(f"ALTER TABLE {name} RECOVER PARTITIONS")
+                self._run(f"ALTER TABLE {data} RECOVER PARTITIONS")
+            if layout:
+                listed = ", ".join(self.quote(n) for n, _ in layout["columns"])
+                self._run(f"CREATE OR REPLACE VIEW {name} AS SELECT {listed} FROM {data}")
+                with self.shared.lock:
+                    self.shared.data[f"{schema}.{table}".lower()] = data
         except SparkError:
-            self._run(f"DROP TABLE IF EXISTS {name}")
+            self.drop_table(schema, table)
+            self._run(f"DROP TABLE IF EXISTS {data}")
             return
         self.known(f"{schema}.{table}", "table")
+
+    def data_relation(self, schema: str, table: str) -> str:
+        """The table that writes go to under a model's name (see `register_table`)."""
+        with self.shared.lock:
+            data = self.shared.data.get(f"{schema}.{table}".lower())
+        return data or f"{self.quote(schema)}.{self.quote(table)}"
+
+    def drop_table(self, schema: str, table: str) -> None:
+        """Drop the table under a name: its ordering view and its table, or the table."""
+        with self.shared.lock:
+            data = self.shared.data.pop(f"{schema}.{table}".lower(), None)
+        name = f"{self.quote(schema)}.{self.quote(table)}"
+        if data:
+            self._run(f"DROP VIEW IF EXISTS {name}")
+            self._run(f"DROP TABLE IF EXISTS {data}")
+        else:
+            self._run(f"DROP TABLE IF EXISTS {name}")
+
+    def spark_columns(self, query: str) -> list[tuple[str, str]]:
+        """The columns of a Spark SQL query with their Spark types, by analysis alone."""
+        return [(f.name, f.dataType.simpleString()) for f in self._frame(query).schema.fields]
 
     def register_source(self, source: Source) -> None:
         """A declared file source as a table over its files (all of them), in its schema."""
@@ -592,8 +666,29 @@ def _is_schema_dir(path: Path) -> bool:
     return (
         path.is_dir()
         and not path.name.startswith(("_", "."))
-        and path.name not in ("orchestrator", "orchestrator_stage")
+        and path.name not in ("orchestrator", "orchestrator_stage", DATA_SCHEMA)
     )
+
+
+def read_layout(path: Path) -> dict | None:
+    """A partitioned table's layout (`LAYOUT`), or None."""
+    import json
+
+    try:
+        return json.loads((path / LAYOUT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_layout(path: Path, columns: Sequence[tuple[str, str]], partition_by: str) -> None:
+    """Record a partitioned table's layout; written aside and renamed, so never half there."""
+    import json
+
+    text = json.dumps({"columns": [list(c) for c in columns], "partition_by": partition_by})
+    path.mkdir(parents=True, exist_ok=True)
+    aside = path / (LAYOUT + ".tmp")
+    aside.write_text(text, encoding="utf-8")
+    os.replace(aside, path / LAYOUT)
 
 
 def _literal(value: str) -> str:

@@ -25,7 +25,15 @@ from .materialize import Write, _outside_message, key_judge
 from .model import Kind, Model
 from .partitions import Window
 from .quoting import quote
-from .spark_engine import Native, Spark, move, remove_tree, spark_type
+from .spark_engine import (
+    Native,
+    Spark,
+    move,
+    read_layout,
+    remove_tree,
+    spark_type,
+    write_layout,
+)
 
 STAGE_SCHEMA = "orchestrator_stage"
 
@@ -71,22 +79,41 @@ def _wrap(sql: str) -> str:
 def _fresh_table(cur: Spark, schema: str, table: str) -> None:
     """No table and no files under the name: CREATE ... LOCATION needs an empty place."""
     cur.execute(Native(f"CREATE DATABASE IF NOT EXISTS {ident(schema)}"))
-    cur.execute(Native(f"DROP TABLE IF EXISTS {_spark_relation(schema, table)}"))
+    cur.drop_table(schema, table)
     remove_tree(cur.location(schema, table))
 
 
 def _create_as(schema: str, table: str, query: str, partition_by: str | None = None):
+    """A table of `query`'s rows. Partitioned, its layout (the query's column order and
+    types) is written beside its files; a model's table is then registered with it, so its
+    name reads in that order and it exists even with no rows (`Spark.register_table`)."""
+
     def step(cur: Spark) -> None:
+        columns = cur.spark_columns(query) if partition_by else []
         _fresh_table(cur, schema, table)
         partitioned = f"PARTITIONED BY ({ident(partition_by)}) " if partition_by else ""
+        place = cur.location(schema, table)
         cur.execute(
             Native(
                 f"CREATE TABLE {_spark_relation(schema, table)} USING parquet {partitioned}"
-                f"LOCATION {_path_literal(cur.location(schema, table))} AS {query}"
+                f"LOCATION {_path_literal(place)} AS {query}"
             )
         )
+        if partition_by:
+            write_layout(place, columns, partition_by)
+            if schema != STAGE_SCHEMA and "__" not in table:
+                cur.register_table(schema, table)
 
     return step
+
+
+def _in_layout_order(cur: Spark, stage: tuple[str, str]) -> str:
+    """The staged rows in the order of the query that made them (its layout)."""
+    layout = read_layout(cur.location(*stage))
+    staged = _spark_relation(*stage)
+    if not layout:
+        return f"SELECT * FROM {staged}"
+    return f"SELECT {', '.join(ident(n) for n, _ in layout['columns'])} FROM {staged}"
 
 
 def _drop_stage(*stages: tuple[str, str]):
@@ -136,9 +163,7 @@ def _view(model: Model, sql: str, existing: str | None) -> Write:
 
     def publish(cur: Spark) -> None:
         if existing == "table":
-            cur.execute(
-                Native(f"DROP TABLE IF EXISTS {_spark_relation(model.schema, model.table)}")
-            )
+            cur.drop_table(model.schema, model.table)
             remove_tree(cur.location(model.schema, model.table))
         cur.execute(Native(statement))
         cur.known(model.name, "view")
@@ -183,7 +208,7 @@ def _move_in(model: Model, stage: tuple[str, str], existing: str | None, target=
             from . import state
 
             state.forget_spark_view(cur.state, f"{schema}.{table}")
-        cur.execute(Native(f"DROP TABLE IF EXISTS {_spark_relation(schema, table)}"))
+        cur.drop_table(schema, table)
         remove_tree(aside)
         if place.exists():
             move(place, aside)
@@ -225,10 +250,10 @@ def _replace_window(
     def step(cur: Spark) -> None:
         staged = _spark_relation(*stage)
         if not exists or f"{schema}.{table}".lower() not in cur.relations():
-            _create_as(schema, table, f"SELECT * FROM {staged}", column)(cur)
+            _create_as(schema, table, _in_layout_order(cur, stage), column)(cur)
             cur.known(f"{schema}.{table}", "table")
             return
-        target = _spark_relation(schema, table)
+        target = cur.data_relation(schema, table)
         for value in _gone(cur, model, window, stage, (schema, table)):
             _drop_partition(cur, schema, table, column, value)
         columns = [name for name, _ in cur.describe(Native(f"SELECT * FROM {target}"))]
@@ -276,7 +301,7 @@ def _drop_partition(cur: Spark, schema: str, table: str, column: str, value) -> 
     table is external: dropping the partition alone leaves the files)."""
     cur.execute(
         Native(
-            f"ALTER TABLE {_spark_relation(schema, table)} DROP IF EXISTS "
+            f"ALTER TABLE {cur.data_relation(schema, table)} DROP IF EXISTS "
             f"PARTITION ({ident(column)} = {_value_literal(value)})"
         )
     )
@@ -373,7 +398,10 @@ def drop_named(name: str, kind: str):
     def step(cur: Spark) -> None:
         schema, table = name.split(".", 1)
         relation = _spark_relation(schema, table)
-        cur.execute(Native(f"DROP {'VIEW' if kind == 'view' else 'TABLE'} IF EXISTS {relation}"))
+        if kind == "view":
+            cur.execute(Native(f"DROP VIEW IF EXISTS {relation}"))
+        else:
+            cur.drop_table(schema, table)
         if kind == "view":
             from . import state
 
@@ -404,10 +432,22 @@ def evolve(
         return [], refusal
     existing = {n.lower() for n, _ in old}
     added = [(n, k) for n, k in new if n.lower() not in existing]
-    relation = _spark_relation(model.schema, model.table)
-    return [
-        Native(f"ALTER TABLE {relation} ADD COLUMNS ({ident(n)} {spark_type(k)})") for n, k in added
-    ], None
+    if not added:
+        return [], None
+
+    def step(cur: Spark) -> None:
+        relation = cur.data_relation(model.schema, model.table)
+        listed = ", ".join(f"{ident(n)} {spark_type(k)}" for n, k in added)
+        cur.execute(Native(f"ALTER TABLE {relation} ADD COLUMNS ({listed})"))
+        place = cur.location(model.schema, model.table)
+        layout = read_layout(place)
+        if layout:  # the query's order, the added columns where it has them
+            types = dict(cur.spark_columns(f"SELECT * FROM {relation}"))
+            columns = [(n, types[n]) for n, _ in new if n in types]
+            write_layout(place, columns, layout["partition_by"])
+            cur.register_table(model.schema, model.table)
+
+    return [step], None
 
 
 def existing_columns(cur: Spark, model: Model) -> list[tuple[str, str]]:

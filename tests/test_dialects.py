@@ -93,3 +93,27 @@ def test_compile_prints_the_sql_of_a_partition_for_either_engine(project):
     assert out.stderr.startswith("error: models/s/listed.sql:2: an ordered aggregate")
     bad = project.cli("compile", "s.dayly")
     assert bad.returncode == 2 and "did you mean: s.daily?" in bad.stderr
+
+
+def test_duckdb_table_functions_mean_the_same_on_spark():
+    # range excludes its end, generate_series includes it; both are Spark's range (BIGINT,
+    # empty when the bounds say so), named as DuckDB names them when the query does not
+    assert spark("select i from range(1, 3001) t(i)") == "SELECT i FROM RANGE(1, 3001) AS t(i)"
+    assert spark("select * from range(5)") == "SELECT * FROM RANGE(0, 5) AS `range`(`range`)"
+    assert spark("select i from generate_series(10, 1, -2) t(i)") == (
+        "SELECT i FROM RANGE(10, 1 - 1, -2) AS t(i)"
+    )
+    assert spark("select * from unnest([1, 2])") == (
+        "SELECT * FROM EXPLODE(ARRAY(1, 2)) AS `unnest`(`unnest`)"
+    )
+    # a lambda's index counts from 1 in DuckDB, from 0 in Spark
+    assert spark("select list_transform(xs, (x, i) -> x * i) as l from t") == (
+        "SELECT TRANSFORM(xs, (x, i) -> x * ( i + 1 )) AS l FROM t"
+    )
+    with pytest.raises(ProjectError) as caught:
+        to_spark(
+            "select d\nfrom range(date '2024-01-01', date '2024-02-01', interval 1 day) t(d)",
+            "m.sql",
+        )
+    assert str(caught.value).startswith("m.sql:2: range(...) over dates or times")
+    assert "from range(0, 31) t(i)" in str(caught.value)

@@ -192,7 +192,10 @@ def _follow_columns(ctx: TaskContext, rendered: str) -> None:
         )
         raise SchemaChangeError(refusal, remedy)
     for statement in statements:
-        ctx.cur.execute(statement)
+        if callable(statement):  # a function of the cursor on Spark (`spark_writes.evolve`)
+            statement(ctx.cur)
+        else:
+            ctx.cur.execute(statement)
 
 
 def _snapshot(ctx: TaskContext, rendered: str, existing: str | None) -> materialize.Write:
