@@ -71,11 +71,30 @@ def data_engine(ws: Workspace, con):
     if settings.kind != "spark":
         yield con
         return
-    spark = start_spark(ws, con)
+    spark = _OnFirstUse(lambda: start_spark(ws, con), con)
     try:
         yield spark
     finally:
         spark.stop()
+
+
+class _OnFirstUse:
+    """A Spark engine started when first used: a command that finds nothing to do (a run with
+    every partition current, a scheduler tick) never pays for a JVM."""
+
+    def __init__(self, start, control):
+        self._start = start
+        self._engine = None
+        self.state = control  # where state rows go (see Spark.state): no session needed
+
+    def __getattr__(self, name: str):
+        if self._engine is None:
+            self._engine = self._start()
+        return getattr(self._engine, name)
+
+    def stop(self) -> None:
+        if self._engine is not None:
+            self._engine.stop()
 
 
 def start_spark(ws: Workspace, control):

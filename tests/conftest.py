@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -62,8 +63,14 @@ class ProjectDir:
         full_env.pop("ORCHESTRATOR_WAREHOUSE", None)
         if now is not None:
             full_env["ORCHESTRATOR_NOW"] = now if isinstance(now, str) else now.isoformat()
+        if self.on_spark() and "JAVA_TOOL_OPTIONS" not in {**full_env, **(env or {})}:
+            full_env["JAVA_TOOL_OPTIONS"] = jvm_options_for_tests()
         full_env.update(env or {})
         return full_env
+
+    def on_spark(self) -> bool:
+        config = self.root / "orchestrator.toml"
+        return config.is_file() and 'kind = "spark"' in config.read_text(encoding="utf-8")
 
     def cli(
         self,
@@ -283,6 +290,65 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@functools.cache
+def jvm_options_for_tests() -> str:
+    """What makes a test's short-lived Spark driver start fast (tests only: a long job wants
+    the full JIT): the client compiler, the serial collector, and a class-data archive of
+    Spark's classes made once per machine by the first test that needs it (the others wait
+    for it), which cuts a JVM's start by about a third. No logging: a stale archive is only
+    ignored, never a message in a command's output."""
+    options = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:disable -Xlog:all=off"
+    if spark_missing() is not None:
+        return options
+    archive = _class_archive()
+    return f"{options} -XX:SharedArchiveFile={archive}" if archive else options
+
+
+def _class_archive() -> Path | None:
+    import fcntl
+    import hashlib
+    import shutil
+    import tempfile
+
+    import pyspark
+
+    key = hashlib.sha256(
+        f"{pyspark.__version__}|{shutil.which('java')}|{sys.version}".encode()
+    ).hexdigest()[:12]
+    archive = Path(tempfile.gettempdir()) / f"orchestrator-tests-spark-{key}.jsa"
+    if archive.exists():
+        return archive
+    with open(f"{archive}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one maker; the others wait, then use it
+        if not archive.exists():
+            _make_class_archive(archive)
+    return archive if archive.exists() else None
+
+
+def _make_class_archive(archive: Path) -> None:
+    """Run a small Spark build with the JVM dumping the classes it loaded at its exit."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        project = ProjectDir(Path(folder))
+        project.write("orchestrator.toml", spark_toml())
+        project.model(
+            "s.d",
+            "-- kind: incremental\n-- partition_by: d\n-- start: 2024-01-01\n"
+            "select i, d from (select 1 as i, {{ start }} as d) t",
+        )
+        project.model("s.t", "select count(*) as n, max(d) as d from s.d")
+        partial = archive.with_suffix(".partial")
+        options = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:disable -Xlog:all=off"
+        project.cli(
+            "run",
+            now="2024-01-03T00:00",
+            env={"JAVA_TOOL_OPTIONS": f"{options} -XX:ArchiveClassesAtExit={partial}"},
+        )
+        if partial.exists() and partial.stat().st_size > 0:
+            partial.rename(archive)
 
 
 def spark_missing() -> str | None:

@@ -125,9 +125,15 @@ def test_the_example_runs_on_a_standalone_cluster_and_equals_duckdb(cluster, tmp
         toml.write(
             f'\n[engine]\nkind = "spark"\nmaster = "{cluster.url}"\nwarehouse_dir = "lake"\n'
         )
-    out = on_cluster.cli("run", now=None, timeout=1200)
+    # a month of daily partitions per task (one task per model): the cluster's work, with
+    # far fewer Spark jobs than one task per day
+    out = on_cluster.cli(
+        *("backfill", "*", "--start", "2026-10-01", "--end", "2026-11-01", "--batch-size", "31"),
+        now=None,
+        timeout=1200,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "run 1 success" in out.stdout
+    assert "run 1 success" in out.stdout and "159 succeeded" in out.stdout
     # the work ran on the cluster: an application came and went on its master
     finished = cluster.status().get("completedapps", [])
     assert any(app.get("name") == "orchestrator" for app in finished), cluster.status()

@@ -89,8 +89,31 @@ def tables(root: Path) -> dict[str, list[tuple]]:
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
     """Per phase: the project just before it, the tables of a clean build after it, and how
-    many moments the phase passes."""
-    base = tmp_path_factory.mktemp("spark-crash")
+    many moments the phase passes. Made once for the session, whichever test worker comes
+    first (the others wait for it): it costs four Spark builds."""
+    import fcntl
+    import json
+    import os
+
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the folder every worker's own temporary folder is in
+    base = shared / "spark-crash"
+    done = shared / "spark-crash.json"
+    with open(shared / "spark-crash.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            if base.exists():
+                shutil.rmtree(base)  # a maker that died half-way
+            base.mkdir()
+            found = _prepare(base)
+            made = {k: [str(start), str(clean), n] for k, (start, clean, n) in found.items()}
+            done.write_text(json.dumps(made))
+    made = json.loads(done.read_text())
+    return {k: (Path(start), tables(Path(clean)), n) for k, (start, clean, n) in made.items()}
+
+
+def _prepare(base: Path) -> dict:
     found = {}
     before_run = make_project(base / "before-run")
     counted = base / "moments-run"
@@ -99,7 +122,7 @@ def prepared(tmp_path_factory):
     ProjectDir(clean).cli(
         *PHASES["run"], now=NOW, env={"ORCHESTRATOR_MOMENTS": str(counted)}, check=True
     )
-    found["run"] = (before_run.root, tables(clean), int(counted.read_text()))
+    found["run"] = (before_run.root, clean, int(counted.read_text()))
     # before the backfill: built, then the files changed (the backfill must rewrite them)
     before_backfill = base / "before-backfill"
     shutil.copytree(clean, before_backfill)
@@ -110,7 +133,7 @@ def prepared(tmp_path_factory):
     ProjectDir(clean_backfill).cli(
         *PHASES["backfill"], now=NOW, env={"ORCHESTRATOR_MOMENTS": str(counted)}, check=True
     )
-    found["backfill"] = (before_backfill, tables(clean_backfill), int(counted.read_text()))
+    found["backfill"] = (before_backfill, clean_backfill, int(counted.read_text()))
     return found
 
 

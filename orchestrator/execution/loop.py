@@ -185,6 +185,8 @@ def _prepare(plan: Plan, dag: DAG, engine, default_schema: str = "main") -> None
     """Schemas for the models about to be written, and the default schema every model's
     search path ends in (a dbt target schema no model lives in would otherwise fail each
     model's `SET search_path`); no leftover shadow of an earlier refresh."""
+    if not plan.tasks:
+        return  # nothing is written: an engine started on first use stays unstarted
     models = {t.model for t in plan.tasks}
     writes = engine.writes
     schemas = {dag.models[m].schema for m in models} | ({default_schema} if models else set())
