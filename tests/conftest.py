@@ -57,18 +57,24 @@ class ProjectDir:
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "orchestrator", "--project", str(self.root), *args]
 
-    def environment(self, now: datetime | str | None, env: dict | None) -> dict:
+    def environment(
+        self, now: datetime | str | None, env: dict | None, args: tuple[str, ...] = ()
+    ) -> dict:
         """The test's environment, minus a warehouse override, with the clock set to `now`."""
         full_env = dict(os.environ)
         full_env.pop("ORCHESTRATOR_WAREHOUSE", None)
         if now is not None:
             full_env["ORCHESTRATOR_NOW"] = now if isinstance(now, str) else now.isoformat()
-        if self.on_spark() and "JAVA_TOOL_OPTIONS" not in {**full_env, **(env or {})}:
+        if self.on_spark(args) and "JAVA_TOOL_OPTIONS" not in {**full_env, **(env or {})}:
             full_env["JAVA_TOOL_OPTIONS"] = jvm_options_for_tests()
         full_env.update(env or {})
         return full_env
 
-    def on_spark(self) -> bool:
+    def on_spark(self, args: tuple[str, ...] = ()) -> bool:
+        """Will this command start Spark: a Spark project, `verify` (both engines), or
+        `--engine spark`?"""
+        if "verify" in args or "spark" in args:
+            return True
         config = self.root / "orchestrator.toml"
         return config.is_file() and 'kind = "spark"' in config.read_text(encoding="utf-8")
 
@@ -85,7 +91,7 @@ class ProjectDir:
             self.command(*args),
             capture_output=True,
             text=True,
-            env=self.environment(now, env),
+            env=self.environment(now, env, args),
             timeout=timeout,
         )
         if check and result.returncode != 0:
@@ -107,7 +113,7 @@ class ProjectDir:
             stdout=stream,
             stderr=stream,
             text=True,
-            env=self.environment(now, env),
+            env=self.environment(now, env, args),
         )
 
     def api_run(self, *selectors: str, at: datetime = NOW, threads: int = 2, **selection):
