@@ -18,7 +18,7 @@ from .errors import ProjectError, WarehouseError
 from .model_sql import cursor_query, render_model
 from .planner import used_vars
 from .spark_engine import Native, SparkError
-from .tasks import Action, Plan, Task
+from .tasks import Plan, Task
 
 
 def refuse_unresolved(
@@ -34,10 +34,7 @@ def refuse_unresolved(
     (a source with no file) is left to the run, whose gates hold it back."""
     from pyspark.errors import PySparkException
 
-    first: dict[str, Task] = {}
-    for task in plan.tasks:
-        if task.action is not Action.SWAP:
-            first.setdefault(task.model, task)
+    first = plan.first_tasks()
     if not first:
         return
     cur = engine.cursor()

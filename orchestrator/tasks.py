@@ -120,6 +120,15 @@ class Plan:
         """Every partition task, batches opened up: what is recorded and reported per partition."""
         return tuple(u for t in self.tasks for u in t.units)
 
+    def first_tasks(self) -> dict[str, Task]:
+        """Each model's first writing task (a rebuild's swap writes nothing of its own): what
+        a check done once per model before the run (binding, Spark's analysis) looks at."""
+        first: dict[str, Task] = {}
+        for task in self.tasks:
+            if task.action is not Action.SWAP:
+                first.setdefault(task.model, task)
+        return first
+
 
 @dataclass(frozen=True, slots=True)
 class Gate:

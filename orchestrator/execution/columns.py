@@ -98,10 +98,7 @@ def refuse_unbound(
     changed = {
         t.model for t in plan.tasks if t.reason in (Reason.MODEL_CHANGED, Reason.FULL_REFRESH)
     }
-    first: dict[str, Task] = {}
-    for task in plan.tasks:
-        if task.action is not Action.SWAP:
-            first.setdefault(task.model, task)
+    first = plan.first_tasks()
     cur = engine.cursor()
     try:
         for name in dag.ordered(first):
