@@ -312,6 +312,15 @@ def _looking(command):
     return wrapped
 
 
+_batch_size = click.option(
+    "--batch-size",
+    type=click.IntRange(min=1, max=100_000),
+    default=None,
+    metavar="N",
+    help="Write N consecutive partitions per task (overrides the models' batch_size).",
+)
+
+
 def _selection(selectors, exclude, variables, **kwargs):
     from .workspace import Selection
 
@@ -558,13 +567,7 @@ def schedule(ctx, once, interval, wait):
 @_vars
 @_threads
 @_wait
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=1, max=100_000),
-    default=None,
-    metavar="N",
-    help="Write N consecutive partitions per task (overrides the models' batch_size).",
-)
+@_batch_size
 @click.option("--dry-run", is_flag=True, help="Only show the plan.")
 @click.pass_context
 def backfill(ctx, selectors, start, end, exclude, variables, threads, wait, batch_size, dry_run):
@@ -605,11 +608,15 @@ def backfill(ctx, selectors, start, end, exclude, variables, threads, wait, batc
     default=None,
     help="Where both builds go (default: a new temporary directory, removed after).",
 )
+@_batch_size
 @_vars
 @click.pass_context
-def verify(ctx, selectors, target, start, end, scratch, variables):
+def verify(ctx, selectors, target, start, end, scratch, batch_size, variables):
     """Build the selected models on DuckDB and on Spark, apart from the project's warehouse,
     and compare every table row by row: run it before switching engines.
+
+    With --batch-size N both builds write N partitions per task: much faster on Spark, and
+    the same rows for every model whose SQL keeps to its window.
 
     Exit 0 when both builds agree, 1 when a table differs (each named with example rows).
     """
@@ -634,7 +641,7 @@ def verify(ctx, selectors, target, start, end, scratch, variables):
     missing = spark_ready.problem(spark)
     if missing:
         raise UsageError(missing)
-    selection = _selection(selectors, (), variables, backfill=backfill)
+    selection = _selection(selectors, (), variables, backfill=backfill, batch_size=batch_size)
     with tempfile.TemporaryDirectory(prefix="orchestrator-verify-") as temporary:
         place = scratch or Path(temporary)
         verdict = api.verify_engines(ws, selection, place.resolve())

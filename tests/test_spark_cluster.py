@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import REPO, ProjectDir, free_port, needs_spark, spark_table
+from conftest import REPO, ProjectDir, free_port, jvm_options_for_tests, needs_spark, spark_table
 
 from orchestrator.verify import compare
 
@@ -32,7 +32,12 @@ class Cluster:
     def __init__(self, work: Path, workers: int = 2):
         self.port, self.ui = free_port(), free_port()
         self.url = f"spark://127.0.0.1:{self.port}"
-        env = dict(os.environ, SPARK_HOME=str(spark_home()), SPARK_LOCAL_IP="127.0.0.1")
+        env = dict(
+            os.environ,
+            SPARK_HOME=str(spark_home()),
+            SPARK_LOCAL_IP="127.0.0.1",
+            JAVA_TOOL_OPTIONS=jvm_options_for_tests(),  # the daemons and executors they start
+        )
         env.pop("PYSPARK_SUBMIT_ARGS", None)
         launcher = str(spark_home() / "bin" / "spark-class")
         self.logs = work

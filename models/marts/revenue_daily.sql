@@ -24,11 +24,15 @@ refunds as (
     group by all
 ),
 subscriptions as (
-    select cast({{ start }} as date) as revenue_date,
-           count(*) as active_subscriptions,
-           sum(monthly_price) * 12 / 365 as subscription_revenue
-    from staging.stg_subscriptions
-    where started_on < {{ end }} and (cancelled_on is null or cancelled_on >= {{ start }})
+    -- per day of the window (a backfill batch is many days): the subscriptions active that day
+    select o.revenue_date,
+           count(s.subscription_id) as active_subscriptions,
+           sum(s.monthly_price) * 12 / 365 as subscription_revenue
+    from orders as o
+    left join staging.stg_subscriptions as s
+        on s.started_on <= o.revenue_date
+        and (s.cancelled_on is null or s.cancelled_on >= o.revenue_date)
+    group by o.revenue_date
 )
 select
     o.revenue_date,
