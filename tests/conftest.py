@@ -150,6 +150,28 @@ def project(tmp_path: Path) -> ProjectDir:
     return ProjectDir(tmp_path)
 
 
+def made_once(tmp_path_factory, name: str, make) -> Path:
+    """A directory filled by `make(path)` once for the whole test session, by whichever test
+    worker asks first (the others wait for it): what several tests start from and that costs
+    Spark builds to make."""
+    import fcntl
+    import shutil
+
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the folder every worker's own temporary folder is in
+    place, done = shared / name, shared / f"{name}.done"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            if place.exists():
+                shutil.rmtree(place)  # a maker that died half-way
+            place.mkdir()
+            make(place)
+            done.touch()
+    return place
+
+
 DAILY_SOURCE = """
 create schema if not exists raw;
 create or replace table raw.events as

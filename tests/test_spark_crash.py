@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ProjectDir, needs_spark, spark_state, spark_table, spark_toml
+from conftest import ProjectDir, made_once, needs_spark, spark_state, spark_table, spark_toml
 
 pytestmark = [needs_spark, pytest.mark.slow]
 
@@ -89,31 +89,17 @@ def tables(root: Path) -> dict[str, list[tuple]]:
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
     """Per phase: the project just before it, the tables of a clean build after it, and how
-    many moments the phase passes. Made once for the session, whichever test worker comes
-    first (the others wait for it): it costs four Spark builds."""
-    import fcntl
+    many moments the phase passes. Made once for the session (it costs four Spark builds)."""
     import json
-    import os
 
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent  # the folder every worker's own temporary folder is in
-    base = shared / "spark-crash"
-    done = shared / "spark-crash.json"
-    with open(shared / "spark-crash.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not done.exists():
-            if base.exists():
-                shutil.rmtree(base)  # a maker that died half-way
-            base.mkdir()
-            found = _prepare(base)
-            made = {k: [str(start), str(clean), n] for k, (start, clean, n) in found.items()}
-            done.write_text(json.dumps(made))
-    made = json.loads(done.read_text())
+    base = made_once(tmp_path_factory, "spark-crash", _prepare)
+    made = json.loads((base / "prepared.json").read_text())
     return {k: (Path(start), tables(Path(clean)), n) for k, (start, clean, n) in made.items()}
 
 
-def _prepare(base: Path) -> dict:
+def _prepare(base: Path) -> None:
+    import json
+
     found = {}
     before_run = make_project(base / "before-run")
     counted = base / "moments-run"
@@ -134,7 +120,8 @@ def _prepare(base: Path) -> dict:
         *PHASES["backfill"], now=NOW, env={"ORCHESTRATOR_MOMENTS": str(counted)}, check=True
     )
     found["backfill"] = (before_backfill, clean_backfill, int(counted.read_text()))
-    return found
+    made = {k: [str(start), str(clean), n] for k, (start, clean, n) in found.items()}
+    (base / "prepared.json").write_text(json.dumps(made))
 
 
 MOMENTS = 12  # per phase: 24 distinct moments in all (the issue asks for 20 or more)

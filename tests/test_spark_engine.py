@@ -10,6 +10,7 @@ import pytest
 from conftest import (
     ProjectDir,
     broken_error,
+    made_once,
     needs_spark,
     spark_state,
     spark_table,
@@ -79,6 +80,19 @@ def spark_project(project: ProjectDir, extra_toml: str = "") -> ProjectDir:
     return project
 
 
+@pytest.fixture
+def built(project, tmp_path_factory) -> ProjectDir:
+    """`spark_project` after its first run: built once for the session, copied per test."""
+
+    def make(place):
+        assert run(spark_project(ProjectDir(place)), "run").returncode == 0
+
+    shutil.copytree(
+        made_once(tmp_path_factory, "spark-engine-built", make), project.root, dirs_exist_ok=True
+    )
+    return project
+
+
 def run(project: ProjectDir, *args: str):
     out = project.cli(*args, "--threads", "2", now=NOW)
     assert out.returncode in (0, 1), out.stdout + out.stderr
@@ -115,9 +129,8 @@ def test_builds_reruns_nothing_backfills_to_the_same_rows_and_rebuilds_what_chan
     assert sum(r[2] for r in spark_table(project.root, "s.totals")) == 17
 
 
-def test_a_failed_blocking_check_publishes_nothing_and_skips_what_reads_it(project):
-    spark_project(project)
-    assert run(project, "run").returncode == 0
+def test_a_failed_blocking_check_publishes_nothing_and_skips_what_reads_it(built):
+    project = built
     before = spark_table(project.root, "s.daily", "order by event_id")
     totals = spark_table(project.root, "s.totals", "order by user_id")
     events(project, 2, [(20, None, 1.0), (21, 1, 2.0)])  # a NULL user: not_null blocks
@@ -139,9 +152,9 @@ def test_a_failed_blocking_check_publishes_nothing_and_skips_what_reads_it(proje
     assert sample and '"event_id":20' in str(sample[0]).replace(" ", "")
 
 
-def test_the_state_reads_with_spark_sql_and_the_journal_is_the_truth(project):
-    spark_project(project)
-    project.model("s.latest", LATEST)
+def test_the_state_reads_with_spark_sql_and_the_journal_is_the_truth(built):
+    project = built
+    project.model("s.latest", LATEST)  # new: built by the next run, beside the others
     assert run(project, "run").returncode == 0
     out = project.cli(
         "sql",
@@ -175,9 +188,8 @@ def test_the_state_reads_with_spark_sql_and_the_journal_is_the_truth(project):
     assert [(r[0], r[1]) for r in latest] == [(0, 12.0), (1, 999.0), (2, 8.0), (5, 1.0)]
 
 
-def test_a_full_refresh_builds_aside_and_swaps(project):
-    spark_project(project)
-    assert run(project, "run").returncode == 0
+def test_a_full_refresh_builds_aside_and_swaps(built):
+    project = built
     daily = spark_table(project.root, "s.daily", "order by event_id")
     out = run(project, "run", "--full-refresh", "-s", "s.daily")
     assert out.returncode == 0, out.stdout + out.stderr
