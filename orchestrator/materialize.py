@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from .model import Kind, Model, Source
 from .partitions import Window
@@ -37,7 +38,8 @@ GUARD = "orchestrator: a row outside the partition window"
 @dataclass(frozen=True)
 class Write:
     statements: tuple[str, ...]
-    audit: str | None = None
+    # a statement whose one row the judge reads, or a function of the engine giving that row
+    audit: str | Callable[[Any], tuple] | None = None
     # (audit row, count returned by the last statement) -> why not to publish, or None
     judge: Callable[[tuple, int], str | None] | None = None
     finish: tuple[str, ...] = ()

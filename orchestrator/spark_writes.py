@@ -178,15 +178,43 @@ def _view(model: Model, sql: str, existing: str | None) -> Write:
     )
 
 
-def _count(stage: tuple[str, str]) -> Native:
-    return Native(f"SELECT count(*) FROM {_spark_relation(*stage)}")
+def _counted(stage: tuple[str, str]):
+    """The audit of a staged table: its rows, counted from its Parquet files' footers."""
+
+    def audit(cur: Spark) -> tuple:
+        return (_parquet_rows(cur.location(*stage)),)
+
+    return audit
+
+
+def _parquet_rows(place: Path) -> int:
+    """The rows of the data files under `place` (none under `_` or `.`: not committed), read
+    from their footers with DuckDB: what `count(*)` on the table says, without a Spark job."""
+    import duckdb
+
+    files = [
+        str(p)
+        for p in sorted(place.rglob("*.parquet"))
+        if not any(part.startswith(("_", ".")) for part in p.relative_to(place).parts)
+    ]
+    if not files:
+        return 0
+    con = duckdb.connect()
+    try:
+        return int(
+            con.execute(
+                "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)", [files]
+            ).fetchone()[0]
+        )
+    finally:
+        con.close()
 
 
 def _table(model: Model, sql: str, existing: str | None) -> Write:
     stage = stage_of(model)
     return Write(
         (_create_as(*stage, f"SELECT * FROM {_wrap(sql)}"),),
-        audit=_count(stage),
+        audit=_counted(stage),
         counted_by_audit=True,
         finish=(_move_in(model, stage, existing),),
         stage=_stage_quoted(stage),
@@ -229,12 +257,23 @@ def _window(model: Model, sql: str, window: Window, schema: str, table: str, exi
     def judge(row: tuple, written: int) -> str | None:
         return _outside_message(model, window, row[0]) if row[0] else None
 
+    exact = Native(
+        f"SELECT count_if(NOT coalesce({inside}, false)), count(*) FROM {_spark_relation(*stage)}"
+    )
+
+    def audit(cur: Spark) -> tuple:
+        # the stage is partitioned like the table: its directories say which partitions the
+        # rows fall in, and the footers how many rows there are; a job counts the rows
+        # outside the window only when a directory lies outside it
+        place = cur.location(*stage)
+        values = _partition_dirs(place, model.partition_by or "")
+        if all(_within(value, window) for value in values):
+            return (0, _parquet_rows(place))
+        return cur.execute(exact).fetchone()
+
     return Write(
         (_create_as(*stage, f"SELECT * FROM {_wrap(sql)}", model.partition_by),),
-        audit=Native(
-            f"SELECT count_if(NOT coalesce({inside}, false)), count(*) "
-            f"FROM {_spark_relation(*stage)}"
-        ),
+        audit=audit,
         counted_by_audit=True,
         judge=judge,
         finish=(_replace_window(model, stage, window, schema, table, exists), _drop_stage(stage)),
@@ -276,6 +315,18 @@ def _partition_dirs(place: Path, column: str) -> dict[str, str]:
         for p in place.iterdir()
         if p.is_dir() and p.name.lower().startswith(prefix)
     }
+
+
+def _within(value: str, window: Window) -> bool:
+    """A partition directory's value inside `window` (one that does not read as a date or a
+    time, such as Spark's NULL partition, is not)."""
+    from datetime import datetime
+
+    try:
+        point = datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return window.start <= point < window.end
 
 
 def _gone(cur: Spark, model: Model, window: Window, stage, target) -> list[str]:

@@ -55,6 +55,17 @@ where d >= {{ start }} and d < {{ end }} group by user_id, d
 """
 
 
+LEAKY = """
+-- kind: incremental
+-- partition_by: d
+-- start: 2024-01-01
+-- end: 2024-01-05
+-- Each day's events a day late: every row lies outside the window it is written for.
+select event_id, cast(cast(d as date) + interval 1 day as date) as d from raw.events
+where cast(d as date) >= {{ start }} and cast(d as date) < {{ end }}
+"""
+
+
 def events(project: ProjectDir, day: int, rows: list[tuple]) -> None:
     lines = ["event_id,user_id,d,amount"] + [
         f"{e},{'' if u is None else u},2024-01-0{day},{a}" for e, u, a in rows
@@ -134,9 +145,15 @@ def test_a_failed_blocking_check_publishes_nothing_and_skips_what_reads_it(built
     before = spark_table(project.root, "s.daily", "order by event_id")
     totals = spark_table(project.root, "s.totals", "order by user_id")
     events(project, 2, [(20, None, 1.0), (21, 1, 2.0)])  # a NULL user: not_null blocks
+    # in the same run, a model that forgets its window: its rows outside it are refused
+    project.model("s.leaky", LEAKY)
     out = run(project, "run")
     assert out.returncode == 1
     assert "check failed: s.daily[2024-01-02]: not_null(user_id)" in out.stdout
+    leaked = spark_state(project.root, "task_runs", "where model = 's.leaky'")
+    assert leaked and {r for r in leaked if "outside partition" in str(r)} == set(leaked)
+    assert "5 row(s) with d outside partition 2024-01-01" in str(leaked)
+    assert spark_table(project.root, "s.leaky") == []
     assert "skipped: s.totals[all]: upstream s.daily[2024-01-02] failed a check" in out.stdout
     # the published partition and the table reading it kept their last good data
     assert spark_table(project.root, "s.daily", "order by event_id") == before

@@ -250,7 +250,9 @@ def _apply(ctx: TaskContext, write: materialize.Write, tx) -> int | None:
         raise WindowError(write.guard.message(outside)) from None
     audited = None
     if write.audit:
-        row = ctx.cur.execute(write.audit).fetchone()
+        # a statement, or a function of the cursor that reads the same row another way
+        audit = write.audit
+        row = audit(ctx.cur) if callable(audit) else ctx.cur.execute(audit).fetchone()
         problem = write.judge(row, counts[-1] or 0) if write.judge else None
         if problem:
             raise WindowError(problem)
