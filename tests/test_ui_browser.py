@@ -182,6 +182,7 @@ def test_the_report_opens_from_disk_with_no_network(estate, tmp_path):
 def test_a_page_shows_a_run_in_progress_then_its_result(project, browser):
     """Open on the overview while a backfill runs: the banner shows its progress (polled from
     the lock's side file), and when the run ends the page shows its result, with no errors."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -207,8 +208,11 @@ def test_a_page_shows_a_run_in_progress_then_its_result(project, browser):
         finally:
             run.kill()
         assert run.returncode == 0, err
-        # the page reloads itself when the run has ended, and shows how it ended
-        WebDriverWait(browser, 90, poll_frequency=0.2).until(
+        # the page reloads itself when the run has ended, and shows how it ended (an element
+        # found just before the reload is stale: the next poll finds it again)
+        WebDriverWait(
+            browser, 90, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,)
+        ).until(
             lambda d: (
                 not d.find_element(By.ID, "live").is_displayed()
                 and "backfill" in d.find_element(By.CSS_SELECTOR, "section:last-of-type tbody").text
