@@ -439,34 +439,3 @@ def spark_state(root: Path, table: str, where: str = "") -> list[tuple]:
     finally:
         con.close()
 
-
-def _long(item: pytest.Item) -> bool:
-    """A test that takes tens of seconds: one that starts Spark, or marked slow on its own
-    (not a whole module of quick slow cases, such as test_hostile's)."""
-    return any(m.name == "slow" for m in item.own_markers) or any(
-        m.name == "skipif" and m.kwargs.get("reason") == needs_spark.kwargs["reason"]
-        for m in item.iter_markers()
-    )
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The long tests spread evenly over the first 85% of the order, the quick ones keeping
-    theirs around them. The test workers each take a contiguous share of the order and then
-    steal from each other: so each share holds its part of the long tests (not one worker all
-    the Spark runs while the others finish the quick ones, then three JVMs at once on two
-    cores), and the run ends on quick tests, not on a minute-long one with the others idle.
-    The same order on every worker (xdist requires it): it depends on the collection only."""
-    long = [item for item in items if _long(item)]
-    quick = [item for item in items if not _long(item)]
-    if not long or not quick:
-        return
-    span = 0.85 * len(items) / len(long)
-    order: list[pytest.Item] = []
-    taken = 0  # long tests placed so far
-    for position in range(len(items)):
-        if taken < len(long) and (position >= taken * span or position - taken >= len(quick)):
-            order.append(long[taken])
-            taken += 1
-        else:
-            order.append(quick[position - taken])
-    items[:] = order
