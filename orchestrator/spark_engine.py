@@ -225,12 +225,17 @@ def table_files(settings: EngineSettings, root: Path, name: str) -> list[str]:
     `_` or `.`): how a source that is a table is probed on Spark without starting a session."""
     schema, _, table = name.lower().partition(".")
     warehouse = Path(settings.warehouse_dir or root / "spark-warehouse").resolve()
-    place = warehouse / schema / table
+    return [str(file) for file in committed_files(warehouse / schema / table)]
+
+
+def committed_files(place: Path, pattern: str = "*") -> list[Path]:
+    """The files under a table's directory that Spark reads as its data: none under a `_` or
+    `.` directory (a commit in progress) nor so named."""
     if not place.is_dir():
         return []
     return [
-        str(file)
-        for file in sorted(place.rglob("*"))
+        file
+        for file in sorted(place.rglob(pattern))
         if file.is_file()
         and not any(part.startswith(("_", ".")) for part in file.relative_to(place).parts)
     ]

@@ -28,6 +28,7 @@ from .quoting import quote
 from .spark_engine import (
     Native,
     Spark,
+    committed_files,
     move,
     read_layout,
     remove_tree,
@@ -192,11 +193,7 @@ def _parquet_rows(place: Path) -> int:
     from their footers with DuckDB: what `count(*)` on the table says, without a Spark job."""
     import duckdb
 
-    files = [
-        str(p)
-        for p in sorted(place.rglob("*.parquet"))
-        if not any(part.startswith(("_", ".")) for part in p.relative_to(place).parts)
-    ]
+    files = [str(file) for file in committed_files(place, "*.parquet")]
     if not files:
         return 0
     con = duckdb.connect()
@@ -332,19 +329,13 @@ def _within(value: str, window: Window) -> bool:
 def _gone(cur: Spark, model: Model, window: Window, stage, target) -> list[str]:
     """The target's partitions inside the window that the stage no longer has, read from the
     directories (no job): the stage is partitioned the same way."""
-    from datetime import datetime
-
     column = model.partition_by or ""
     produced = set(_partition_dirs(cur.location(*stage), column))
-    gone = []
-    for value in _partition_dirs(cur.location(*target), column):
-        try:
-            point = datetime.fromisoformat(value)
-        except ValueError:
-            continue
-        if window.start <= point < window.end and value not in produced:
-            gone.append(value)
-    return gone
+    return [
+        value
+        for value in _partition_dirs(cur.location(*target), column)
+        if _within(value, window) and value not in produced
+    ]
 
 
 def _drop_partition(cur: Spark, schema: str, table: str, column: str, value) -> None:

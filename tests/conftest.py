@@ -438,4 +438,3 @@ def spark_state(root: Path, table: str, where: str = "") -> list[tuple]:
         return con.execute(f"select * from ({current_sql(directory, table)}) {where}").fetchall()
     finally:
         con.close()
-
