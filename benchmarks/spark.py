@@ -23,17 +23,17 @@ sys.path.insert(0, str(HERE.parent))
 def _session(warehouse: Path):
     from pyspark.sql import SparkSession
 
-    from orchestrator.spark_engine import _session_conf, _stderr_to
+    from orchestrator.engines.spark.session import session_conf, stderr_to
 
     builder = SparkSession.builder.master("local[2]").appName("limit")
-    for key, value in _session_conf(warehouse).items():
+    for key, value in session_conf(warehouse).items():
         builder = builder.config(key, value)
-    with _stderr_to(warehouse / "_logs" / "limit.log"):
+    with stderr_to(warehouse / "_logs" / "limit.log"):
         return builder.getOrCreate()
 
 
 def _spark_sql(sql: str) -> str:
-    from orchestrator import dialects
+    from orchestrator.sql import dialects
 
     return dialects.to_spark(sql, "<benchmark>")
 

@@ -117,8 +117,8 @@ class ProjectDir:
         )
 
     def api_run(self, *selectors: str, at: datetime = NOW, threads: int = 2, **selection):
-        from orchestrator import api
-        from orchestrator.workspace import Selection, open_workspace
+        from orchestrator.app import api
+        from orchestrator.app.workspace import Selection, open_workspace
 
         ws = open_workspace(self.root)
         return api.run(
@@ -126,8 +126,8 @@ class ProjectDir:
         )
 
     def api_plan(self, *selectors: str, at: datetime = NOW, **selection):
-        from orchestrator import api
-        from orchestrator.workspace import Selection, open_workspace
+        from orchestrator.app import api
+        from orchestrator.app.workspace import Selection, open_workspace
 
         ws = open_workspace(self.root)
         return api.plan(ws, Selection(tuple(selectors), **selection), at=at)
@@ -280,6 +280,18 @@ where d >= {{ start }} and d < {{ end }}
 """Six days whose partitions take as long as raw.knob's n says (150,000,000: about a second)."""
 
 
+def get(url: str) -> tuple[int, str]:
+    """The status and body of a GET (an HTTP error's too)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
 @contextmanager
 def serving(project):
     """The UI's server for `project` on a free port of 127.0.0.1, in a thread; its base URL."""
@@ -382,8 +394,8 @@ def _make_class_archive(archive: Path) -> None:
 
 def spark_missing() -> str | None:
     """Why Spark cannot run here (pyspark or Java missing), or None."""
-    from orchestrator import spark_ready
-    from orchestrator.model import EngineSettings
+    from orchestrator.engines.spark import ready as spark_ready
+    from orchestrator.project.model import EngineSettings
 
     return spark_ready.problem(EngineSettings(kind="spark", master="local[2]"))
 
@@ -428,7 +440,7 @@ def spark_table(root: Path, relation: str, order: str = "") -> list[tuple]:
 
 def spark_state(root: Path, table: str, where: str = "") -> list[tuple]:
     """A state table as its journal in the warehouse_dir holds it."""
-    from orchestrator.state.journal import current_sql
+    from orchestrator.engines.journal import current_sql
 
     directory = root / "lake" / "orchestrator"
     if not (directory / table).is_dir():

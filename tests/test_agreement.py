@@ -10,8 +10,9 @@ from datetime import date
 
 import pytest
 
-from orchestrator.ui import data
-from orchestrator.workspace import open_workspace
+from orchestrator.app.workspace import open_workspace
+from orchestrator.ui.pages.overview import overview
+from orchestrator.ui.pages.shared import readiness as ui_readiness
 
 NOW = "2024-01-04T06:00"
 
@@ -46,13 +47,13 @@ def _views(project) -> dict[str, dict[str, str]]:
     said: dict[str, dict[str, str]] = {}
     listed = json.loads(project.cli("status", "--json", now=NOW).stdout)["models"]
     for m in listed:
-        said.setdefault(m["model"], {})["status"] = scale(data.readiness(m["state"]))
+        said.setdefault(m["model"], {})["status"] = scale(ui_readiness(m["state"]))
     text = project.cli("status", now=NOW).stdout.splitlines()
     for line in text[2:]:
         if line.startswith("to fix") or not line.strip():
             continue
         model, state = line.split()[0], line.split("  ")[-1].strip()
-        said[model]["status text"] = scale(data.readiness(state))
+        said[model]["status text"] = scale(ui_readiness(state))
     # through `orchestrator sql`, which sets the view's clock to the pinned one
     readiness = project.cli(
         "sql", "select model, own_state from orchestrator.readiness", "--format", "json", now=NOW
@@ -66,7 +67,7 @@ def _views(project) -> dict[str, dict[str, str]]:
         worst = next((s for s in order if s in statuses), "complete")
         said[model]["partitions"] = scale(worst)
     monkey = open_workspace(project.root)
-    for m in data.overview(monkey)["models"]:
+    for m in overview(monkey)["models"]:
         said[m["model"]]["ui"] = scale(m["readiness"])
     return said
 

@@ -12,11 +12,11 @@ from datetime import datetime
 import pytest
 from conftest import DAILY_SOURCE, ProjectDir
 
-from orchestrator import api
-from orchestrator.errors import RunStopped
+from orchestrator.app import api
+from orchestrator.app.workspace import Selection, open_workspace
+from orchestrator.core.errors import RunStopped
+from orchestrator.engines.lock import read_holder
 from orchestrator.execution import Reporter
-from orchestrator.lock import read_holder
-from orchestrator.workspace import Selection, open_workspace
 
 READS_FILE = """
 -- retries: {retries}

@@ -12,9 +12,9 @@ import threading
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from ..errors import Cancelled, CheckFailed, TaskTimeout, full_message, is_transient
-from ..status import Status
-from ..tasks import Action, Task
+from ..core.errors import Cancelled, CheckFailed, TaskTimeout, full_message, is_transient
+from ..core.status import Status
+from ..core.tasks import Action, Task
 from .audit import warn_checks
 from .context import TaskContext
 from .publish import publish

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .. import check_sql, checks, sql, state
-from ..column_types import canonical_types
-from ..dag import DAG
-from ..errors import CheckFailed, OrchestratorError, full_message
-from ..model import Model
-from ..partitions import WHOLE
-from ..tasks import Action
+from .. import state
+from ..core.column_types import canonical_types
+from ..core.errors import CheckFailed, OrchestratorError, full_message
+from ..core.partitions import WHOLE
+from ..core.tasks import Action
+from ..project import checks
+from ..project.dag import DAG
+from ..project.model import Model
+from ..sql import parse as sql
+from ..sql.template import render as render_template
+from ..statements import check_sql
 from .context import TaskContext
 
 
@@ -33,7 +37,7 @@ def evaluate_checks(
 
     def render(check: checks.Check) -> str:
         literals = model.window_literals(scope.outer, this=relation)
-        text = sql.render(check.template, literals, variables, path=check.path)
+        text = render_template(check.template, literals, variables, path=check.path)
         if relation != model.relation:
             text = sql.retarget(text, {model.name, model.table}, relation)
         return text

@@ -7,14 +7,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from .. import materialize
-from ..dag import DAG
-from ..errors import ProjectError, WarehouseError
-from ..model import Model
-from ..model_sql import cursor_query, render_model
-from ..planner import used_vars
-from ..snapshot import Snapshot
-from ..tasks import Action, Plan, Reason, Task
+from ..core.errors import ProjectError, WarehouseError
+from ..core.snapshot import Snapshot
+from ..core.tasks import Action, Plan, Reason, Task
+from ..plan.staleness import used_vars
+from ..project.dag import DAG
+from ..project.model import Model
+from ..sql.model_sql import cursor_query, render_model
+from ..statements import materialize
 
 
 def column_change(engine, model: Model, rendered: str) -> tuple[list[str], str | None]:

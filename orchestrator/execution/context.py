@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from .. import check_sql, checks, materialize, state
-from ..errors import Cancelled, TaskTimeout
-from ..fingerprints import Prints
-from ..planner import used_vars
-from ..snapshot import TaskRecord
-from ..tasks import Action, Task
+from .. import state
+from ..core.errors import Cancelled, TaskTimeout
+from ..core.fingerprints import Prints
+from ..core.snapshot import TaskRecord
+from ..core.tasks import Action, Task
+from ..plan.staleness import used_vars
+from ..project import checks
+from ..statements import check_sql, materialize
 from .records import unit_record
 from .values import Shared
 

@@ -10,11 +10,11 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from ..dag import DAG
-from ..engine import run_step
-from ..snapshot import Snapshot
-from ..status import Status
-from ..tasks import Action, Plan, Task
+from ..core.snapshot import Snapshot
+from ..core.status import Status
+from ..core.tasks import Action, Plan, Task
+from ..engines.engine import run_step
+from ..project.dag import DAG
 from .attempt import run_task
 from .context import TaskContext
 from .records import record_held, record_unpublished, unit_record

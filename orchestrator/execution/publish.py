@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .. import check_sql, materialize, sql, state
-from ..engine import run_step
-from ..errors import HookError, SchemaChangeError, WindowError
-from ..fingerprints import Prints
-from ..model import Kind
-from ..model_sql import cursor_query, render_model
-from ..partitions import WHOLE
-from ..planner import input_markers
-from ..snapshot import Publication
-from ..tasks import Action, Reason
+from .. import state
+from ..core.errors import HookError, SchemaChangeError, WindowError
+from ..core.fingerprints import Prints
+from ..core.partitions import WHOLE
+from ..core.snapshot import Publication
+from ..core.tasks import Action, Reason
+from ..engines.engine import run_step
+from ..plan.staleness import input_markers
+from ..project.model import Kind
+from ..sql.model_sql import cursor_query, render_model
+from ..sql.template import render
+from ..statements import check_sql, materialize
 from .audit import blocking_checks
 from .columns import column_change
 from .context import TaskContext
@@ -223,7 +225,7 @@ def _hooks(ctx: TaskContext, hooks: tuple[str, ...], kind: str) -> None:
     """A model's hooks, in the publishing transaction: one failing fails the task and nothing
     it or the write did is kept."""
     for hook in hooks:
-        statement = sql.render(
+        statement = render(
             hook,
             ctx.model.window_literals(ctx.task.window, this=ctx.target()),
             ctx.variables,

@@ -8,10 +8,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from .. import state
-from ..dag import DAG
-from ..fingerprints import Prints
-from ..snapshot import TaskRecord
-from ..tasks import BROKEN, Plan, Task
+from ..core.fingerprints import Prints
+from ..core.snapshot import TaskRecord
+from ..core.tasks import BROKEN, Plan, Task
+from ..project.dag import DAG
 from .values import Outcome
 
 

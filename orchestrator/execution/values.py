@@ -9,13 +9,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .. import clock
-from ..dag import DAG
-from ..fingerprints import Prints
-from ..model import Model
-from ..partitions import Window
-from ..snapshot import Built, Publication
-from ..tasks import Plan, Task
+from ..core import clock
+from ..core.fingerprints import Prints
+from ..core.partitions import Window
+from ..core.snapshot import Built, Publication
+from ..core.tasks import Plan, Task
+from ..project.dag import DAG
+from ..project.model import Model
 
 
 def utcnow() -> datetime:

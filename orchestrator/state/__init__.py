@@ -11,6 +11,9 @@ family, each holding the only SQL that names its tables.
 The state tables are a public interface (see the README): users query them with plain SQL.
 Timestamps are UTC. A partition's key is `all` for models that are not partitioned. Callers use
 the functions below as `state.name(...)`, whichever module holds them.
+
+Imports: core. (The journal that keeps this state on engines without transactions is
+`engines.journal`: it needs an engine.)
 """
 
 from .builds import (

@@ -9,9 +9,9 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import NamedTuple
 
-from ..fingerprints import Prints
-from ..partitions import WHOLE
-from ..snapshot import (
+from ..core.fingerprints import Prints
+from ..core.partitions import WHOLE
+from ..core.snapshot import (
     Built,
     Failure,
     Publication,
@@ -23,7 +23,7 @@ from ..snapshot import (
     encode_inputs,
     encode_sources,
 )
-from ..status import HOLDS, REJECTED, Status
+from ..core.status import HOLDS, REJECTED, Status
 from .schema import SCHEMA, append_rows
 
 HELD = frozenset({*HOLDS, Status.CANCELLED})

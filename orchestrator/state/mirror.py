@@ -15,7 +15,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..quoting import literal, quote
+from ..core.quoting import literal, quote
+from ..core.transaction import transaction
 from .schema import SCHEMA
 
 _ALIAS = "orchestrator_copy"
@@ -113,13 +114,8 @@ def _create_shells(con, statements: list[str]) -> None:
     would cost seconds per writing command at thousands of models."""
     if not statements:
         return
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(";\n".join(statements))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def write_serving_copy(con, target: Path, schemas: Sequence[str] = ()) -> int:

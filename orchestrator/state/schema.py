@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..errors import WarehouseError
+from ..core.errors import WarehouseError
 
 SCHEMA = "orchestrator"
 

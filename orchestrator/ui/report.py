@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from importlib import resources
 
-from ..shapes import iso
-from ..workspace import Workspace, now
-from . import data
+from ..app.shapes import iso
+from ..app.workspace import Workspace, now
+from .pages.lineage import lineage_page
+from .pages.model import model_page
+from .pages.overview import overview
+from .pages.runs import runs_page
 from .server import templates
 
 
@@ -25,15 +28,15 @@ def _anchor(kind: str, key: object) -> str:
 def render(ws: Workspace) -> str:
     static = resources.files(__package__) / "static"
     css = (static / "ui.css").read_text(encoding="utf-8")
-    models = [data.model_page(ws, name) for name in ws.dag.order]
+    models = [model_page(ws, name) for name in ws.dag.order]
     return (
         templates(_anchor)
         .get_template("report.html")
         .render(
-            overview=data.overview(ws),
+            overview=overview(ws),
             models=[m for m in models if m is not None],
-            runs=data.runs_page(ws, 20),
-            lineage=data.lineage_page(ws),
+            runs=runs_page(ws, 20),
+            lineage=lineage_page(ws),
             css=css,
             # the lineage is laid out in the page itself: a file:// page may not start a worker
             dagre_js=(static / "dagre.min.js").read_text(encoding="utf-8"),

@@ -1,7 +1,7 @@
 """The UI's HTTP server: read-only pages and `/api/...` JSON over the warehouse's state.
 
 A stdlib threading server (one thread per request; nothing to install). It never takes the
-write lock and holds the warehouse only while one request reads it (`ui.data` reads through
+write lock and holds the warehouse only while one request reads it (`ui.pages` read through
 `readers`), so a run can always start; while one writes, pages show the state from before it,
 say so, and show the run's progress from its lock's side file.
 """
@@ -20,9 +20,19 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
-from ..errors import OrchestratorError, UsageError
-from ..workspace import Workspace, open_workspace
-from . import data
+from ..app.workspace import Workspace, open_workspace
+from ..core.errors import OrchestratorError, UsageError
+from .pages import memo
+from .pages.alerts import alerts_page
+from .pages.lineage import lineage_page
+from .pages.model import model_page
+from .pages.overview import overview
+from .pages.partitions import partitions_page
+from .pages.progress import progress
+from .pages.runs import run_page, runs_page
+from .pages.shared import STATES, letter
+from .pages.sources import sources_page
+from .pages.why import why_page
 
 _STATIC = resources.files(__package__) / "static"
 
@@ -38,8 +48,8 @@ def templates(href: Callable[[str, object], str] | None = None):
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals["states"] = data.STATES
-    env.globals["letter"] = data.letter
+    env.globals["states"] = STATES
+    env.globals["letter"] = letter
     env.globals["href"] = href or _path
     return env
 
@@ -86,28 +96,28 @@ class Project:
 
 
 ROUTES: list[tuple[re.Pattern, str, Callable]] = [
-    (re.compile(r"^/$"), "overview.html", lambda ws, m, q: data.overview(ws)),
-    (re.compile(r"^/models/([\w.]+)$"), "model.html", lambda ws, m, q: data.model_page(ws, m[1])),
+    (re.compile(r"^/$"), "overview.html", lambda ws, m, q: overview(ws)),
+    (re.compile(r"^/models/([\w.]+)$"), "model.html", lambda ws, m, q: model_page(ws, m[1])),
     (
         re.compile(r"^/models/([\w.]+)/why/([\w.:-]+)$"),
         "why.html",
-        lambda ws, m, q: data.why_page(ws, m[1], m[2]),
+        lambda ws, m, q: why_page(ws, m[1], m[2]),
     ),
-    (re.compile(r"^/runs$"), "runs.html", lambda ws, m, q: data.runs_page(ws)),
-    (re.compile(r"^/runs/(\d+)$"), "run.html", lambda ws, m, q: data.run_page(ws, int(m[1]))),
-    (re.compile(r"^/sources$"), "sources.html", lambda ws, m, q: data.sources_page(ws)),
+    (re.compile(r"^/runs$"), "runs.html", lambda ws, m, q: runs_page(ws)),
+    (re.compile(r"^/runs/(\d+)$"), "run.html", lambda ws, m, q: run_page(ws, int(m[1]))),
+    (re.compile(r"^/sources$"), "sources.html", lambda ws, m, q: sources_page(ws)),
     (
         re.compile(r"^/partitions$"),
         "partitions.html",
-        lambda ws, m, q: data.partitions_page(
+        lambda ws, m, q: partitions_page(
             ws, q.get("start"), q.get("end"), q.get("owner"), q.get("tag"), q.get("state")
         ),
     ),
-    (re.compile(r"^/alerts$"), "alerts.html", lambda ws, m, q: data.alerts_page(ws)),
+    (re.compile(r"^/alerts$"), "alerts.html", lambda ws, m, q: alerts_page(ws)),
     (
         re.compile(r"^/lineage$"),
         "lineage.html",
-        lambda ws, m, q: data.lineage_page(
+        lambda ws, m, q: lineage_page(
             ws, q.get("focus"), _hops(q.get("hops")), q.get("select"), q.get("q")
         ),
     ),
@@ -122,7 +132,7 @@ def _hops(text: str | None) -> int:
     return int(text)
 
 
-def _json(page: data.Remembered, running: dict | None) -> bytes:
+def _json(page: memo.Remembered, running: dict | None) -> bytes:
     """A page as JSON: encoded once (ten thousand models are megabytes), with `running` (which
     moves by the second) put in front when the page has it."""
     found = page.value
@@ -150,7 +160,7 @@ def make_handler(project: Project):
             if path.startswith("/static/"):
                 return self._static(path.removeprefix("/static/"))
             if path == "/api/progress":
-                body = json.dumps({"version": 1, **data.progress(project.get())}).encode()
+                body = json.dumps({"version": 1, **progress(project.get())}).encode()
                 return self._send(HTTPStatus.OK, "application/json", body)
             api = path.startswith("/api/")
             route = path.removeprefix("/api") if api else path
@@ -164,13 +174,13 @@ def make_handler(project: Project):
             try:
                 ws = project.get()
                 key = ("page", match.re.pattern, match.groups(), tuple(sorted(query.items())))
-                page = data.remember(ws, key, lambda: data.Remembered(build(ws, match, query)))
+                page = memo.remember(ws, key, lambda: memo.Remembered(build(ws, match, query)))
             except OrchestratorError as exc:
                 return self._error(exc, api, template)
             found = page.value
             if found is None:
                 return self._send(HTTPStatus.NOT_FOUND, "text/plain", b"no such model")
-            running = data.progress(ws)["running"]  # never remembered: it moves by the second
+            running = progress(ws)["running"]  # never remembered: it moves by the second
             if api:
                 return self._send(HTTPStatus.OK, "application/json", _json(page, running))
             if "running" in found:
@@ -218,5 +228,5 @@ def serve(root: Path, warehouse: Path | None, host: str, port: int) -> Threading
     ws = project.get()  # a broken project is one line and exit 2 before anything listens
     server = ThreadingHTTPServer((host, port), make_handler(project))
     server.daemon_threads = True
-    threading.Thread(target=data.warm, args=(ws,), daemon=True, name="warm").start()
+    threading.Thread(target=memo.warm, args=(ws,), daemon=True, name="warm").start()
     return server
