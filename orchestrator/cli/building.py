@@ -32,7 +32,7 @@ def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
     levels), name+ / name+1 (with downstream), @name (its descendants and all they read),
     tag:x, owner:x, schema:x, kind:x, and a,b for the models in both. None means every model.
     """
-    from ..app import api, session, shapes
+    from ..app import building, session, shapes
     from ..core.tasks import BROKEN
     from .report import format_plan
 
@@ -40,7 +40,7 @@ def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
     require_named_warehouse(ctx, ws.warehouse)
     session.authorize(ws, "plan")
     selection = options.selection(selectors, exclude, variables, full_refresh=full_refresh)
-    the_plan = api.plan(ws, selection)
+    the_plan = building.plan(ws, selection)
     if as_json:
         click.echo(shapes.dump(shapes.plan(the_plan)))
     else:
@@ -61,7 +61,7 @@ def execute(
     job: str | None = None,
 ):
     """Run (or with `dry_run` only plan) `selection`, or the job named `job`, as `command`."""
-    from ..app import api, scheduler, session
+    from ..app import building, scheduler, session
     from ..app.workspace import Selection
     from .report import ConsoleReporter, format_plan, format_result
 
@@ -73,7 +73,7 @@ def execute(
         if dry_run:
             selection = Selection(the_job.select, the_job.exclude, dict(the_job.vars))
     if dry_run:
-        the_plan = api.plan(ws, selection, retry_of=retry_of)
+        the_plan = building.plan(ws, selection, retry_of=retry_of)
         if retry_of is not None:
             click.echo(f"retry of run {the_plan.request.retry_of}, without writing anything:")
         click.echo("\n".join(format_plan(the_plan, ws.dag)))
@@ -81,7 +81,7 @@ def execute(
     if job is not None:
         result = scheduler.run_job(ws, the_job, reporter=ConsoleReporter(), wait=wait)
     else:
-        result = api.run(
+        result = building.run(
             ws,
             selection,
             command=command,

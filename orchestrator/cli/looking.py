@@ -25,7 +25,7 @@ from .workspace import load_settings, load_workspace, require_named_warehouse, r
 def status(ctx, selectors, partitions, owner, as_json):
     """The state of every model (or the selected ones): built, pending, waiting, blocked,
     failed. Sources are evaluated as `run` would, so waiting and blocked are current."""
-    from ..app import api, session, shapes
+    from ..app import maintenance, queries, session, shapes
     from ..app.workspace import now
     from ..core.errors import WarehouseBusy
     from .report import format_table
@@ -35,12 +35,12 @@ def status(ctx, selectors, partitions, owner, as_json):
     session.authorize(ws, "status")
     as_of = now()
     try:
-        columns, rows = api.status(ws, selectors, partitions=partitions, owner=owner)
+        columns, rows = queries.status(ws, selectors, partitions=partitions, owner=owner)
     except WarehouseBusy as busy:
         # DuckDB lets nobody read while a run writes: show how far that run got instead
         click.echo(shapes.dump({"busy": str(busy)}) if as_json else f"busy: {busy}")
         return
-    gone = api.removed_models(ws)
+    gone = maintenance.removed_models(ws)
     if as_json:
         click.echo(shapes.dump(shapes.status(as_of, rows, partitions, gone)))
         return
@@ -74,7 +74,7 @@ def status(ctx, selectors, partitions, owner, as_json):
 @options.reading
 def runs(ctx, run_id, limit, as_json):
     """Recent runs, or the tasks of one run."""
-    from ..app import api, session, shapes
+    from ..app import queries, session, shapes
 
     session.authorize(None, "runs", root=ctx.obj["project"], warehouse_path=ctx.obj["warehouse"])
     from .report import format_run_header, format_table
@@ -82,7 +82,7 @@ def runs(ctx, run_id, limit, as_json):
     settings = load_settings(ctx)
     require_named_warehouse(ctx, settings.warehouse)
     if run_id is None:
-        columns, rows = api.list_runs(settings.warehouse, limit)
+        columns, rows = queries.list_runs(settings.warehouse, limit)
         if as_json:
             click.echo(shapes.dump(shapes.run_list(rows)))
             return
@@ -90,7 +90,7 @@ def runs(ctx, run_id, limit, as_json):
             click.echo("no runs yet: `orchestrator run` builds the models and records its runs")
             return
     else:
-        record, columns, rows = api.show_run(settings.warehouse, run_id)
+        record, columns, rows = queries.show_run(settings.warehouse, run_id)
         if as_json:
             click.echo(shapes.dump(shapes.run_detail(record, rows)))
             return
@@ -121,12 +121,12 @@ def compile(ctx, model, target, partition, variables):  # noqa: A001 - the comma
     A construct Spark would read differently is fixed in the tree or refused with its line
     and a rewrite (date + INTERVAL, day-of-week numbering, ordered aggregates, read_csv).
     """
-    from ..app import api
+    from ..app import queries
 
     ws = load_workspace(ctx, engine_needed=False)
     engine = target or ws.project.settings.engine.kind
     variables = options.parse_vars(variables)
-    click.echo(api.compile_model(ws, model, engine, partition, variables), nl=False)
+    click.echo(queries.compile_model(ws, model, engine, partition, variables), nl=False)
 
 
 @options.command("The models in dependency order, with what each reads.")
@@ -143,14 +143,14 @@ def compile(ctx, model, target, partition, variables):  # noqa: A001 - the comma
 @click.pass_context
 def dag(ctx, selectors, fmt, as_json):
     """The models in dependency order, with what each reads (models and external sources)."""
-    from ..app import api, session
+    from ..app import queries, session
     from .report import format_dag
 
     if as_json and fmt not in ("text", "json"):
         raise UsageError("--json and --format dot together: pick one")
     ws = load_workspace(ctx)
     session.authorize(ws, "dag")
-    names = api.dag_order(ws, selectors)
+    names = queries.dag_order(ws, selectors)
     click.echo(format_dag(ws.dag, ws.project.sources, names, "json" if as_json else fmt))
 
 
@@ -196,16 +196,16 @@ def sql(ctx, query, fmt, limit):
     import csv
     import io
 
-    from ..app import api, session
+    from ..app import queries, session
 
     session.authorize(None, "sql", root=ctx.obj["project"], warehouse_path=ctx.obj["warehouse"])
     from .report import format_table
 
     settings = load_settings(ctx)
     if settings.engine.kind == "spark":
-        columns, rows = api.query_spark(load_workspace(ctx), query)
+        columns, rows = queries.query_spark(load_workspace(ctx), query)
     else:
-        columns, rows = api.query(settings.warehouse, query, settings.serve_copy)
+        columns, rows = queries.query(settings.warehouse, query, settings.serve_copy)
     if fmt == "json":
         click.echo(
             json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str, indent=2)
@@ -232,12 +232,12 @@ def check(ctx, selectors, exclude, variables, wait, as_json):
 
     Exit 1 when a blocking check fails.
     """
-    from ..app import api, session, shapes
+    from ..app import published, session, shapes
     from .report import format_check_report
 
     ws = load_workspace(ctx)
     session.authorize(ws, "check")
-    report = api.check_published(ws, selectors, exclude, options.parse_vars(variables), wait)
+    report = published.check_published(ws, selectors, exclude, options.parse_vars(variables), wait)
     if as_json:
         click.echo(shapes.dump(shapes.check_report(report)))
     else:

@@ -18,12 +18,12 @@ from . import options
 def init(ctx, directory):
     """Write a new project that runs as it is (a source with sample files, a model with checks
     and an owner, alerts to a log, a .gitignore) and its warehouse state; never overwrites."""
-    from ..app import api, session
+    from ..app import maintenance, session
 
     root = directory or Path(ctx.obj["project"])
     if (root / "orchestrator.toml").exists():
         session.authorize(None, "init", root=root, warehouse_path=ctx.obj["warehouse"])
-    created = api.init_project(root, ctx.obj["warehouse"])
+    created = maintenance.init_project(root, ctx.obj["warehouse"])
     for path in created:
         click.echo(f"created {path}")
     here = "" if root.resolve() == Path.cwd().resolve() else f"cd {root}\n  "

@@ -30,13 +30,13 @@ def adopt(ctx, selectors, exclude, variables, wait):
     pass on it; the next `run` then rebuilds nothing that is already right. The others are
     listed with the difference, and the next run rebuilds them.
     """
-    from ..app import api, session
+    from ..app import building, session
     from .report import format_adopted
 
     ws = load_workspace(ctx)
     require_named_warehouse(ctx, ws.warehouse)
     session.authorize(ws, "run")
-    adopted = api.adopt(ws, options.selection(selectors, exclude, variables), wait)
+    adopted = building.adopt(ws, options.selection(selectors, exclude, variables), wait)
     click.echo("\n".join(format_adopted(adopted, ws.dag)))
     sys.exit(adopted.run.exit_code)
 
@@ -102,12 +102,12 @@ def freshness(ctx, sources, wait, as_json):
 
     Results are recorded in orchestrator.freshness. Exit 1 when a source is stale or drifted.
     """
-    from ..app import api, session, shapes
+    from ..app import maintenance, session, shapes
     from .report import format_table
 
     ws = load_workspace(ctx)
     session.authorize(ws, "freshness")
-    run_id, statuses = api.source_freshness(ws, sources, wait=wait)
+    run_id, statuses = maintenance.source_freshness(ws, sources, wait=wait)
     if as_json:
         click.echo(shapes.dump(shapes.freshness(run_id, statuses)))
         sys.exit(1 if any(s.status in SOURCE_PROBLEMS for s in statuses) else 0)
@@ -161,7 +161,7 @@ def verify(ctx, selectors, target, start, end, scratch, batch_size, variables):
     import tempfile
     from dataclasses import replace
 
-    from ..app import api
+    from ..app import maintenance
     from ..engines.spark import ready as spark_ready
 
     if (start is None) != (end is None):
@@ -177,7 +177,7 @@ def verify(ctx, selectors, target, start, end, scratch, batch_size, variables):
     )
     with tempfile.TemporaryDirectory(prefix="orchestrator-verify-") as temporary:
         place = scratch or Path(temporary)
-        verdict = api.verify_engines(ws, selection, place.resolve())
+        verdict = maintenance.verify_engines(ws, selection, place.resolve())
     click.echo(f"built on duckdb: {verdict.duckdb_status}; on spark: {verdict.spark_status}")
     for difference in verdict.differences:
         for line in difference.lines():
@@ -204,12 +204,12 @@ def prune(ctx, yes, wait):
     Only relations this tool built for a model (recorded in orchestrator.partitions) are
     dropped; their partitions leave the state and their open incidents close as `removed`.
     """
-    from ..app import api, session
+    from ..app import maintenance, session
 
     ws = load_workspace(ctx)
     require_named_warehouse(ctx, ws.warehouse)
     if not yes:
-        gone = api.removed_models(ws)
+        gone = maintenance.removed_models(ws)
         if not gone:
             click.echo("prune: nothing to drop (every model the state knows is in the project)")
             return
@@ -218,7 +218,7 @@ def prune(ctx, yes, wait):
         click.echo("run `orchestrator prune --yes` to drop them")
         return
     session.authorize(ws, "prune")
-    dropped = api.prune(ws, wait)
+    dropped = maintenance.prune(ws, wait)
     if not dropped:
         click.echo("prune: nothing to drop (every model the state knows is in the project)")
     for name, kind in dropped:

@@ -26,9 +26,9 @@ def load_workspace(ctx, *, engine_needed: bool = True):
         missing = spark_ready.problem(engine)
         if missing:
             raise UsageError(missing)
-        from ..app import api
+        from ..app import queries
 
-        api.check_spark_sql(ws)
+        queries.check_spark_sql(ws)
     return ws
 
 
