@@ -16,7 +16,7 @@ from ...state.mirror import state_copy_path
 from .shared import reading
 
 _MEMO: dict[tuple, tuple[object, list[str]]] = {}  # (warehouse, key) -> (value, notes)
-_WORLDS: dict[Path, tuple[Workspace, tuple]] = {}  # warehouse -> the state remembered for
+_WORLDS: dict[Path, tuple[Workspace, tuple, Survey]] = {}  # warehouse -> the state remembered for
 _MEMO_LOCK = threading.RLock()  # a page remembered may ask for the project status, remembered too
 _MEMO_SIZE = 256
 _COMPUTING = threading.local()  # the world a page being computed belongs to, for what it asks
