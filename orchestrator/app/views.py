@@ -20,6 +20,7 @@ from ..core.tasks import Action, Plan
 from ..engines import engine, readers
 from ..plan import remedies
 from ..project.selectors import select as select_models
+from ..sources.survey import Survey
 from ..state.runs import PartitionState
 from .workspace import Selection, Workspace, gated_plan, reading, request_for
 
@@ -103,10 +104,10 @@ def status(
     return [model_row(ws, name, snapshot, attempts, todo, planned) for name in names]
 
 
-def _assess(ws: Workspace) -> tuple[Snapshot, dict, dict, Plan]:
+def _assess(ws: Workspace, surveyed: Survey | None = None) -> tuple[Snapshot, dict, dict, Plan]:
     """What is built, the last attempts, and what `run` would do now: what every view of the
     status is made from (one read of the state, one plan of the whole project)."""
-    with reading(ws) as (con, snapshot, surveyed):
+    with reading(ws, surveyed) as (con, snapshot, surveyed):
         attempts = last_attempts(ws, con)
         request = replace(request_for(ws, Selection()), strict_vars=False)
         planned, _ = gated_plan(ws, con, snapshot, surveyed, request)
@@ -124,8 +125,10 @@ class ProjectStatus(NamedTuple):
     snapshot: Snapshot
 
 
-def project_status(ws: Workspace) -> ProjectStatus:
-    snapshot, attempts, todo, planned = _assess(ws)
+def project_status(ws: Workspace, surveyed: Survey | None = None) -> ProjectStatus:
+    """The status of every model and partition; over `surveyed` when the caller listed the
+    sources already (the UI, whose pages share one survey per state of the world)."""
+    snapshot, attempts, todo, planned = _assess(ws, surveyed)
     names = ws.dag.order
     by_model: dict[str, list[PartitionRow]] = {n: [] for n in names}
     for row in partition_rows(names, attempts, todo):

@@ -124,14 +124,17 @@ def read_snapshot(ws: Workspace) -> Snapshot:
 
 
 @contextmanager
-def reading(ws: Workspace) -> Iterator[tuple[object, Snapshot, Survey]]:
-    """A read-only connection, the snapshot and the survey of the sources' files, for commands
-    that write nothing. Before the first run there is no warehouse: an in-memory connection
-    still lets sources be evaluated (files, or "no table yet") against an empty snapshot."""
+def reading(
+    ws: Workspace, surveyed: Survey | None = None
+) -> Iterator[tuple[object, Snapshot, Survey]]:
+    """A read-only connection, the snapshot and the survey of the sources' files (`surveyed`,
+    or listed now), for commands that write nothing. Before the first run there is no
+    warehouse: an in-memory connection still lets sources be evaluated (files, or "no table
+    yet") against an empty snapshot."""
     exists = ws.warehouse.exists()
     con = readers.connect(ws.warehouse).con if exists else engine.memory()
     try:
-        found = survey.take(ws.project)
+        found = surveyed or survey.take(ws.project)
         with engine.reading(ws.warehouse):
             snapshot = observed(ws, con, snapshot_of(ws, con), found) if exists else EMPTY
         yield con, snapshot, found

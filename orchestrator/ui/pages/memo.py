@@ -86,7 +86,7 @@ def warm(ws: Workspace) -> None:
 
 def project_status(ws: Workspace) -> views.ProjectStatus:
     """The whole project's status (see `remember`)."""
-    return remember(ws, ("project_status",), lambda: views.project_status(ws))
+    return remember(ws, ("project_status",), lambda: views.project_status(ws, sources_survey(ws)))
 
 
 def sources_survey(ws: Workspace) -> Survey:
