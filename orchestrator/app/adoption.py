@@ -132,7 +132,7 @@ def facts_of(con, dag: DAG, plan: Plan, variables: Mapping[str, str], default_sc
                 used_vars(model, variables),
                 cursor_query(con),
             )
-            con.execute(materialize.search_path(model.schema, default_schema))
+            con.execute(materialize.search_path(model.lookup_schema, default_schema))
             expected[name] = con.describe(rendered)
         except Exception as exc:  # noqa: BLE001 - any reason it cannot bind is the reason
             expected[name] = str(exc).splitlines()[0]

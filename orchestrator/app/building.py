@@ -274,7 +274,8 @@ def _recorded(
     """The run row around the hooks, the tasks, the checks left to judge and the alerts."""
     con, data, request = started.con, started.data, started.request
     args = " ".join(arguments)
-    with recorded_run(con, command, args, request.vars, retryable=True) as recording:
+    env = ws.env.name if ws.env else None
+    with recorded_run(con, command, args, request.vars, retryable=True, env=env) as recording:
         working = bool(started.plan.tasks)  # a run with nothing to do runs no hooks
         if working:
             _run_hooks(ws, con, "on_run_start")
@@ -366,7 +367,8 @@ def _serve(ws: Workspace, con, result: RunResult) -> tuple[Path, int] | None:
     (`[serve] copy`); a failed, partial or waiting one leaves the previous copy, so a dashboard
     never reads partial data. A run with nothing to do writes one only when none exists."""
     target = ws.project.settings.serve_copy
-    if target is None or result.status != "success" or result.plan.held or result.cancelled:
+    complete = result.status == "success" and not result.plan.held and not result.cancelled
+    if target is None or ws.env is not None or not complete:  # an environment serves nobody
         return None
     if not result.plan.tasks and target.exists():
         return None
@@ -464,7 +466,11 @@ def _execute(
     state.insert_freshness(con, [s.row(run_id) for s in started.sources])
     progress = Progress(reporter, started.lock)
     progress.started(the_plan, run_id)
-    catalog.sync_catalog(ws, con)
+    if ws.env is None:  # the models table is production's project
+        catalog.sync_catalog(ws, con)
+    else:
+        catalog.save_environment(ws, con)
+    catalog.remember_versions(ws, con, the_plan)
     options = Options(
         run_id=run_id,
         variables=request.vars,

@@ -9,7 +9,7 @@ from ..core.errors import first_line
 from ..execution import utcnow
 from ..sources.survey import Survey, glob_pattern
 from ..statements import materialize
-from .workspace import Workspace
+from .workspace import Workspace, who
 
 
 def sync_catalog(ws: Workspace, con) -> None:
@@ -34,6 +34,23 @@ def sync_catalog(ws: Workspace, con) -> None:
     ]
     with con.transaction():
         state.replace_models(con, rows, utcnow())
+
+
+def save_environment(ws: Workspace, con) -> None:
+    """An environment's row: what it builds now, and who built it last."""
+    env = ws.env
+    state.save_environment(con, env.name, who(), utcnow(), env.copies, env.reasons)
+
+
+def remember_versions(ws: Workspace, con, plan) -> None:
+    """The SQL of each version the plan builds, under the production model's name (a copy in
+    an environment builds the version its SQL has there): what `diff` shows production's SQL
+    from."""
+    rows = []
+    for name in dict.fromkeys(t.model for t in plan.tasks):
+        model = ws.dag.models[name]
+        rows.append((model.home or name, model.version, model.template))
+    state.remember_versions(con, rows, utcnow())
 
 
 def sync_source_views(ws: Workspace, con, surveyed: Survey) -> dict[str, str]:

@@ -26,10 +26,7 @@ from .session import (
     recorded_run,
     writing,
 )
-from .workspace import (
-    Workspace,
-    snapshot_of,
-)
+from .workspace import Workspace, in_scope, snapshot_of
 
 
 @dataclass(frozen=True)
@@ -51,7 +48,7 @@ def check_published(
 ) -> CheckReport:
     """Run every check of the selected models against what is published, building nothing.
     Results are recorded in orchestrator.check_results under a run of command `check`."""
-    names = ws.dag.ordered(select_models(ws.dag, selectors, exclude))
+    names = ws.dag.ordered(in_scope(ws, select_models(ws.dag, selectors, exclude)))
     all_vars = dict(ws.project.settings.vars) | dict(variables or {})
     with (
         writing(ws, "check " + " ".join(selectors), wait) as (con, _lock, _),
@@ -59,7 +56,9 @@ def check_published(
     ):
         with engine.reading(ws.warehouse):
             snapshot = snapshot_of(ws, con)
-        with recorded_run(con, "check", " ".join(selectors), all_vars) as recording:
+        env = ws.env.name if ws.env else None
+        args = " ".join(selectors)
+        with recorded_run(con, "check", args, all_vars, env=env) as recording:
             found = []
             cur = data.cursor()
             at = clock.now()
@@ -188,7 +187,7 @@ def _check_published_model(
         windows = tuple(sorted(window_for_key(k, model.grain) for k in built if k != "all"))
         if not windows:
             return []
-    cur.execute(materialize.search_path(model.schema, ws.project.settings.default_schema))
+    cur.execute(materialize.search_path(model.lookup_schema, ws.project.settings.default_schema))
     scope = Scope(
         model.relation, model.partition_by, model.grain if model.partitioned else None, windows
     )

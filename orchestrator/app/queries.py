@@ -37,7 +37,7 @@ ATTACH write files elsewhere, so every other kind of statement is refused before
 
 
 def query(
-    ws_warehouse: Path, sql: str, serving: Path | None = None
+    ws_warehouse: Path, sql: str, serving: Path | None = None, env: str | None = None
 ) -> tuple[list[str], list[tuple]]:
     """Run a read-only query against the warehouse: (column names, rows). While a run holds
     it, a query of the state reads the last state copy; one of the models' data reads the
@@ -59,6 +59,8 @@ def query(
         pinned = clock.pinned()
         if pinned is not None:  # the readiness view judges "now" as of the pinned time
             con.execute(materialize.set_clock(pinned))
+        if env is not None:
+            sql = in_environment(con, sql, env)
         kinds = con.statement_types(sql)
         if not kinds:
             raise UsageError("nothing to run: the query is empty")
@@ -80,6 +82,18 @@ def query(
         raise UsageError(f"query failed: {message}") from None
     finally:
         con.close()
+
+
+def in_environment(con, sql: str, env: str) -> str:
+    """`sql` reading environment `env`'s copies where it has them (by production's names), and
+    production for the rest: what `sql --env` runs."""
+    from ..sql.parse import remap
+
+    row = state.environment(con, env) if state.has_state(con) else None
+    if row is None:
+        raise UsageError(f"no environment named {env!r}: `orchestrator run --env {env}` builds it")
+    relations = {home: '"{}"."{}"'.format(*copy.split(".", 1)) for home, copy in row.models.items()}
+    return remap(sql, relations, "<query>")
 
 
 def query_spark(ws: Workspace, sql: str) -> tuple[list[str], list[tuple]]:
@@ -184,7 +198,9 @@ def compile_model(
             raise UsageError(f"{name} renders with data from the warehouse, which does not exist")
         con = engines.connect(ws.warehouse, read_only=True)
         try:
-            con.execute(materialize.search_path(model.schema, ws.project.settings.default_schema))
+            con.execute(
+                materialize.search_path(model.lookup_schema, ws.project.settings.default_schema)
+            )
             rendered = render_model(model, literals, values, cursor_query(con))
         finally:
             con.close()

@@ -192,7 +192,13 @@ class Recording:
 
 @contextmanager
 def recorded_run(
-    con, command: str, arguments: str, variables: Mapping[str, str], *, retryable: bool = False
+    con,
+    command: str,
+    arguments: str,
+    variables: Mapping[str, str],
+    *,
+    retryable: bool = False,
+    env: str | None = None,
 ) -> Iterator[Recording]:
     """Record the body as a run: a `running` row with who, host and pid, finished with the
     status the body gave (`Recording.finish`). When the body raises, whatever it left open is
@@ -209,6 +215,7 @@ def recorded_run(
         pid=os.getpid(),
         started=utcnow(),
         tool_version=__version__,
+        env=env,
     )
     recording = Recording(run_id)
     try:

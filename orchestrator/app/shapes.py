@@ -126,3 +126,64 @@ def check_report(report) -> dict:
             for model, r in report.results
         ],
     }
+
+
+def environment(found) -> dict:
+    """One environment of `env list --json`."""
+    row = found.row
+    return {
+        "name": found.name,
+        "models": dict(row.models) if row else {},
+        "reasons": dict(row.reasons) if row else {},
+        "relations": list(found.relations),
+        "built_partitions": found.partitions,
+        "created_at": iso(row.created_at) if row else None,
+        "created_by": row.created_by if row else None,
+        "updated_at": iso(row.updated_at) if row else None,
+        "updated_by": row.updated_by if row else None,
+    }
+
+
+def diff(env: str, found: Sequence) -> dict:
+    """`diff --env NAME --json`: per model, what the environment's change does."""
+    return {"env": env, "models": [_model_diff(d) for d in found]}
+
+
+def _model_diff(d) -> dict:
+    data = None
+    if d.data is not None:
+        data = {
+            "key": list(d.data.key),
+            "compared_columns": list(d.data.compared),
+            "identical": d.data.identical,
+            "only_in_env": d.data.total("only_env"),
+            "only_in_production": d.data.total("only_prod"),
+            "changed": d.data.total("changed"),
+            "partitions": [
+                {
+                    "partition": p.partition,
+                    "env_rows": p.env_rows,
+                    "production_rows": p.prod_rows,
+                    "only_in_env": p.only_env,
+                    "only_in_production": p.only_prod,
+                    "changed": p.changed,
+                }
+                for p in d.data.partitions
+                if p.differs
+            ],
+            "samples": {
+                side: {"columns": list(cols), "rows": [_plain(list(r)) for r in rows]}
+                for side, (cols, rows) in d.data.samples.items()
+            },
+        }
+    return {
+        "model": d.model,
+        "relation": d.copy,
+        "reason": d.reason,
+        "category": d.category,
+        "sql_diff": d.sql_diff,
+        "production_sql_recorded": d.production_sql,
+        "columns": [c._asdict() for c in d.columns],
+        "downstream": [{"model": m, "partitions": n} for m, n in d.downstream],
+        "data": data,
+    }

@@ -22,7 +22,7 @@ from ..plan import remedies
 from ..project.selectors import select as select_models
 from ..sources.survey import Survey
 from ..state.runs import PartitionState
-from .workspace import Selection, Workspace, gated_plan, reading, request_for
+from .workspace import Selection, Workspace, gated_plan, in_scope, reading, request_for
 
 
 class ModelRow(NamedTuple):
@@ -139,6 +139,8 @@ def project_status(ws: Workspace, surveyed: Survey | None = None) -> ProjectStat
 
 def selected_names(ws: Workspace, selectors: Sequence[str], owner: str | None) -> list[str]:
     names = ws.dag.ordered(select_models(ws.dag, selectors))
+    if ws.env is not None:  # an environment's status is that of its copies
+        names = ws.dag.ordered(in_scope(ws, set(names)))
     if owner is None:
         return names
     owners = {m.owner for m in ws.dag.models.values() if m.owner}

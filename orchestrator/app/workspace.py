@@ -26,6 +26,7 @@ from ..project import dag as dag_mod
 from ..project import loader as project_mod
 from ..project import selectors
 from ..project.dag import DAG
+from ..project.environments import Environment
 from ..project.model import Project
 from ..sources import freshness, holdings, survey
 from ..sources.survey import Survey
@@ -35,6 +36,9 @@ from ..sources.survey import Survey
 class Workspace:
     project: Project
     dag: DAG
+    # `--env NAME`: the project holds copies of the models the environment builds, and
+    # commands select those copies (see `app.environments`)
+    env: Environment | None = None
 
     @property
     def warehouse(self) -> Path:
@@ -85,6 +89,8 @@ def request_for(ws: Workspace, selection: Selection, at: datetime | None = None)
     if not chosen:
         raise UsageError("the selection matches no model (every match was excluded)")
     excluded = selectors.select(ws.dag, selection.exclude) if selection.exclude else set()
+    if ws.env is not None:  # an environment builds its copies of what was selected, only
+        chosen, excluded = _copies(ws, chosen, selection), _copies(ws, excluded, None)
     variables = dict(ws.project.settings.vars)
     variables.update(selection.vars or {})
     return Request(
@@ -96,6 +102,28 @@ def request_for(ws: Workspace, selection: Selection, at: datetime | None = None)
         excluded=frozenset(excluded),
         batch_size=selection.batch_size,
     )
+
+
+def _copies(ws: Workspace, names: set[str], selection: Selection | None) -> set[str]:
+    """The environment's copies of `names` (a copy selected by its own name counts too)."""
+    copies = ws.env.copies
+    found = in_scope(ws, names)
+    if selection is not None and not found:
+        asked = " ".join(selection.selectors) or "everything"
+        raise UsageError(
+            f"nothing to build in environment {ws.env.name!r} for {asked}: it builds only the "
+            "models that differ from production and what reads them "
+            f"({', '.join(sorted(copies)) or 'none differ now'})"
+        )
+    return found
+
+
+def in_scope(ws: Workspace, names: set[str]) -> set[str]:
+    """The models a command over `names` looks at: in an environment, their copies there."""
+    if ws.env is None:
+        return set(names)
+    copies = ws.env.copies
+    return {copies.get(n, n) for n in names if n in copies or ws.dag.models[n].home}
 
 
 def snapshot_of(ws: Workspace, con) -> Snapshot:

@@ -22,6 +22,7 @@ from .workspace import load_workspace, require_named_warehouse, route_note
 @click.option("--full-refresh", is_flag=True, help="Plan a rebuild from scratch.")
 @click.option("--verbose", "-v", is_flag=True, help="List every partition.")
 @options.json_output
+@options.env
 @options.wait_option("selectors", reader=True)
 @click.pass_context
 @options.reading
@@ -148,6 +149,7 @@ def print_run_notes(result) -> None:
     help="Run a job from orchestrator.toml now (its selection and vars).",
 )
 @options.dry_run
+@options.env
 @click.pass_context
 def run(ctx, selectors, exclude, variables, threads, wait, full_refresh, job, dry_run):
     """Build missing and stale partitions, tables and views of the selected models."""
@@ -175,6 +177,7 @@ def run(ctx, selectors, exclude, variables, threads, wait, full_refresh, job, dr
 @options.wait
 @options.batch_size
 @options.dry_run
+@options.env
 @click.pass_context
 def backfill(ctx, selectors, start, end, exclude, variables, threads, wait, batch_size, dry_run):
     """Rebuild the partitions of [START, END) for the selected models, and what depends on them.

@@ -19,6 +19,7 @@ from .workspace import load_settings, load_workspace, require_named_warehouse, r
 @click.option("--partitions", "-p", is_flag=True, help="One line per partition.")
 @click.option("--owner", default=None, help="Only the models this owner answers for.")
 @options.json_output
+@options.env
 @options.wait_option("selectors", reader=True)
 @click.pass_context
 @options.reading
@@ -185,6 +186,7 @@ class QueryCommand(options.ProjectCommand):
     show_default=True,
     help="Rows to print at most (table format).",
 )
+@options.env
 @options.wait_option("query", reader=True)
 @click.pass_context
 @options.reading
@@ -205,7 +207,8 @@ def sql(ctx, query, fmt, limit):
     if settings.engine.kind == "spark":
         columns, rows = queries.query_spark(load_workspace(ctx), query)
     else:
-        columns, rows = queries.query(settings.warehouse, query, settings.serve_copy)
+        env = ctx.obj.get("env")
+        columns, rows = queries.query(settings.warehouse, query, settings.serve_copy, env)
     if fmt == "json":
         click.echo(
             json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str, indent=2)
@@ -226,6 +229,7 @@ def sql(ctx, query, fmt, limit):
 @options.variables
 @options.wait
 @options.json_output
+@options.env
 @click.pass_context
 def check(ctx, selectors, exclude, variables, wait, as_json):
     """Run the selected models' checks against what is published, building nothing.

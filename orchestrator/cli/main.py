@@ -15,7 +15,7 @@ import click
 
 from .. import __version__
 from ..core.errors import OrchestratorError, UsageError
-from . import building, looking, making, operating
+from . import building, environments, looking, making, operating
 from .options import PROJECT_HELP, WAREHOUSE_HELP
 
 MAKING_COMMANDS = ("init", "import")  # they may run where no project is yet: they make it
@@ -104,6 +104,9 @@ COMMANDS = (
     operating.report,
     making.init,
     making.import_group,
+    environments.env_group,
+    environments.diff,
+    environments.promote,
 )
 for command in COMMANDS:  # `orchestrator --help` lists them by name
     cli.add_command(command)

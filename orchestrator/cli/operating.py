@@ -240,6 +240,7 @@ def prune(ctx, yes, wait):
     help="Port to listen on (0: any free one).",
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open it in the web browser.")
+@options.env
 @click.pass_context
 def ui(ctx, host, port, open_browser):
     """Serve the state as web pages and JSON (read-only), until Ctrl-C.
@@ -255,7 +256,9 @@ def ui(ctx, host, port, open_browser):
     ws = load_workspace(ctx)
     session.authorize(ws, "ui")
     try:
-        server = serve(Path(ctx.obj["project"]), ctx.obj["warehouse"], host, port)
+        server = serve(
+            Path(ctx.obj["project"]), ctx.obj["warehouse"], host, port, ctx.obj.get("env")
+        )
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     url = f"http://{host}:{server.server_address[1]}/"

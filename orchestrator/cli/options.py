@@ -126,6 +126,25 @@ json_output = click.option(
     is_flag=True,
     help="Print JSON for tools (its shape is in the README: Machine-readable output).",
 )
+
+
+def _set_env(ctx, param, value: str | None) -> str | None:
+    if value is not None:
+        from ..project.environments import check_name
+
+        ctx.obj["env"] = check_name(value)
+    return value
+
+
+env = click.option(
+    "--env",
+    default=None,
+    metavar="NAME",
+    expose_value=False,
+    callback=_set_env,
+    help="Work in environment NAME: the models that differ from production (and what reads "
+    "them) are built as its own copies, reading everything unchanged from production.",
+)
 exclude = click.option(
     "--exclude",
     "-x",

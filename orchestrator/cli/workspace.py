@@ -21,6 +21,10 @@ def load_workspace(ctx, *, engine_needed: bool = True):
     from ..engines.spark import ready as spark_ready
 
     ws = open_workspace(ctx.obj["project"], ctx.obj["warehouse"])
+    if ctx.obj.get("env"):
+        from ..app.environments import environment_workspace
+
+        ws = environment_workspace(ws, ctx.obj["env"])
     engine = ws.project.settings.engine
     if engine_needed and engine.kind == "spark":
         missing = spark_ready.problem(engine)

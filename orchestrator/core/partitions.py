@@ -38,6 +38,15 @@ _KEY_FORMATS = {
 }
 
 
+def key_format(grain: Grain) -> str:
+    """The strftime format of a partition key of `grain` (also DuckDB's).
+
+    >>> key_format(Grain.MONTH)
+    '%Y-%m'
+    """
+    return _KEY_FORMATS[grain]
+
+
 def floor(ts: datetime, grain: Grain) -> datetime:
     """The start of the period of `grain` that contains `ts`."""
     if grain is Grain.HOUR:

@@ -38,15 +38,20 @@ def evaluate_checks(
     def render(check: checks.Check) -> str:
         literals = model.window_literals(scope.outer, this=relation)
         text = render_template(check.template, literals, variables, path=check.path)
-        if relation != model.relation:
-            text = sql.retarget(text, {model.name, model.table}, relation)
+        own = {model.name, model.table, *([model.home] if model.home else [])}
+        if relation != model.relation or model.relations:
+            text = sql.remap(text, {**model.relations, **dict.fromkeys(own, relation)})
         return text
+
+    def relation_for(reference: str) -> str:
+        copied = model.relations.get(reference.lower())
+        return copied if copied is not None else dag.relation_for(reference, model.name)
 
     return run_checks(
         engine,
         selected,
         scope,
-        relation_for=lambda ref: dag.relation_for(ref, model.name),
+        relation_for=relation_for,
         render=render,
         history=history,
         stop_on_error=in_transaction,

@@ -66,7 +66,7 @@ def refuse_changed_types(
                 cursor_query(cur),
             )
             try:
-                cur.execute(materialize.search_path(model.schema, default_schema))
+                cur.execute(materialize.search_path(model.lookup_schema, default_schema))
                 for source, files in session(task) if session else ():
                     cur.bind_files(source, files)
                 _, refusal = column_change(cur, model, rendered)
@@ -109,7 +109,7 @@ def refuse_unbound(
                 model, model.window_literals(task.window), used_vars(model, variables)
             )
             try:
-                cur.execute(materialize.search_path(model.schema, default_schema))
+                cur.execute(materialize.search_path(model.lookup_schema, default_schema))
                 for source, files in session(task) if session else ():
                     cur.bind_files(source, files)
                 cur.describe(rendered)

@@ -102,7 +102,7 @@ def adopt(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
 def _prepare_session(ctx: TaskContext) -> None:
     """The search path of the model's schema (once per cursor) and the task's session
     settings (a source read by partition lists only the task's files)."""
-    path = materialize.search_path(ctx.model.schema, ctx.options.default_schema)
+    path = materialize.search_path(ctx.model.lookup_schema, ctx.options.default_schema)
     if ctx.shared.paths.get(id(ctx.cur)) != path:
         ctx.cur.execute(path)
         ctx.shared.paths[id(ctx.cur)] = path

@@ -1,7 +1,8 @@
 """Who may do what: roles from `[access]` in orchestrator.toml. No I/O.
 
 viewer reads (plan, status, runs, dag, sql); operator also runs, retries, schedules, checks and
-evaluates freshness; admin also backfills, fully refreshes, initialises, and writes models marked
+evaluates freshness; approver also promotes an environment into production (an approval of
+its change); admin also backfills, fully refreshes, initialises, and writes models marked
 `-- protected: true`. Without an `[access]` table everything is allowed.
 
 This guards a shared project against mistakes: an operator's routine run cannot rebuild a
@@ -27,6 +28,7 @@ COMMANDS = {
     "schedule": "operator",
     "check": "operator",
     "freshness": "operator",
+    "promote": "approver",
     "backfill": "admin",
     "full-refresh": "admin",
     "init": "admin",

@@ -27,7 +27,7 @@ CONFIG_FILE = "orchestrator.toml"
 STATE_SCHEMA = "orchestrator"
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PLACEHOLDERS = ("date", "month", "year", "hour")  # in a source path: the period a file holds
-ROLES = ("viewer", "operator", "admin")
+ROLES = ("viewer", "operator", "approver", "admin")
 
 
 class Kind(StrEnum):
@@ -172,6 +172,10 @@ class Model:
     # why the file does not load (`path:line: error`): a broken model is held back with what
     # reads it, while the rest of the project plans and runs (see project.load)
     broken: ProjectError | None = None
+    # a copy of a model in an environment: the production model it stands in for, and what its
+    # SQL (and its checks') references read instead (as written, lowercase -> schema.table)
+    home: str | None = None
+    relations: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def partitioned(self) -> bool:
@@ -197,6 +201,12 @@ class Model:
                 ",".join(self.unique_key),
             ]
         )
+
+    @property
+    def lookup_schema(self) -> str:
+        """Where its unqualified names are looked up first: its own schema, or for a copy in
+        an environment the schema of the model it stands in for."""
+        return self.home.split(".")[0] if self.home else self.schema
 
     @property
     def relation(self) -> str:

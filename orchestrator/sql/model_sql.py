@@ -27,7 +27,8 @@ def render_model(
     """The model's SQL for the window; `query` answers what a dbt-rendered model asks the
     warehouse while it renders (without one, such a model cannot be rendered)."""
     if model.renderer != "dbt":
-        return sql.render(model.template, window_literals, variables, path=model.relpath)
+        text = sql.render(model.template, window_literals, variables, path=model.relpath)
+        return sql.remap(text, dict(model.relations), model.relpath) if model.relations else text
     if query is None:
         raise ProjectError(
             "rendered with data from the warehouse (renderer: dbt): its SQL exists only when "
@@ -39,7 +40,7 @@ def render_model(
 
     root = project_root(model)
     try:
-        return render(
+        text = render(
             model.template,
             root=root,
             digest=bundle_digest(root),
@@ -48,6 +49,7 @@ def render_model(
             incremental=window_literals.get("incremental") == "true",
             query=query,
         )
+        return sql.remap(text, dict(model.relations), model.relpath) if model.relations else text
     except ImportProblem as exc:
         raise ProjectError(
             f"dbt rendering: {exc.detail}", exc.path or model.relpath, exc.line

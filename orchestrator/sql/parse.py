@@ -160,16 +160,29 @@ def _first_line(tokens) -> int | None:
 def retarget(sql: str, names: set[str], relation: str) -> str:
     """`sql` with every table reference in `names` (lowercase, as written: `s.t` or `t`) read
     from `relation` instead: a check on a table being rebuilt aside must judge the new one."""
+    return remap(sql, dict.fromkeys(names, relation))
+
+
+def remap(sql: str, relations: dict[str, str], path: str = "<check>") -> str:
+    """`sql` with each table reference written as a key of `relations` (lowercase: `s.t` or
+    `t`) read from the relation it maps to (`schema.table`, quoted or not), keeping the name
+    its columns are qualified by: a copy of a model in an environment reads the environment's
+    copies of what changed and production's relations for the rest.
+
+    >>> remap("select o.id from staging.orders o", {"staging.orders": "s__dev.orders"})
+    'SELECT o.id FROM s__dev.orders AS o'
+    """
     from sqlglot import exp
 
-    statement, _ = parse(sql, "<check>")
-    replacement = exp.to_table(relation.replace('"', ""), dialect="duckdb")
+    statement, _ = parse(sql, path)
+    targets = {k: exp.to_table(v.replace('"', ""), dialect="duckdb") for k, v in relations.items()}
 
     def swap(node):
         if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
-            written = ".".join(p for p in (node.db, node.name) if p).lower()
-            if written in names:
-                new = replacement.copy()
+            written = ".".join(p for p in (node.catalog, node.db, node.name) if p).lower()
+            target = targets.get(written)
+            if target is not None:
+                new = target.copy()
                 if node.alias:
                     new.set("alias", node.args.get("alias"))
                 else:

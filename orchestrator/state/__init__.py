@@ -6,6 +6,7 @@ family, each holding the only SQL that names its tables.
 | `schema` | the DDL, the `readiness` view, migrations, `meta` (the schema version) |
 | `builds` | `partitions`, `task_runs`, `check_results`, `freshness`, `models`, `source_views` |
 | `runs` | `runs`, `plans`, and the typed rows `runs` and `status` read |
+| `environments` | `environments`, `model_versions` |
 | `operations` | `ticks`, `sensor_marks`, `incidents`, `alerts`, `audit` |
 
 The state tables are a public interface (see the README): users query them with plain SQL.
@@ -45,6 +46,17 @@ from .builds import (
     snapshot,
     source_views,
     spark_views,
+)
+from .environments import (
+    EnvironmentRow,
+    env_models,
+    environment,
+    environments,
+    forget_environment,
+    promote_rows,
+    remember_versions,
+    save_environment,
+    version_template,
 )
 from .mirror import state_copy_path, write_serving_copy, write_state_copy
 from .operations import (
@@ -98,6 +110,15 @@ from .runs import (
 from .schema import SCHEMA, SCHEMA_VERSION, ensure, has_state, schema_version
 
 __all__ = [
+    "EnvironmentRow",
+    "env_models",
+    "environment",
+    "environments",
+    "forget_environment",
+    "promote_rows",
+    "remember_versions",
+    "save_environment",
+    "version_template",
     "forget_spark_view",
     "remember_spark_view",
     "spark_views",

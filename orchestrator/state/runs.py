@@ -40,11 +40,12 @@ def start_run(
     pid: int,
     started: datetime,
     tool_version: str,
+    env: str | None = None,
 ) -> int:
     run_id = con.execute(f"SELECT coalesce(max(run_id), 0) + 1 FROM {SCHEMA}.runs").fetchone()[0]
     con.execute(
         f"INSERT INTO {SCHEMA}.runs (run_id, command, arguments, vars, who, host, pid, started, "
-        "status, tool_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+        "status, tool_version, env) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
         [
             run_id,
             command,
@@ -55,6 +56,7 @@ def start_run(
             pid,
             started,
             tool_version,
+            env,
         ],
     )
     return run_id

@@ -10,7 +10,7 @@ from ..core.errors import WarehouseError
 SCHEMA = "orchestrator"
 
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 DDL = f"""
@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.runs (
     waiting INTEGER,
     blocked INTEGER,
     error VARCHAR,
-    tool_version VARCHAR
+    tool_version VARCHAR,
+    env VARCHAR
 );
 CREATE TABLE IF NOT EXISTS {SCHEMA}.task_runs (
     run_id BIGINT,
@@ -173,6 +174,22 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.models (
     path VARCHAR,
     updated_at TIMESTAMP
 );
+CREATE TABLE IF NOT EXISTS {SCHEMA}.model_versions (
+    model VARCHAR,
+    version VARCHAR,
+    template VARCHAR,
+    columns VARCHAR[],
+    recorded_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.environments (
+    name VARCHAR,
+    created_at TIMESTAMP,
+    created_by VARCHAR,
+    updated_at TIMESTAMP,
+    updated_by VARCHAR,
+    models JSON,
+    reasons JSON
+);
 """
 
 
@@ -302,6 +319,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # version 7 -> 8: readiness says `blocked` of a model held by a failure upstream
     # (skipped), as status does
     7: (f"DROP VIEW IF EXISTS {SCHEMA}.readiness",),
+    # version 8 -> 9: environments (a run says which one it built; the models a run built are
+    # remembered by version, with their SQL, for diffs and change categories)
+    8: (f"ALTER TABLE {SCHEMA}.runs ADD COLUMN IF NOT EXISTS env VARCHAR",),
 }
 """Statements that bring the state schema from version N to N + 1, in order."""
 

@@ -24,6 +24,7 @@ from ..app.workspace import Workspace, open_workspace
 from ..core.errors import OrchestratorError, UsageError
 from .pages import memo
 from .pages.alerts import alerts_page
+from .pages.diff import diff_page
 from .pages.lineage import lineage_page
 from .pages.model import model_page
 from .pages.overview import overview
@@ -70,8 +71,8 @@ class Project:
     """Seconds between looks at the project's files: ten thousand models are ten thousand
     stats, too many for every request, and an edit shows a second later at most."""
 
-    def __init__(self, root: Path, warehouse: Path | None):
-        self.root, self.warehouse = root, warehouse
+    def __init__(self, root: Path, warehouse: Path | None, env: str | None = None):
+        self.root, self.warehouse, self.env = root, warehouse, env
         self._stamp: tuple | None = None
         self._ws: Workspace | None = None
         self._checked = 0.0
@@ -84,13 +85,21 @@ class Project:
                 paths += sorted((self.root / folder).rglob("*.sql"))
         return tuple((str(p), p.stat().st_mtime_ns) for p in paths if p.exists())
 
+    def _load(self) -> Workspace:
+        ws = open_workspace(self.root, self.warehouse)
+        if self.env is None:
+            return ws
+        from ..app.environments import environment_workspace
+
+        return environment_workspace(ws, self.env)
+
     def get(self) -> Workspace:
         with self._loading:  # one request loads a changed project; the others wait for it
             if self._ws is not None and time.monotonic() - self._checked < self.CHECK_EVERY:
                 return self._ws
             stamp = self._files_stamp()
             if self._ws is None or stamp != self._stamp:
-                self._ws, self._stamp = open_workspace(self.root, self.warehouse), stamp
+                self._ws, self._stamp = self._load(), stamp
             self._checked = time.monotonic()
             return self._ws
 
@@ -114,6 +123,7 @@ ROUTES: list[tuple[re.Pattern, str, Callable]] = [
         ),
     ),
     (re.compile(r"^/alerts$"), "alerts.html", lambda ws, m, q: alerts_page(ws)),
+    (re.compile(r"^/diff$"), "diff.html", lambda ws, m, q: diff_page(ws)),
     (
         re.compile(r"^/lineage$"),
         "lineage.html",
@@ -189,7 +199,7 @@ def make_handler(project: Project):
                 ("html", json.dumps(running)),
                 lambda: (
                     pages.get_template(template)
-                    .render(page=found, project=ws.project, running=running)
+                    .render(page=found, project=ws.project, running=running, env=ws.env)
                     .encode()
                 ),
             )
@@ -222,9 +232,12 @@ def make_handler(project: Project):
     return Handler
 
 
-def serve(root: Path, warehouse: Path | None, host: str, port: int) -> ThreadingHTTPServer:
-    """A server bound to host:port (port 0: any free one), not yet serving."""
-    project = Project(root, warehouse)
+def serve(
+    root: Path, warehouse: Path | None, host: str, port: int, env: str | None = None
+) -> ThreadingHTTPServer:
+    """A server bound to host:port (port 0: any free one), not yet serving; with `env`, the
+    project as environment `env` sees it (production's models and the environment's copies)."""
+    project = Project(root, warehouse, env)
     ws = project.get()  # a broken project is one line and exit 2 before anything listens
     server = ThreadingHTTPServer((host, port), make_handler(project))
     server.daemon_threads = True

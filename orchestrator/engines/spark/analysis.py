@@ -49,7 +49,7 @@ def refuse_unresolved(
                 used_vars(model, variables),
                 cursor_query(cur),
             )
-            cur.execute(materialize.search_path(model.schema, default_schema))
+            cur.execute(materialize.search_path(model.lookup_schema, default_schema))
             for source, files in session(task) if session else ():
                 cur.bind_files(source, files)
             text = _stood_in(cur.model_sql(model, rendered), standing)
