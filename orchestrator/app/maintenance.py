@@ -19,6 +19,7 @@ from ..engines import engine
 from ..execution import (
     Reporter,
 )
+from ..project import environments as envs
 from ..project.scaffold import scaffold
 from ..sources import freshness, survey
 from .building import run
@@ -46,10 +47,16 @@ def init_warehouse(ws: Workspace) -> None:
 
 def _removed(ws: Workspace, con, relations) -> list[tuple[str, str]]:
     """Models this tool built (they have partition rows) that the project no longer has, with
-    what stands under their name: `table`, `view` or `gone`."""
+    what stands under their name: `table`, `view` or `gone`. An environment's copies are not
+    production's models: `env drop` removes them."""
     if not state.has_state(con):
         return []
-    names = sorted(state.recorded_models(con) - set(ws.dag.models))
+    suffixes = tuple(envs.SEPARATOR + e.name.replace("-", "_") for e in state.environments(con))
+    names = sorted(
+        name
+        for name in state.recorded_models(con) - set(ws.dag.models)
+        if not (suffixes and name.split(".")[0].endswith(suffixes))
+    )
     return [(name, relations.get(name, "gone")) for name in names]
 
 

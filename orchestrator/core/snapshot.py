@@ -29,6 +29,15 @@ class Built:
     vars: Mapping[str, str] = field(default_factory=dict)
     rows: int | None = None
     sources: Prints = field(default_factory=dict)  # what it read from sources (fingerprints)
+    # the run whose build last changed what readers read: a rebuild by a non-breaking change
+    # (a column added, or one no reader reads, changed) keeps its predecessor's, so readers
+    # that recorded it stay current (None: `run`)
+    data_run: int | None = None
+
+    @property
+    def read_run(self) -> int:
+        """The run readers' markers compare with."""
+        return self.run if self.data_run is None else self.data_run
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +148,7 @@ class Publication:
     rows: int | None
     built_at: datetime
     sources: Prints = field(default_factory=dict)
+    data_run: int | None = None  # see Built.data_run
 
     def built(self) -> Built:
         return Built(
@@ -150,4 +160,5 @@ class Publication:
             MappingProxyType(dict(self.vars)),
             self.rows,
             self.sources,
+            self.data_run,
         )

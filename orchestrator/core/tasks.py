@@ -36,6 +36,21 @@ class Action(StrEnum):
 
 
 @dataclass(frozen=True)
+class Change:
+    """How a model's current SQL differs from what built it: `breaking` (readers must be
+    rebuilt), `non-breaking` (columns added, or changed where no reader reads them: readers
+    keep their data) or `forward-only` (built partitions keep their data; new ones use the new
+    SQL); `detail` says what changed, for the plan's reason."""
+
+    category: str
+    detail: str = ""
+
+    @property
+    def text(self) -> str:
+        return f"{self.category}: {self.detail}" if self.detail else self.category
+
+
+@dataclass(frozen=True)
 class Request:
     selected: frozenset[str]
     now: datetime
@@ -49,6 +64,8 @@ class Request:
     retry_whole: frozenset[str] = frozenset()
     retry_of: int | None = None  # the run `retry` redoes what it left undone
     batch_size: int | None = None  # partitions per task for every model (None: each model's own)
+    # models whose SQL or settings differ from their builds: how (see `Change`)
+    changes: Mapping[str, Change] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +80,9 @@ class Task:
     # each keeps its own id, reason and dependencies, and is recorded as a partition of its own
     parts: tuple[Task, ...] = ()
     detail: str = ""  # what the reason is about (the source files that changed)
+    # a rebuild by a non-breaking change: what its readers read stays as it was, so they are
+    # not rebuilt (its build keeps the data run of the one it replaces)
+    keeps_readers: bool = False
 
     @property
     def why(self) -> str:

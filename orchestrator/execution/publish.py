@@ -133,6 +133,7 @@ def _publications(
 ) -> list[Publication]:
     model = ctx.model
     with ctx.live.lock:
+        before = ctx.live.built.get(model.name, {})
         return [
             Publication(
                 model.name,
@@ -147,9 +148,18 @@ def _publications(
                 rows[u.key],
                 finished,
                 read.get(u.key, {}),
+                _data_run(u, before.get(u.key)),
             )
             for u in ctx.units
         ]
+
+
+def _data_run(unit, before) -> int | None:
+    """What readers read changes with this build, unless a non-breaking change alone rebuilt
+    it: then it keeps the data run of the build it replaces (None: this run's)."""
+    if unit.keeps_readers and before is not None:
+        return before.read_run
+    return None
 
 
 def _record(

@@ -56,7 +56,8 @@ class Context:
     def touched(self, name: str, window: Window | None) -> bool:
         """Does the plan rebuild data that (`name`, `window`) exposes? Views pass it through."""
         model = self.dag.models[name]
-        planned = self.publishers.get(name, {})
+        # a rebuild that keeps what readers read (a non-breaking change) touches nothing
+        planned = {k: t for k, t in self.publishers.get(name, {}).items() if not t.keeps_readers}
         if planned:
             if window is None or not model.partitioned:
                 return True

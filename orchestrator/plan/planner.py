@@ -32,8 +32,9 @@ from .windows import (
     run_windows,
 )
 
-# a window to build, why, what holds it (None: nothing) and its reason's detail
-Decided = tuple[Window | None, Reason, Gate | None, str]
+# a window to build, why, what holds it (None: nothing), its reason's detail, and whether its
+# readers keep their data (a non-breaking change alone)
+Decided = tuple[Window | None, Reason, Gate | None, str, bool]
 
 
 def plan(
@@ -100,12 +101,12 @@ class _Builder:
         if how.shadow:
             self._plan_shadow(model, decided, whole_only=how.relayout)
             return
-        for window, reason, hold, detail in decided:
+        for window, reason, hold, detail, keeps in decided:
             if hold is not None:
                 self._hold(name, window, hold)
                 continue
             deps = task_deps(self.ctx, model, window)
-            task = self._add(name, window, reason, Action.BUILD, deps, detail)
+            task = self._add(name, window, reason, Action.BUILD, deps, detail, keeps)
             self.ctx.publishers.setdefault(name, {})[task.key] = task
 
     def _candidates(
@@ -143,16 +144,18 @@ class _Builder:
             self.settled.extend((model.name, key) for _ in verdict.settles)
             if verdict.reason is not None:
                 hold = blocked(self.ctx, model, window)
-                decided.append((window, verdict.reason, hold, verdict.detail))
+                decided.append(
+                    (window, verdict.reason, hold, verdict.detail, verdict.keeps_readers)
+                )
         return decided
 
     def _plan_shadow(self, model: Model, decided: list[Decided], whole_only: bool) -> None:
         """Rebuild the whole table into a shadow and swap it in: all windows or none, so readers
         keep the old table until the new one is complete (see `holds.shadow_held`)."""
-        holds = [(w, hold) for w, _, hold, _ in decided if hold is not None]
+        holds = [(w, hold) for w, _, hold, _, _ in decided if hold is not None]
         if holds:
             held_by = shadow_held(model, holds, whole_only)
-            for window, _, hold, _ in decided:
+            for window, _, hold, _, _ in decided:
                 self._hold(model.name, window, hold or held_by)
             return
         tasks = [
@@ -163,12 +166,20 @@ class _Builder:
                 Action.SHADOW,
                 task_deps(self.ctx, model, window),
                 detail,
+                keeps,
             )
-            for window, reason, _, detail in decided
+            for window, reason, _, detail, keeps in decided
         ]
         if tasks:
+            keeps = all(t.keeps_readers for t in tasks)
             swap = self._add(
-                model.name, None, tasks[0].reason, Action.SWAP, tuple(t.id for t in tasks)
+                model.name,
+                None,
+                tasks[0].reason,
+                Action.SWAP,
+                tuple(t.id for t in tasks),
+                tasks[0].detail,
+                keeps,
             )
             self.ctx.publishers[model.name] = {t.key: swap for t in tasks}
 
@@ -180,8 +191,18 @@ class _Builder:
         action: Action,
         deps: tuple[int, ...],
         detail: str = "",
+        keeps_readers: bool = False,
     ) -> Task:
-        task = Task(len(self.tasks), name, window, reason, action, deps, detail=detail)
+        task = Task(
+            len(self.tasks),
+            name,
+            window,
+            reason,
+            action,
+            deps,
+            detail=detail,
+            keeps_readers=keeps_readers,
+        )
         self.tasks.append(task)
         return task
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ..core.partitions import WHOLE, Window
+from ..core.partitions import WHOLE, Window, window_for_key
 from ..core.snapshot import Snapshot
 from ..core.tasks import Reason
 from ..project.model import Model
@@ -27,6 +27,7 @@ class Rebuild:
     shadow: bool  # written into a shadow table, swapped in when every partition is built
     full_refresh: bool
     downstream_only: bool  # in the plan only because it reads what a backfill rebuilds
+    keeps_readers: bool = False  # rewritten by a non-breaking change alone (see `keeps_readers`)
 
     @property
     def whole(self) -> bool:
@@ -46,6 +47,7 @@ def rebuild(ctx: Context, model: Model, built: Mapping, downstream_only: bool) -
         and exists
         and not relayout
         and not downstream_only
+        and not model.forward_only  # its history stays as it was built
         and request.backfill is None
         and request.retry is None  # a retry reruns exactly what failed, nothing else
         and any(b.version != model.version for b in built.values())
@@ -59,7 +61,24 @@ def rebuild(ctx: Context, model: Model, built: Mapping, downstream_only: bool) -
             or (full_refresh and request.backfill is None and not downstream_only)
         )
     )
-    return Rebuild(relayout, rewrite, shadow, full_refresh, downstream_only)
+    keeps = (
+        rewrite
+        and not full_refresh
+        and all(
+            keeps_readers(ctx, model, window_for_key(key, model.grain), b)
+            for key, b in built.items()
+        )
+    )
+    return Rebuild(relayout, rewrite, shadow, full_refresh, downstream_only, keeps)
+
+
+def keeps_readers(ctx: Context, model: Model, window: Window | None, part) -> bool:
+    """A build rewritten only because of a non-breaking change (nothing else about it is
+    stale) leaves what its readers read as it was: they keep their data."""
+    change = ctx.request.changes.get(model.name)
+    if change is None or change.category != "non-breaking" or part is None:
+        return False
+    return staleness(ctx, model, window, part, versions=False)[0] is None
 
 
 def layout_changed(snapshot: Snapshot, model: Model, built: Mapping) -> bool:
@@ -69,12 +88,14 @@ def layout_changed(snapshot: Snapshot, model: Model, built: Mapping) -> bool:
 
 
 class Verdict(NamedTuple):
-    """Why a window runs (None: it is current), the detail its reason carries, and the past
-    troubles of the window that its current build settles ("held", "failed")."""
+    """Why a window runs (None: it is current), the detail its reason carries, the past
+    troubles of the window that its current build settles ("held", "failed"), and whether its
+    readers keep their data (a non-breaking change alone)."""
 
     reason: Reason | None
     detail: str = ""
     settles: tuple[str, ...] = ()
+    keeps_readers: bool = False
 
 
 def window_reason(
@@ -83,7 +104,8 @@ def window_reason(
     """Why (`model`, `window`) runs, given how the model is rebuilt and what is `built`."""
     key = window.key if window else WHOLE
     if how.whole:
-        return Verdict(Reason.MODEL_CHANGED)
+        change = ctx.request.changes.get(model.name) if how.rewrite else None
+        return Verdict(Reason.MODEL_CHANGED, change.text if change else "", (), how.keeps_readers)
     if how.downstream_only:
         return Verdict(Reason.UPSTREAM_REBUILT if key in built else Reason.MISSING)
     if ctx.request.retry is not None:
@@ -111,4 +133,5 @@ def _run_reason(ctx: Context, model: Model, window: Window | None, part) -> Verd
     elif failure is not None and reason is Reason.MISSING and not ctx.expects(model, window):
         # never built and outside what `run` keeps: only a change may fix it
         reason, detail = since_failure(ctx, model, window, failure)
-    return Verdict(reason, detail, tuple(settles))
+    keeps = reason is Reason.MODEL_CHANGED and keeps_readers(ctx, model, window, part)
+    return Verdict(reason, detail, tuple(settles), keeps)

@@ -31,7 +31,7 @@ def marker(dag: DAG, built: Mapping[str, Mapping], name: str, window: Window | N
         b = parts.get(key)
         if b is not None:
             count += 1
-            latest = max(latest, b.run)
+            latest = max(latest, b.read_run)
     if model.kind is Kind.VIEW:
         for up in dag.upstream[name]:
             n, r = marker(dag, built, up, window)
@@ -52,14 +52,17 @@ def used_vars(model: Model, variables: Mapping[str, str]) -> dict[str, str]:
 
 
 def staleness(
-    ctx: Context, model: Model, window: Window | None, built
+    ctx: Context, model: Model, window: Window | None, built, *, versions: bool = True
 ) -> tuple[Reason | None, str]:
     """Why a built partition must be built again (None: it is current), with the detail
-    a reason may carry (which source files changed)."""
+    a reason may carry (which source files changed, how the model changed). A forward-only
+    model's partitions keep their build whatever its version (`versions=False`: nor does
+    anyone's; the rest still counts)."""
     if built is None:
         return Reason.MISSING, ""
-    if built.version != model.version:
-        return Reason.MODEL_CHANGED, ""
+    if versions and built.version != model.version and not model.forward_only:
+        change = ctx.request.changes.get(model.name)
+        return Reason.MODEL_CHANGED, change.text if change else ""
     known = {v: built.vars.get(v) for v in model.vars if v in ctx.request.vars}
     if known != used_vars(model, ctx.request.vars):
         return Reason.VARS_CHANGED, ""

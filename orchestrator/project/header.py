@@ -121,6 +121,7 @@ HEADER_KEYS: dict[str, object] = {
     "tags": _names,
     "depends_on": _names,
     "protected": _boolean,
+    "forward_only": _boolean,
     "retries": _count,
     "retry_delay": _duration,
     "timeout": _duration,
@@ -266,7 +267,15 @@ def _unknown(key: str, keys: list[str]) -> str:
     )
 
 
-_PARTITION_ONLY = ("partition_by", "grain", "start", "end", "unique_key", "batch_size")
+_PARTITION_ONLY = (
+    "partition_by",
+    "grain",
+    "start",
+    "end",
+    "unique_key",
+    "batch_size",
+    "forward_only",
+)
 _HISTORY_KEYS = ("strategy", "updated_at", "check_cols", "hard_deletes")
 
 
@@ -338,6 +347,7 @@ _AS_WRITTEN = (
     "retry_delay",
     "timeout",
     "protected",
+    "forward_only",
     "batch_size",
     "dialect",
     "key_audit",
@@ -379,7 +389,7 @@ def _validate_header(values: dict, lines: dict[str, int], relpath: str) -> dict:
             lines.get("kind"),
         )
     elif "partition_by" not in values:
-        for key in ("grain", "start", "end", "batch_size"):
+        for key in ("grain", "start", "end", "batch_size", "forward_only"):
             if key in values:
                 raise ProjectError(
                     f"'{key}' needs partition_by: without it, an incremental model with "

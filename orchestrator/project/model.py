@@ -147,6 +147,9 @@ class Model:
     header_lines: Mapping[str, int] = field(default_factory=dict)
     checks: tuple[Check, ...] = ()
     protected: bool = False  # only admins may write it (when [access] is configured)
+    # a change applies to partitions built from now on; built ones keep their data (not part
+    # of the version: saying so rebuilds nothing)
+    forward_only: bool = False
     retries: int | None = None  # None: the project's default
     retry_delay: timedelta | None = None
     timeout: timedelta | None = None

@@ -51,7 +51,7 @@ def snapshot(con) -> Snapshot:
     rows = con.execute(
         f"SELECT p.model, p.partition_key, p.model_version, p.layout, p.built_run, p.inputs, "
         f"p.vars, p.rows, p.sources, p.status, p.last_run, p.last_attempt_at, p.tried_sources, "
-        "p.error, "
+        "p.error, p.data_run, "
         f"(SELECT arg_max(t.model_version, t.attempt) FROM {SCHEMA}.task_runs t "
         "WHERE t.run_id = p.last_run AND t.model = p.model "
         "AND t.partition_key = p.partition_key) "
@@ -59,7 +59,7 @@ def snapshot(con) -> Snapshot:
     ).fetchall()
     for model, key, version, layout, run, inputs, variables, count, read, *last in rows:
         recorded.setdefault(model, set()).add(key)
-        status, last_run, last_at, tried_sources, error, tried = last
+        status, last_run, last_at, tried_sources, error, data_run, tried = last
         if status in REJECTED and last_run is not None:
             failed.setdefault(model, {})[key] = Failure(
                 status,
@@ -82,6 +82,7 @@ def snapshot(con) -> Snapshot:
             vars=decode_vars(variables),
             rows=count,
             sources=decode_sources(read),
+            data_run=data_run if data_run != run else None,
         )
     return Snapshot(
         built=MappingProxyType(built),
@@ -135,6 +136,13 @@ def insert_task_runs(con, records: Sequence[TaskRecord]) -> None:
     )
 
 
+_PARTITION_COLUMNS = (
+    "model, partition_key, partition_start, partition_end, status, model_version, layout, "
+    "inputs, vars, built_run, rows, built_at, last_run, last_attempt_at, error, sources, "
+    "tried_sources, data_run"
+)
+
+
 def publish_partitions(
     con, publications: Sequence[Publication], recorded: Mapping[str, frozenset[str]] | None = None
 ) -> None:
@@ -179,9 +187,11 @@ def publish_partitions(
                 None,
                 encode_sources(p.sources),
                 None,  # tried_sources: this attempt succeeded
+                p.run_id if p.data_run is None else p.data_run,
             ]
             for p in publications
         ],
+        _PARTITION_COLUMNS,
     )
 
 

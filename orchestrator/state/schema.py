@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.partitions (
     last_attempt_at TIMESTAMP,
     error VARCHAR,
     sources JSON,
-    tried_sources JSON
+    tried_sources JSON,
+    data_run BIGINT
 );
 CREATE TABLE IF NOT EXISTS {SCHEMA}.check_results (
     run_id BIGINT,
@@ -321,7 +322,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     7: (f"DROP VIEW IF EXISTS {SCHEMA}.readiness",),
     # version 8 -> 9: environments (a run says which one it built; the models a run built are
     # remembered by version, with their SQL, for diffs and change categories)
-    8: (f"ALTER TABLE {SCHEMA}.runs ADD COLUMN IF NOT EXISTS env VARCHAR",),
+    # a build records the run whose build last changed what its readers read (data_run)
+    8: (
+        f"ALTER TABLE {SCHEMA}.runs ADD COLUMN IF NOT EXISTS env VARCHAR",
+        f"ALTER TABLE {SCHEMA}.partitions ADD COLUMN IF NOT EXISTS data_run BIGINT",
+    ),
 }
 """Statements that bring the state schema from version N to N + 1, in order."""
 

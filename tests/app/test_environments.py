@@ -144,3 +144,28 @@ def test_a_model_new_to_production_is_built_there(built):
     built.model("marts.extra", "-- kind: table\nselect 1 as x from marts.users limit 1")
     ws = env_ws(built)
     assert ws.env.reasons == {"marts.extra": "new: production has not built it"}
+
+
+def test_prune_leaves_an_environments_copies(built):
+    from orchestrator.app import maintenance
+
+    built.model("staging.events", STAGED_DOUBLED)
+    env_run(built)
+    assert maintenance.removed_models(open_workspace(built.root)) == []
+
+
+def test_a_failure_in_an_environment_pages_no_owner(built):
+    built.write(
+        "orchestrator.toml",
+        """
+        [owners.data]
+        log = "alerts.jsonl"
+        """,
+    )
+    built.model(
+        "staging.events",
+        "-- owner: data\n" + STAGED_DOUBLED.replace("from raw.events", "from raw.events_gone"),
+    )
+    assert env_run(built).status == "failed"
+    assert not (built.root / "alerts.jsonl").exists()
+    assert built.scalar("select count(*) from orchestrator.alerts") == 0

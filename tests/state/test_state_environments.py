@@ -13,6 +13,10 @@ from orchestrator.engines import engine
 from orchestrator.state.schema import append_rows
 
 AT = datetime(2024, 1, 10, 12, 0)
+COLUMNS = (
+    "model, partition_key, partition_start, partition_end, status, model_version, layout, "
+    "inputs, vars, built_run, rows, built_at, last_run, last_attempt_at"
+)
 
 
 @pytest.fixture
@@ -57,9 +61,6 @@ def partition(model, key, run, inputs):
         AT,
         run,
         AT,
-        None,
-        None,
-        None,
     ]
 
 
@@ -73,6 +74,7 @@ def test_promoted_rows_name_production_and_replace_its_rows(con):
             partition("m__dev.b", "all", 3, [{"model": "m__dev.a", "partitions": 1, "run": 2}]),
             partition("m.c", "all", 1, []),
         ],
+        COLUMNS,
     )
     written = state.promote_rows(con, {"m__dev.a": "m.a", "m__dev.b": "m.b"})
     assert written == 2
@@ -90,9 +92,8 @@ def test_promoted_rows_name_production_and_replace_its_rows(con):
 
 
 def test_forgetting_an_environment_leaves_production_rows(con):
-    append_rows(
-        con, "partitions", [partition("m.a", "all", 1, []), partition("m__dev.a", "all", 2, [])]
-    )
+    rows = [partition("m.a", "all", 1, []), partition("m__dev.a", "all", 2, [])]
+    append_rows(con, "partitions", rows, COLUMNS)
     state.save_environment(con, "dev", "ann", AT, {"m.a": "m__dev.a"}, {})
     assert state.env_models(con, "__dev") == ["m__dev.a"]
     assert state.forget_environment(con, "dev", "__dev") == 1
