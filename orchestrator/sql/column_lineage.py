@@ -1,0 +1,176 @@
+"""Column lineage of one query: for each column it outputs, the columns of the relations it reads
+that flow into that column's value (through CTEs, subqueries, joins, `*`, aggregates, CASE,
+window functions and set operations), and every column it reads at all, in any clause.
+
+The caller says which columns each relation has (`schema`); nothing here opens anything. The
+query is qualified once by sqlglot with those columns (stars expanded, every column given its
+source), then its scopes are walked, each once (`column_scopes`): a project of 1,000 models pays
+one qualify per model, not one per column (about 3 ms a model).
+
+>>> found = column_lineage(
+...     "with o as (select id, amount from raw.orders where amount > 0) "
+...     "select o.id, sum(o.amount) over (partition by c.region) as total "
+...     "from o join raw.customers as c on c.id = o.id",
+...     {"raw.orders": ["id", "amount"], "raw.customers": ["id", "region"]},
+... )
+>>> found.columns
+('id', 'total')
+>>> sorted(found.upstream["total"])
+[('raw.customers', 'region'), ('raw.orders', 'amount')]
+>>> {relation: sorted(columns) for relation, columns in sorted(found.reads.items())}
+{'raw.customers': ['id', 'region'], 'raw.orders': ['amount', 'id']}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import build_scope
+
+from .column_scopes import Upstream, Walk, numbered, relation
+from .parse import parse
+
+__all__ = ["ColumnLineage", "Upstream", "column_lineage", "columns_read", "output_columns"]
+
+
+@dataclass(frozen=True)
+class ColumnLineage:
+    """What one query does with columns. `columns`: its output columns in order (a `*` resolved,
+    a repeated name numbered as DuckDB does: `x`, `x_1`); `upstream`: for each, the columns of
+    the relations read that its value is computed from (not the ones that only filter, join or
+    group: those are in `reads`); `reads`: for each relation read, every column the query uses
+    anywhere (`"*"` when it selects every column of a relation whose columns are unknown);
+    `problems`: what could not be resolved, in words (lineage is partial when there are any)."""
+
+    columns: tuple[str, ...]
+    upstream: Mapping[str, frozenset[Upstream]]
+    reads: Mapping[str, frozenset[str]]
+    problems: tuple[str, ...] = field(default=())
+
+
+def column_lineage(
+    sql: str,
+    schema: Mapping[str, Sequence[str]],
+    search_path: Sequence[str] = (),
+    dialect: str = "duckdb",
+) -> ColumnLineage:
+    """The lineage of one SELECT. `schema` maps relations (`"schema.table"`) to their columns;
+    only those the query reads are used. An unqualified table name is looked up in the schemas
+    of `search_path` in order (as DuckDB's search path does). SQL that is not one query is a
+    ProjectError (see `parse`); what cannot be resolved is a problem of the result, not an error.
+
+    >>> lineage = column_lineage(
+    ...     "select * exclude (note) from a union all select id, 0 from s.b",
+    ...     {"s.a": ["id", "note", "v"], "s.b": ["id"]},
+    ...     search_path=["s"],
+    ... )
+    >>> lineage.columns, sorted(lineage.upstream["id"]), lineage.upstream["v"]
+    (('id', 'v'), [('s.a', 'id'), ('s.b', 'id')], frozenset({('s.a', 'v')}))
+    """
+    statement, _ = parse(sql, "<query>", dialect)
+    known = {k.lower(): tuple(c.lower() for c in v) for k, v in schema.items()}
+    used = _resolve_tables(statement, known, [s.lower() for s in search_path])
+    _mark(statement)
+    try:
+        qualify(
+            statement,
+            dialect=dialect,
+            schema=_nested(used),
+            validate_qualify_columns=False,
+            allow_partial_qualification=True,
+            quote_identifiers=False,
+        )
+        root = build_scope(statement)
+    except (SqlglotError, RecursionError) as exc:
+        return ColumnLineage((), {}, {}, (f"cannot resolve the query's columns: {exc}",))
+    if root is None:
+        return ColumnLineage((), {}, {}, ("not a query",))
+    walk = Walk(used)
+    final = walk.run(root)
+    names = numbered(n for n, _ in final)
+    return ColumnLineage(
+        tuple(names),
+        {n: up for n, (_, up) in zip(names, final, strict=True)},
+        {r: frozenset(c) for r, c in walk.reads.items()},
+        tuple(walk.problems),
+    )
+
+
+def output_columns(
+    sql: str, schema: Mapping[str, Sequence[str]], search_path: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """The query's output columns in order, `*` resolved with `schema`.
+
+    >>> output_columns("select *, 1 as one from t", {"main.t": ["a", "b"]}, ["main"])
+    ('a', 'b', 'one')
+    """
+    return column_lineage(sql, schema, search_path).columns
+
+
+def columns_read(
+    sql: str, schema: Mapping[str, Sequence[str]], search_path: Sequence[str] = ()
+) -> dict[str, frozenset[str]]:
+    """For each relation the query reads, the columns it uses anywhere (selected, filtered,
+    joined on, grouped by, excluded by `* EXCLUDE`): a change to columns of a relation outside
+    this set cannot change the query's result. `"*"` stands for every column of a relation whose
+    columns `schema` does not give.
+
+    >>> columns_read(
+    ...     "select o.id from raw.orders as o join raw.items as i using (id) where i.qty > 1",
+    ...     {"raw.orders": ["id", "note"], "raw.items": ["id", "qty", "sku"]},
+    ... ) == {"raw.orders": frozenset({"id"}), "raw.items": frozenset({"id", "qty"})}
+    True
+    """
+    return dict(column_lineage(sql, schema, search_path).reads)
+
+
+def _resolve_tables(statement, known: Mapping, search_path: Sequence[str]) -> dict:
+    """Qualify each table reference in place with the first schema of `search_path` that has
+    it (a catalog the schema does not know is dropped); return the schema of those it reads."""
+    ctes = {c.alias_or_name.lower() for c in statement.find_all(exp.CTE)}
+    used = {}
+    for table in statement.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            continue  # a table function
+        name = table.name.lower()
+        if not table.db and name in ctes:
+            continue
+        if not table.db:
+            found = next((s for s in search_path if f"{s}.{name}" in known), None)
+            if found:
+                table.set("db", exp.to_identifier(found))
+        elif table.catalog and relation(table) not in known:
+            if f"{table.db}.{name}".lower() in known:
+                table.set("catalog", None)
+        key = relation(table)
+        if key in known:
+            used[key] = known[key]
+    return used
+
+
+def _nested(schema: Mapping[str, Sequence[str]]) -> dict:
+    """sqlglot's schema shape ({db: {table: {column: type}}}); types play no part here."""
+    nested: dict = {}
+    for name, columns in schema.items():
+        db, _, table = name.rpartition(".")
+        if db and "." not in db:
+            nested.setdefault(db, {})[table] = dict.fromkeys(columns, "UNKNOWN")
+    return nested
+
+
+def _mark(statement) -> None:
+    """What qualifying loses, noted on the tree first (see `column_scopes`): which columns the
+    SQL names itself (a star's are needed only where used), and the names a `* EXCLUDE`
+    excludes (the query fails without them, yet the expanded star no longer names them)."""
+    for column in statement.find_all(exp.Column):
+        column.meta["written"] = True
+    for star in statement.find_all(exp.Star):
+        excluded = star.args.get("except_") or star.args.get("except")
+        select = star.find_ancestor(exp.Select)
+        if excluded and select is not None:
+            names = select.meta.setdefault("excluded", set())
+            names.update(e.name.lower() for e in excluded if e.name)
