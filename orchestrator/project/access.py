@@ -19,6 +19,7 @@ COMMANDS = {
     "status": "viewer",
     "runs": "viewer",
     "dag": "viewer",
+    "lineage": "viewer",
     "sql": "viewer",
     "ui": "viewer",
     "report": "viewer",

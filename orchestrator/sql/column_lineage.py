@@ -75,6 +75,7 @@ def column_lineage(
     known = {k.lower(): tuple(c.lower() for c in v) for k, v in schema.items()}
     used = _resolve_tables(statement, known, [s.lower() for s in search_path])
     _mark(statement)
+    unnamed = _unnamed(statement)
     try:
         qualify(
             statement,
@@ -96,7 +97,7 @@ def column_lineage(
         tuple(names),
         {n: up for n, (_, up) in zip(names, final, strict=True)},
         {r: frozenset(c) for r, c in walk.reads.items()},
-        tuple(walk.problems),
+        (*unnamed, *walk.problems),
     )
 
 
@@ -174,3 +175,19 @@ def _mark(statement) -> None:
         if excluded and select is not None:
             names = select.meta.setdefault("excluded", set())
             names.update(e.name.lower() for e in excluded if e.name)
+
+
+def _unnamed(statement) -> tuple[str, ...]:
+    """The query's output columns the SQL gives no name: DuckDB names them after their text,
+    in its own way, so their names here (`_col_1`) are not the table's."""
+    first = statement
+    while isinstance(first, exp.SetOperation):
+        first = first.this
+    if not isinstance(first, exp.Select):
+        return ()
+    return tuple(
+        f"output column {i} has no name ({p.sql('duckdb')}): name it with AS"
+        for i, p in enumerate(first.selects, start=1)
+        if not isinstance(p, exp.Alias | exp.Column | exp.Star)
+        and not (isinstance(p, exp.Literal) and p.is_number)
+    )

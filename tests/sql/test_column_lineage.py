@@ -240,3 +240,11 @@ def test_a_column_not_read_can_be_dropped_without_changing_the_query(warehouse, 
             full = warehouse.execute(f"describe {sql}").fetchall()
             unread = dropped not in read.get(relation, ())
             assert shape == full if unread else (shape != full or not exact), (relation, dropped)
+
+
+def test_an_output_column_without_a_name_is_a_problem():
+    found = column_lineage("select amount + 1, count(*), 1 from orders group by all", SCHEMA, PATH)
+    assert found.problems == (
+        "output column 1 has no name (amount + 1): name it with AS",
+        "output column 2 has no name (COUNT(*)): name it with AS",
+    )
