@@ -25,13 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import build_scope
 
-from .column_scopes import Upstream, Walk, numbered, relation
+from .column_scopes import Upstream, Walk, is_relation, numbered, relation
 from .parse import parse
 
 __all__ = ["ColumnLineage", "Upstream", "column_lineage", "columns_read", "output_columns"]
@@ -73,25 +74,24 @@ def column_lineage(
     """
     statement, _ = parse(sql, "<query>", dialect)
     known = {k.lower(): tuple(c.lower() for c in v) for k, v in schema.items()}
-    used = _resolve_tables(statement, known, [s.lower() for s in search_path])
-    _mark(statement)
+    nodes = _Nodes.of(statement)
+    used = _resolve_tables(nodes, known, [s.lower() for s in search_path])
+    _mark(nodes)
     unnamed = _unnamed(statement)
     try:
         qualify(
             statement,
             dialect=dialect,
-            schema=_nested(used),
+            schema=_nested({**_guessed(nodes, used), **used}),
             validate_qualify_columns=False,
             allow_partial_qualification=True,
             quote_identifiers=False,
         )
         root = build_scope(statement)
+        walk = Walk(used)
+        final = walk.run(root) if root is not None else []
     except (SqlglotError, RecursionError) as exc:
         return ColumnLineage((), {}, {}, (f"cannot resolve the query's columns: {exc}",))
-    if root is None:
-        return ColumnLineage((), {}, {}, ("not a query",))
-    walk = Walk(used)
-    final = walk.run(root)
     names = numbered(n for n, _ in final)
     return ColumnLineage(
         tuple(names),
@@ -129,21 +129,47 @@ def columns_read(
     return dict(column_lineage(sql, schema, search_path).reads)
 
 
-def _resolve_tables(statement, known: Mapping, search_path: Sequence[str]) -> dict:
+class _Nodes(NamedTuple):
+    """The nodes of a parsed query the steps before qualifying look at, found in one walk."""
+
+    tables: list
+    columns: list
+    stars: list
+    selects: list
+    ctes: set[str]
+
+    @classmethod
+    def of(cls, statement) -> _Nodes:
+        found = cls([], [], [], [], set())
+        kinds = {
+            exp.Table: found.tables,
+            exp.Column: found.columns,
+            exp.Star: found.stars,
+            exp.Select: found.selects,
+        }
+        for node in statement.walk():
+            bucket = kinds.get(type(node))
+            if bucket is not None:
+                bucket.append(node)
+            elif isinstance(node, exp.CTE):
+                found.ctes.add(node.alias_or_name.lower())
+        return found
+
+
+def _resolve_tables(nodes: _Nodes, known: Mapping, search_path: Sequence[str]) -> dict:
     """Qualify each table reference in place with the first schema of `search_path` that has
-    it (a catalog the schema does not know is dropped); return the schema of those it reads."""
-    ctes = {c.alias_or_name.lower() for c in statement.find_all(exp.CTE)}
+    it, else the last (the default schema, where the DAG looks for what is not a model); a
+    catalog the schema does not know is dropped. Return the schema of the relations it reads."""
     used = {}
-    for table in statement.find_all(exp.Table):
+    for table in nodes.tables:
         if not isinstance(table.this, exp.Identifier):
             continue  # a table function
         name = table.name.lower()
-        if not table.db and name in ctes:
+        if not table.db and name in nodes.ctes:
             continue
-        if not table.db:
-            found = next((s for s in search_path if f"{s}.{name}" in known), None)
-            if found:
-                table.set("db", exp.to_identifier(found))
+        if not table.db and search_path:  # not found: where the DAG says it is, the last
+            found = next((s for s in search_path if f"{s}.{name}" in known), search_path[-1])
+            table.set("db", exp.to_identifier(found))
         elif table.catalog and relation(table) not in known:
             if f"{table.db}.{name}".lower() in known:
                 table.set("catalog", None)
@@ -158,18 +184,18 @@ def _nested(schema: Mapping[str, Sequence[str]]) -> dict:
     nested: dict = {}
     for name, columns in schema.items():
         db, _, table = name.rpartition(".")
-        if db and "." not in db:
+        if db and "." not in db and columns:
             nested.setdefault(db, {})[table] = dict.fromkeys(columns, "UNKNOWN")
     return nested
 
 
-def _mark(statement) -> None:
+def _mark(nodes: _Nodes) -> None:
     """What qualifying loses, noted on the tree first (see `column_scopes`): which columns the
     SQL names itself (a star's are needed only where used), and the names a `* EXCLUDE`
     excludes (the query fails without them, yet the expanded star no longer names them)."""
-    for column in statement.find_all(exp.Column):
+    for column in nodes.columns:
         column.meta["written"] = True
-    for star in statement.find_all(exp.Star):
+    for star in nodes.stars:
         excluded = star.args.get("except_") or star.args.get("except")
         select = star.find_ancestor(exp.Select)
         if excluded and select is not None:
@@ -191,3 +217,38 @@ def _unnamed(statement) -> tuple[str, ...]:
         if not isinstance(p, exp.Alias | exp.Column | exp.Star)
         and not (isinstance(p, exp.Literal) and p.is_number)
     )
+
+
+def _guessed(nodes: _Nodes, known: Mapping) -> dict[str, tuple[str, ...]]:
+    """The columns of the relations `known` does not give, as the query names them. Without
+    them sqlglot cannot tell a column from an alias of the same name (`min(id) as id ... where
+    id > 0`) and gives up on the whole query. A relation a `*` selects gets none: its columns
+    stay unknown (a problem) rather than wrongly few."""
+    if all(relation(t) in known for t in nodes.tables if is_relation(t)):
+        return {}
+    columns: dict[int, list] = {}
+    for column in nodes.columns:
+        columns.setdefault(id(column.find_ancestor(exp.Select)), []).append(column)
+    guessed: dict[str, set[str]] = {}
+    starred: set[str] = set()
+    for select in nodes.selects:
+        tables = [select.args.get("from_"), *(select.args.get("joins") or ())]
+        tables = [t.this for t in tables if t is not None and is_relation(t.this)]
+        unknown = {t.alias_or_name.lower(): relation(t) for t in tables if relation(t) not in known}
+        only = next(iter(unknown.values())) if len(tables) == 1 and unknown else None
+        for column in columns.get(id(select), ()) if unknown else ():
+            owner = unknown.get(column.table.lower()) if column.table else only
+            if owner is not None:
+                guessed.setdefault(owner, set()).add(column.name.lower())
+                if column.name == "*":
+                    starred.add(owner)
+        using = [
+            i.name.lower()
+            for j in select.args.get("joins") or ()
+            for i in j.args.get("using") or ()
+        ]
+        for owner in unknown.values() if using else ():  # USING (k): both sides have k
+            guessed.setdefault(owner, set()).update(using)
+        if unknown and any(isinstance(p, exp.Star) for p in select.selects):
+            starred.update(unknown.values())
+    return {r: tuple(sorted(c)) for r, c in guessed.items() if c and r not in starred}

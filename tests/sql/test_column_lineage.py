@@ -150,6 +150,22 @@ def test_search_path_catalog_and_unknown_relations():
     assert star.problems == ("the columns of raw.x are unknown: its * is unresolved",)
 
 
+def test_a_relation_of_unknown_columns_has_those_the_query_names():
+    # an alias named like a column of a relation sqlglot knows nothing of: it would give up
+    sql = "select min(id) as id, grp, sum(amount) as amount from raw.e where id > 0 group by grp"
+    found = column_lineage(sql, {}, PATH)
+    assert found.upstream == {
+        "id": {("raw.e", "id")},
+        "grp": {("raw.e", "grp")},
+        "amount": {("raw.e", "amount")},
+    }
+    assert found.reads == {"raw.e": {"id", "grp", "amount"}} and found.problems == ()
+    joined = column_lineage("select x.k, o.id from raw.x join orders o using (id)", SCHEMA, PATH)
+    assert joined.upstream["k"] == {("raw.x", "k")} and joined.reads["raw.x"] == {"id", "k"}
+    # unresolved names go where the DAG looks for them: the search path's last schema
+    assert column_lineage("select a from nowhere", {}, PATH).upstream["a"] == {("s.nowhere", "a")}
+
+
 def test_a_table_function_has_no_upstream_relation():
     found = column_lineage("select * from read_csv('f.csv')", SCHEMA, PATH)
     assert found.columns == () and found.reads == {}
