@@ -13,6 +13,11 @@ from . import options
 from .workspace import load_workspace
 
 _NOTES = {"source": " (source)", "seed": " (seed)", "relation": " (read, not declared)"}
+_UNFED = {
+    "model": "no column (a constant, or a count of rows)",
+    "seed": "nothing: a seed is loaded from its CSV file",
+    "source": "nothing: a source is loaded by something else, not by a model",
+}
 
 
 @options.command("Where a column comes from and which columns it feeds.")
@@ -53,10 +58,8 @@ def format_trace(trace) -> list[str]:
     lines = [f"{trace.relation}.{trace.column}{_NOTES.get(trace.kind, '')}", "", "fed by:"]
     if trace.fed_by:
         lines += _tree_lines(trace.fed_by)
-    elif trace.kind == "model":
-        lines.append("  no column (a constant, or a count of rows)")
     else:
-        lines.append(f"  nothing here: {trace.relation} is not built by a model")
+        lines.append(f"  {_UNFED.get(trace.kind, _UNFED['source'])}")
     lines += ["", "feeds:"]
     lines += _tree_lines(trace.feeds) if trace.feeds else ["  no model column"]
     if trace.problems:

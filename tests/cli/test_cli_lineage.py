@@ -33,6 +33,21 @@ def test_the_text_shows_what_feeds_a_column_and_what_it_feeds(example):
     ]
 
 
+def test_a_source_column_is_fed_by_nothing_and_feeds_models(example):
+    out = example.cli("lineage", "raw.orders.amount", now=None)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "raw.orders.amount (source)",
+        "",
+        "fed by:",
+        "  nothing: a source is loaded by something else, not by a model",
+        "",
+        "feeds:",
+        "  └─ staging.stg_orders.amount",
+        "     └─ marts.fct_orders.gross_amount",
+    ]
+
+
 def test_a_reporting_column_down_to_its_sources_before_and_after_a_run(example):
     before = example.cli("lineage", "reporting.revenue_latest.rolling_7d_avg", now=None)
     assert before.returncode == 0, before.stderr

@@ -112,9 +112,10 @@ def _lineage(ws: Workspace, name: str) -> ProjectLineage:
 def with_lineage(
     ws: Workspace, found: list[dict], name: str, lineage: ProjectLineage
 ) -> list[dict]:
-    """Each column with the columns it is computed from (`fed_by`) and those computed from
-    it (`feeds`), one step each way; the columns of the model's SQL not built yet come before
-    the described ones the SQL does not have."""
+    """Each column with the columns it is computed from (`fed_by`; None when its SQL, as it
+    could be read, has no such column) and those computed from it (`feeds`: what reads the
+    table may read a column the SQL no longer makes), one step each way; the columns of the
+    model's SQL not built yet come before the described ones the SQL does not have."""
     have = {c["name"].lower() for c in found}
     own = [
         {"name": c, "type": None, "description": None}
@@ -125,12 +126,15 @@ def with_lineage(
     found = [c for c in found if c["type"] is not None] + own + described
     from ...app.column_lineage import kind_of
 
+    traced = set(lineage.models[name].columns)
     for column in found:
         key = column["name"].lower()
         for field, step in (("fed_by", lineage.fed_by), ("feeds", lineage.feeds)):
             column[field] = [
                 {"relation": r, "column": c, "kind": kind_of(ws, r)} for r, c in step(name, key)
             ]
+        if key not in traced:  # built once, or described, but not in its SQL (as read) now
+            column["fed_by"] = None
     return found
 
 

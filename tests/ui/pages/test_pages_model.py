@@ -145,7 +145,9 @@ def test_each_column_says_what_it_is_computed_from_and_what_it_feeds(project):
         page = json.loads(get(f"{base}/api/models/s.a")[1])
         by_name = {c["name"]: c for c in page["model"]["columns"]}
         assert list(by_name) == ["id", "doubled", "note"]
-        assert by_name["note"]["type"] is None
+        assert by_name["note"]["type"] is None and by_name["note"]["fed_by"] == [
+            {"relation": "raw.t", "column": "note", "kind": "relation"}
+        ]
         assert by_name["doubled"]["fed_by"] == [
             {"relation": "raw.t", "column": "amount", "kind": "relation"}
         ]
@@ -171,3 +173,15 @@ def test_what_cannot_be_traced_is_said_under_the_columns(project):
     assert page["model"]["lineage_problems"] == [
         "column 'q' could come from raw.t or raw.u: qualify it"
     ]
+
+
+def test_a_built_column_the_sql_no_longer_makes_still_shows_who_reads_it(project):
+    project.seed("create schema raw; create table raw.t (id int, old int)")
+    project.model("s.a", "select id, old from raw.t")
+    project.model("s.b", "select old from s.a")
+    project.cli("run", check=True)
+    project.model("s.a", "select id from raw.t")
+    page = model_page(open_workspace(project.root), "s.a")
+    old = next(c for c in page["model"]["columns"] if c["name"] == "old")
+    assert old["fed_by"] is None
+    assert old["feeds"] == [{"relation": "s.b", "column": "old", "kind": "model"}]
