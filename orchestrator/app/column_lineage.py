@@ -115,7 +115,8 @@ def _model_lineage(
 ) -> ColumnLineage:
     """One model's lineage from its SQL rendered for a window (its first: any window will do,
     the columns do not depend on it). A model that cannot be rendered or read has a lineage of
-    no columns (or its built ones) and a problem that says why."""
+    no columns and a problem that says why (what reads it reads its built columns, if any); a
+    seed has the columns it was loaded with, from no relation."""
     if model.seed:  # a CSV loaded as it is: its columns come from no relation
         columns = built or model.columns or ()
         return ColumnLineage(columns, dict.fromkeys(columns, frozenset()), {})
@@ -129,8 +130,7 @@ def _model_lineage(
         search_path = (model.schema, ws.project.settings.default_schema)
         found = column_lineage(rendered, schema, search_path, model.dialect)
     except OrchestratorError as exc:
-        columns = built or ()
-        return ColumnLineage(columns, dict.fromkeys(columns, frozenset()), {}, (str(exc),))
+        return ColumnLineage((), {}, {}, (str(exc),))
     if model.kind is Kind.SNAPSHOT:
         added = {c: frozenset() for c in SNAPSHOT_COLUMNS if c not in found.upstream}
         found = ColumnLineage(
@@ -183,9 +183,11 @@ def lineage(ws: Workspace, target: str, depth: int | None = None) -> ColumnTrace
     what it feeds, to the last model; `depth` levels each way at most. An unknown model or
     column is a UsageError naming it, with close names."""
     relation, column = split_target(ws, target)
-    readers_of = [m for m in ws.dag.models if relation in ws.dag.sources.get(m, ())]
-    start = [relation] if relation in ws.dag.models else readers_of
-    wanted = {*start, *ws.dag.ancestors(start), *ws.dag.descendants(start)}
+    if relation in ws.dag.models:
+        wanted = {relation, *ws.dag.ancestors([relation]), *ws.dag.descendants([relation])}
+    else:  # a source: what reads it, and what reads those
+        readers = [m for m in ws.dag.models if relation in ws.dag.sources.get(m, ())]
+        wanted = {*readers, *ws.dag.descendants(readers)}
     found = project_lineage(ws, wanted)
     own = found.models.get(relation)  # its SQL's columns: the warehouse may not have them yet
     columns = own.columns if own is not None and own.columns else found.columns.get(relation, ())
@@ -232,6 +234,7 @@ def _named(ws: Workspace, name: str) -> str | None:
 
 
 def kind_of(ws: Workspace, relation: str) -> str:
+    """model, seed, source (declared in orchestrator.toml), or relation (read, not declared)."""
     model = ws.dag.models.get(relation)
     if model is not None:
         return "seed" if model.seed else "model"

@@ -58,6 +58,8 @@ def format_trace(trace) -> list[str]:
     lines = [f"{trace.relation}.{trace.column}{_NOTES.get(trace.kind, '')}", "", "fed by:"]
     if trace.fed_by:
         lines += _tree_lines(trace.fed_by)
+    elif any(model == trace.relation for model, _ in trace.problems):
+        lines.append("  no column found: its SQL could not be read whole (note below)")
     else:
         lines.append(f"  {_UNFED.get(trace.kind, _UNFED['source'])}")
     lines += ["", "feeds:"]

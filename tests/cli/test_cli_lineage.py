@@ -123,3 +123,21 @@ def test_a_wrong_name_is_one_line_and_exit_2(example, args, message):
     assert out.stdout == ""
     assert len(out.stderr.strip().splitlines()) == 1
     assert out.stderr.startswith(message), out.stderr
+
+
+def test_what_cannot_be_traced_is_a_note_not_a_guess(project):
+    project.seed("create schema raw; create table raw.t (id int); create table raw.u (id int)")
+    project.model("staging.m", "select t.id, q from raw.t join raw.u using (id)")
+    out = project.cli("lineage", "m.q")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "staging.m.q",
+        "",
+        "fed by:",
+        "  no column found: its SQL could not be read whole (note below)",
+        "",
+        "feeds:",
+        "  no model column",
+        "",
+        "note: staging.m: column 'q' could come from raw.t or raw.u: qualify it",
+    ]
