@@ -15,7 +15,7 @@ import click
 
 from .. import __version__
 from ..core.errors import OrchestratorError, UsageError
-from . import building, environments, looking, making, operating
+from . import building, environments, lineage, looking, making, operating
 from .options import PROJECT_HELP, WAREHOUSE_HELP
 
 MAKING_COMMANDS = ("init", "import")  # they may run where no project is yet: they make it
@@ -93,6 +93,7 @@ COMMANDS = (
     looking.runs,
     looking.compile,
     looking.dag,
+    lineage.lineage,
     looking.sql,
     looking.check,
     operating.adopt,

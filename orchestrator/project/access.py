@@ -20,6 +20,7 @@ COMMANDS = {
     "status": "viewer",
     "runs": "viewer",
     "dag": "viewer",
+    "lineage": "viewer",
     "sql": "viewer",
     "ui": "viewer",
     "report": "viewer",

@@ -28,7 +28,10 @@ def _anchor(kind: str, key: object) -> str:
 def render(ws: Workspace) -> str:
     static = resources.files(__package__) / "static"
     css = (static / "ui.css").read_text(encoding="utf-8")
-    models = [model_page(ws, name) for name in ws.dag.order]
+    from ..app.column_lineage import project_lineage
+
+    lineage = project_lineage(ws)  # every model's columns at once, not a trace per page
+    models = [model_page(ws, name, lineage) for name in ws.dag.order]
     return (
         templates(_anchor)
         .get_template("report.html")

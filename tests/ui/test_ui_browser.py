@@ -221,3 +221,45 @@ def test_a_page_shows_a_run_in_progress_then_its_result(project, browser):
         first = browser.find_element(By.CSS_SELECTOR, "section:last-of-type tbody tr").text
         assert first.startswith("2 backfill success")
         assert _problems(browser) == []
+
+
+def test_a_columns_lineage_on_the_example_and_one_click_to_where_it_comes_from(tmp_path, browser):
+    """The embedded example, built: on marts.revenue_daily each column lists the columns it
+    is computed from and those it feeds; a click goes to that column of the other model, whose
+    row is marked."""
+    from conftest import REPO, ProjectDir
+    from selenium.webdriver.common.by import By
+
+    for name in ("models", "checks", "examples"):
+        if (REPO / name).exists():
+            shutil.copytree(REPO / name, tmp_path / name)
+    shutil.copy(REPO / "orchestrator.toml", tmp_path / "orchestrator.toml")
+    example = ProjectDir(tmp_path)
+    example.cli("run", now=None, check=True)
+    SHOTS.mkdir(exist_ok=True)
+    with serving(example) as base:
+        browser.get(base + "/models/marts.revenue_daily")
+        row = browser.find_element(By.ID, "column-marts.revenue_daily.net_revenue")
+        fed_by, feeds = (c.text.splitlines() for c in row.find_elements(By.TAG_NAME, "td")[2:4])
+        assert fed_by == [
+            "marts.fct_orders.captured_amount",
+            "marts.fct_orders.processor_fees",
+            "staging.stg_refunds.amount",
+            "staging.stg_subscriptions.monthly_price",
+        ]
+        assert feeds == [
+            "marts.revenue_monthly.net_revenue",
+            "reporting.revenue_dashboard.month_to_date",
+            "reporting.revenue_dashboard.net_revenue",
+            "reporting.revenue_dashboard.rolling_7d_avg",
+        ]
+        assert _problems(browser) == []
+        browser.save_screenshot(str(SHOTS / "model-revenue-daily.png"))
+        row.find_element(By.PARTIAL_LINK_TEXT, "captured_amount").click()
+        assert browser.current_url.endswith(
+            "/models/marts.fct_orders#column-marts.fct_orders.captured_amount"
+        )
+        marked = browser.find_element(By.CSS_SELECTOR, "tr:target")
+        assert marked.get_attribute("id") == "column-marts.fct_orders.captured_amount"
+        assert "staging.stg_payments.amount" in marked.text
+        browser.save_screenshot(str(SHOTS / "model-column-target.png"))

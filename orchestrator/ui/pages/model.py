@@ -5,6 +5,7 @@ attempts and the commands that fix what is red."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from ... import state
 from ...app import views
@@ -12,8 +13,11 @@ from ...app.shapes import iso, records
 from ...app.workspace import Workspace, now
 from ...plan import remedies
 from ...statements.materialize import describe_relation
-from .memo import project_status
+from .memo import project_status, remember
 from .shared import cell, from_state, notes, partition_state, ranges, reading
+
+if TYPE_CHECKING:  # the lineage reads SQL: sqlglot is imported when a page first needs it
+    from ...app.column_lineage import ProjectLineage
 
 GRID_CELLS = 1000
 """Most partitions a model page draws one cell each (the latest); all of them come as ranges
@@ -22,13 +26,17 @@ of equal state too, so ten years of hours is a strip, not a hundred thousand cel
 _WORST = ("error", "fail", "warn", "pass")
 
 
-def model_page(ws: Workspace, name: str) -> dict | None:
-    """One model: its settings and SQL, neighbours, checks with their latest results and
-    failing samples, the partition grid, recent attempts and the commands for what is red."""
+def model_page(ws: Workspace, name: str, lineage: ProjectLineage | None = None) -> dict | None:
+    """One model: its settings and SQL, neighbours, its columns with the columns each comes
+    from and feeds, checks with their latest results and failing samples, the partition grid,
+    recent attempts and the commands for what is red. `lineage`: the project's column lineage,
+    when the caller has it (the report, for every model at once); else the page traces the
+    model and its readers only."""
     model = ws.dag.models.get(name)
     if model is None:
         return None
     with reading() as policy:
+        lineage = lineage or _lineage(ws, name)
         rows = project_status(ws).partitions[name]
         checks, history, attempts, built = from_state(
             ws,
@@ -62,7 +70,8 @@ def model_page(ws: Workspace, name: str) -> dict | None:
             "broken": str(model.broken) if model.broken else None,
             "sql": model.template,
             "description": model.description,
-            "columns": columns(built, model.column_descriptions),
+            "columns": with_lineage(ws, columns(built, model.column_descriptions), name, lineage),
+            "lineage_problems": list(lineage.models[name].problems),
         },
         "upstream": list(ws.dag.upstream.get(name, ())),
         "downstream": list(ws.dag.downstream.get(name, ())),
@@ -88,6 +97,44 @@ def columns(built: list[tuple[str, str]], described: dict) -> list[dict]:
         for n, text in described.items()
         if n not in have
     ]
+    return found
+
+
+def _lineage(ws: Workspace, name: str) -> ProjectLineage:
+    """The column lineage a model page shows: the model's and that of the models reading it,
+    over the columns the warehouse holds (read once for each state of the world)."""
+    from ...app.column_lineage import known_columns, project_lineage
+
+    known = remember(ws, ("known_columns",), lambda: known_columns(ws))
+    return project_lineage(ws, [name, *ws.dag.downstream.get(name, ())], known)
+
+
+def with_lineage(
+    ws: Workspace, found: list[dict], name: str, lineage: ProjectLineage
+) -> list[dict]:
+    """Each column with the columns it is computed from (`fed_by`; None when its SQL, as it
+    could be read, has no such column) and those computed from it (`feeds`: what reads the
+    table may read a column the SQL no longer makes), one step each way; the columns of the
+    model's SQL not built yet come before the described ones the SQL does not have."""
+    have = {c["name"].lower() for c in found}
+    own = [
+        {"name": c, "type": None, "description": None}
+        for c in lineage.models[name].columns
+        if c not in have
+    ]
+    described = [c for c in found if c["type"] is None]
+    found = [c for c in found if c["type"] is not None] + own + described
+    from ...app.column_lineage import kind_of
+
+    traced = set(lineage.models[name].columns)
+    for column in found:
+        key = column["name"].lower()
+        for field, step in (("fed_by", lineage.fed_by), ("feeds", lineage.feeds)):
+            column[field] = [
+                {"relation": r, "column": c, "kind": kind_of(ws, r)} for r, c in step(name, key)
+            ]
+        if key not in traced:  # built once, or described, but not in its SQL (as read) now
+            column["fed_by"] = None
     return found
 
 

@@ -131,3 +131,57 @@ def test_columns_as_built_come_with_their_descriptions_then_those_not_built_yet(
         {"name": "amount", "type": "DOUBLE", "description": None},
         {"name": "note", "type": None, "description": "added next release"},
     ]
+
+
+def test_each_column_says_what_it_is_computed_from_and_what_it_feeds(project):
+    project.seed("create schema raw; create table raw.t (id int, amount double, note text)")
+    project.model("s.a", "select id, amount * 2 as doubled from raw.t")
+    project.model(
+        "s.b", "-- description: totals\nselect sum(doubled) as total, count(*) as n from s.a"
+    )
+    project.cli("run", "s.a", check=True)
+    project.model("s.a", "select id, amount * 2 as doubled, note from raw.t")  # note: not built
+    with serving(project) as base:
+        page = json.loads(get(f"{base}/api/models/s.a")[1])
+        by_name = {c["name"]: c for c in page["model"]["columns"]}
+        assert list(by_name) == ["id", "doubled", "note"]
+        assert by_name["note"]["type"] is None and by_name["note"]["fed_by"] == [
+            {"relation": "raw.t", "column": "note", "kind": "relation"}
+        ]
+        assert by_name["doubled"]["fed_by"] == [
+            {"relation": "raw.t", "column": "amount", "kind": "relation"}
+        ]
+        assert by_name["doubled"]["feeds"] == [
+            {"relation": "s.b", "column": "total", "kind": "model"}
+        ]
+        assert by_name["id"]["feeds"] == []
+        html = get(f"{base}/models/s.a")[1]
+        assert '<tr id="column-s.a.doubled">' in html
+        assert 'href="/models/s.b#column-s.b.total"' in html
+        b = json.loads(get(f"{base}/api/models/s.b")[1])["model"]["columns"]
+        assert [(c["name"], [f["column"] for f in c["fed_by"]]) for c in b] == [
+            ("total", ["doubled"]),
+            ("n", []),
+        ]
+        assert "no column: rows counted, or a constant" in get(f"{base}/models/s.b")[1]
+
+
+def test_what_cannot_be_traced_is_said_under_the_columns(project):
+    project.seed("create schema raw; create table raw.t (id int); create table raw.u (id int)")
+    project.model("s.a", "select id from raw.t join raw.u using (id) where q > 0")
+    page = model_page(open_workspace(project.root), "s.a")
+    assert page["model"]["lineage_problems"] == [
+        "column 'q' could come from raw.t or raw.u: qualify it"
+    ]
+
+
+def test_a_built_column_the_sql_no_longer_makes_still_shows_who_reads_it(project):
+    project.seed("create schema raw; create table raw.t (id int, old int)")
+    project.model("s.a", "select id, old from raw.t")
+    project.model("s.b", "select old from s.a")
+    project.cli("run", check=True)
+    project.model("s.a", "select id from raw.t")
+    page = model_page(open_workspace(project.root), "s.a")
+    old = next(c for c in page["model"]["columns"] if c["name"] == "old")
+    assert old["fed_by"] is None
+    assert old["feeds"] == [{"relation": "s.b", "column": "old", "kind": "model"}]
