@@ -2,9 +2,9 @@
 
 `main` is the root group and the entry point; `options` the options every command shares;
 the commands by concern in `building` (plan, run, backfill, retry), `looking` (status, runs,
-dag, compile, sql, check), `operating` (schedule, freshness, adopt, verify, prune, ui, report)
-and `making` (init, import); `workspace` loads the project a command works on; `report` is
-how results read on a terminal.
+dag, compile, sql, check), `operating` (schedule, freshness, adopt, verify, prune, ui, report),
+`making` (init, import) and `unit_testing` (test); `workspace` loads the project a command
+works on; `report` is how results read on a terminal.
 
 Imports: anything below (it is the top face).
 """

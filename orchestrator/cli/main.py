@@ -15,7 +15,7 @@ import click
 
 from .. import __version__
 from ..core.errors import OrchestratorError, UsageError
-from . import building, environments, looking, making, operating
+from . import building, environments, looking, making, operating, unit_testing
 from .options import PROJECT_HELP, WAREHOUSE_HELP
 
 MAKING_COMMANDS = ("init", "import")  # they may run where no project is yet: they make it
@@ -95,6 +95,7 @@ COMMANDS = (
     looking.dag,
     looking.sql,
     looking.check,
+    unit_testing.run_tests,
     operating.adopt,
     operating.schedule,
     operating.freshness,
