@@ -24,6 +24,11 @@ from . import unit_inputs
 from .unit_inputs import Failed
 from .workspace import Workspace
 
+COLUMNS_HINT = (
+    "an input has the columns its rows name and those the warehouse or orchestrator.toml "
+    "knows it has: name the column in a row, or build the warehouse once for its types"
+)
+
 
 @dataclass(frozen=True)
 class Result:
@@ -70,9 +75,11 @@ def run(ws: Workspace, words: Sequence[str] = ()) -> Report:
     chosen = choose(unit_tests.load(ws.project, ws.dag), ws, words)
     relations = {g.relation for t in chosen for g in t.given}
     types, note = unit_inputs.warehouse_types(ws, relations)
-    import duckdb  # noqa: F401 - imported once before the first test's clock starts:
-    import jinja2  # noqa: F401 - a test's time is its own work, not the process's start
+    # what the first test would pay for the process (imports, DuckDB's first start) is paid
+    # before any clock starts: a test's time is its own work
+    import jinja2  # noqa: F401
 
+    engine.memory().close()
     results = tuple(run_one(ws, test, types) for test in chosen)
     return Report(results, _since(started), (note,) if note else ())
 
@@ -132,7 +139,10 @@ def _query(con, test: UnitTest, sql: str) -> tuple[list[str], list[tuple]]:
         types = [str(t) for t in relation.types]
         return list(zip(relation.columns, types, strict=True)), relation.fetchall()
     except duckdb.Error as exc:
-        raise Failed(f"{test.model} fails: {first_line(exc, named=False)}") from None
+        message = first_line(exc, named=False)
+        if isinstance(exc, duckdb.BinderException) and "column" in message:
+            message += f" ({COLUMNS_HINT})"
+        raise Failed(f"{test.model} fails: {message}") from None
 
 
 def _compare(con, test: UnitTest, columns, rows) -> tuple[RowDiff, list[str]]:

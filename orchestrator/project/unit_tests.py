@@ -1,23 +1,7 @@
 """Unit tests of models, as values: `unit_tests/**/*.yml` in the project (not `tests/`, which
 holds the repository's own suite). Each test gives rows for the relations a model reads and
-the rows the model must return from them (for one partition where it is incremental):
-
-    unit_tests:
-      - name: refunds_reduce_revenue
-        model: marts.revenue_daily
-        window: 2026-10-03              # a partitioned model's partition (its start)
-        given:
-          - input: marts.fct_orders     # a model or source the model reads
-            rows:
-              - {order_id: 1, order_date: 2026-10-03, captured_amount: 10.0}
-          - input: staging.stg_refunds
-            format: csv
-            rows: |
-              refund_id,refund_date,amount
-              1,2026-10-03,2.5
-        expect:
-          rows:
-            - {revenue_date: 2026-10-03, refunded: 2.5}
+the rows the model must return from them, for one partition where it is partitioned (the
+README's "Unit tests" shows the format, close to dbt's).
 
 Loading is pure (the YAML and the project's values); a mistake is one ProjectError naming the
 file and line, before any test runs. Running them is `app.unit_testing`'s.

@@ -95,11 +95,16 @@ class _Duplicate(Exception):
 def load(path: Path, relpath: str) -> Any:
     """The document in `path` (None when empty); ProjectError naming the line when it does not
     parse or a mapping repeats a key (PyYAML would keep the last one silently)."""
-    yaml, loader = _loader()
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ProjectError(f"cannot read it: {exc}", relpath) from None
+    return loads(text, relpath)
+
+
+def loads(text: str, relpath: str) -> Any:
+    """The document in `text`, as `load` reads a file's (`relpath` names it in messages)."""
+    yaml, loader = _loader()
     try:
         return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except _Duplicate as dup:

@@ -270,3 +270,29 @@ def test_tests_are_chosen_by_selector_or_by_name(shop):
     assert names("converted") == []
     with pytest.raises(UsageError, match="no model matches 'dayly'"):
         names("dayly")
+
+
+def test_a_column_no_input_has_says_where_columns_come_from(shop):
+    shop.model("marts.notes", "select upper(note) as shout from staging.orders")
+    result = only(
+        shop,
+        """
+        unit_tests:
+          - name: shouts
+            model: notes
+            given: [{input: staging.orders, rows: [{order_id: 1}]}]
+            expect: {rows: [{shout: HI}]}
+        """,
+    )
+    assert "Binder Error" in result.error and result.error.endswith(
+        f"({unit_testing.COLUMNS_HINT})"
+    )
+    given = "[{input: staging.orders, rows: [{order_id: 1, note: hi}]}]"
+    assert only(shop, _shouts(given)).passed
+
+
+def _shouts(given: str) -> str:
+    return (
+        "unit_tests:\n  - name: shouts\n    model: notes\n"
+        f"    given: {given}\n    expect: {{rows: [{{shout: HI}}]}}\n"
+    )

@@ -67,3 +67,10 @@ def test_without_pyyaml_the_error_says_what_to_install(monkeypatch):
             yaml_lines._loader()
     finally:
         yaml_lines._loader.cache_clear()
+
+
+def test_text_reads_as_a_file_would():
+    doc = yaml_lines.loads("a:\n  b: 1\n", "t.yml")
+    assert doc["a"].line == 2 and doc.line_of("a") == 1
+    with pytest.raises(ProjectError, match="t.yml:2: 'b' is given twice"):
+        yaml_lines.loads("b: 1\nb: 2\n", "t.yml")
