@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from ..core.errors import EXIT_FAILED, EXIT_OK, OrchestratorError, first_line
+from ..core.quoting import quote
 from ..core.row_diff import RowDiff, compare
 from ..engines import engine
 from ..project import selectors, unit_tests
@@ -110,9 +111,14 @@ def _since(started: float) -> float:
 
 
 def _session(con, ws: Workspace, model: Model) -> None:
-    """Names resolve as in a run: the model's schema, then the default one; files a model
-    reads by a relative path are the project's."""
+    """Names resolve as in a run: the model's schema, then the default one, and a name with
+    the warehouse's own catalog in front (`warehouse.raw.orders`) too; files a model reads by
+    a relative path are the project's."""
     settings = ws.project.settings
+    catalog = settings.warehouse.stem.lower()
+    if any(t.count(".") == 2 and t.split(".")[0] == catalog for t in model.tables):
+        con.execute(f"ATTACH ':memory:' AS {quote(catalog)}")
+        con.execute(f"USE {quote(catalog)}")
     for schema in dict.fromkeys([model.schema, settings.default_schema]):
         con.execute(unit_sql.create_schema(f"{schema}.x"))
     con.execute(materialize.search_path(model.schema, settings.default_schema))

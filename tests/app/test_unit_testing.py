@@ -296,3 +296,14 @@ def _shouts(given: str) -> str:
         "unit_tests:\n  - name: shouts\n    model: notes\n"
         f"    given: {given}\n    expect: {{rows: [{{shout: HI}}]}}\n"
     )
+
+
+def test_a_name_with_the_warehouses_catalog_in_front_reads_the_given_rows(shop):
+    shop.model("marts.full_name", "select count(*) as n from warehouse.staging.orders")
+    result = only(
+        shop,
+        "unit_tests:\n  - name: t\n    model: full_name\n"
+        "    given: [{input: staging.orders, rows: [{order_id: 1}, {order_id: 2}]}]\n"
+        "    expect: {rows: [{n: 2}]}\n",
+    )
+    assert result.passed, result
