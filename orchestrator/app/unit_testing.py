@@ -154,8 +154,6 @@ def _query(con, test: UnitTest, sql: str) -> tuple[list[str], list[tuple]]:
 def _compare(con, test: UnitTest, columns, rows) -> tuple[RowDiff, list[str]]:
     """The returned rows against the expected ones, over the columns the test names; each
     expected value cast to the type the model returned."""
-    import duckdb
-
     index = {}
     for i, (name, _) in enumerate(columns):
         index.setdefault(name.lower(), i)
@@ -170,24 +168,34 @@ def _compare(con, test: UnitTest, columns, rows) -> tuple[RowDiff, list[str]]:
         )
     chosen = [index[c.lower()] for c in wanted]
     returned = [tuple(row[i] for i in chosen) for row in rows]
-    expected, notes = [], []
-    if expect.rows:
-        kinds = [(c, columns[i][1]) for c, i in zip(wanted, chosen, strict=True)]
-        try:
-            cast = con.execute(unit_sql.expected_cast(kinds, expect.rows)).fetchall()
-        except duckdb.Error as exc:
-            raise Failed(f"expect: {first_line(exc, named=False)}", test.expect.line) from None
-        for n, row in enumerate(cast):
-            values = []
-            for j, (name, kind) in enumerate(kinds):
-                typed, raw = row[2 * j], row[2 * j + 1]
-                if typed is None and raw is not None:
-                    line = expect.lines[n] if n < len(expect.lines) else test.line
-                    notes.append(f"{test.path}:{line}: {raw!r} in {name} is no {kind}")
-                    typed = raw
-                values.append(typed)
-            expected.append(tuple(values))
+    kinds = [(c, columns[i][1]) for c, i in zip(wanted, chosen, strict=True)]
+    expected, notes = _expected(con, test, expect, kinds)
     return compare(wanted, returned, expected, test.ordered), notes
+
+
+def _expected(con, test: UnitTest, expect, kinds) -> tuple[list[tuple], list[str]]:
+    """The expected rows cast to the returned types; a value that is none of its type is
+    kept as written (it then matches nothing) and named in a note."""
+    import duckdb
+
+    if not expect.rows:
+        return [], []
+    try:
+        cast = con.execute(unit_sql.expected_cast(kinds, expect.rows)).fetchall()
+    except duckdb.Error as exc:
+        raise Failed(f"expect: {first_line(exc, named=False)}", test.expect.line) from None
+    expected, notes = [], []
+    for n, row in enumerate(cast):
+        values = []
+        for j, (name, kind) in enumerate(kinds):
+            typed, raw = row[2 * j], row[2 * j + 1]
+            if typed is None and raw is not None:
+                line = expect.lines[n] if n < len(expect.lines) else test.line
+                notes.append(f"{test.path}:{line}: {raw!r} in {name} is no {kind}")
+                typed = raw
+            values.append(typed)
+        expected.append(tuple(values))
+    return expected, notes
 
 
 def _outside_window(test: UnitTest, model: Model, columns, rows) -> list[str]:
