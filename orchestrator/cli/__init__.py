@@ -3,8 +3,9 @@
 `main` is the root group and the entry point; `options` the options every command shares;
 the commands by concern in `building` (plan, run, backfill, retry), `looking` (status, runs,
 dag, compile, sql, check), `operating` (schedule, freshness, adopt, verify, prune, ui, report),
-`making` (init, import) and `lineage` (a column's lineage); `workspace` loads the project a
-command works on; `report` is how results read on a terminal.
+`making` (init, import), `lineage` (a column's lineage), `unit_testing` (test) and
+`environments` (env, diff, promote); `workspace` loads the project a command works on;
+`report` is how results read on a terminal.
 
 Imports: anything below (it is the top face).
 """

@@ -15,7 +15,7 @@ import click
 
 from .. import __version__
 from ..core.errors import OrchestratorError, UsageError
-from . import building, environments, lineage, looking, making, operating
+from . import building, environments, lineage, looking, making, operating, unit_testing
 from .options import PROJECT_HELP, WAREHOUSE_HELP
 
 MAKING_COMMANDS = ("init", "import")  # they may run where no project is yet: they make it
@@ -96,6 +96,7 @@ COMMANDS = (
     lineage.lineage,
     looking.sql,
     looking.check,
+    unit_testing.run_tests,
     operating.adopt,
     operating.schedule,
     operating.freshness,

@@ -18,7 +18,7 @@ from __future__ import annotations
 from ...sql.dbt import runtime
 from ...sql.dbt.nodes import Target
 from ...sql.dbt.project import DbtProject
-from . import checks, hooks, models, parse, sources
+from . import checks, hooks, models, parse, sources, unit_tests
 from .conversion import Conversion
 from .values import Converted
 
@@ -53,6 +53,7 @@ def convert(project: DbtProject, target: Target, schemas: str = "dbt", builtins=
     ):
         for i, spec in enumerate(specs):
             hooks.run_hook(conv, where, i, spec)
+    unit_tests.convert_unit_tests(conv)
     if conv.out.rendered_at_run:
         refs = {
             n: str(m.relation)

@@ -38,6 +38,7 @@ class Converted:
     packages: dict[str, list[str]] = field(default_factory=dict)  # missing package -> nodes
     macro_files: list[str] = field(default_factory=list)  # files of macros that do not load
     rendered_at_run: list[str] = field(default_factory=list)  # models rendered when they run
+    unit_tests: dict[str, list[dict]] = field(default_factory=dict)  # our file -> its tests
     default_schema: str = "main"
 
 

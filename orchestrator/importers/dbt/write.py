@@ -14,9 +14,10 @@ from ...sql.dbt.yamlfile import ImportProblem
 from .convert import convert
 from .profiles import parse_vars, read_target
 from .report import report
+from .unit_tests import settle as settle_unit_tests
 from .values import HAND, Converted
 
-_OURS = ("models", "checks", "seeds", "dbt", "orchestrator.toml", "IMPORT_REPORT.md")
+_OURS = ("models", "checks", "seeds", "dbt", "unit_tests", "orchestrator.toml", "IMPORT_REPORT.md")
 
 
 @dataclass
@@ -71,6 +72,7 @@ def import_dbt(
             1,
         )
     (out / "orchestrator.toml").write_text(toml, "utf-8")
+    settle_unit_tests(out, converted)
     (out / "IMPORT_REPORT.md").write_text(report(converted, project.name, dbt_root, out), "utf-8")
     models = [o for o in converted.outcomes if o.node.startswith(("model.", "seed."))]
     built = [o for o in models if o.status != HAND and o.ours]

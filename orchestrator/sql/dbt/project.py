@@ -76,6 +76,7 @@ class DbtProject:
     properties: dict[str, dict] = field(default_factory=dict)  # model/seed name -> its entry
     property_files: dict[str, str] = field(default_factory=dict)  # name -> yml relpath
     sources: list[dict] = field(default_factory=list)  # each with its `_file`
+    unit_tests: list[dict] = field(default_factory=list)  # the project's own, with `_file`
     versions: dict[str, tuple[Any, dict[Any, str]]] = field(default_factory=dict)
     """a versioned model's name -> (its latest version, version -> the file stem defining it)"""
     problems: list[ImportProblem] = field(default_factory=list)
@@ -286,7 +287,7 @@ def _discover_in(
             rel = str(path.relative_to(root))
             folders_in = list(path.relative_to(base).parent.parts)
             if path.suffix in (".yml", ".yaml"):
-                _properties(project, path, rel)
+                _properties(project, path, rel, own=package is None)
                 continue
             wanted = {"model": (".sql", ".py"), "seed": (".csv",), "test": (".sql",)}.get(
                 kind, (".sql",)
@@ -354,7 +355,7 @@ def _versions(project: DbtProject, entry: dict, rel: str) -> None:
         project.versions[entry["name"]] = (latest, files)
 
 
-def _properties(project: DbtProject, path: Path, rel: str) -> None:
+def _properties(project: DbtProject, path: Path, rel: str, own: bool = True) -> None:
     try:
         raw = load(path, rel)
     except ImportProblem as problem:
@@ -383,3 +384,7 @@ def _properties(project: DbtProject, path: Path, rel: str) -> None:
     for entry in raw.get("sources") or []:
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             project.sources.append({**entry, "_file": rel})
+    tests = raw.get("unit_tests") if own else None  # a package's test its own models
+    for entry in tests if isinstance(tests, list) else []:
+        if isinstance(entry, dict):
+            project.unit_tests.append({**entry, "_file": rel})
