@@ -43,6 +43,7 @@ from ..plan.retry import PreviousRun, retry_request
 from ..sources import freshness, holdings, survey
 from ..sources.survey import Survey
 from . import catalog
+from .gating import gated_plan
 from .notify import raise_alerts
 from .published import judge_unjudged, unjudged_checks
 from .session import (
@@ -56,7 +57,6 @@ from .session import (
 from .workspace import (
     Selection,
     Workspace,
-    gated_plan,
     observed,
     reading,
     request_for,

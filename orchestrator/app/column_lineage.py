@@ -54,12 +54,16 @@ class ProjectLineage:
         return self.downstream.get((relation, column), ())
 
 
-def known_columns(ws: Workspace) -> dict[str, tuple[str, ...]]:
+def known_columns(ws: Workspace, con=None) -> dict[str, tuple[str, ...]]:
     """Each relation's columns as the warehouse holds them (read-only; nothing while a run
-    holds it and only its state copy can be read), then the declared sources' `columns` for
-    the sources it does not hold. Names are lower-case, as the SQL resolves them."""
+    holds it and only its state copy can be read; `con`: a connection the caller holds), then
+    the declared sources' `columns` for the sources it does not hold. Names are lower-case, as
+    the SQL resolves them."""
     found: dict[str, list[str]] = {}
-    if ws.warehouse.exists() and ws.project.settings.engine.kind != "spark":
+    if con is not None and ws.project.settings.engine.kind != "spark":
+        for schema, table, column in con.execute(_WAREHOUSE_COLUMNS).fetchall():
+            found.setdefault(f"{schema}.{table}".lower(), []).append(column.lower())
+    elif ws.warehouse.exists() and ws.project.settings.engine.kind != "spark":
         opened = readers.connect(ws.warehouse)
         try:
             with engine.reading(ws.warehouse):

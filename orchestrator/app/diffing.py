@@ -78,10 +78,10 @@ def diff(ws: Workspace, selected: Sequence[str] = (), sample: int = SAMPLE) -> l
     env = ws.env
     if env is None:
         raise UsageError("diff compares an environment with production: give --env NAME")
-    names = [n for n in ws.dag.order if n in env.copies]
+    names = [n for n in ws.dag.order if n in env.copies or n in env.left]
     if selected:
         wanted = selectors.select(ws.dag, selected)
-        names = [n for n in names if n in wanted or env.copies[n] in wanted]
+        names = [n for n in names if n in wanted or env.copies.get(n) in wanted]
         if not names:
             raise UsageError(
                 f"environment {env.name!r} builds none of {' '.join(selected)} "
@@ -105,7 +105,8 @@ def diff(ws: Workspace, selected: Sequence[str] = (), sample: int = SAMPLE) -> l
 
 def _model_diff(ws: Workspace, con, snapshot, name: str, sample: int) -> ModelDiff:
     env = ws.env
-    prod, copy = ws.dag.models[name], ws.dag.models[env.copies[name]]
+    prod = ws.dag.models[name]
+    copy = ws.dag.models[env.copies[name]] if name in env.copies else prod
     versions = {b.version for b in (snapshot.built.get(name) or {}).values()}
     before = next((state.version_template(con, name, v) for v in sorted(versions)), None)
     sql_diff = None
@@ -118,6 +119,10 @@ def _model_diff(ws: Workspace, con, snapshot, name: str, sample: int) -> ModelDi
                 tofile=f"{env.name}/{copy.relpath}",
             )
         )
+    if name in env.left:  # forward-only: production applies it to new partitions, no copy
+        return ModelDiff(
+            name, "", env.left[name], "forward-only", sql_diff, before is not None, (), (), None
+        )
     env_columns = _columns(con, copy)
     prod_columns = _columns(con, prod)
     changes = _column_changes(prod_columns, env_columns) if prod_columns else ()
@@ -128,11 +133,12 @@ def _model_diff(ws: Workspace, con, snapshot, name: str, sample: int) -> ModelDi
     data = None
     if env_columns and prod_columns:
         data = _data_diff(con, copy, prod, env_columns, prod_columns, sample)
+    reason = env.reasons.get(name, "")
     return ModelDiff(
         name,
         copy.name,
-        env.reasons.get(name, ""),
-        _category(env.reasons.get(name, ""), prod_columns, changes),
+        reason,
+        env.categories.get(name) or _category(reason, prod_columns),
         sql_diff,
         before is not None or not versions,
         changes,
@@ -141,7 +147,7 @@ def _model_diff(ws: Workspace, con, snapshot, name: str, sample: int) -> ModelDi
     )
 
 
-def _category(reason: str, prod_columns, changes: Sequence[ColumnChange]) -> str:
+def _category(reason: str, prod_columns) -> str:
     if not prod_columns or reason.startswith("new"):
         return "new"
     if reason.startswith("reads "):

@@ -9,20 +9,23 @@ them, `env drop` removes one's relations and state.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from .. import state
 from ..core.errors import UsageError
 from ..core.quoting import quote
-from ..core.snapshot import Snapshot
+from ..core.snapshot import EMPTY, Snapshot
+from ..core.tasks import Change
 from ..engines import engine, readers
 from ..project import dag as dag_mod
 from ..project import environments as envs
 from ..project.dag import DAG
 from ..project.environments import Environment
+from . import categories
 from .session import writing
-from .workspace import Workspace, read_snapshot
+from .workspace import Workspace, snapshot_of
 
 
 def changes(dag: DAG, snapshot: Snapshot) -> dict[str, str]:
@@ -41,15 +44,33 @@ def changes(dag: DAG, snapshot: Snapshot) -> dict[str, str]:
     return found
 
 
-def plan_environment(dag: DAG, snapshot: Snapshot) -> dict[str, str]:
-    """What an environment builds, with why: the changed models, and everything reading them
-    (which must read the changed data to show what the change does)."""
+def plan_environment(
+    dag: DAG, snapshot: Snapshot, categories: Mapping[str, Change] | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """What an environment builds, with why: the changed models, and everything reading a
+    breaking change (which must read the changed data to show what it does); and the changed
+    models it leaves to production, with why (forward-only changes apply to new partitions)."""
+    categories = categories or {}
     reasons = changes(dag, snapshot)
-    for name in dag.ordered(dag.descendants(reasons)):
+    left = {}
+    for name in list(reasons):
+        change = categories.get(name)
+        if change is not None:
+            if change.category == "forward-only":
+                left[name] = f"forward-only: {change.detail}"
+                del reasons[name]
+            else:
+                reasons[name] = f"{reasons[name]} ({change.text})"
+    breaking = [n for n in reasons if _breaking(categories.get(n))]
+    for name in dag.ordered(dag.descendants(breaking)):
         if name not in reasons:
             first = next(up for up in dag.upstream[name] if up in reasons)
             reasons[name] = f"reads {first}"
-    return reasons
+    return reasons, left
+
+
+def _breaking(change: Change | None) -> bool:
+    return change is None or change.category == "breaking"
 
 
 def environment_workspace(ws: Workspace, name: str) -> Workspace:
@@ -62,11 +83,32 @@ def environment_workspace(ws: Workspace, name: str) -> Workspace:
             "table directories, which cannot be made atomic for readers; use a DuckDB "
             "warehouse for --env, or a second warehouse_dir as a manual environment"
         )
-    reasons = plan_environment(ws.dag, read_snapshot(ws))
+    snapshot, categories = production_changes(ws)
+    reasons, left = plan_environment(ws.dag, snapshot, categories)
     project = envs.with_copies(ws.project, env, reasons)
     copies = {home: envs.copy_name(env, home) for home in reasons}
-    environment = Environment(env, MappingProxyType(copies), MappingProxyType(reasons))
+    environment = Environment(
+        env,
+        MappingProxyType(copies),
+        MappingProxyType(reasons),
+        MappingProxyType(left),
+        MappingProxyType({n: c.category for n, c in categories.items()}),
+    )
     return Workspace(project, dag_mod.build(project), environment)
+
+
+def production_changes(ws: Workspace) -> tuple[Snapshot, dict[str, Change]]:
+    """Production's snapshot and the category of each model's change since its builds."""
+    if not ws.warehouse.exists():
+        return EMPTY, {}
+    con = readers.connect(ws.warehouse).con
+    try:
+        with engine.reading(ws.warehouse):
+            snapshot = snapshot_of(ws, con) if state.has_state(con) else EMPTY
+            variables = dict(ws.project.settings.vars)
+            return snapshot, categories.changes(ws, con, snapshot, variables)
+    finally:
+        con.close()
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,8 @@ def promote(
             for copy, home in homes.items():
                 _publish(env_ws, con, copy, home, relations)
                 crashpoints.moment()
-            written = state.promote_rows(con, homes)
+            kept = {h for h in homes.values() if env.categories.get(h) == "non-breaking"}
+            written = state.promote_rows(con, homes, kept)
             sync_catalog(ws, con)
             shown = ", ".join(homes.values())
             state.add_audit(

@@ -68,6 +68,7 @@ def plan(the_plan) -> dict:
             for h in the_plan.held
         ],
         "backfill_only": list(the_plan.backfill_only),
+        "forward_only": [{"model": m, "partitions": n} for m, n in the_plan.forward_only],
     }
 
 

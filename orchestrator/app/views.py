@@ -22,7 +22,8 @@ from ..plan import remedies
 from ..project.selectors import select as select_models
 from ..sources.survey import Survey
 from ..state.runs import PartitionState
-from .workspace import Selection, Workspace, gated_plan, in_scope, reading, request_for
+from .gating import gated_plan
+from .workspace import Selection, Workspace, in_scope, reading, request_for
 
 
 class ModelRow(NamedTuple):

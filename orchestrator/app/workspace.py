@@ -19,16 +19,15 @@ from .. import state
 from ..core import clock
 from ..core.errors import UsageError
 from ..core.snapshot import EMPTY, Snapshot
-from ..core.tasks import Plan, Request
+from ..core.tasks import Request
 from ..engines import engine, readers
-from ..plan.planner import plan as make_plan
 from ..project import dag as dag_mod
 from ..project import loader as project_mod
 from ..project import selectors
 from ..project.dag import DAG
 from ..project.environments import Environment
 from ..project.model import Project
-from ..sources import freshness, holdings, survey
+from ..sources import holdings, survey
 from ..sources.survey import Survey
 
 
@@ -175,20 +174,3 @@ def observed(ws: Workspace, con, snapshot: Snapshot, surveyed: Survey) -> Snapsh
     tell a partition built from a file that has changed since."""
     found = holdings.current(con, ws.project, ws.dag, snapshot, surveyed)
     return replace(snapshot, holdings=MappingProxyType(found)) if found else snapshot
-
-
-def gated_plan(
-    ws: Workspace,
-    con,
-    snapshot: Snapshot,
-    surveyed: Survey,
-    request: Request,
-    unreadable: Mapping[str, str] | None = None,
-) -> tuple[Plan, list[freshness.SourceStatus]]:
-    """Plan, evaluate the sources the planned tasks read, and plan again with what is not ready
-    (not arrived, stale, drifted, `unreadable`) held back: the planner itself stays free of I/O."""
-    first = make_plan(ws.dag, snapshot, request)
-    inspector = freshness.Inspector(con, ws.project, request.now, surveyed, unreadable)
-    found = freshness.gates(inspector, ws.dag, first.units)
-    final = make_plan(ws.dag, snapshot, request, found) if found else first
-    return final, list(inspector.statuses.values())

@@ -74,6 +74,11 @@ def format_plan(plan: Plan, dag: DAG, *, verbose: bool = False) -> list[str]:
         lines.append(f"held back: {_count(len(plan.held), 'task')} will not run ({summary})")
         lines.extend(_held_lines(plan, width, verbose))
     lines.extend(_backfill_only_lines(plan))
+    for model, older in plan.forward_only:
+        lines.append(
+            f"forward-only: {model} keeps {_count(older, 'partition')} built by an older "
+            "version; partitions built from now on use its SQL as it is now"
+        )
     for model, checks in plan.unjudged:
         lines.append(
             f"never checked: {model}'s published data by {', '.join(checks)}: the run checks it"

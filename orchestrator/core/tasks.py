@@ -130,6 +130,8 @@ class Plan:
     settled: tuple[tuple[str, str], ...] = ()
     # (model, its checks that never judged its published data): the run judges them
     unjudged: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # (forward-only model, its built partitions of an older version): they keep their data
+    forward_only: tuple[tuple[str, int], ...] = ()
 
     @property
     def empty(self) -> bool:

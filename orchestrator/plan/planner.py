@@ -61,6 +61,7 @@ def plan(
         request,
         tuple(builder.backfill_only),
         tuple(builder.settled),
+        forward_only=tuple(builder.forward_only),
     )
 
 
@@ -73,6 +74,7 @@ class _Builder:
         self.held: list[Held] = []
         self.backfill_only: list[str] = []
         self.settled: list[tuple[str, str]] = []
+        self.forward_only: list[tuple[str, int]] = []
 
     def plan_model(self, name: str, downstream_only: bool) -> None:
         """The tasks or holds of one model: which windows, why each runs, and how."""
@@ -81,6 +83,10 @@ class _Builder:
             self._hold(name, None, Gate("blocked", f"{BROKEN}{model.broken}"))
             return
         built = self.ctx.built(name)
+        if model.forward_only:
+            older = sum(1 for b in built.values() if b.version != model.version)
+            if older:
+                self.forward_only.append((name, older))
         candidates = self._candidates(model, built, downstream_only)
         if candidates is None:
             self.backfill_only.append(name)  # `run` never creates its partitions

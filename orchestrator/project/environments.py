@@ -64,12 +64,10 @@ class Environment:
     name: str
     copies: Mapping[str, str] = field(default_factory=dict)
     reasons: Mapping[str, str] = field(default_factory=dict)
-
-    def production_name(self, copy: str) -> str | None:
-        for home, name in self.copies.items():
-            if name == copy:
-                return home
-        return None
+    # changed models it leaves to production, with why (forward-only changes)
+    left: Mapping[str, str] = field(default_factory=dict)
+    # each changed model's category (breaking, non-breaking, forward-only)
+    categories: Mapping[str, str] = field(default_factory=dict)
 
 
 def with_copies(project: Project, env: str, chosen: Iterable[str]) -> Project:

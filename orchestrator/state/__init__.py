@@ -4,7 +4,8 @@ family, each holding the only SQL that names its tables.
 | module | tables |
 |---|---|
 | `schema` | the DDL, the `readiness` view, migrations, `meta` (the schema version) |
-| `builds` | `partitions`, `task_runs`, `check_results`, `freshness`, `models`, `source_views` |
+| `builds` | `partitions`, `task_runs`, `check_results`, `models`, `source_views` |
+| `freshness` | `freshness` |
 | `runs` | `runs`, `plans`, and the typed rows `runs` and `status` read |
 | `environments` | `environments`, `model_versions` |
 | `operations` | `ticks`, `sensor_marks`, `incidents`, `alerts`, `audit` |
@@ -20,18 +21,13 @@ Imports: core. (The journal that keeps this state on engines without transaction
 from .builds import (
     PUBLISHED_FAILS,
     CheckOutcome,
-    Evaluation,
-    SourceHealth,
     check_history,
     forget_model,
     forget_partitions,
     forget_spark_view,
-    freshness_history,
     insert_check_results,
-    insert_freshness,
     insert_task_runs,
     latest_checks,
-    latest_freshness,
     mark_partitions,
     mark_published_checks,
     partition_builds,
@@ -57,6 +53,13 @@ from .environments import (
     remember_versions,
     save_environment,
     version_template,
+)
+from .freshness import (
+    Evaluation,
+    SourceHealth,
+    freshness_history,
+    insert_freshness,
+    latest_freshness,
 )
 from .mirror import state_copy_path, write_serving_copy, write_state_copy
 from .operations import (

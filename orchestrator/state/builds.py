@@ -347,12 +347,6 @@ def mark_published_checks(con, model: str, results, run_id: int, at: datetime) -
             )
 
 
-def insert_freshness(con, rows: Sequence[Sequence]) -> None:
-    """rows: (source, checked_at, run_id, latest_loaded_at, lag_seconds, status, detail)."""
-    if rows:
-        append_rows(con, "freshness", rows)
-
-
 def partition_statuses(con, models: Sequence[str]) -> dict[tuple[str, str], str]:
     """(model, partition key) -> the status of its latest attempt, for these models."""
     if not models:
@@ -403,26 +397,6 @@ def recorded_models(con, *, built: bool = False) -> set[str]:
 def forget_model(con, model: str) -> None:
     """A model removed from the project and pruned: its partitions leave the state."""
     con.execute(f"DELETE FROM {SCHEMA}.partitions WHERE model = ?", [model])
-
-
-class SourceHealth(NamedTuple):
-    """A source's latest evaluation (orchestrator.freshness)."""
-
-    source: str
-    checked_at: datetime
-    status: str
-    detail: str | None
-
-
-def latest_freshness(con) -> list[SourceHealth]:
-    return [
-        SourceHealth(*row)
-        for row in con.execute(
-            f"SELECT source, checked_at, status, detail FROM {SCHEMA}.freshness "
-            "QUALIFY row_number() OVER (PARTITION BY source ORDER BY checked_at DESC, "
-            "run_id DESC NULLS LAST) = 1 ORDER BY source"
-        ).fetchall()
-    ]
 
 
 class CheckOutcome(NamedTuple):
@@ -479,27 +453,5 @@ def check_history(con, model: str, runs: int = 30) -> list[CheckRun]:
             "QUALIFY row_number() OVER (PARTITION BY check_name ORDER BY run_id DESC) <= ? "
             "ORDER BY check_name, run_id",
             [model, runs],
-        ).fetchall()
-    ]
-
-
-class Evaluation(NamedTuple):
-    """One evaluation of a source (orchestrator.freshness), newest first."""
-
-    checked_at: datetime
-    status: str
-    latest: datetime | None
-    lag_seconds: float | None
-    detail: str | None
-    run_id: int | None
-
-
-def freshness_history(con, source: str, limit: int = 30) -> list[Evaluation]:
-    return [
-        Evaluation(*row)
-        for row in con.execute(
-            f"SELECT checked_at, status, latest_loaded_at, lag_seconds, detail, run_id "
-            f"FROM {SCHEMA}.freshness WHERE source = ? ORDER BY checked_at DESC LIMIT ?",
-            [source, limit],
         ).fetchall()
     ]

@@ -109,12 +109,21 @@ def version_template(con, model: str, version: str) -> str | None:
     return row[0] if row else None
 
 
-def promote_rows(con, homes: Mapping[str, str]) -> int:
+def promote_rows(con, homes: Mapping[str, str], kept: Iterable[str] = ()) -> int:
     """Within the promoting transaction: production's partition rows of each model become its
     copy's (copy name -> production name in `homes`), the inputs they record named as in
-    production, and the copies' check results are recorded for production too. Returns the
-    partition rows written."""
+    production, and the copies' check results are recorded for production too. The models in
+    `kept` changed without breaking their readers: each partition keeps the data run
+    production's readers recorded. Returns the partition rows written."""
     copies = sorted(homes)
+    read_runs = dict(
+        ((m, k), r)
+        for m, k, r in con.execute(
+            f"SELECT model, partition_key, coalesce(data_run, built_run) FROM {SCHEMA}.partitions "
+            "WHERE list_contains(?, model) AND built_run IS NOT NULL",
+            [sorted(set(kept))],
+        ).fetchall()
+    )
     con.execute(
         f"DELETE FROM {SCHEMA}.partitions WHERE list_contains(?, model)", [sorted(homes.values())]
     )
@@ -125,10 +134,14 @@ def promote_rows(con, homes: Mapping[str, str]) -> int:
     )
     columns = [d[0] for d in cursor.description]
     at_model, at_inputs = columns.index("model"), columns.index("inputs")
+    at_key, at_data = columns.index("partition_key"), columns.index("data_run")
     rows = []
     for row in cursor.fetchall():
         row = list(row)
         row[at_model] = homes[row[at_model]]
+        kept_run = read_runs.get((row[at_model], row[at_key]))
+        if kept_run is not None:
+            row[at_data] = kept_run
         inputs = json.loads(row[at_inputs]) if row[at_inputs] else []
         for item in inputs:
             item["model"] = homes.get(item["model"], item["model"])

@@ -44,7 +44,8 @@ def test_an_edit_builds_the_model_and_its_readers_and_leaves_production_as_it_wa
     built.model("staging.events", STAGED_DOUBLED)
     ws = env_ws(built)
     assert ws.env.reasons == {
-        "staging.events": "changed: its SQL or settings differ from production's build",
+        "staging.events": "changed: its SQL or settings differ from production's build "
+        "(breaking: changes amount; marts.daily reads amount)",
         "marts.daily": "reads staging.events",
         "marts.users": "reads staging.events",
     }

@@ -88,6 +88,7 @@ def test_a_plan_lists_its_partition_tasks_and_what_it_holds():
             {"model": "s.v", "partition": "all", "status": "blocked", "reason": "input s.x failed"}
         ],
         "backfill_only": ["s.b"],
+        "forward_only": [],
     }
 
 

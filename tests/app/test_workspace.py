@@ -84,23 +84,3 @@ def test_before_the_first_run_the_state_is_empty_and_nothing_is_written(chain):
     with workspace.reading(ws) as (_con, snapshot, _survey):
         assert snapshot is EMPTY
     assert not chain.warehouse.exists()
-
-
-def test_a_plan_holds_back_what_reads_a_source_with_no_file_yet(project):
-    project.write(
-        "orchestrator.toml",
-        '[sources."raw.events"]\npath = "data/events_{date}.csv"\nread_by_partition = true\n',
-    )
-    project.write("data/events_2024-01-01.csv", "id,d\n1,2024-01-01\n")
-    project.model(
-        "s.ev",
-        "-- kind: incremental\n-- partition_by: d\n-- start: 2024-01-01\n"
-        "select id, d::date as d from raw.events where d >= {{ start }} and d < {{ end }}",
-    )
-    ws = open_workspace(project.root)
-    request = workspace.request_for(ws, Selection(), datetime(2024, 1, 3, 6))
-    with workspace.reading(ws) as (con, snapshot, surveyed):
-        the_plan, sources = workspace.gated_plan(ws, con, snapshot, surveyed, request)
-    assert [t.key for t in the_plan.units] == ["2024-01-01"]
-    assert [(h.key, h.status) for h in the_plan.held] == [("2024-01-02", "waiting")]
-    assert [s.source for s in sources] == ["raw.events"]

@@ -87,20 +87,3 @@ def test_settling_a_failure_makes_the_build_the_state_again(con):
     state.settle_partitions(con, [("s.m", "all")])
     assert state.partition_builds(con, ["s.m"]) == {("s.m", "all"): ("success", 1)}
     assert state.recorded_models(con, built=True) == {"s.m"}
-
-
-def test_latest_freshness_is_the_newest_evaluation_of_each_source(con):
-    older, newer = datetime(2024, 1, 9), datetime(2024, 1, 10)
-    state.insert_freshness(
-        con,
-        [
-            ("raw.a", older, 1, None, None, "stale", "old"),
-            ("raw.a", newer, 2, None, None, "fresh", None),
-            ("raw.b", older, 1, None, None, "missing", "no files"),
-        ],
-    )
-    assert [(h.source, h.status) for h in state.latest_freshness(con)] == [
-        ("raw.a", "fresh"),
-        ("raw.b", "missing"),
-    ]
-    assert [e.status for e in state.freshness_history(con, "raw.a")] == ["fresh", "stale"]
