@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .. import state
 from ..core.errors import OrchestratorError
@@ -24,7 +25,9 @@ from ..core.partitions import Window
 from ..core.snapshot import Snapshot
 from ..core.tasks import Change
 from ..project.model import Model
-from ..sql.change_category import ColumnChanges, compare
+
+if TYPE_CHECKING:  # the comparison loads sqlglot: only a changed model pays for it
+    from ..sql.change_category import ColumnChanges
 from ..sql.model_sql import render_model
 from .workspace import Workspace
 
@@ -63,6 +66,8 @@ def _category(ws: Workspace, con, model: Model, before: str | None, variables) -
         return Change("breaking", "the SQL of its build was not recorded")
     if model.seed or model.renderer == "dbt":  # what they hold is not in their SQL alone
         return Change("breaking", "its data is not its SQL alone")
+    from ..sql.change_category import ColumnChanges
+
     delta = ColumnChanges() if before == model.template else _compare(model, before, variables)
     if delta is None:
         return Change("breaking", "its SQL could not be compared")
@@ -97,6 +102,8 @@ def _describe(delta: ColumnChanges) -> str:
 
 def _compare(model: Model, before: str, variables) -> ColumnChanges | None:
     """The two SQL texts rendered for one window and compared (None: cannot be)."""
+    from ..sql.change_category import compare
+
     window = None
     if model.partitioned:
         window = Window.containing(model.start or datetime(2000, 1, 1), model.grain)

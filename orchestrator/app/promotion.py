@@ -38,6 +38,7 @@ class Promotion:
     models: tuple[str, ...]  # production models that now hold the environment's data
     partitions: int  # partition rows production now records from the environment
     seconds: float
+    transaction_seconds: float = 0.0  # of which the promoting transaction itself
 
 
 class Refused(UsageError):
@@ -73,6 +74,7 @@ def promote(
             )
         _refuse_unready(env_ws, snapshot, pending)
         homes = {env.copies[m]: m for m in env_ws.dag.order if m in env.copies}
+        swapping = time.monotonic()
         with con.transaction():
             relations = snapshot.relations
             for copy, home in homes.items():
@@ -91,7 +93,8 @@ def promote(
                 "promoted",
                 f"{len(homes)} model(s) from environment {name}: {shown}",
             )
-    return Promotion(name, tuple(homes.values()), written, time.monotonic() - clock)
+        swapped = time.monotonic() - swapping
+    return Promotion(name, tuple(homes.values()), written, time.monotonic() - clock, swapped)
 
 
 def _builds(snapshot) -> dict[tuple[str, str], tuple[str, int]]:

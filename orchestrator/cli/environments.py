@@ -110,8 +110,9 @@ def promote(ctx, name, wait):
 
     done = promotion.promote(load_workspace(ctx), check_name(name), wait)
     click.echo(
-        f"promoted {len(done.models)} model(s) from {done.env} in {done.seconds:.2f}s: "
-        f"{', '.join(done.models)} ({done.partitions} partition(s) recorded as built)"
+        f"promoted {len(done.models)} model(s) from {done.env} in {done.seconds:.2f}s "
+        f"(the transaction {done.transaction_seconds:.2f}s): {', '.join(done.models)} "
+        f"({done.partitions} partition(s) recorded as built)"
     )
     sys.stdout.flush()
 

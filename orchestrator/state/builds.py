@@ -48,7 +48,7 @@ def snapshot(con) -> Snapshot:
     recorded: dict[str, set[str]] = {}
     failed: dict[str, dict[str, Failure]] = {}
     held: dict[str, set[str]] = {}
-    rows = con.execute(
+    query = (
         f"SELECT p.model, p.partition_key, p.model_version, p.layout, p.built_run, p.inputs, "
         f"p.vars, p.rows, p.sources, p.status, p.last_run, p.last_attempt_at, p.tried_sources, "
         "p.error, p.data_run, "
@@ -56,7 +56,8 @@ def snapshot(con) -> Snapshot:
         "WHERE t.run_id = p.last_run AND t.model = p.model "
         "AND t.partition_key = p.partition_key) "
         f"FROM {SCHEMA}.partitions p"
-    ).fetchall()
+    )
+    rows = _rows_of(con, query)
     for model, key, version, layout, run, inputs, variables, count, read, *last in rows:
         recorded.setdefault(model, set()).add(key)
         status, last_run, last_at, tried_sources, error, data_run, tried = last
@@ -91,6 +92,17 @@ def snapshot(con) -> Snapshot:
         failed=MappingProxyType(failed),
         held=MappingProxyType({m: frozenset(k) for m, k in held.items()}),
     )
+
+
+def _rows_of(con, query: str) -> list[tuple]:
+    """The partitions' rows; a warehouse not migrated yet to the latest state schema (a read-only
+    command after an upgrade: only writers migrate) has no `data_run`: each build's own run."""
+    import duckdb
+
+    try:
+        return con.execute(query).fetchall()
+    except duckdb.BinderException:
+        return con.execute(query.replace("p.data_run", "p.built_run")).fetchall()
 
 
 def replace_models(con, rows: Sequence[Sequence], now: datetime) -> None:

@@ -48,10 +48,17 @@ def save_environment(
 
 
 def environments(con) -> list[EnvironmentRow]:
-    rows = con.execute(
-        f"SELECT name, created_at, created_by, updated_at, updated_by, models, reasons "
-        f"FROM {SCHEMA}.environments ORDER BY name"
-    ).fetchall()
+    """Every environment (none in a warehouse whose state predates them: only writers
+    migrate it)."""
+    import duckdb
+
+    try:
+        rows = con.execute(
+            f"SELECT name, created_at, created_by, updated_at, updated_by, models, reasons "
+            f"FROM {SCHEMA}.environments ORDER BY name"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return []
     return [
         EnvironmentRow(*row[:5], json.loads(row[5] or "{}"), json.loads(row[6] or "{}"))
         for row in rows
@@ -101,11 +108,17 @@ def remember_versions(con, rows: Iterable[tuple[str, str, str]], at: datetime) -
 
 
 def version_template(con, model: str, version: str) -> str | None:
-    """The SQL a version of a model was built from, when a run recorded it."""
-    row = con.execute(
-        f"SELECT template FROM {SCHEMA}.model_versions WHERE model = ? AND version = ? LIMIT 1",
-        [model, version],
-    ).fetchone()
+    """The SQL a version of a model was built from, when a run recorded it (never, in a
+    warehouse whose state predates the record)."""
+    import duckdb
+
+    try:
+        row = con.execute(
+            f"SELECT template FROM {SCHEMA}.model_versions WHERE model = ? AND version = ? LIMIT 1",
+            [model, version],
+        ).fetchone()
+    except duckdb.CatalogException:
+        return None
     return row[0] if row else None
 
 

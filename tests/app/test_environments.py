@@ -170,3 +170,10 @@ def test_a_failure_in_an_environment_pages_no_owner(built):
     assert env_run(built).status == "failed"
     assert not (built.root / "alerts.jsonl").exists()
     assert built.scalar("select count(*) from orchestrator.alerts") == 0
+
+
+def test_on_spark_an_environment_is_refused_before_anything_runs(built):
+    built.write("orchestrator.toml", '[engine]\nkind = "spark"\nmaster = "local[1]"\n')
+    built.model("staging.events", STAGED_DOUBLED)
+    with pytest.raises(UsageError, match="environments run on DuckDB only"):
+        env_ws(built)

@@ -81,3 +81,23 @@ def test_sql_and_check_in_an_environment_read_its_copies(changed):
     assert runs[-1] == ("check", "dev")
     missing = changed.cli("sql", query, "--env", "nope")
     assert missing.returncode == 2 and "no environment named 'nope'" in missing.stderr
+
+
+def test_a_backfill_in_an_environment_rebuilds_its_copies_only(changed):
+    changed.cli("run", "--env", "dev", check=True)
+    before = changed.query("select * from orchestrator.partitions where model = 'staging.events'")
+    out = changed.cli(
+        "backfill",
+        "events",
+        "--start",
+        "2024-01-02",
+        "--end",
+        "2024-01-04",
+        "--env",
+        "dev",
+        check=True,
+    ).stdout
+    assert "ok staging__dev.events" in out and "2 partitions" in out
+    assert "marts__dev.daily" in out  # what reads it in the environment follows
+    after = changed.query("select * from orchestrator.partitions where model = 'staging.events'")
+    assert after == before  # production's rows untouched

@@ -99,3 +99,14 @@ def test_forgetting_an_environment_leaves_production_rows(con):
     assert state.forget_environment(con, "dev", "__dev") == 1
     assert con.execute("select model from orchestrator.partitions").fetchall() == [("m.a",)]
     assert state.environments(con) == []
+
+
+def test_a_state_older_than_environments_reads_as_having_none(con):
+    """Read-only commands after an upgrade read a warehouse no writer migrated yet."""
+    con.execute("alter table orchestrator.partitions drop column data_run")
+    con.execute("drop table orchestrator.environments")
+    con.execute("drop table orchestrator.model_versions")
+    append_rows(con, "partitions", [partition("m.a", "all", 3, [])], COLUMNS)
+    assert state.environments(con) == []
+    assert state.version_template(con, "m.a", "v") is None
+    assert state.snapshot(con).built["m.a"]["all"].read_run == 3
