@@ -71,6 +71,9 @@ class ModelDiff:
     columns: tuple[ColumnChange, ...]
     downstream: tuple[tuple[str, int], ...]  # (production name, partitions built there)
     data: DataDiff | None  # None: one side has no relation yet
+    built: int = 0  # partitions (or 1: a table, a view) the environment built of it
+    failed: int = 0  # partitions of it whose latest attempt there was rejected
+    env_rows: int | None = None  # rows of the copy, when production has none to compare
 
 
 def diff(ws: Workspace, selected: Sequence[str] = (), sample: int = SAMPLE) -> list[ModelDiff]:
@@ -98,6 +101,13 @@ def diff(ws: Workspace, selected: Sequence[str] = (), sample: int = SAMPLE) -> l
             )
         with engine.reading(ws.warehouse):
             snapshot = state.snapshot(con)
+            ran = env.name in {r.name for r in state.environments(con)}
+            built = any(snapshot.built.get(c) for c in env.copies.values())
+            if env.copies and not ran and not built:
+                raise UsageError(
+                    f"environment {env.name!r} has not run: `orchestrator run --env {env.name}` "
+                    "builds it, then diff compares it with production"
+                )
             return [_model_diff(ws, con, snapshot, name, sample) for name in names]
     finally:
         con.close()
@@ -123,16 +133,20 @@ def _model_diff(ws: Workspace, con, snapshot, name: str, sample: int) -> ModelDi
         return ModelDiff(
             name, "", env.left[name], "forward-only", sql_diff, before is not None, (), (), None
         )
-    env_columns = _columns(con, copy)
+    built = len(snapshot.built.get(copy.name) or {})
+    failed = len(snapshot.failed.get(copy.name) or {})
+    env_columns = _columns(con, copy) if built else []
     prod_columns = _columns(con, prod)
-    changes = _column_changes(prod_columns, env_columns) if prod_columns else ()
+    changes = _column_changes(prod_columns, env_columns) if env_columns else ()
     downstream = tuple(
         (ws.dag.models[d].home or d, len(snapshot.built.get(d) or {}))
         for d in ws.dag.ordered(ws.dag.descendants([copy.name]))
     )
-    data = None
+    data, env_rows = None, None
     if env_columns and prod_columns:
         data = _data_diff(con, copy, prod, env_columns, prod_columns, sample)
+    elif env_columns:
+        env_rows = con.execute(f"SELECT count(*) FROM {copy.relation}").fetchone()[0]
     reason = env.reasons.get(name, "")
     return ModelDiff(
         name,
@@ -144,6 +158,9 @@ def _model_diff(ws: Workspace, con, snapshot, name: str, sample: int) -> ModelDi
         changes,
         downstream,
         data,
+        built,
+        failed,
+        env_rows,
     )
 
 

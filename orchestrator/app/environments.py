@@ -34,10 +34,12 @@ def changes(dag: DAG, snapshot: Snapshot) -> dict[str, str]:
     found: dict[str, str] = {}
     for name in dag.order:
         model = dag.models[name]
-        if model.broken or model.home:
+        if model.home:
             continue
         built = snapshot.built.get(name) or {}
-        if not built:
+        if model.broken:  # its file here does not load: the environment shows it held back
+            found[name] = f"broken here: {model.broken}"
+        elif not built:
             found[name] = "new: production has not built it"
         elif any(b.version != model.version for b in built.values()):
             found[name] = "changed: its SQL or settings differ from production's build"
@@ -59,8 +61,8 @@ def plan_environment(
             if change.category == "forward-only":
                 left[name] = f"forward-only: {change.detail}"
                 del reasons[name]
-            else:
-                reasons[name] = f"{reasons[name]} ({change.text})"
+            elif change.detail:
+                reasons[name] = f"changed: {change.detail}"
     breaking = [n for n in reasons if _breaking(categories.get(n))]
     for name in dag.ordered(dag.descendants(breaking)):
         if name not in reasons:
@@ -82,6 +84,13 @@ def environment_workspace(ws: Workspace, name: str) -> Workspace:
             "environments run on DuckDB only for now: on Spark a promotion would move several "
             "table directories, which cannot be made atomic for readers; use a DuckDB "
             "warehouse for --env, or a second warehouse_dir as a manual environment"
+        )
+    schemas = {m.schema for m in ws.dag.models.values()}
+    taken = sorted(s for s in schemas if envs.schema_in(env, s) in schemas)
+    if taken:
+        raise UsageError(
+            f"environment {env!r} would build {taken[0]}'s copies in schema "
+            f"{envs.schema_in(env, taken[0])}, where production's models are: choose another name"
         )
     snapshot, categories = production_changes(ws)
     reasons, left = plan_environment(ws.dag, snapshot, categories)
@@ -118,79 +127,110 @@ class EnvSummary:
     name: str
     row: state.EnvironmentRow | None
     relations: tuple[str, ...]
-    partitions: int
+    partitions: int  # built partitions of its copies
+    failed: int = 0  # partitions of its copies whose latest attempt was rejected
+
+    @property
+    def changed(self) -> list[str]:
+        """The models it builds because they changed (not because they read a change)."""
+        reasons = self.row.reasons if self.row else {}
+        return sorted(m for m, why in reasons.items() if not why.startswith("reads "))
+
+
+def env_schemas(ws: Workspace, name: str, row: state.EnvironmentRow | None) -> list[str]:
+    """The schemas an environment's copies live in: one per schema of the project's models,
+    and those its last run built (a model since removed): never a production schema, even one
+    whose name happens to end like an environment's."""
+    production = {m.schema for m in ws.dag.models.values() if not m.home}
+    schemas = {envs.schema_in(name, s) for s in production}
+    if row is not None:
+        schemas |= {copy.split(".")[0] for copy in row.models.values()}
+    return sorted(schemas - production)
+
+
+def known_environments(ws: Workspace) -> dict[str, state.EnvironmentRow]:
+    """The environments the warehouse has a row of, by name."""
+    if not ws.warehouse.exists():
+        return {}
+    con = readers.connect(ws.warehouse).con
+    try:
+        with engine.reading(ws.warehouse):
+            rows = state.environments(con) if state.has_state(con) else []
+    finally:
+        con.close()
+    return {row.name: row for row in rows}
 
 
 def list_environments(ws: Workspace) -> list[EnvSummary]:
-    """Every environment the warehouse knows (a row, or relations left in its schemas)."""
+    """Every environment the warehouse knows."""
     if not ws.warehouse.exists():
         return []
     con = readers.connect(ws.warehouse).con
     try:
         with engine.reading(ws.warehouse):
-            return _summaries(con) if state.has_state(con) else []
+            if not state.has_state(con):
+                return []
+            return [_summary(ws, con, row.name, row) for row in state.environments(con)]
     finally:
         con.close()
 
 
-def _summaries(con) -> list[EnvSummary]:
-    found = []
-    for row in state.environments(con):
-        suffix = envs.SEPARATOR + row.name.replace("-", "_")
-        found.append(EnvSummary(row.name, row, tuple(_relations(con, suffix)), _built(con, suffix)))
-    return found
+def _summary(ws: Workspace, con, name: str, row) -> EnvSummary:
+    schemas = env_schemas(ws, name, row)
+    built, failed = _partitions(con, schemas)
+    relations = tuple(r.replace('"', "") for r, _ in _kinds(con, schemas))
+    return EnvSummary(name, row, relations, built, failed)
 
 
 def drop_environment(ws: Workspace, name: str, wait: float | None = None) -> EnvSummary:
-    """Drop an environment's relations and its rows in the state, in one transaction."""
+    """Drop an environment's relations and the state of its copies, in one transaction. Its
+    runs stay in the history (production may hold what one of them built, promoted)."""
     env = envs.check_name(name)
-    suffix = envs.SEPARATOR + env.replace("-", "_")
     with writing(ws, f"env drop {env}", wait) as (con, _lock, _abandoned):
         row = state.environment(con, env)
-        relations = _relations(con, suffix)
-        if row is None and not relations:
+        schemas = env_schemas(ws, env, row)
+        kinds = _kinds(con, schemas)
+        if row is None and not kinds:
             known = ", ".join(r.name for r in state.environments(con)) or "none"
             raise UsageError(f"no environment named {env!r} (known: {known})")
-        partitions = _built(con, suffix)
+        gone = _summary(ws, con, env, row)
         with con.transaction():
-            for relation, kind in _kinds(con, suffix):
+            for relation, kind in kinds:
                 con.execute(f"DROP {kind} IF EXISTS {relation}")
-            for schema in _schemas(con, suffix):
+            for schema in _existing(con, schemas):
                 con.execute(f"DROP SCHEMA IF EXISTS {quote(schema)}")
-            state.forget_environment(con, env, suffix)
-        return EnvSummary(env, row, tuple(relations), partitions)
+            state.forget_environment(con, env, schemas)
+        return gone
 
 
-def _schemas(con, suffix: str) -> list[str]:
+def _existing(con, schemas: list[str]) -> list[str]:
     rows = con.execute(
         "SELECT schema_name FROM information_schema.schemata "
-        "WHERE catalog_name = current_database() AND ends_with(schema_name, ?)",
-        [suffix],
+        "WHERE catalog_name = current_database() AND list_contains(?, schema_name)",
+        [schemas],
     ).fetchall()
     return sorted(r[0] for r in rows)
 
 
-def _kinds(con, suffix: str) -> list[tuple[str, str]]:
-    """(quoted relation, VIEW or TABLE) of an environment's relations, views first."""
+def _kinds(con, schemas: list[str]) -> list[tuple[str, str]]:
+    """(quoted relation, VIEW or TABLE) of the relations in `schemas`, views first."""
     rows = con.execute(
         "SELECT table_schema, table_name, table_type FROM information_schema.tables "
-        "WHERE table_catalog = current_database() AND ends_with(table_schema, ?) "
+        "WHERE table_catalog = current_database() AND list_contains(?, table_schema) "
         "ORDER BY table_type DESC, table_schema, table_name",
-        [suffix],
+        [schemas],
     ).fetchall()
     return [
         (f"{quote(s)}.{quote(t)}", "VIEW" if kind == "VIEW" else "TABLE") for s, t, kind in rows
     ]
 
 
-def _relations(con, suffix: str) -> list[str]:
-    return [relation.replace('"', "") for relation, _ in _kinds(con, suffix)]
-
-
-def _built(con, suffix: str) -> int:
+def _partitions(con, schemas: list[str]) -> tuple[int, int]:
+    """(built, rejected) partitions of the copies in `schemas`."""
     row = con.execute(
-        f"SELECT count(*) FROM {state.SCHEMA}.partitions "
-        "WHERE ends_with(split_part(model, '.', 1), ?) AND built_run IS NOT NULL",
-        [suffix],
+        f"SELECT count(*) FILTER (WHERE built_run IS NOT NULL), "
+        "count(*) FILTER (WHERE status IN ('failed', 'check_failed', 'timed_out')) "
+        f"FROM {state.SCHEMA}.partitions WHERE list_contains(?, split_part(model, '.', 1))",
+        [schemas],
     ).fetchone()
-    return int(row[0]) if row else 0
+    return (int(row[0]), int(row[1])) if row else (0, 0)

@@ -19,10 +19,10 @@ from ..engines import engine
 from ..execution import (
     Reporter,
 )
-from ..project import environments as envs
 from ..project.scaffold import scaffold
 from ..sources import freshness, survey
 from .building import run
+from .environments import env_schemas
 from .session import (
     data_engine,
     recorded_run,
@@ -51,11 +51,11 @@ def _removed(ws: Workspace, con, relations) -> list[tuple[str, str]]:
     production's models: `env drop` removes them."""
     if not state.has_state(con):
         return []
-    suffixes = tuple(envs.SEPARATOR + e.name.replace("-", "_") for e in state.environments(con))
+    copies = {s for row in state.environments(con) for s in env_schemas(ws, row.name, row)}
     names = sorted(
         name
         for name in state.recorded_models(con) - set(ws.dag.models)
-        if not (suffixes and name.split(".")[0].endswith(suffixes))
+        if name.split(".")[0] not in copies
     )
     return [(name, relations.get(name, "gone")) for name in names]
 

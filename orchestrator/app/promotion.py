@@ -27,7 +27,7 @@ from ..statements import materialize
 from ..statements.promotion import promote as promote_statements
 from .building import plan as plan_build
 from .catalog import sync_catalog
-from .environments import environment_workspace
+from .environments import environment_workspace, known_environments
 from .session import authorize, writing
 from .workspace import Selection, Workspace, read_snapshot, who
 
@@ -51,12 +51,15 @@ def promote(
     """Make production equal to environment `name` for the models that differ, atomically."""
     authorize(ws, "promote")
     clock = time.monotonic()
+    known = known_environments(ws)
+    if name not in known:
+        raise UsageError(f"no environment named {name!r} (known: {', '.join(known) or 'none'})")
     env_ws = environment_workspace(ws, name)
     env = env_ws.env
     if not env.copies:
         raise Refused(
-            f"nothing to promote from {name!r}: no model differs from production here (was "
-            "the change merged, and is this checkout at it?)"
+            f"nothing to promote from {name!r}: no model here differs from production (it was "
+            "promoted already, or its change is not in this checkout: merge it first)"
         )
     before = _builds(read_snapshot(ws))
     pending = plan_build(env_ws, Selection(), at)
@@ -113,6 +116,13 @@ def _refuse_unready(env_ws: Workspace, snapshot, pending) -> None:
     for home, copy in env.copies.items():
         built = snapshot.built.get(copy) or {}
         model = env_ws.dag.models[home]
+        failed = snapshot.failed.get(copy) or {}
+        if failed:
+            key = sorted(failed)[0]
+            raise Refused(
+                f"{env.name}'s copy of {home} {failed[key].status} ({key}): fix it, run "
+                f"`orchestrator run --env {env.name}` again, then promote"
+            )
         if not built and not (model.kind is Kind.INCREMENTAL and model.start is None):
             raise Refused(
                 f"{env.name} has not built {home}: run `orchestrator run --env {env.name}` first"
@@ -121,13 +131,6 @@ def _refuse_unready(env_ws: Workspace, snapshot, pending) -> None:
             raise Refused(
                 f"{home}: its SQL or settings here differ from what {env.name} built: run "
                 f"`orchestrator run --env {env.name}` again, review, then promote"
-            )
-        failed = snapshot.failed.get(copy) or {}
-        if failed:
-            key = sorted(failed)[0]
-            raise Refused(
-                f"{env.name}'s {home} {key} {failed[key].status}: fix it and run "
-                f"`orchestrator run --env {env.name}` before promoting"
             )
     if pending.tasks:
         first = pending.tasks[0]

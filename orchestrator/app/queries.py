@@ -11,6 +11,7 @@ from pathlib import Path
 from .. import state
 from ..core import clock
 from ..core.errors import (
+    ProjectError,
     UsageError,
     WarehouseBusy,
     WarehouseError,
@@ -93,7 +94,10 @@ def in_environment(con, sql: str, env: str) -> str:
     if row is None:
         raise UsageError(f"no environment named {env!r}: `orchestrator run --env {env}` builds it")
     relations = {home: '"{}"."{}"'.format(*copy.split(".", 1)) for home, copy in row.models.items()}
-    return remap(sql, relations, "<query>")
+    try:
+        return remap(sql, relations, "<query>")
+    except ProjectError:  # not one query: the read-only check says what it is
+        return sql
 
 
 def query_spark(ws: Workspace, sql: str) -> tuple[list[str], list[tuple]]:

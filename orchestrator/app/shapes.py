@@ -186,5 +186,25 @@ def _model_diff(d) -> dict:
         "production_sql_recorded": d.production_sql,
         "columns": [c._asdict() for c in d.columns],
         "downstream": [{"model": m, "partitions": n} for m, n in d.downstream],
+        "built_partitions": d.built,
+        "failed_partitions": d.failed,
+        "env_rows": d.env_rows,
         "data": data,
+    }
+
+
+def environment_plan(env) -> dict:
+    """What `plan --env NAME --json` adds: the environment's models and why it builds each."""
+    return {
+        "name": env.name,
+        "models": [
+            {
+                "model": home,
+                "relation": copy,
+                "reason": env.reasons.get(home, ""),
+                "category": env.categories.get(home),
+            }
+            for home, copy in env.copies.items()
+        ],
+        "left_to_production": [{"model": m, "reason": why} for m, why in env.left.items()],
     }

@@ -76,6 +76,7 @@ class RunRow(NamedTuple):
     waiting: int | None
     blocked: int | None
     who: str
+    env: str | None = None  # the environment it built (None: production)
 
 
 class TaskRow(NamedTuple):
@@ -110,7 +111,7 @@ def _assess(ws: Workspace, surveyed: Survey | None = None) -> tuple[Snapshot, di
     status is made from (one read of the state, one plan of the whole project)."""
     with reading(ws, surveyed) as (con, snapshot, surveyed):
         attempts = last_attempts(ws, con)
-        request = replace(request_for(ws, Selection()), strict_vars=False)
+        request = replace(request_for(ws, Selection(), everything=True), strict_vars=False)
         planned, _ = gated_plan(ws, con, snapshot, surveyed, request)
     for model, key in planned.settled:  # as the next run records it: current, not failed
         attempts[model][key] = attempts[model][key]._replace(status="success", error=None)
@@ -228,10 +229,24 @@ def model_row(
         latest.built_at if latest else None,
         latest.built_run if latest else None,
         text,
-        remedies.broken(name, str(model.broken))
-        if model.broken
-        else fix or _remedy(name, attempts.get(name, {}), todo.get(name, {})),
+        _in_env(
+            ws,
+            model,
+            remedies.broken(name, str(model.broken))
+            if model.broken
+            else fix or _remedy(name, attempts.get(name, {}), todo.get(name, {})),
+        ),
     )
+
+
+def _in_env(ws: Workspace, model, command: str | None) -> str | None:
+    """A copy's remedy as its environment runs it: production's name, and `--env NAME`."""
+    if not command or not model.home or ws.env is None:
+        return command
+    command = command.replace(model.name, model.home)
+    if "orchestrator " in command:  # a remedy ends with the command it names
+        return f"{command} --env {ws.env.name}"
+    return command
 
 
 def _remedy(name: str, attempts: Mapping[str, PartitionState], todo: Mapping[str, str]):
@@ -314,6 +329,7 @@ def runs(path: Path, limit: int) -> list[RunRow]:
             r.waiting,
             r.blocked,
             r.who,
+            r.env,
         )
         for r in rows
     ]

@@ -81,14 +81,18 @@ class Selection:
     batch_size: int | None = None  # partitions per task, for every selected model
 
 
-def request_for(ws: Workspace, selection: Selection, at: datetime | None = None) -> Request:
+def request_for(
+    ws: Workspace, selection: Selection, at: datetime | None = None, *, everything: bool = False
+) -> Request:
+    """The planner's request for what the user selected; in an environment, its copies of
+    that (`everything`: production's models too, as a status of both sides looks at them)."""
     if not ws.dag.models:
         raise UsageError(f"no models: add SQL files under {ws.project.root / 'models'}/")
     chosen = selectors.select(ws.dag, selection.selectors, selection.exclude)
     if not chosen:
         raise UsageError("the selection matches no model (every match was excluded)")
     excluded = selectors.select(ws.dag, selection.exclude) if selection.exclude else set()
-    if ws.env is not None:  # an environment builds its copies of what was selected, only
+    if ws.env is not None and not everything:  # an environment builds its copies only
         chosen, excluded = _copies(ws, chosen, selection), _copies(ws, excluded, None)
     variables = dict(ws.project.settings.vars)
     variables.update(selection.vars or {})
@@ -107,7 +111,9 @@ def _copies(ws: Workspace, names: set[str], selection: Selection | None) -> set[
     """The environment's copies of `names` (a copy selected by its own name counts too)."""
     copies = ws.env.copies
     found = in_scope(ws, names)
-    if selection is not None and not found:
+    if selection is not None and not found and (selection.selectors or not copies):
+        if not selection.selectors:
+            return found  # nothing differs: a plan or run with nothing to do
         asked = " ".join(selection.selectors) or "everything"
         raise UsageError(
             f"nothing to build in environment {ws.env.name!r} for {asked}: it builds only the "

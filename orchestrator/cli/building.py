@@ -12,6 +12,7 @@ import click
 
 from ..core.errors import UsageError
 from . import options
+from .environments import environment_lines
 from .workspace import load_workspace, require_named_warehouse, route_note
 
 
@@ -43,9 +44,14 @@ def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
     selection = options.selection(selectors, exclude, variables, full_refresh=full_refresh)
     the_plan = building.plan(ws, selection)
     if as_json:
-        click.echo(shapes.dump(shapes.plan(the_plan)))
+        shape = shapes.plan(the_plan)
+        if ws.env is not None:
+            shape["environment"] = shapes.environment_plan(ws.env)
+        click.echo(shapes.dump(shape))
     else:
-        click.echo("\n".join(format_plan(the_plan, ws.dag, verbose=verbose)))
+        click.echo(
+            "\n".join(environment_lines(ws.env) + format_plan(the_plan, ws.dag, verbose=verbose))
+        )
         route_note(ws)
     if any(h.reason.startswith(BROKEN) for h in the_plan.held):
         sys.exit(1)  # a model that does not load is work for someone, as in `run`
@@ -73,6 +79,8 @@ def execute(
         the_job = scheduler.job_named(ws, job)
         if dry_run:
             selection = Selection(the_job.select, the_job.exclude, dict(the_job.vars))
+    if ws.env is not None:
+        click.echo("\n".join(environment_lines(ws.env)))
     if dry_run:
         the_plan = building.plan(ws, selection, retry_of=retry_of)
         if retry_of is not None:

@@ -7,13 +7,21 @@ import sys
 
 import click
 
+from ..core.errors import UsageError
 from . import options
 from .workspace import load_workspace
 
 
-@click.group("env", short_help="List or drop the environments changes are tried in.")
-def env_group():
+@click.group(
+    "env",
+    short_help="List or drop the environments changes are tried in.",
+    invoke_without_command=True,
+)
+@click.pass_context
+def env_group(ctx):
     """Environments: changed models built beside production (`run --env NAME`)."""
+    if ctx.invoked_subcommand is None:
+        raise UsageError("env needs a command: `orchestrator env list` or `env drop NAME`")
 
 
 @env_group.command("list", cls=options.ProjectCommand)
@@ -34,17 +42,16 @@ def env_list(ctx, as_json):
     rows = [
         (
             e.name,
+            _first(e.changed) if e.row else "",
             len(e.row.models) if e.row else 0,
             e.partitions,
+            e.failed,
             f"{e.row.updated_at:%Y-%m-%d %H:%M} by {e.row.updated_by}" if e.row else "",
-            ", ".join(sorted(e.row.models)[:3])
-            + (" ..." if e.row and len(e.row.models) > 3 else "")
-            if e.row
-            else "",
         )
         for e in found
     ]
-    click.echo("\n".join(format_table(["env", "models", "partitions", "built", "changes"], rows)))
+    columns = ["env", "changes", "models", "built", "failed", "last run"]
+    click.echo("\n".join(format_table(columns, rows)))
 
 
 @env_group.command("drop", cls=options.ProjectCommand)
@@ -120,12 +127,19 @@ def promote(ctx, name, wait):
 def format_diff(env: str, found) -> list[str]:
     """The diff as a reviewer reads it: per model, SQL, columns, data, downstream."""
     changed = [d for d in found if d.category not in ("rebuilt",)]
+    failed = [d.model for d in found if d.failed]
     lines = [
-        f"environment {env} against production: {len(found)} model(s) built there "
-        f"({len(changed)} changed, {len(found) - len(changed)} rebuilt because they read a change)"
+        f"environment {env} against production: {len(found)} model(s) differ "
+        f"({len(changed)} changed, {len(found) - len(changed)} because they read a change)"
     ]
+    if failed:
+        lines.append(
+            f"failed in {env}: {', '.join(failed)}; what they hold there is not the change's "
+            f"result (`orchestrator status --env {env}` says why)"
+        )
     for d in found:
-        lines += ["", f"{d.model}  {d.category}  ({d.reason})  -> {d.copy}"]
+        where = f"-> {d.copy}" if d.copy else "(left to production: new partitions take it)"
+        lines += ["", f"{d.model}  {d.category}  ({d.reason})  {where}"]
         if d.sql_diff:
             lines += ["  sql:"] + [f"    {line.rstrip()}" for line in d.sql_diff.splitlines()]
         elif not d.production_sql:
@@ -146,8 +160,14 @@ def format_diff(env: str, found) -> list[str]:
 def _data_lines(d) -> list[str]:
     from .report import format_table
 
+    if not d.copy:
+        return []
+    if d.failed:
+        return [f"  failed there: {d.failed} partition(s) rejected; {d.built} built"]
+    if not d.built:
+        return ["  not built there yet (or held back): nothing to compare"]
     if d.data is None:
-        return ["  data: production has no relation to compare with"]
+        return [f"  data: new, {d.env_rows:,} rows (production has no relation to compare with)"]
     data = d.data
     how = f"by {', '.join(data.key)}" if data.key else "whole rows"
     if data.identical:
@@ -174,3 +194,27 @@ def _data_lines(d) -> list[str]:
         lines.append(f"    sample {titles[side]}:")
         lines += [f"      {line}" for line in format_table(columns, sample)]
     return lines
+
+
+def environment_lines(env) -> list[str]:
+    """What an environment builds and why, before its plan or run (nothing outside one)."""
+    if env is None:
+        return []
+    if not env.copies:
+        lines = [f"environment {env.name}: nothing differs from production here"]
+    else:
+        changed = [m for m, why in env.reasons.items() if not why.startswith("reads ")]
+        lines = [
+            f"environment {env.name}: builds {len(env.copies)} model(s), reading the rest "
+            f"from production: {len(changed)} changed, {len(env.copies) - len(changed)} "
+            "reading a change"
+        ]
+        for m in changed:
+            category = env.categories.get(m)
+            lines.append(f"  {m}: {category + ', ' if category else ''}{env.reasons[m]}")
+    lines += [f"  {m}: {why} (left to production)" for m, why in env.left.items()]
+    return lines
+
+
+def _first(names: list[str], shown: int = 3) -> str:
+    return ", ".join(names[:shown]) + (" ..." if len(names) > shown else "")

@@ -53,6 +53,8 @@ def plan(
     names, affected = scope(dag, request)
     for name in names:
         builder.plan_model(name, downstream_only=name in affected)
+        if dag.models[name].forward_only:
+            builder.keeps_older(name)
     tasks = batched(builder.tasks, lambda m: request.batch_size or dag.models[m].batch_size or 1)
     return Plan(
         tuple(tasks),
@@ -83,10 +85,6 @@ class _Builder:
             self._hold(name, None, Gate("blocked", f"{BROKEN}{model.broken}"))
             return
         built = self.ctx.built(name)
-        if model.forward_only:
-            older = sum(1 for b in built.values() if b.version != model.version)
-            if older:
-                self.forward_only.append((name, older))
         candidates = self._candidates(model, built, downstream_only)
         if candidates is None:
             self.backfill_only.append(name)  # `run` never creates its partitions
@@ -114,6 +112,19 @@ class _Builder:
             deps = task_deps(self.ctx, model, window)
             task = self._add(name, window, reason, Action.BUILD, deps, detail, keeps)
             self.ctx.publishers.setdefault(name, {})[task.key] = task
+
+    def keeps_older(self, name: str) -> None:
+        """A forward-only model's built partitions of an older version that this plan does
+        not rebuild (for another reason): they keep their data, and the plan says so."""
+        model = self.ctx.dag.models[name]
+        planned = self.ctx.publishers.get(name, {})
+        older = [
+            k
+            for k, b in self.ctx.built(name).items()
+            if b.version != model.version and k not in planned
+        ]
+        if older:
+            self.forward_only.append((name, len(older)))
 
     def _candidates(
         self, model: Model, built: Mapping, downstream_only: bool

@@ -23,7 +23,7 @@ from .dag import resolve
 from .model import Model, Project
 
 SEPARATOR = "__"
-NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
 def check_name(name: str) -> str:
@@ -32,16 +32,18 @@ def check_name(name: str) -> str:
     >>> check_name("pr-123")
     'pr-123'
     """
-    if not NAME.match(name or "") or SEPARATOR in name or name.replace("-", "_") == "prod":
+    if not NAME.match(name or "") or len(name) > 40 or name == "prod":
         raise UsageError(
-            f"bad environment name {name!r}: use 1-40 lowercase letters, digits, '-' or '_', "
-            "starting with a letter, without '__' (and not 'prod': production has no name)"
+            f"bad environment name {name!r}: use up to 40 lowercase letters and digits, "
+            "starting with a letter, in words joined by single '-' (pr-123); not 'prod': "
+            "production has no name"
         )
     return name
 
 
 def schema_in(env: str, schema: str) -> str:
-    """The schema a model's copy lives in: `staging` in `pr-123` is `staging__pr_123`.
+    """The schema a model's copy lives in: `staging` in `pr-123` is `staging__pr_123` (names
+    have no '_', so no two environments share a schema).
 
     >>> schema_in("pr-123", "staging")
     'staging__pr_123'

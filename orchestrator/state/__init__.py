@@ -45,7 +45,6 @@ from .builds import (
 )
 from .environments import (
     EnvironmentRow,
-    env_models,
     environment,
     environments,
     forget_environment,
@@ -114,7 +113,6 @@ from .schema import SCHEMA, SCHEMA_VERSION, ensure, has_state, schema_version
 
 __all__ = [
     "EnvironmentRow",
-    "env_models",
     "environment",
     "environments",
     "forget_environment",

@@ -69,25 +69,14 @@ def environment(con, name: str) -> EnvironmentRow | None:
     return next((row for row in environments(con) if row.name == name), None)
 
 
-def env_models(con, suffix: str) -> list[str]:
-    """The names in the state of models whose schema ends with `suffix` (an environment's)."""
-    rows = con.execute(
-        f"SELECT DISTINCT model FROM {SCHEMA}.partitions "
-        "WHERE ends_with(split_part(model, '.', 1), ?) ORDER BY model",
-        [suffix],
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
-def forget_environment(con, name: str, suffix: str) -> int:
-    """Delete an environment's rows from the state (its row, its copies' partitions, attempts,
-    check results and plans, its runs). Returns how many partition rows went."""
-    where = "ends_with(split_part(model, '.', 1), ?)"
-    gone = con.execute(f"SELECT count(*) FROM {SCHEMA}.partitions WHERE {where}", [suffix])
+def forget_environment(con, name: str, schemas: list[str]) -> int:
+    """Delete an environment's row and the partition rows of its copies (the models in
+    `schemas`). Its runs, their attempts, plans and check results stay: history, which
+    production's rows may point at (a promoted build). Returns how many partition rows went."""
+    where = "list_contains(?, split_part(model, '.', 1))"
+    gone = con.execute(f"SELECT count(*) FROM {SCHEMA}.partitions WHERE {where}", [schemas])
     count = gone.fetchone()[0]
-    for table in ("partitions", "task_runs", "check_results", "run_plans"):
-        con.execute(f"DELETE FROM {SCHEMA}.{table} WHERE {where}", [suffix])
-    con.execute(f"DELETE FROM {SCHEMA}.runs WHERE env = ?", [name])
+    con.execute(f"DELETE FROM {SCHEMA}.partitions WHERE {where}", [schemas])
     con.execute(f"DELETE FROM {SCHEMA}.environments WHERE name = ?", [name])
     return count
 

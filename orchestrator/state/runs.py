@@ -188,6 +188,7 @@ class RunSummary(NamedTuple):
     waiting: int | None
     blocked: int | None
     who: str
+    env: str | None = None  # the environment it built (None: production)
 
 
 class RunRecord(NamedTuple):
@@ -232,11 +233,17 @@ class PartitionState(NamedTuple):
 
 
 def runs(con, limit: int) -> list[RunSummary]:
-    rows = con.execute(
+    """The latest runs, newest first (a state older than environments has no `env`)."""
+    import duckdb
+
+    query = (
         f"SELECT run_id, command, status, started, finished, tasks, succeeded, failed, skipped, "
-        f"waiting, blocked, who FROM {SCHEMA}.runs ORDER BY run_id DESC LIMIT ?",
-        [limit],
-    ).fetchall()
+        f"waiting, blocked, who, env FROM {SCHEMA}.runs ORDER BY run_id DESC LIMIT ?"
+    )
+    try:
+        rows = con.execute(query, [limit]).fetchall()
+    except duckdb.BinderException:
+        rows = con.execute(query.replace(", env FROM", ", NULL FROM"), [limit]).fetchall()
     return [RunSummary(*r) for r in rows]
 
 

@@ -130,6 +130,17 @@ def input_table(
     return f"{head} FROM {_values(names, rows)} AS v({_aliases(len(names))})"
 
 
+_NUMERIC = ("DECIMAL", "NUMERIC", "INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT")
+
+
+def _lossy(value: str, kind_: str) -> str:
+    """SQL that is true when casting the text `value` to a numeric `kind_` changes the number."""
+    if not kind_.upper().startswith(_NUMERIC):
+        return "false"
+    exact = f"TRY_CAST({value} AS DECIMAL(38, 10))"
+    return f"coalesce(TRY_CAST(TRY_CAST({value} AS {kind_}) AS DECIMAL(38, 10)) <> {exact}, false)"
+
+
 def query_table(relation: str, sql: str) -> str:
     """The table `relation` holding what a query returns (`format: sql`, a seed's file)."""
     return f"CREATE TABLE {quote_relation(relation)} AS (\n{sql.strip().rstrip(';')}\n)"
@@ -137,11 +148,15 @@ def query_table(relation: str, sql: str) -> str:
 
 def expected_cast(columns: Sequence[tuple[str, str]], rows: Sequence[Mapping[str, Any]]) -> str:
     """The expected rows with each value cast to the type the model returned (NULL where it
-    cannot be: TRY_CAST), each beside its text, to tell a failed cast from a NULL.
+    cannot be: TRY_CAST), each beside its text, to tell a failed cast from a NULL, and whether
+    the cast lost part of a number (12.50 as DECIMAL(18,0) is 13: the test must not pass).
 
     >>> print(expected_cast([("d", "DATE")], [{"d": "2026-10-03"}]))
-    SELECT TRY_CAST(v.c0 AS DATE), v.c0 FROM (VALUES ('2026-10-03')) AS v(c0)
+    SELECT TRY_CAST(v.c0 AS DATE), v.c0, false FROM (VALUES ('2026-10-03')) AS v(c0)
     """
     names = [name for name, _ in columns]
-    selected = [f"TRY_CAST(v.c{i} AS {kind_}), v.c{i}" for i, (_, kind_) in enumerate(columns)]
+    selected = [
+        f"TRY_CAST(v.c{i} AS {kind_}), v.c{i}, {_lossy(f'v.c{i}', kind_)}"
+        for i, (_, kind_) in enumerate(columns)
+    ]
     return f"SELECT {', '.join(selected)} FROM {_values(names, rows)} AS v({_aliases(len(names))})"

@@ -35,8 +35,9 @@ def env_run(project, name="dev", *selectors):
 def test_nothing_differs_right_after_production_built(built):
     ws = env_ws(built)
     assert dict(ws.env.copies) == {}
-    with pytest.raises(UsageError, match="nothing to build in environment 'dev'"):
-        building.plan(ws, Selection(), at=NOW)
+    assert building.plan(ws, Selection(), at=NOW).empty  # nothing to do, not an error
+    with pytest.raises(UsageError, match="nothing to build in environment 'dev' for marts.users"):
+        building.plan(ws, Selection(("marts.users",)), at=NOW)
 
 
 def test_an_edit_builds_the_model_and_its_readers_and_leaves_production_as_it_was(built):
@@ -44,11 +45,11 @@ def test_an_edit_builds_the_model_and_its_readers_and_leaves_production_as_it_wa
     built.model("staging.events", STAGED_DOUBLED)
     ws = env_ws(built)
     assert ws.env.reasons == {
-        "staging.events": "changed: its SQL or settings differ from production's build "
-        "(breaking: changes amount; marts.daily reads amount)",
+        "staging.events": "changed: changes amount; marts.daily reads amount",
         "marts.daily": "reads staging.events",
         "marts.users": "reads staging.events",
     }
+    assert ws.env.categories == {"staging.events": "breaking"}
     result = building.run(ws, Selection(), command="run", at=NOW, threads=2)
     assert result.status == "success"
     assert {o.task.model for o in result.outcomes} == {
@@ -135,7 +136,8 @@ def test_list_and_drop(built):
         built.scalar("select count(*) from orchestrator.partitions where model like '%__dev.%'")
         == 0
     )
-    assert built.scalar("select count(*) from orchestrator.runs where env = 'dev'") == 0
+    # its runs stay in the history: production may hold what one of them built
+    assert built.scalar("select count(*) from orchestrator.runs where env = 'dev'") == 1
     assert production_state(built) == before
     with pytest.raises(UsageError, match="no environment named 'dev'"):
         environments.drop_environment(ws, "dev")
@@ -177,3 +179,30 @@ def test_on_spark_an_environment_is_refused_before_anything_runs(built):
     built.model("staging.events", STAGED_DOUBLED)
     with pytest.raises(UsageError, match="environments run on DuckDB only"):
         env_ws(built)
+
+
+def test_dropping_an_environment_never_touches_a_production_schema_named_like_one(built):
+    built.model("raw__dev.keep", "-- kind: table\nselect 1 as x")
+    assert built.api_run().status == "success"
+    built.model("staging.events", STAGED_DOUBLED)
+    env_run(built)
+    environments.drop_environment(open_workspace(built.root), "dev")
+    assert built.scalar("select x from raw__dev.keep") == 1
+    assert (
+        built.scalar("select count(*) from orchestrator.partitions where model = 'raw__dev.keep'")
+        == 1
+    )
+
+
+def test_a_copys_remedy_is_run_in_its_environment(built):
+    built.model(
+        "staging.events",
+        STAGED_DOUBLED.replace(
+            "select user_id,", "select case when amount = 20 then null else user_id end user_id,"
+        ),
+    )
+    env_run(built)
+    rows = {r.model: r for r in status(env_ws(built))}
+    remedy = rows["staging__dev.events"].remedy
+    assert remedy.endswith("orchestrator run +staging.events --env dev"), remedy
+    assert "staging__dev" not in remedy

@@ -307,3 +307,26 @@ def test_a_name_with_the_warehouses_catalog_in_front_reads_the_given_rows(shop):
         "    expect: {rows: [{n: 2}]}\n",
     )
     assert result.passed, result
+
+
+def test_an_expected_number_the_model_rounds_away_fails(project):
+    project.model("s.m", "-- kind: table\nselect round(x, 0)::decimal(18, 0) as x from s.src")
+    project.model("s.src", "-- kind: table\nselect 12.5 as x")
+    project.write(
+        "unit_tests/m.yml",
+        """
+        unit_tests:
+          - name: keeps_cents
+            model: s.m
+            given:
+              - input: s.src
+                rows:
+                  - {x: 12.50}
+            expect:
+              rows:
+                - {x: 12.50}
+        """,
+    )
+    result = project.cli("test")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL" in result.stdout

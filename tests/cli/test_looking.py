@@ -150,7 +150,7 @@ def test_runs_counts_waiting_and_blocked_tasks(project):
     header, row = listing.stdout.splitlines()[0], listing.stdout.splitlines()[2]
     assert header.split() == [
         "run_id", "command", "status", "started", "seconds", "tasks", "ok", "failed",
-        "skipped", "waiting", "blocked", "who",
+        "skipped", "waiting", "blocked", "who", "env",
     ]  # fmt: skip
     values = dict(zip(header.split(), row.split()[:4] + row.split()[5:], strict=False))
     assert (values["ok"], values["waiting"], values["blocked"]) == ("1", "1", "0")

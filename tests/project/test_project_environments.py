@@ -12,12 +12,14 @@ from orchestrator.project import environments as envs
 from orchestrator.project import loader
 
 
-@pytest.mark.parametrize("name", ["pr-1", "dev", "a_b-c9"])
+@pytest.mark.parametrize("name", ["pr-1", "dev", "a-b-c9", "x" * 40])
 def test_good_names_pass(name):
     assert envs.check_name(name) == name
 
 
-@pytest.mark.parametrize("name", ["", "Dev", "1pr", "a__b", "prod", "x" * 41, "a b", "a.b"])
+@pytest.mark.parametrize(
+    "name", ["", "Dev", "1pr", "a_b", "a--b", "a-", "-a", "prod", "x" * 41, "a b", "a.b"]
+)
 def test_bad_names_are_one_line_usage_errors(name):
     with pytest.raises(UsageError, match="bad environment name"):
         envs.check_name(name)

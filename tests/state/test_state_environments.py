@@ -95,8 +95,7 @@ def test_forgetting_an_environment_leaves_production_rows(con):
     rows = [partition("m.a", "all", 1, []), partition("m__dev.a", "all", 2, [])]
     append_rows(con, "partitions", rows, COLUMNS)
     state.save_environment(con, "dev", "ann", AT, {"m.a": "m__dev.a"}, {})
-    assert state.env_models(con, "__dev") == ["m__dev.a"]
-    assert state.forget_environment(con, "dev", "__dev") == 1
+    assert state.forget_environment(con, "dev", ["m__dev"]) == 1
     assert con.execute("select model from orchestrator.partitions").fetchall() == [("m.a",)]
     assert state.environments(con) == []
 

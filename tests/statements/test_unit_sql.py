@@ -97,6 +97,13 @@ def test_expected_values_are_cast_beside_their_text(con):
         [("d", "DATE"), ("n", "DECIMAL(18,2)")], [{"d": "2026-10-03", "n": 7.5}, {"d": "x"}]
     )
     assert con.execute(query).fetchall() == [
-        (date(2026, 10, 3), "2026-10-03", Decimal("7.50"), "7.5"),
-        (None, "x", None, None),
+        (date(2026, 10, 3), "2026-10-03", False, Decimal("7.50"), "7.5", False),
+        (None, "x", False, None, None, False),
     ]
+
+
+def test_a_cast_that_changes_the_number_says_so(con):
+    query = unit_sql.expected_cast(
+        [("n", "DECIMAL(18,0)"), ("i", "INTEGER")], [{"n": 12.5, "i": 7}]
+    )
+    assert con.execute(query).fetchall() == [(Decimal("13"), "12.5", True, 7, "7", False)]

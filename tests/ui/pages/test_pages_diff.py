@@ -9,7 +9,7 @@ import threading
 from contextlib import contextmanager
 
 from changes import STAGED_DOUBLED, changes_project
-from conftest import get
+from conftest import NOW, get
 
 from orchestrator.ui.server import serve
 
@@ -26,7 +26,8 @@ def serving_env(project, env):
         server.server_close()
 
 
-def test_the_diff_page_of_an_environment(project):
+def test_the_diff_page_of_an_environment(project, monkeypatch):
+    monkeypatch.setenv("ORCHESTRATOR_NOW", NOW.isoformat())  # the server plans as the CLI did
     changes_project(project)
     project.cli("run", check=True)
     project.model("staging.events", STAGED_DOUBLED)
@@ -42,8 +43,10 @@ def test_the_diff_page_of_an_environment(project):
         assert events["data"]["only_in_env"] == 4
         # the overview of an environment lists its copies beside production's models
         overview = json.loads(get(f"{base}/api/")[1])
-        names = {m["model"] for m in overview["models"]}
-        assert {"staging.events", "staging__dev.events"} <= names
+        states = {m["model"]: m["readiness"] for m in overview["models"]}
+        assert states["staging__dev.events"] == "complete"
+        # production's model, whose SQL here differs from its build, is stale as `status` says
+        assert states["staging.events"] == "stale"
     with serving_env(project, None) as base:
         status, html = get(f"{base}/diff")
         assert status == 200 and "orchestrator ui --env NAME" in html
