@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .. import state
 from ..core import clock
+from ..core.errors import UsageError
 from ..core.partitions import window_for_key
 from ..core.snapshot import Snapshot
 from ..core.tasks import Request
@@ -21,6 +22,7 @@ from ..execution import (
 from ..project.selectors import select as select_models
 from ..statements import materialize
 from ..statements.check_sql import Scope
+from .environments import known_environments
 from .session import (
     data_engine,
     recorded_run,
@@ -48,6 +50,12 @@ def check_published(
 ) -> CheckReport:
     """Run every check of the selected models against what is published, building nothing.
     Results are recorded in orchestrator.check_results under a run of command `check`."""
+    if ws.env is not None:
+        if ws.env.name not in known_environments(ws):
+            raise UsageError(
+                f"no environment named {ws.env.name!r}: `orchestrator run --env "
+                f"{ws.env.name}` builds it"
+            )
     names = ws.dag.ordered(in_scope(ws, select_models(ws.dag, selectors, exclude)))
     all_vars = dict(ws.project.settings.vars) | dict(variables or {})
     with (

@@ -101,3 +101,9 @@ def test_a_backfill_in_an_environment_rebuilds_its_copies_only(changed):
     assert "marts__dev.daily" in out  # what reads it in the environment follows
     after = changed.query("select * from orchestrator.partitions where model = 'staging.events'")
     assert after == before  # production's rows untouched
+
+
+def test_check_in_an_environment_that_never_ran_is_refused_and_records_nothing(changed):
+    result = changed.cli("check", "--env", "nope")
+    assert result.returncode == 2 and "no environment named 'nope'" in result.stderr
+    assert changed.scalar("select count(*) from orchestrator.runs where env = 'nope'") == 0
