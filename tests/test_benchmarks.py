@@ -210,3 +210,21 @@ def test_the_dbt_compat_comparison_tells_a_run_start_written_as_text(tmp_path):
     assert compare(tmp_path / "dbt.duckdb", tmp_path / "ours.duckdb", windows=windows) == [
         "main.t: clock: equal but for the time each tool ran, in run_started"
     ]
+
+
+@pytest.mark.slow
+def test_the_environments_benchmark_runs_at_tiny_sizes(tmp_path):
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "environments.py"),
+            "--dag", "30", "--rows", "20000", "--repeat", "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    rows = [line for line in out.stdout.splitlines() if line.startswith("| ")]
+    names = [row.split("|")[1].split(":")[0].strip() for row in rows[1:]]
+    assert names[0] == "ENV-DAG-30" and names[1].startswith("PROMOTE-") and names[2] == "DIFF-0M"
