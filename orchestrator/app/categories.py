@@ -66,6 +66,8 @@ def _category(ws: Workspace, con, model: Model, before: str | None, variables) -
         return Change("breaking", "the SQL of its build was not recorded")
     if model.seed or model.renderer == "dbt":  # what they hold is not in their SQL alone
         return Change("breaking", "its data is not its SQL alone")
+    if model.language == "python":
+        return Change("breaking", "a Python model: its rows are what its code returns")
     from ..sql.change_category import ColumnChanges
 
     delta = ColumnChanges() if before == model.template else _compare(model, before, variables)

@@ -49,6 +49,7 @@ def refuse_changed_types(
         model = dag.models[task.model]
         if (
             task.action is Action.BUILD
+            and model.language == "sql"  # a Python model's columns exist when it runs
             and model.partitioned
             and snapshot.relations.get(model.name) == "table"
         ):
@@ -103,7 +104,11 @@ def refuse_unbound(
     try:
         for name in dag.ordered(first):
             model, task = dag.models[name], first[name]
-            if model.renderer != "ours" or any(up in changed for up in dag.upstream[name]):
+            if (
+                model.renderer != "ours"
+                or model.language != "sql"
+                or any(up in changed for up in dag.upstream[name])
+            ):
                 continue
             rendered = render_model(
                 model, model.window_literals(task.window), used_vars(model, variables)

@@ -8,12 +8,17 @@ publish cut short has no record and is redone (each publishing step is idempoten
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 from .. import state
 from ..core.errors import HookError, SchemaChangeError, WindowError
 from ..core.fingerprints import Prints
 from ..core.partitions import WHOLE
+from ..core.quoting import literal
 from ..core.snapshot import Publication
 from ..core.tasks import Action, Reason
 from ..engines.engine import run_step
@@ -43,12 +48,21 @@ def publish(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
         and existing == "table"
         and task.reason not in (Reason.FULL_REFRESH, Reason.MODEL_CHANGED)
     )
+    if model.language == "python":
+        with python_rows(ctx) as rendered:
+            return _write(ctx, started, rendered, existing, shadow_exists, merging)
     rendered = render_model(
         model,
         model.window_literals(task.window, this=ctx.target(), incremental=merging),
         ctx.variables,
         cursor_query(ctx.cur),
     )
+    return _write(ctx, started, rendered, existing, shadow_exists, merging)
+
+
+def _write(ctx: TaskContext, started, rendered: str, existing, shadow_exists, merging):
+    """Write the rendered query as the model's data, audit, check and record: one transaction."""
+    task, model = ctx.task, ctx.model
     _prepare_session(ctx)
     read = ctx.read = _source_prints(ctx)
     if model.kind is not Kind.SNAPSHOT:
@@ -97,6 +111,43 @@ def adopt(ctx: TaskContext, started: datetime) -> dict[str, int | None]:
         _record(ctx, started, finished, rows, publications)
     _remember(ctx, publications)
     return rows
+
+
+@contextmanager
+def python_rows(ctx: TaskContext):
+    """A Python model's rows for the task's window, as the query that reads them: its
+    function run in a child process (`python_run`), the files removed once written."""
+    from .python_run import run_python_model
+
+    workdir = Path(tempfile.mkdtemp(prefix="orchestrator-python-"))
+    reader = ctx.cur.cursor()
+
+    def answer(sql: str, path: Path) -> None:
+        kinds = reader.statement_types(sql)
+        if not kinds or set(kinds) - {"select"}:
+            raise ValueError("only a SELECT may be asked (the model reads, never writes)")
+        reader.execute(f"COPY ({sql.strip().rstrip(';')}) TO {literal(str(path))} (FORMAT PARQUET)")
+
+    def stop() -> str | None:
+        if ctx.timed_out:
+            return "timeout"
+        return "cancel" if ctx.options.cancel.is_set() else None
+
+    try:
+        rows = run_python_model(
+            ctx.model,
+            list(ctx.model.declared),
+            ctx.task.window,
+            ctx.variables,
+            ctx.options.run_id,
+            workdir,
+            answer if ctx.dag.upstream.get(ctx.model.name) or ctx.model.tables else None,
+            stop,
+        )
+        yield f"SELECT * FROM read_parquet({literal(str(rows))})"
+    finally:
+        reader.close()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _prepare_session(ctx: TaskContext) -> None:

@@ -25,6 +25,7 @@ from .model import (
     CONFIG_FILE,
     IDENTIFIER,
     STATE_SCHEMA,
+    Kind,
     Model,
     Operations,
     Project,
@@ -139,10 +140,13 @@ def _with_default_start(
 def _load_models(
     settings: Settings, sources: Mapping[str, Source], cache: AnalysisCache
 ) -> dict[str, Model]:
-    """Every `models/**/*.sql` outside hidden folders, by name; a name is one file's only."""
+    """Every `models/**/*.sql` and `models/**/*.py` outside hidden folders (a `.py` whose name
+    starts with `_` is a helper, not a model), by name; a name is one file's only."""
     models: dict[str, Model] = {}
     models_dir = settings.root / "models"
     paths = sorted(models_dir.rglob("*.sql")) if models_dir.is_dir() else []
+    if models_dir.is_dir():
+        paths += sorted(p for p in models_dir.rglob("*.py") if not p.name.startswith("_"))
     for path in paths:
         rel = _relative(path, settings.root)
         if any(part.startswith(".") for part in rel.split("/")):
@@ -324,6 +328,11 @@ def load_model(path: Path, settings: Settings, cache: AnalysisCache | None = Non
         return Model(name, schema, table, path, relpath, "", broken=error)
     text = text.removeprefix("\ufeff")  # a byte order mark is not part of the header
     model = Model(name, schema, table, path, relpath, text)
+    if path.suffix == ".py":
+        try:
+            return _python_model(model, settings)
+        except ProjectError as exc:
+            return broken(replace(model, language="python"), exc)
     try:
         header, lines = parse_header(text, relpath)
         model = replace(model, header_lines=MappingProxyType(lines), **header)
@@ -332,6 +341,42 @@ def load_model(path: Path, settings: Settings, cache: AnalysisCache | None = Non
         # a broken model, not a broken project: it and what reads it are held back (with
         # this error), the rest plans and runs; what its header said is kept when it parsed
         return broken(model, exc)
+
+
+def _python_model(model: Model, settings: Settings) -> Model:
+    """A Python model: its `# key: value` header read as a SQL model's, what it reads, its
+    version (its file and the project's modules it imports); run by `execution.python_run`."""
+    from . import python_models
+
+    source = python_models.read(model.template, model.relpath)
+    header, lines = parse_header(source.header, model.relpath)
+    model = replace(model, header_lines=MappingProxyType(lines), language="python", **header)
+    if model.kind in (Kind.VIEW, Kind.SNAPSHOT):
+        raise ProjectError(
+            f"a Python model is a table or an incremental model, not a {model.kind}: its rows "
+            "are written where it runs",
+            model.relpath,
+            lines.get("kind"),
+        )
+    if settings.engine.kind == "spark":
+        raise ProjectError(
+            "Python models run on DuckDB only for now: on Spark, write it as SQL or run the "
+            "project on DuckDB",
+            model.relpath,
+        )
+    local = python_models.local_modules(settings.root, source.imports)
+    hooks = (
+        (*model.pre_hooks, "-", *model.post_hooks) if model.pre_hooks or model.post_hooks else ()
+    )
+    columns = tuple(name for name, _ in source.declared) if source.declared else None
+    return replace(
+        model,
+        tables=source.tables,
+        vars=source.vars,
+        declared=source.declared,
+        columns=columns,
+        version=python_models.version_of(model.template, local, "|".join((model.layout, *hooks))),
+    )
 
 
 def broken(model: Model, error: ProjectError) -> Model:

@@ -179,6 +179,11 @@ class Model:
     # SQL (and its checks') references read instead (as written, lowercase -> schema.table)
     home: str | None = None
     relations: Mapping[str, str] = field(default_factory=dict)
+    # `python`: a models/**/*.py file whose model(ctx) returns its rows, run in a child
+    # process (`execution.python_run`); `declared`: the (name, type) of what its list of dicts
+    # holds (`# columns:`)
+    language: str = "sql"
+    declared: tuple[tuple[str, str], ...] = ()
 
     @property
     def partitioned(self) -> bool:

@@ -10,7 +10,7 @@ it stale. Nothing here runs the file: `execution.python_run` does, in a child pr
 
 >>> source = "# kind: table\\n# columns: id BIGINT\\ndef model(ctx):\\n    return ctx.table('x.y')"
 >>> found = read(source, "models/s/m.py")
->>> found.header, found.columns, found.tables
+>>> found.header, found.declared, found.tables
 ('-- kind: table\\n', (('id', 'BIGINT'),), ('x.y',))
 """
 
@@ -35,7 +35,7 @@ class PythonSource:
     """What reading a Python model's file found."""
 
     header: str  # its header as SQL comment lines, at the same line numbers
-    columns: tuple[tuple[str, str], ...]  # declared (name, DuckDB type), in order
+    declared: tuple[tuple[str, str], ...]  # `# columns:` (name, DuckDB type), in order
     tables: tuple[str, ...]  # relations named in ctx.table / ctx.query literals
     vars: tuple[str, ...]  # vars it reads
     imports: tuple[str, ...]  # top-level module names it imports

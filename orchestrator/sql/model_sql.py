@@ -26,6 +26,11 @@ def render_model(
 ) -> str:
     """The model's SQL for the window; `query` answers what a dbt-rendered model asks the
     warehouse while it renders (without one, such a model cannot be rendered)."""
+    if getattr(model, "language", "sql") == "python":
+        raise ProjectError(
+            "a Python model: its rows exist only when it runs (it has no SQL to show)",
+            model.relpath,
+        )
     if model.renderer != "dbt":
         text = sql.render(model.template, window_literals, variables, path=model.relpath)
         return sql.remap(text, dict(model.relations), model.relpath) if model.relations else text

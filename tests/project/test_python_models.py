@@ -31,7 +31,7 @@ def test_the_header_reads_as_a_sql_header_at_the_same_lines():
     lines = found.header.splitlines()
     assert lines[1] == "-- kind: incremental" and lines[5] == "-- owner: payments"
     assert lines[4] == ""  # the columns line is read apart
-    assert found.columns == (
+    assert found.declared == (
         ("payment_id", "BIGINT"),
         ("paid_on", "DATE"),
         ("amount", "DECIMAL(18, 2)"),
