@@ -18,13 +18,16 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from .. import state
 from ..core import crashpoints
 from ..core.partitions import WHOLE, Window, window_for_key
 from ..core.status import NEEDS_ACTION, Status
 from ..core.tasks import Plan
+from ..engines import engine, readers
 from ..execution.commands import Finished, run_command
 from ..execution.values import Outcome, Policy, utcnow
 from ..project.model import Step
@@ -287,3 +290,66 @@ def planned(ws: Workspace, the_plan: Plan) -> list[tuple[str, list[str]]]:
         if keys:
             found[name] |= {WHOLE} if per_of(ws.dag, step) == "run" else keys
     return [(name, sorted(keys)) for name, keys in found.items() if keys]
+
+
+class StepRow(NamedTuple):
+    """A step as `status` shows it: its last final attempt, and the windows whose latest
+    attempt failed (what the next run tries again)."""
+
+    step: str
+    per: str
+    after: str
+    last_run: int | None
+    partition: str | None
+    status: str | None  # None: never ran
+    finished: datetime | None
+    failed_windows: int
+    error: str | None
+    retry: str | None  # the command that runs it again, when it failed
+
+
+def status_rows(ws: Workspace) -> list[StepRow]:
+    """Every step of the project with its last attempt; read-only."""
+    if not ws.project.steps:
+        return []
+    latest: dict[str, state.StepRun] = {}
+    failed: dict[str, int] = {}
+    if ws.warehouse.exists():
+        con = readers.connect(ws.warehouse).con
+        try:
+            with engine.reading(ws.warehouse):
+                latest = {r.step: r for r in state.latest_step_runs(con)}
+                for r in state.failed_step_windows(con):
+                    failed[r.step] = failed.get(r.step, 0) + 1
+        finally:
+            con.close()
+    rows = []
+    for name, step in ws.project.steps.items():
+        last = latest.get(name)
+        rows.append(
+            StepRow(
+                name,
+                per_of(ws.dag, step),
+                " ".join(step.after),
+                last.run_id if last else None,
+                last.partition_key if last else None,
+                last.status if last else None,
+                last.finished if last else None,
+                failed.get(name, 0),
+                last.error if last else None,
+                retry_command(step) if failed.get(name) else None,
+            )
+        )
+    return rows
+
+
+def run_rows(path: Path, run_id: int) -> list[state.StepRun]:
+    """The step attempts of one run (none before the state has them)."""
+    con = readers.connect(path).con
+    try:
+        with engine.reading(path):
+            if not state.step_runs_exist(con):
+                return []
+            return state.run_step_runs(con, run_id)
+    finally:
+        con.close()
