@@ -215,3 +215,47 @@ def test_plan_names_the_steps_a_run_would_run(project):
     assert steps.planned(ws, project.api_plan()) == [("refresh", days)]
     project.api_run()
     assert steps.planned(ws, project.api_plan()) == []
+
+
+def test_a_failed_step_runs_again_next_run_and_recovers(project):
+    flag = project.root / "partner-up"
+    path = script(project, "post.sh", f"#!/bin/sh\ntest -e {flag}\n")
+    log = project.root / "alerts.jsonl"
+    configure(
+        project,
+        f"""
+[owners.default]
+log = "{log}"
+
+[steps.post]
+command = ["{path}"]
+after = ["marts.daily"]
+per = "run"
+retries = 0
+""",
+    )
+    assert project.api_run().exit_code == 1
+    assert project.api_run().exit_code == 1  # tried again; the same failure is no news
+    flag.write_text("")
+    assert project.api_run().exit_code == 0
+    assert project.api_run().outcomes == ()  # done for this build
+    events = [json.loads(line)["event"] for line in log.read_text().splitlines()]
+    assert events == ["step_failed", "recovered"]
+    statuses = project.query("select status from orchestrator.step_runs order by run_id")
+    assert statuses == [("failed",), ("failed",), ("success",)]
+
+
+def test_no_step_runs_in_an_environment(project):
+    from conftest import NOW
+
+    from orchestrator.app import building, environments
+    from orchestrator.app.workspace import Selection
+
+    configure(project, recorder(project))
+    project.api_run()
+    assert len(calls(project)) == 9
+    project.model("marts.daily", DAILY.format(checks="").replace("sum(amount)", "sum(amount) + 1"))
+    ws = environments.environment_workspace(open_workspace(project.root), "dev")
+    result = building.run(ws, Selection(), command="run", at=NOW, threads=2)
+    assert result.count("success") == 9 and len(calls(project)) == 9
+    assert not [o for o in result.outcomes if o.model.startswith("step:")]
