@@ -43,6 +43,7 @@ KINDS = {  # event -> the incident it opens or belongs to
     "deadline_missed": "job",
     "job_failed": "job",
     "model_broken": "broken",  # its file does not load: healed when it loads again
+    "step_failed": "step",  # a step's command failed: healed when a run sees it succeed
 }
 ICONS = {
     "task_failed": ":red_circle:",
@@ -51,6 +52,7 @@ ICONS = {
     "deadline_missed": ":alarm_clock:",
     "job_failed": ":red_circle:",
     "model_broken": ":construction:",
+    "step_failed": ":red_circle:",
     "project_broken": ":construction:",
     "recovered": ":large_green_circle:",
 }
@@ -109,6 +111,8 @@ def _news(outcomes: list, key: tuple[str, str, str], told: Told, partition) -> l
 
 
 def _cause(outcome) -> tuple[str, str]:
+    if outcome.model.startswith("step:"):
+        return "step_failed", "failed"
     if outcome.status == "check_failed":
         names = sorted({r.check.name for r in outcome.checks if r.failed and r.check.blocking})
         return "check_failed", "check " + ", ".join(names) if names else "check"
@@ -128,11 +132,11 @@ def from_run(
             event, cause = _cause(outcome)
             by_model[(event, outcome.model, cause)].append(outcome)
     for (event, model, cause), everything in by_model.items():
-        outcomes = _news(everything, ("model", model, cause), told, lambda o: o.key)
+        outcomes = _news(everything, (KINDS[event], model, cause), told, lambda o: o.key)
         if not outcomes:
             continue
         first = outcomes[0]
-        owner = dag.models[model].owner if model in dag.models else None
+        owner = dag.models[model].owner if model in dag.models else getattr(first, "owner", None)
         sample: tuple = ()
         if event == "check_failed":
             failing = [r for o in outcomes for r in o.checks if r.failed]

@@ -82,6 +82,11 @@ def status(
     }
 
 
+def steps(rows: Sequence) -> dict:
+    """`status --json` and `runs N --json`: the steps, or the run's step attempts."""
+    return {"steps": records(rows)}
+
+
 def run_list(rows: Sequence) -> dict:
     return {"runs": records(rows)}
 

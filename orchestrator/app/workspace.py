@@ -23,7 +23,7 @@ from ..core.tasks import Request
 from ..engines import engine, readers
 from ..project import dag as dag_mod
 from ..project import loader as project_mod
-from ..project import selectors
+from ..project import selectors, steps
 from ..project.dag import DAG
 from ..project.environments import Environment
 from ..project.model import Project
@@ -56,6 +56,7 @@ def open_workspace(root: Path | str = ".", warehouse_path: Path | str | None = N
         project = replace(project, models=MappingProxyType(models))
     graph = dag_mod.build(project)
     selectors.check_jobs(graph, project.ops.jobs, project.settings.config_path)
+    steps.check_steps(graph, project.steps, project.settings.config_path)
     return Workspace(project, graph)
 
 

@@ -34,24 +34,26 @@ def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
     levels), name+ / name+1 (with downstream), @name (its descendants and all they read),
     tag:x, owner:x, schema:x, kind:x, and a,b for the models in both. None means every model.
     """
-    from ..app import building, session, shapes
+    from ..app import building, session, shapes, steps
     from ..core.tasks import BROKEN
     from .report import format_plan
+    from .steps import plan_lines
 
     ws = load_workspace(ctx)
     require_named_warehouse(ctx, ws.warehouse)
     session.authorize(ws, "plan")
     selection = options.selection(selectors, exclude, variables, full_refresh=full_refresh)
     the_plan = building.plan(ws, selection)
+    planned = steps.planned(ws, the_plan)
     if as_json:
         shape = shapes.plan(the_plan)
+        shape["steps"] = [{"step": name, "partitions": keys} for name, keys in planned]
         if ws.env is not None:
             shape["environment"] = shapes.environment_plan(ws.env)
         click.echo(shapes.dump(shape))
     else:
-        click.echo(
-            "\n".join(environment_lines(ws.env) + format_plan(the_plan, ws.dag, verbose=verbose))
-        )
+        lines = format_plan(the_plan, ws.dag, verbose=verbose) + plan_lines(planned)
+        click.echo("\n".join(environment_lines(ws.env) + lines))
         route_note(ws)
     if any(h.reason.startswith(BROKEN) for h in the_plan.held):
         sys.exit(1)  # a model that does not load is work for someone, as in `run`

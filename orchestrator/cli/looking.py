@@ -26,10 +26,11 @@ from .workspace import load_settings, load_workspace, require_named_warehouse, r
 def status(ctx, selectors, partitions, owner, as_json):
     """The state of every model (or the selected ones): built, pending, waiting, blocked,
     failed. Sources are evaluated as `run` would, so waiting and blocked are current."""
-    from ..app import maintenance, queries, session, shapes
+    from ..app import maintenance, queries, session, shapes, steps
     from ..app.workspace import now
     from ..core.errors import WarehouseBusy
     from .report import format_table
+    from .steps import status_lines as step_status_lines
 
     ws = load_workspace(ctx)
     require_named_warehouse(ctx, ws.warehouse)
@@ -42,8 +43,10 @@ def status(ctx, selectors, partitions, owner, as_json):
         click.echo(shapes.dump({"busy": str(busy)}) if as_json else f"busy: {busy}")
         return
     gone = maintenance.removed_models(ws)
+    step_rows = steps.status_rows(ws)
     if as_json:
-        click.echo(shapes.dump(shapes.status(as_of, rows, partitions, gone)))
+        shape = shapes.status(as_of, rows, partitions, gone)
+        click.echo(shapes.dump({**shape, **shapes.steps(step_rows)}))
         return
     fixes = [] if partitions else [(r.model, r.remedy) for r in rows if r.remedy]
     if not partitions:  # the table shows the typed row as people read it
@@ -56,6 +59,8 @@ def status(ctx, selectors, partitions, owner, as_json):
     if gone:
         listed = ", ".join(f"{name} ({kind})" for name, kind in gone)
         click.echo(f"no longer in the project: {listed}; drop with: orchestrator prune --yes")
+    if not partitions and step_rows:
+        click.echo("\n".join(step_status_lines(step_rows, format_table)))
     route_note(ws)
 
 
@@ -75,7 +80,8 @@ def status(ctx, selectors, partitions, owner, as_json):
 @options.reading
 def runs(ctx, run_id, limit, as_json):
     """Recent runs, or the tasks of one run."""
-    from ..app import queries, session, shapes
+    from ..app import queries, session, shapes, steps
+    from .steps import run_lines as step_run_lines
 
     session.authorize(None, "runs", root=ctx.obj["project"], warehouse_path=ctx.obj["warehouse"])
     from .report import format_run_header, format_table
@@ -92,11 +98,14 @@ def runs(ctx, run_id, limit, as_json):
             return
     else:
         record, columns, rows = queries.show_run(settings.warehouse, run_id)
+        step_rows = steps.run_rows(settings.warehouse, run_id)
         if as_json:
-            click.echo(shapes.dump(shapes.run_detail(record, rows)))
+            click.echo(shapes.dump({**shapes.run_detail(record, rows), **shapes.steps(step_rows)}))
             return
         click.echo(format_run_header(record))
     click.echo("\n".join(format_table(columns, rows)))
+    if run_id is not None and step_rows:
+        click.echo("\n".join(step_run_lines(step_rows, format_table)))
 
 
 @options.command("Print the SQL a model runs (for DuckDB, or transpiled for Spark).")

@@ -20,6 +20,7 @@ from ..core.tasks import Action, Plan, Task
 from ..execution import Outcome, Reporter
 from ..plan import remedies
 from ..project.dag import DAG
+from .steps import step_lines
 
 
 def _count(n: int, word: str) -> str:
@@ -249,6 +250,7 @@ def format_result(result, dag: DAG) -> list[str]:
             parts.append(f"{retried} retr{'y' if retried == 1 else 'ies'}")
         mark = "x" if needs_action else ("-" if not ok else "ok")
         lines.append(f"  {mark:<2} {model:<{width}}  {'; '.join(parts)}")
+    lines.extend(step_lines(by_model))
     lines.extend(_problem_lines(result))
     lines.extend(_backfill_only_lines(result.plan))
     counts = [f"{result.count('success')} succeeded"]

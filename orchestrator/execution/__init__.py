@@ -20,6 +20,7 @@ interrupts the running tasks, rolls them back and records them and the unstarted
 | `audit` | checks on the new data (blocking) and on the published data (warnings) |
 | `columns` | how an incremental table follows its query's columns (planning and publish) |
 | `records` | the rows of attempts that published nothing |
+| `commands` | one attempt of a step's command: its own process group, timeout, cancel, log |
 
 Imports: core, sql, project, plan, statements, state, engines (never sources: what they hold
 reaches a run as values).

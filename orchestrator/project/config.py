@@ -31,6 +31,7 @@ SETTINGS_KEYS = {
     "retry_max_delay",
     "timeout",
     "jobs",
+    "steps",
     "owners",
     "access",
     "defaults",

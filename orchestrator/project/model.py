@@ -303,11 +303,30 @@ class Operations:
 
 
 @dataclass(frozen=True)
+class Step:
+    """`[steps.NAME]`: a command run `after` some models (per published window, or once per
+    run that published any of them). Parsed by `steps`; `lines` says where each key is written."""
+
+    name: str
+    command: tuple[str, ...]
+    after: tuple[str, ...] = ()  # model selectors
+    per: str | None = None  # partition | run; None: partition when its models are partitioned
+    retries: int | None = None  # None: the project's default, as for models
+    retry_delay: timedelta | None = None
+    timeout: timedelta | None = None
+    owner: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    line: int | None = None  # its [steps.NAME] header in orchestrator.toml
+    lines: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Project:
     settings: Settings
     models: Mapping[str, Model]
     sources: Mapping[str, Source]
     ops: Operations = field(default_factory=Operations)
+    steps: Mapping[str, Step] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:

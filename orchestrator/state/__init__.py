@@ -9,6 +9,7 @@ family, each holding the only SQL that names its tables.
 | `runs` | `runs`, `plans`, and the typed rows `runs` and `status` read |
 | `environments` | `environments`, `model_versions` |
 | `operations` | `ticks`, `sensor_marks`, `incidents`, `alerts`, `audit` |
+| `steps` | `step_runs` |
 
 The state tables are a public interface (see the README): users query them with plain SQL.
 Timestamps are UTC. A partition's key is `all` for models that are not partitioned. Callers use
@@ -110,8 +111,24 @@ from .runs import (
     undone_runs,
 )
 from .schema import SCHEMA, SCHEMA_VERSION, ensure, has_state, schema_version
+from .steps import (
+    StepRun,
+    failed_step_windows,
+    insert_step_runs,
+    latest_step_runs,
+    run_step_runs,
+    step_runs_exist,
+    step_successes,
+)
 
 __all__ = [
+    "StepRun",
+    "failed_step_windows",
+    "insert_step_runs",
+    "latest_step_runs",
+    "run_step_runs",
+    "step_successes",
+    "step_runs_exist",
     "EnvironmentRow",
     "environment",
     "environments",

@@ -10,7 +10,7 @@ from ..core.errors import WarehouseError
 SCHEMA = "orchestrator"
 
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 DDL = f"""
@@ -151,6 +151,22 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.incidents (
     cause VARCHAR,
     partitions VARCHAR[],
     closed_how VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.step_runs (
+    step VARCHAR,
+    partition_key VARCHAR,
+    partition_start TIMESTAMP,
+    partition_end TIMESTAMP,
+    run_id BIGINT,
+    attempt INTEGER,
+    status VARCHAR,
+    started TIMESTAMP,
+    finished TIMESTAMP,
+    exit_code INTEGER,
+    output_tail VARCHAR,
+    log_path VARCHAR,
+    built_runs VARCHAR,
+    error VARCHAR
 );
 CREATE TABLE IF NOT EXISTS {SCHEMA}.audit (
     happened_at TIMESTAMP,
@@ -327,6 +343,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         f"ALTER TABLE {SCHEMA}.runs ADD COLUMN IF NOT EXISTS env VARCHAR",
         f"ALTER TABLE {SCHEMA}.partitions ADD COLUMN IF NOT EXISTS data_run BIGINT",
     ),
+    9: (),  # version 9 -> 10: exports and step runs (tables created by the DDL)
 }
 """Statements that bring the state schema from version N to N + 1, in order."""
 
