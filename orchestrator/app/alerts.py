@@ -43,6 +43,7 @@ KINDS = {  # event -> the incident it opens or belongs to
     "deadline_missed": "job",
     "job_failed": "job",
     "model_broken": "broken",  # its file does not load: healed when it loads again
+    "export_failed": "export",  # healed when its every partition's latest export succeeded
 }
 ICONS = {
     "task_failed": ":red_circle:",
@@ -51,6 +52,7 @@ ICONS = {
     "deadline_missed": ":alarm_clock:",
     "job_failed": ":red_circle:",
     "model_broken": ":construction:",
+    "export_failed": ":outbox_tray:",
     "project_broken": ":construction:",
     "recovered": ":large_green_circle:",
 }

@@ -18,12 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import state
-from ..core.errors import (
-    HookError,
-    NothingToRetry,
-    RunStopped,
-    UsageError,
-)
+from ..core.errors import HookError, NothingToRetry, RunStopped, UsageError
 from ..core.snapshot import Snapshot
 from ..core.status import NEEDS_ACTION
 from ..core.tasks import Plan, Request
@@ -42,7 +37,7 @@ from ..plan.request import validate
 from ..plan.retry import PreviousRun, retry_request
 from ..sources import freshness, holdings, survey
 from ..sources.survey import Survey
-from . import catalog
+from . import catalog, exporting
 from .gating import gated_plan
 from .notify import raise_alerts
 from .published import judge_unjudged, unjudged_checks
@@ -132,6 +127,7 @@ class RunResult:
     took_over: dict | None = None  # what a dead writer left in the lock file
     alerts: tuple = ()  # notify.Sent: the messages about this run, and whether they arrived
     served: tuple[Path, int] | None = None  # the serving copy written, and its relations
+    exports: tuple = ()  # exporting.Exported: what the run's exports wrote, or failed to
 
     def count(self, *statuses: str) -> int:
         return sum(1 for o in self.outcomes if o.status in statuses)
@@ -282,6 +278,7 @@ def _recorded(
         result = _execute(ws, started, recording.run_id, threads, reporter, cancel)
         if not cancel.is_set():
             judge_unjudged(ws, con, data, request, result, recording.run_id)
+            result = exporting.after_run(ws, con, result, recording.run_id)
         if working:
             _run_hooks(ws, con, "on_run_end")
         # work in an environment is its author's to watch: no owner is paged, no incident opens

@@ -34,7 +34,7 @@ def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
     levels), name+ / name+1 (with downstream), @name (its descendants and all they read),
     tag:x, owner:x, schema:x, kind:x, and a,b for the models in both. None means every model.
     """
-    from ..app import building, session, shapes
+    from ..app import building, exporting, session, shapes
     from ..core.tasks import BROKEN
     from .report import format_plan
 
@@ -43,15 +43,15 @@ def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
     session.authorize(ws, "plan")
     selection = options.selection(selectors, exclude, variables, full_refresh=full_refresh)
     the_plan = building.plan(ws, selection)
+    exports = exporting.planned(ws, the_plan)
     if as_json:
-        shape = shapes.plan(the_plan)
+        shape = shapes.plan(the_plan) | {"exports": shapes.records(exports)}
         if ws.env is not None:
             shape["environment"] = shapes.environment_plan(ws.env)
         click.echo(shapes.dump(shape))
     else:
-        click.echo(
-            "\n".join(environment_lines(ws.env) + format_plan(the_plan, ws.dag, verbose=verbose))
-        )
+        shown = format_plan(the_plan, ws.dag, verbose=verbose) + exporting.plan_lines(exports)
+        click.echo("\n".join(environment_lines(ws.env) + shown))
         route_note(ws)
     if any(h.reason.startswith(BROKEN) for h in the_plan.held):
         sys.exit(1)  # a model that does not load is work for someone, as in `run`
@@ -130,11 +130,14 @@ def print_run_notes(result) -> None:
             f"abandoned (their process is gone){redo}",
             err=True,
         )
+    from ..app import exporting
     from .report import format_sent
 
     if result.served:
         path, relations = result.served
         click.echo(f"serving copy: {path} ({relations} relations, as of this run)", err=True)
+    for line in exporting.report(result):
+        click.echo(line, err=True)
     for sent in result.alerts:
         click.echo(format_sent(sent), err=True)
 

@@ -38,6 +38,7 @@ SETTINGS_KEYS = {
     "seeds",
     "hooks",
     "engine",
+    "exports",
 }
 DEFAULTS_KEYS = ("start",)
 

@@ -6,6 +6,7 @@ family, each holding the only SQL that names its tables.
 | `schema` | the DDL, the `readiness` view, migrations, `meta` (the schema version) |
 | `builds` | `partitions`, `task_runs`, `check_results`, `models`, `source_views` |
 | `freshness` | `freshness` |
+| `exports` | `exports` |
 | `runs` | `runs`, `plans`, and the typed rows `runs` and `status` read |
 | `environments` | `environments`, `model_versions` |
 | `operations` | `ticks`, `sensor_marks`, `incidents`, `alerts`, `audit` |
@@ -53,6 +54,7 @@ from .environments import (
     save_environment,
     version_template,
 )
+from .exports import ExportRow, exported_builds, latest_exports, record_exports, run_exports
 from .freshness import (
     Evaluation,
     SourceHealth,
@@ -112,6 +114,11 @@ from .runs import (
 from .schema import SCHEMA, SCHEMA_VERSION, ensure, has_state, schema_version
 
 __all__ = [
+    "ExportRow",
+    "exported_builds",
+    "latest_exports",
+    "record_exports",
+    "run_exports",
     "EnvironmentRow",
     "environment",
     "environments",

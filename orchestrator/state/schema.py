@@ -10,7 +10,7 @@ from ..core.errors import WarehouseError
 SCHEMA = "orchestrator"
 
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 DDL = f"""
@@ -95,6 +95,18 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.freshness (
     lag_seconds DOUBLE,
     status VARCHAR,
     detail VARCHAR
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.exports (
+    export VARCHAR,
+    model VARCHAR,
+    partition_key VARCHAR,
+    destination VARCHAR,
+    built_run BIGINT,
+    run_id BIGINT,
+    status VARCHAR,
+    rows BIGINT,
+    error VARCHAR,
+    exported_at TIMESTAMP
 );
 CREATE TABLE IF NOT EXISTS {SCHEMA}.run_plans (
     run_id BIGINT,
@@ -327,6 +339,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         f"ALTER TABLE {SCHEMA}.runs ADD COLUMN IF NOT EXISTS env VARCHAR",
         f"ALTER TABLE {SCHEMA}.partitions ADD COLUMN IF NOT EXISTS data_run BIGINT",
     ),
+    9: (),  # version 9 -> 10: exports and step runs (tables created by the DDL)
 }
 """Statements that bring the state schema from version N to N + 1, in order."""
 
