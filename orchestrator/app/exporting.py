@@ -206,8 +206,7 @@ def healthy(con, ws: Workspace) -> set[tuple[str, str]]:
     return {("export", n) for n in names if n not in failing}
 
 
-@dataclass(frozen=True)
-class ExportStatus:
+class ExportStatus(NamedTuple):
     """One export as `status` and the UI show it."""
 
     export: str
@@ -220,6 +219,21 @@ class ExportStatus:
     last_built_run: int | None
     last_exported_at: object
     error: str | None
+
+
+def status_lines(found: list[ExportStatus]) -> list[str]:
+    """`status`'s lines about exports: one per export."""
+    lines = []
+    for s in found:
+        how = f"{s.exported} exported" + (
+            f" (build of run {s.last_built_run})" if s.exported else ""
+        )
+        if s.behind:
+            how += f", {s.behind} behind (written by the next run)"
+        if s.failed:
+            how += f", {s.failed} failed: {s.error}"
+        lines.append(f"export {s.export}: {s.model} -> {s.destination}: {how}")
+    return lines
 
 
 def statuses(ws: Workspace, con) -> list[ExportStatus]:

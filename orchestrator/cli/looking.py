@@ -26,7 +26,7 @@ from .workspace import load_settings, load_workspace, require_named_warehouse, r
 def status(ctx, selectors, partitions, owner, as_json):
     """The state of every model (or the selected ones): built, pending, waiting, blocked,
     failed. Sources are evaluated as `run` would, so waiting and blocked are current."""
-    from ..app import maintenance, queries, session, shapes
+    from ..app import exporting, maintenance, queries, session, shapes
     from ..app.workspace import now
     from ..core.errors import WarehouseBusy
     from .report import format_table
@@ -42,15 +42,17 @@ def status(ctx, selectors, partitions, owner, as_json):
         click.echo(shapes.dump({"busy": str(busy)}) if as_json else f"busy: {busy}")
         return
     gone = maintenance.removed_models(ws)
+    exports = exporting.read_statuses(ws)
     if as_json:
-        click.echo(shapes.dump(shapes.status(as_of, rows, partitions, gone)))
+        shape = shapes.status(as_of, rows, partitions, gone)
+        click.echo(shapes.dump(shape | {"exports": shapes.records(exports)}))
         return
     fixes = [] if partitions else [(r.model, r.remedy) for r in rows if r.remedy]
     if not partitions:  # the table shows the typed row as people read it
         from ..app.views import MODEL_COLUMNS
 
         columns, rows = list(MODEL_COLUMNS), [r.shown() for r in rows]
-    click.echo("\n".join(format_table(columns, rows)))
+    click.echo("\n".join(format_table(columns, rows) + exporting.status_lines(exports)))
     for model, fix in fixes:
         click.echo(f"to fix {model}: {fix}")
     if gone:
