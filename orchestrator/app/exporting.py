@@ -27,6 +27,7 @@ from ..core import crashpoints
 from ..core.clock import now
 from ..core.errors import first_line
 from ..core.partitions import WHOLE, window_for_key
+from ..core.status import NEEDS_ACTION
 from ..engines import engine, readers
 from ..project.model import Export, Model
 from ..statements import exports as sql
@@ -56,12 +57,13 @@ Builds = Mapping[str, tuple[str, int | None]]
 def due(export: Export, model: Model, builds: Builds, exported: Mapping[str, int]) -> list:
     """(key, built_run) of what `export` has to write: published builds that are current (their
     latest attempt succeeded) and not exported yet. A whole export of a partitioned model is
-    due when any partition was rebuilt, and waits while one is failed or held back."""
+    due when any partition was rebuilt, and waits while one failed, failed a check or is
+    blocked (a partition waiting for its source does not hold it)."""
     published = {k: (s, b) for k, (s, b) in builds.items() if b is not None}
     if export.per_partition:
         found = [(k, b) for k, (s, b) in published.items() if s == "success" and k != WHOLE]
         return sorted((k, b) for k, b in found if exported.get(k) != b)
-    if not published or any(s != "success" for s, _ in published.values()):
+    if not published or any(s in NEEDS_ACTION for s, _ in builds.values()):
         return []
     build = max(b for _, b in published.values())
     return [] if exported.get(WHOLE) == build else [(WHOLE, build)]

@@ -31,11 +31,12 @@ def record_exports(con, rows: Sequence[ExportRow]) -> None:
 
 
 def exported_builds(con, export: str) -> dict[str, int]:
-    """partition key -> the build its latest successful export wrote."""
+    """partition key -> the build its latest successful export wrote (runs are numbered in
+    order; a pinned clock can make two runs' times tie or cross)."""
     return {
         key: built
         for key, built in con.execute(
-            f"SELECT partition_key, arg_max(built_run, exported_at) FROM {SCHEMA}.exports "
+            f"SELECT partition_key, arg_max(built_run, run_id) FROM {SCHEMA}.exports "
             "WHERE export = ? AND status = 'success' GROUP BY partition_key",
             [export],
         ).fetchall()
@@ -51,7 +52,7 @@ def latest_exports(con, exports: Sequence[str] | None = None) -> list[ExportRow]
             "SELECT export, model, partition_key, destination, built_run, run_id, status, rows, "
             f"error, exported_at FROM {SCHEMA}.exports {where} "
             "QUALIFY row_number() OVER (PARTITION BY export, partition_key "
-            "ORDER BY exported_at DESC, run_id DESC NULLS LAST) = 1 "
+            "ORDER BY run_id DESC NULLS LAST, exported_at DESC) = 1 "
             "ORDER BY export, partition_key",
             [list(exports)] if exports is not None else None,
         ).fetchall()

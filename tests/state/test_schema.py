@@ -39,7 +39,7 @@ def test_an_older_schema_is_migrated_to_the_current_version(con):
     con.execute(f"ALTER TABLE {state.SCHEMA}.partitions DROP COLUMN sources")
     con.execute(f"DROP TABLE {state.SCHEMA}.schedule_ticks")
     con.execute(f"UPDATE {state.SCHEMA}.meta SET value = '1' WHERE key = 'schema_version'")
-    assert state.ensure(con) == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert state.ensure(con) == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert state.schema_version(con) == state.SCHEMA_VERSION
     columns = {r[0] for r in con.execute(f"DESCRIBE {state.SCHEMA}.runs").fetchall()}
     assert {"waiting", "blocked"} <= columns
