@@ -243,3 +243,15 @@ def test_what_is_due_per_partition_and_whole():
     builds["c"] = ("success", 3)
     assert exporting.due(whole, model, builds, {"all": 2}) == [("all", 3)]
     assert exporting.due(whole, model, builds, {"all": 3}) == []
+
+
+def test_the_model_page_shows_its_exports(exported):
+    from conftest import get, serving
+
+    exported.api_run(at=NOW)
+    with serving(exported) as base:
+        page = json.loads(get(f"{base}/api/models/marts.daily")[1])
+        html = get(f"{base}/models/marts.daily")[1]
+    shown = {e["export"]: (e["exported"], e["behind"], e["failed"]) for e in page["exports"]}
+    assert shown["parquet"] == (3, 0, 0) and shown["whole_table"] == (1, 0, 0)
+    assert "<h2>Exports</h2>" in html and "reporting.duckdb:fin.daily" in html
