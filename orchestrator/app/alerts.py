@@ -44,6 +44,7 @@ KINDS = {  # event -> the incident it opens or belongs to
     "job_failed": "job",
     "model_broken": "broken",  # its file does not load: healed when it loads again
     "step_failed": "step",  # a step's command failed: healed when a run sees it succeed
+    "export_failed": "export",  # healed when its every partition's latest export succeeded
 }
 ICONS = {
     "task_failed": ":red_circle:",
@@ -53,6 +54,7 @@ ICONS = {
     "job_failed": ":red_circle:",
     "model_broken": ":construction:",
     "step_failed": ":red_circle:",
+    "export_failed": ":outbox_tray:",
     "project_broken": ":construction:",
     "recovered": ":large_green_circle:",
 }

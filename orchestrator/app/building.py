@@ -37,7 +37,7 @@ from ..plan.request import validate
 from ..plan.retry import PreviousRun, retry_request
 from ..sources import freshness, holdings, survey
 from ..sources.survey import Survey
-from . import catalog, steps
+from . import catalog, exporting, steps
 from .gating import gated_plan
 from .notify import raise_alerts
 from .published import judge_unjudged, unjudged_checks
@@ -127,6 +127,7 @@ class RunResult:
     took_over: dict | None = None  # what a dead writer left in the lock file
     alerts: tuple = ()  # notify.Sent: the messages about this run, and whether they arrived
     served: tuple[Path, int] | None = None  # the serving copy written, and its relations
+    exports: tuple = ()  # exporting.Exported: what the run's exports wrote, or failed to
 
     def count(self, *statuses: str) -> int:
         return sum(1 for o in self.outcomes if o.status in statuses)
@@ -277,6 +278,7 @@ def _recorded(
         result = _execute(ws, started, recording.run_id, threads, reporter, cancel)
         if not cancel.is_set():
             judge_unjudged(ws, con, data, request, result, recording.run_id)
+            result = exporting.after_run(ws, con, result, recording.run_id)
         result = steps.after_run(ws, con, result, recording.run_id, cancel)
         if working:
             _run_hooks(ws, con, "on_run_end")

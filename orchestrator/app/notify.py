@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .. import state
 from ..core.clock import now
-from . import alerts
+from . import alerts, exporting
 from .alerts import Event
 from .steps import healthy_steps
 from .workspace import Workspace
@@ -41,8 +41,10 @@ def raise_alerts(ws: Workspace, con, result, job: str | None = None, extra=()) -
         incidents = state.open_incidents(con)
         told = alerts.told_by(incidents)
         events = alerts.from_run(result, ws.dag, ws.project.sources, job, told) + list(extra)
+        events += exporting.news(result, told)
         healthy = alerts.healthy_sources(result) | alerts.healthy_models(ws.dag)
         healthy |= healthy_steps(result)
+        healthy |= exporting.healthy(con, ws)
         return deliver_alerts(ws, con, events, healthy, result.run_id, incidents)
     except Exception as exc:  # the run's own outcome must stand
         print(f"warning: alerting failed: {type(exc).__name__}: {exc}", file=sys.stderr)

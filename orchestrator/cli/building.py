@@ -34,7 +34,7 @@ def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
     levels), name+ / name+1 (with downstream), @name (its descendants and all they read),
     tag:x, owner:x, schema:x, kind:x, and a,b for the models in both. None means every model.
     """
-    from ..app import building, session, shapes, steps
+    from ..app import building, exporting, session, shapes, steps
     from ..core.tasks import BROKEN
     from .report import format_plan
     from .steps import plan_lines
@@ -45,14 +45,16 @@ def plan(ctx, selectors, exclude, variables, full_refresh, verbose, as_json):
     selection = options.selection(selectors, exclude, variables, full_refresh=full_refresh)
     the_plan = building.plan(ws, selection)
     planned = steps.planned(ws, the_plan)
+    exports = exporting.planned(ws, the_plan)
     if as_json:
-        shape = shapes.plan(the_plan)
+        shape = shapes.plan(the_plan) | {"exports": shapes.records(exports)}
         shape["steps"] = [{"step": name, "partitions": keys} for name, keys in planned]
         if ws.env is not None:
             shape["environment"] = shapes.environment_plan(ws.env)
         click.echo(shapes.dump(shape))
     else:
         lines = format_plan(the_plan, ws.dag, verbose=verbose) + plan_lines(planned)
+        lines += exporting.plan_lines(exports)
         click.echo("\n".join(environment_lines(ws.env) + lines))
         route_note(ws)
     if any(h.reason.startswith(BROKEN) for h in the_plan.held):
@@ -132,11 +134,14 @@ def print_run_notes(result) -> None:
             f"abandoned (their process is gone){redo}",
             err=True,
         )
+    from ..app import exporting
     from .report import format_sent
 
     if result.served:
         path, relations = result.served
         click.echo(f"serving copy: {path} ({relations} relations, as of this run)", err=True)
+    for line in exporting.report(result):
+        click.echo(line, err=True)
     for sent in result.alerts:
         click.echo(format_sent(sent), err=True)
 

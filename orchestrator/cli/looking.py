@@ -26,7 +26,7 @@ from .workspace import load_settings, load_workspace, require_named_warehouse, r
 def status(ctx, selectors, partitions, owner, as_json):
     """The state of every model (or the selected ones): built, pending, waiting, blocked,
     failed. Sources are evaluated as `run` would, so waiting and blocked are current."""
-    from ..app import maintenance, queries, session, shapes, steps
+    from ..app import exporting, maintenance, queries, session, shapes, steps
     from ..app.workspace import now
     from ..core.errors import WarehouseBusy
     from .report import format_table
@@ -44,8 +44,10 @@ def status(ctx, selectors, partitions, owner, as_json):
         return
     gone = maintenance.removed_models(ws)
     step_rows = steps.status_rows(ws)
+    exports = exporting.read_statuses(ws)
     if as_json:
         shape = shapes.status(as_of, rows, partitions, gone)
+        shape |= {"exports": shapes.records(exports)}
         click.echo(shapes.dump({**shape, **shapes.steps(step_rows)}))
         return
     fixes = [] if partitions else [(r.model, r.remedy) for r in rows if r.remedy]
@@ -53,7 +55,7 @@ def status(ctx, selectors, partitions, owner, as_json):
         from ..app.views import MODEL_COLUMNS
 
         columns, rows = list(MODEL_COLUMNS), [r.shown() for r in rows]
-    click.echo("\n".join(format_table(columns, rows)))
+    click.echo("\n".join(format_table(columns, rows) + exporting.status_lines(exports)))
     for model, fix in fixes:
         click.echo(f"to fix {model}: {fix}")
     if gone:

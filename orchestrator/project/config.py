@@ -39,6 +39,7 @@ SETTINGS_KEYS = {
     "seeds",
     "hooks",
     "engine",
+    "exports",
 }
 DEFAULTS_KEYS = ("start",)
 

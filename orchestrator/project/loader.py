@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 from ..core.errors import ProjectError, suggest
 from ..core.partitions import Window, parse_boundary
-from . import jobs, seeds, steps
+from . import exports, jobs, seeds, steps
 from .cache import AnalysisCache
 from .config import config_line, load_settings
 from .header import parse_custom, parse_header
@@ -75,6 +75,8 @@ def load(root: Path | str, warehouse: Path | str | None = None, *, strict: bool 
             if folder_owner:
                 models[name] = replace(model, owner=folder_owner)
     _check_owner_names(models, sources, ops, settings, config_text)
+    found = exports.parse(raw, settings.config_path, config_text, models, settings.engine.kind)
+    ops = replace(ops, exports=found)
     found = steps.parse(raw, settings.config_path, config_text, settings.root)
     if strict:
         for model in models.values():

@@ -238,7 +238,7 @@ class Model:
         return literals
 
 
-# -- operations: the [jobs], [owners] and [access] tables (parsed by `jobs`) ----------------------
+# -- operations: [jobs], [owners], [access] (parsed by `jobs`) and [exports] (by `exports`) ---
 
 
 @dataclass(frozen=True)
@@ -285,10 +285,38 @@ class Access:
 
 
 @dataclass(frozen=True)
+class Export:
+    """`[exports.NAME]` (parsed by `exports`): a model's published rows, or a query over them,
+    written out of the warehouse to a file (`path`, in `format`) or to a table of another
+    database (`database` + `table`), per partition or whole."""
+
+    name: str
+    model: str
+    path: str | None = None  # relative to the project root; {date}-style placeholders
+    format: str | None = None  # parquet | csv | json (files)
+    database: str | None = None  # a DuckDB or SQLite file
+    table: str | None = None  # schema.table or table, in `database`
+    query: str | None = None  # SQL over the model ({{ this }}); None: all its columns
+    per: str = "whole"  # partition | whole
+    owner: str | None = None
+    line: int | None = None  # its [exports.NAME] header in orchestrator.toml
+
+    @property
+    def per_partition(self) -> bool:
+        return self.per == "partition"
+
+    @property
+    def destination(self) -> str:
+        """Where it writes, as written in orchestrator.toml."""
+        return self.path if self.path is not None else f"{self.database}:{self.table}"
+
+
+@dataclass(frozen=True)
 class Operations:
     jobs: Mapping[str, Job] = field(default_factory=dict)
     owners: Mapping[str, Owner] = field(default_factory=dict)
     access: Access | None = None  # None: everything is allowed
+    exports: Mapping[str, Export] = field(default_factory=dict)  # [exports.NAME]
 
     def owner_of_folder(self, relpath: str) -> str | None:
         """The owner whose `folders` holds a model file (models/<folder>/...), longest first."""

@@ -6,6 +6,7 @@ family, each holding the only SQL that names its tables.
 | `schema` | the DDL, the `readiness` view, migrations, `meta` (the schema version) |
 | `builds` | `partitions`, `task_runs`, `check_results`, `models`, `source_views` |
 | `freshness` | `freshness` |
+| `exports` | `exports` |
 | `runs` | `runs`, `plans`, and the typed rows `runs` and `status` read |
 | `environments` | `environments`, `model_versions` |
 | `operations` | `ticks`, `sensor_marks`, `incidents`, `alerts`, `audit` |
@@ -54,6 +55,7 @@ from .environments import (
     save_environment,
     version_template,
 )
+from .exports import ExportRow, exported_builds, latest_exports, record_exports, run_exports
 from .freshness import (
     Evaluation,
     SourceHealth,
@@ -129,6 +131,11 @@ __all__ = [
     "run_step_runs",
     "step_successes",
     "step_runs_exist",
+    "ExportRow",
+    "exported_builds",
+    "latest_exports",
+    "record_exports",
+    "run_exports",
     "EnvironmentRow",
     "environment",
     "environments",

@@ -96,6 +96,18 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.freshness (
     status VARCHAR,
     detail VARCHAR
 );
+CREATE TABLE IF NOT EXISTS {SCHEMA}.exports (
+    export VARCHAR,
+    model VARCHAR,
+    partition_key VARCHAR,
+    destination VARCHAR,
+    built_run BIGINT,
+    run_id BIGINT,
+    status VARCHAR,
+    rows BIGINT,
+    error VARCHAR,
+    exported_at TIMESTAMP
+);
 CREATE TABLE IF NOT EXISTS {SCHEMA}.run_plans (
     run_id BIGINT,
     task_id INTEGER,

@@ -8,7 +8,7 @@ import json
 from typing import TYPE_CHECKING
 
 from ... import state
-from ...app import views
+from ...app import exporting, views
 from ...app.shapes import iso, records
 from ...app.workspace import Workspace, now
 from ...plan import remedies
@@ -38,15 +38,16 @@ def model_page(ws: Workspace, name: str, lineage: ProjectLineage | None = None) 
     with reading() as policy:
         lineage = lineage or _lineage(ws, name)
         rows = project_status(ws).partitions[name]
-        checks, history, attempts, built = from_state(
+        checks, history, attempts, built, exports = from_state(
             ws,
             lambda con: (
                 records(state.latest_checks(con, name)),
                 records(state.check_history(con, name)),
                 records(state.model_attempts(con, name)),
                 con.execute(*describe_relation(model.schema, model.table)).fetchall(),
+                records(s for s in exporting.statuses(ws, con) if s.model == name),
             ),
-            ([], [], [], []),
+            ([], [], [], [], []),
         )
     states = [(r.partition, partition_state(r)) for r in rows]
     red = [
@@ -81,6 +82,7 @@ def model_page(ws: Workspace, name: str, lineage: ProjectLineage | None = None) 
         "partitions_total": len(rows),
         "partition_ranges": ranges(states) if len(rows) > GRID_CELLS else None,
         "attempts": attempts,
+        "exports": exports,
         "commands": [remedies.broken(name, str(model.broken))]
         if model.broken
         else _commands(name, red),
