@@ -92,3 +92,18 @@ def test_readme_queries_run_and_mean_what_they_say(example):
         if "slowest first" in comment:
             took = [r[-1] for r in rows]
             assert len(took) == 3 and took == sorted(took, reverse=True), comment
+
+
+def test_the_example_exports_revenue_for_finance_and_refreshes_the_dashboard(example):
+    shutil.copytree(REPO / "examples", example.root / "examples", dirs_exist_ok=True)
+    first = example.cli("run", now=None, check=True)
+    assert "exported finance_revenue: 31 partitions" in first.stdout + first.stderr
+    files = sorted((example.root / "exports" / "finance").glob("revenue_*.parquet"))
+    assert len(files) == 31 and files[0].name == "revenue_2026-10-01.parquet"
+    assert example.scalar(
+        f"select sum(net_revenue) from read_parquet('{example.root}/exports/finance/*.parquet')"
+    ) == example.scalar("select sum(net_revenue) from marts.revenue_daily")
+    refreshes = (example.root / "logs" / "dashboard_refreshes.jsonl").read_text().splitlines()
+    assert len(refreshes) == 1 and '"ORCHESTRATOR_STEP": "refresh_dashboard"' in refreshes[0]
+    example.cli("run", now=None, check=True)  # nothing rebuilt: nothing exported or refreshed
+    assert len((example.root / "logs" / "dashboard_refreshes.jsonl").read_text().splitlines()) == 1

@@ -54,7 +54,7 @@ class Verdict:
 
 def scratch_workspaces(ws: Workspace, scratch: Path) -> tuple[Workspace, Workspace]:
     """The project twice, writing only under `scratch`: once on DuckDB, once on Spark. No
-    alerts are sent and no serving copy is written: this is a rehearsal."""
+    alerts are sent, no serving copy, export or step is written or run: this is a rehearsal."""
     settings = ws.project.settings
     quiet = Operations(access=ws.project.ops.access)
     duck = replace(
@@ -72,8 +72,8 @@ def scratch_workspaces(ws: Workspace, scratch: Path) -> tuple[Workspace, Workspa
         ),
     )
     return (
-        Workspace(replace(ws.project, settings=duck, ops=quiet), ws.dag),
-        Workspace(replace(ws.project, settings=spark, ops=quiet), ws.dag),
+        Workspace(replace(ws.project, settings=duck, ops=quiet, steps={}), ws.dag),
+        Workspace(replace(ws.project, settings=spark, ops=quiet, steps={}), ws.dag),
     )
 
 
