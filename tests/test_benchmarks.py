@@ -228,3 +228,20 @@ def test_the_environments_benchmark_runs_at_tiny_sizes(tmp_path):
     rows = [line for line in out.stdout.splitlines() if line.startswith("| ")]
     names = [row.split("|")[1].split(":")[0].strip() for row in rows[1:]]
     assert names[0] == "ENV-DAG-30" and names[1].startswith("PROMOTE-") and names[2] == "DIFF-0M"
+
+
+@pytest.mark.slow
+def test_the_python_models_benchmark_runs_at_tiny_sizes():
+    pytest.importorskip("pyarrow", reason="the benchmark's model returns pyarrow tables")
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "python_models.py"),
+            "--rows", "100", "--days", "2", "--repeat", "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "| PYTHON-2x100:" in out.stdout
