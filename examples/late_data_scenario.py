@@ -38,6 +38,7 @@ def copy_project(target: Path) -> None:
         shutil.copytree(REPO / name, target / name)
     shutil.copy(REPO / "orchestrator.toml", target / "orchestrator.toml")
     shutil.copytree(REPO / "examples" / "data", target / "examples" / "data")
+    shutil.copy(REPO / "examples" / "refresh_dashboard.py", target / "examples")  # a step
 
 
 def arrive_until(data: Path, last_day: str) -> None:

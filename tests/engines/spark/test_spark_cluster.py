@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -126,7 +127,10 @@ def test_the_example_runs_on_a_standalone_cluster_and_equals_duckdb(cluster, tmp
     on_duckdb = example_copy(tmp_path / "duckdb")
     on_duckdb.cli("run", now=None, check=True)
     on_cluster = example_copy(tmp_path / "spark")
-    with (on_cluster.root / "orchestrator.toml").open("a") as toml:
+    config = on_cluster.root / "orchestrator.toml"
+    # exports are refused on Spark (README, Exports): the cluster builds the models only
+    config.write_text(re.sub(r"\n\[exports\.[^\]]+\][^\[]*", "\n", config.read_text()))
+    with config.open("a") as toml:
         toml.write(
             f'\n[engine]\nkind = "spark"\nmaster = "{cluster.url}"\nwarehouse_dir = "lake"\n'
         )
@@ -138,7 +142,8 @@ def test_the_example_runs_on_a_standalone_cluster_and_equals_duckdb(cluster, tmp
         timeout=1200,
     )
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "run 1 success" in out.stdout and "159 succeeded" in out.stdout
+    # 159 partitions and the dashboard refresh step (a step's outcome counts with the tasks)
+    assert "run 1 success" in out.stdout and "160 succeeded" in out.stdout
     # the work ran on the cluster: an application came and went on its master
     finished = cluster.status().get("completedapps", [])
     assert any(app.get("name") == "orchestrator" for app in finished), cluster.status()
