@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DAILY_SOURCE, NOW
+import seeded_projects
+from conftest import NOW
+from seeded_projects import TOTAL
 
 from orchestrator.app import building
 from orchestrator.app.workspace import Selection, open_workspace
@@ -12,27 +14,7 @@ from orchestrator.core.errors import NothingToRetry, UsageError
 from orchestrator.core.tasks import Plan, Request
 from orchestrator.execution import Outcome
 
-DAILY = """
--- kind: incremental
--- partition_by: event_date
--- start: 2024-01-01
-select event_date, sum(amount) as amount from raw.events
-where event_date >= {{ start }} and event_date < {{ end }}
-group by 1
-"""
-
-TOTAL = """
--- kind: table
-select sum(amount) as amount from marts.daily
-"""
-
-
-@pytest.fixture
-def seeded(project):
-    project.seed(DAILY_SOURCE)
-    project.model("marts.daily", DAILY)
-    project.model("marts.total", TOTAL)
-    return project
+seeded = seeded_projects.seeded_daily  # the fixture: a daily aggregate and a total
 
 
 def run(project, *selectors, command="run", **kwargs):

@@ -7,34 +7,15 @@ import json
 import re
 
 import pytest
-from conftest import DAILY_SOURCE, NOW
+import seeded_projects
+from conftest import NOW
 
 from orchestrator.app import building, queries
 from orchestrator.app.workspace import Selection, open_workspace
 from orchestrator.cli.report import format_dag, format_run_header
 from orchestrator.core.errors import UsageError
 
-DAILY = """
--- kind: incremental
--- partition_by: event_date
--- start: 2024-01-01
-select event_date, sum(amount) as amount from raw.events
-where event_date >= {{ start }} and event_date < {{ end }}
-group by 1
-"""
-
-TOTAL = """
--- kind: table
-select sum(amount) as amount from marts.daily
-"""
-
-
-@pytest.fixture
-def seeded(project):
-    project.seed(DAILY_SOURCE)
-    project.model("marts.daily", DAILY)
-    project.model("marts.total", TOTAL)
-    return project
+seeded = seeded_projects.seeded_daily  # the fixture: a daily aggregate and a total
 
 
 def run(project):

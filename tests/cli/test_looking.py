@@ -6,23 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import DAILY_SOURCE
+import seeded_projects
 
-FACT = """
--- kind: incremental
--- partition_by: event_date
--- start: 2024-01-01
-select user_id, event_date, amount from raw.events
-where event_date >= {{ start }} and event_date < {{ end }}
-"""
-
-
-@pytest.fixture
-def seeded(project):
-    project.seed(DAILY_SOURCE)
-    project.model("marts.fact", FACT)
-    project.model("marts.total", "-- tags: report\nselect sum(amount) as total from marts.fact")
-    return project
+seeded = seeded_projects.seeded  # the fixture: a daily fact and a total
 
 
 def test_sql_is_read_only(seeded):
