@@ -9,7 +9,8 @@ them, `env drop` removes one's relations and state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -106,18 +107,28 @@ def environment_workspace(ws: Workspace, name: str) -> Workspace:
     return Workspace(project, dag_mod.build(project), environment)
 
 
-def production_changes(ws: Workspace) -> tuple[Snapshot, dict[str, Change]]:
-    """Production's snapshot and the category of each model's change since its builds."""
+@contextmanager
+def _state(ws: Workspace) -> Iterator[object | None]:
+    """The warehouse's state, read-only, for as long as the block reads it (None: no warehouse
+    or no state yet)."""
     if not ws.warehouse.exists():
-        return EMPTY, {}
+        yield None
+        return
     con = readers.connect(ws.warehouse).con
     try:
         with engine.reading(ws.warehouse):
-            snapshot = snapshot_of(ws, con) if state.has_state(con) else EMPTY
-            variables = dict(ws.project.settings.vars)
-            return snapshot, categories.changes(ws, con, snapshot, variables)
+            yield con if state.has_state(con) else None
     finally:
         con.close()
+
+
+def production_changes(ws: Workspace) -> tuple[Snapshot, dict[str, Change]]:
+    """Production's snapshot and the category of each model's change since its builds."""
+    with _state(ws) as con:
+        if con is None:
+            return EMPTY, {}
+        snapshot = snapshot_of(ws, con)
+        return snapshot, categories.changes(ws, con, snapshot, dict(ws.project.settings.vars))
 
 
 @dataclass(frozen=True)
@@ -150,29 +161,16 @@ def env_schemas(ws: Workspace, name: str, row: state.EnvironmentRow | None) -> l
 
 def known_environments(ws: Workspace) -> dict[str, state.EnvironmentRow]:
     """The environments the warehouse has a row of, by name."""
-    if not ws.warehouse.exists():
-        return {}
-    con = readers.connect(ws.warehouse).con
-    try:
-        with engine.reading(ws.warehouse):
-            rows = state.environments(con) if state.has_state(con) else []
-    finally:
-        con.close()
-    return {row.name: row for row in rows}
+    with _state(ws) as con:
+        return {row.name: row for row in (state.environments(con) if con else [])}
 
 
 def list_environments(ws: Workspace) -> list[EnvSummary]:
     """Every environment the warehouse knows."""
-    if not ws.warehouse.exists():
-        return []
-    con = readers.connect(ws.warehouse).con
-    try:
-        with engine.reading(ws.warehouse):
-            if not state.has_state(con):
-                return []
-            return [_summary(ws, con, row.name, row) for row in state.environments(con)]
-    finally:
-        con.close()
+    with _state(ws) as con:
+        if con is None:
+            return []
+        return [_summary(ws, con, row.name, row) for row in state.environments(con)]
 
 
 def _summary(ws: Workspace, con, name: str, row) -> EnvSummary:
